@@ -1,0 +1,102 @@
+import { expect, test } from "@playwright/test";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, logOut, uniqueEmail, waitForHydration } from "./helpers";
+
+test.describe.configure({ mode: "serial" });
+
+test("a client signs up, lands in the chat layout, logs out and logs in again", async ({ page }) => {
+  const email = uniqueEmail("client");
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Display name").fill("Clara Client");
+  await page.getByLabel("Password", { exact: true }).fill("client-password-1");
+  await page.getByRole("button", { name: "Sign up" }).click();
+
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+  const userMenu = page.getByRole("region", { name: "User menu" });
+  await expect(userMenu).toContainText("Clara Client");
+  await expect(userMenu).toContainText("Client");
+
+  await logOut(page);
+  await logIn(page, email, "client-password-1");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+});
+
+test("bad signup input is shown next to its field", async ({ page }) => {
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Display name").fill("Someone");
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.locator("#signup-email-error")).toHaveText(/valid email/);
+  await page.getByLabel("Email").fill(uniqueEmail("short"));
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.locator("#signup-password-error")).toHaveText("Use at least 10 characters.");
+  await expect(page).toHaveURL(/\/signup/);
+});
+
+test("a wrong password is refused with a clear message", async ({ page }) => {
+  await logIn(page, ADMIN_EMAIL, "definitely-wrong");
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+});
+
+test("an admin creates a manager, who logs in and sees the operator view", async ({ page }) => {
+  const email = uniqueEmail("manager");
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  await page.getByRole("link", { name: "Users" }).click();
+  await expect(page.getByRole("heading", { name: "Users", exact: true })).toBeVisible();
+
+  const form = page.getByRole("form", { name: "Create user" });
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Display name").fill("Max Manager");
+  await form.getByLabel("Initial password").fill("manager-password-1");
+  await form.getByLabel("Role").selectOption("manager");
+  await form.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByText(`Created ${email} (Deal manager).`)).toBeVisible();
+  await expect(page.getByRole("cell", { name: email })).toBeVisible();
+
+  await logOut(page);
+  await logIn(page, email, "manager-password-1");
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  await expect(page.getByRole("region", { name: "User menu" })).toContainText("Deal manager");
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
+});
+
+test("hydration: the password toggle and the phone menu work in the browser", async ({ page }) => {
+  await page.goto("/login");
+  await waitForHydration(page);
+  const password = page.getByLabel("Password", { exact: true });
+  await expect(password).toHaveAttribute("type", "password");
+  await page.getByRole("button", { name: "Show password" }).click();
+  await expect(password).toHaveAttribute("type", "text");
+  await expect(page.getByRole("button", { name: "Hide password" })).toHaveAttribute("aria-pressed", "true");
+
+  await page.setViewportSize({ width: 375, height: 740 });
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  await waitForHydration(page);
+  const menu = page.getByRole("button", { name: "Menu" });
+  await expect(page.getByRole("button", { name: "Log out" })).toBeHidden();
+  // The layout hydrates right after the page arrives; retry the click until its handler is live.
+  await expect(async () => {
+    await menu.click();
+    await expect(menu).toHaveAttribute("aria-expanded", "true", { timeout: 1000 });
+  }).toPass();
+  await expect(page.getByRole("button", { name: "Log out" })).toBeVisible();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(375);
+});
+
+test("an anonymous visit to a protected page goes to the login page and back", async ({ page }) => {
+  await page.goto("/admin/users");
+  await expect(page).toHaveURL(/\/login\?next=%2Fadmin%2Fusers/);
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(ADMIN_EMAIL);
+  await page.getByLabel("Password", { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await expect(page.getByRole("heading", { name: "Users", exact: true })).toBeVisible();
+});

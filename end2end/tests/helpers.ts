@@ -1,0 +1,28 @@
+import { expect, Page } from "@playwright/test";
+
+export const ADMIN_EMAIL = process.env.ADMIN_EMAIL ?? "admin@e2e.test";
+export const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD ?? "admin-password-1";
+
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;
+}
+
+/** Waits until the WASM bundle has hydrated the page (the app marks <body> when it has). */
+export async function waitForHydration(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+}
+
+export async function logIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+export async function logOut(page: Page) {
+  const menu = page.getByRole("button", { name: "Menu" });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+}

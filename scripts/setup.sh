@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what dealchat needs to build and run; with --test, also what its tests need.
+# Idempotent: anything already present is skipped.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+WITH_TEST=0
+[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+packages=(binaryen)
+if [[ $DEALCHAT_TOOLCHAIN == debian ]]; then
+  packages+=(rustc-web cargo-web rust-web-src lld)
+  (( WITH_TEST )) && packages+=(rust-web-clippy rustfmt-web)
+fi
+(( WITH_TEST )) && packages+=(chromium postgresql nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+mkdir -p "$TOOLS/bin"
+if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
+  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads --root "$TOOLS"
+fi
+WB="$(wasm_bindgen_version)"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB\$"; then
+  log "installing wasm-bindgen-cli $WB (about 4 minutes, once)"
+  # --locked fails for this crate today (a locked dependency is missing from the index).
+  cargo install wasm-bindgen-cli --version "$WB" --root "$TOOLS" --force
+fi
+
+if (( WITH_TEST )); then
+  if [[ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]]; then
+    log "installing the Playwright test runner (no browser download: Debian's Chromium is used)"
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+fi
+log "setup done (toolchain: $DEALCHAT_TOOLCHAIN)"

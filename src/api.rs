@@ -1,0 +1,46 @@
+//! Server functions, grouped by area. Each is thin: who is asking → one service call → typed error.
+
+pub mod admin;
+pub mod auth;
+
+/// Registers every server function explicitly, so binaries that link the library (the server,
+/// the integration tests) serve them whether or not the linker kept their `inventory` entries.
+#[cfg(feature = "ssr")]
+pub fn register_server_functions() {
+    use leptos::server_fn::axum::register_explicit;
+    register_explicit::<auth::Signup>();
+    register_explicit::<auth::Login>();
+    register_explicit::<auth::Logout>();
+    register_explicit::<auth::CurrentUser>();
+    register_explicit::<auth::ChangePassword>();
+    register_explicit::<admin::ListUsers>();
+    register_explicit::<admin::CreateUser>();
+    register_explicit::<admin::SetUserDisabled>();
+}
+
+/// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).
+/// Plain HTML form posts (no JavaScript) keep the framework's redirect back to the form instead,
+/// which carries the error in the URL for the page to show.
+#[cfg(feature = "ssr")]
+pub(crate) fn respond<T>(
+    result: Result<T, crate::model::AppError>,
+) -> Result<T, crate::model::AppError> {
+    if let Err(err) = &result {
+        let form_post = leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
+            .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
+            .unwrap_or(false);
+        if !form_post {
+            if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                opts.set_status(crate::server::http_error::status_of(err));
+            }
+        }
+    }
+    result
+}
+
+/// The application state inside a server function.
+#[cfg(feature = "ssr")]
+pub(crate) fn state() -> crate::server::state::AppState {
+    leptos::prelude::expect_context::<crate::server::state::AppState>()
+}

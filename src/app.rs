@@ -1,0 +1,48 @@
+//! The HTML shell and the route table.
+
+use crate::ui::components::chat_layout::ChatLayout;
+use crate::ui::pages::{
+    admin_users::AdminUsersPage, home::HomePanel, login::LoginPage, not_found::NotFound,
+    signup::SignupPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/dealchat.css" />
+        <Title text="dealchat" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/signup") view=SignupPage />
+                <ParentRoute path=path!("") view=ChatLayout>
+                    <Route path=path!("") view=HomePanel />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

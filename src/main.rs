@@ -1,0 +1,30 @@
+//! The dealchat server: load settings, build, serve until SIGTERM.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    dealchat::server::telemetry::init();
+    let settings = match dealchat::server::config::Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dealchat: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let app = match dealchat::server::startup::Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("dealchat: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match app
+        .run_until(dealchat::server::startup::shutdown_signal())
+        .await
+    {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dealchat: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Everything that runs only on the server: configuration, start-up, persistence, authentication, services.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod http_error;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

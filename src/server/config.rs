@@ -1,0 +1,245 @@
+//! Layered settings: built-in defaults, `config/local.toml`, the file named by `APP_CONFIG_FILE`,
+//! then `APP_*` environment variables. Validated once at start-up; an error names the bad key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub site_root: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SessionSettings {
+    pub secret: String,
+    pub ttl_hours: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AuthSettings {
+    pub min_password_len: usize,
+    pub max_failed_logins: u32,
+    pub failure_window_secs: u64,
+    pub lockout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LimitSettings {
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct BootstrapSettings {
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads every layer from the process environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Self::load_with(&[])
+    }
+
+    /// Reads every layer, then applies `overrides` (dotted keys) on top; tests use this.
+    pub fn load_with(overrides: &[(&str, String)]) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::with_name("config/local").required(false));
+        if let Ok(path) = std::env::var("APP_CONFIG_FILE") {
+            builder = builder.add_source(config::File::with_name(&path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("APP")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.as_str())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn bind_addr(&self) -> SocketAddr {
+        // Checked by `validate`.
+        self.server
+            .bind
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000)))
+    }
+
+    /// Cookies get the Secure flag when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    pub fn bootstrap_admin(&self) -> Option<(&str, &str, &str)> {
+        let b = &self.bootstrap;
+        (!b.admin_email.is_empty()).then_some((
+            b.admin_email.as_str(),
+            b.admin_password.as_str(),
+            b.admin_name.as_str(),
+        ))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                format!("must start with sqlite:// or postgres:// (got `{url}`)"),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "server.bind",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:3000",
+                    self.server.bind
+                ),
+            ));
+        }
+        let public = &self.server.public_url;
+        if url::Url::parse(public)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
+        {
+            return Err(invalid(
+                "server.public_url",
+                format!("`{public}` is not an http(s) URL"),
+            ));
+        }
+        if !self.session.secret.is_empty() && self.session.secret.len() < 32 {
+            return Err(invalid(
+                "session.secret",
+                "must be at least 32 characters (or empty to generate one)",
+            ));
+        }
+        if self.session.ttl_hours == 0 {
+            return Err(invalid("session.ttl_hours", "must be at least 1"));
+        }
+        if !(8..=128).contains(&self.auth.min_password_len) {
+            return Err(invalid(
+                "auth.min_password_len",
+                "must be between 8 and 128",
+            ));
+        }
+        if self.auth.max_failed_logins == 0 {
+            return Err(invalid("auth.max_failed_logins", "must be at least 1"));
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return Err(invalid("limits.max_body_bytes", "must be at least 1024"));
+        }
+        if let Some((email, password, _)) = self.bootstrap_admin() {
+            if crate::model::account_input::Email::parse(email).is_err() {
+                return Err(invalid(
+                    "bootstrap.admin_email",
+                    format!("`{email}` is not a valid email"),
+                ));
+            }
+            if password.chars().count() < self.auth.min_password_len {
+                return Err(invalid(
+                    "bootstrap.admin_password",
+                    format!("must be at least {} characters", self.auth.min_password_len),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(key: &str, value: &str) -> Result<Settings, ConfigError> {
+        Settings::load_with(&[(key, value.to_owned())])
+    }
+
+    fn bad_key(result: Result<Settings, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key.to_owned(),
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn built_in_defaults_are_valid() {
+        let s = Settings::load_with(&[]).expect("defaults load");
+        assert!(s.database.url.starts_with("sqlite:"));
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn a_bad_database_url_names_its_key() {
+        assert_eq!(bad_key(with("database.url", "mysql://x")), "database.url");
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_its_key() {
+        assert_eq!(bad_key(with("server.bind", "localhost")), "server.bind");
+    }
+
+    #[test]
+    fn a_short_session_secret_is_refused() {
+        assert_eq!(bad_key(with("session.secret", "short")), "session.secret");
+    }
+
+    #[test]
+    fn a_non_number_limit_is_a_load_error_naming_the_key() {
+        let err = with("limits.max_body_bytes", "lots").expect_err("must fail");
+        assert!(err.to_string().contains("max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let s = with("server.public_url", "https://chat.example.com").expect("valid");
+        assert!(s.secure_cookies());
+    }
+}

@@ -1,0 +1,176 @@
+//! Building the application from settings: database, migrations, first admin, router, listener.
+//! `build` binds before it returns, so tests can ask for port 0 and read the real port.
+
+use crate::server::config::Settings;
+use crate::server::services::{accounts, sessions::SessionKey};
+use crate::server::state::AppState;
+use crate::server::{db, routes};
+use leptos::config::{Env, LeptosOptions};
+use migration::{Migrator, MigratorTrait};
+use rand::RngCore;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("first admin: {0}")]
+    Bootstrap(crate::model::AppError),
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let secret = session_secret(&settings)?;
+        let db = db::connect(&settings.database).await?;
+        Migrator::up(&db, None).await?;
+        if let Some((email, password, name)) = settings.bootstrap_admin() {
+            let created = accounts::bootstrap_admin(
+                &db,
+                email,
+                password,
+                name,
+                settings.auth.min_password_len,
+            )
+            .await
+            .map_err(StartupError::Bootstrap)?;
+            if created {
+                tracing::info!(email, "created the first admin account");
+            }
+        }
+        let addr = settings.bind_addr();
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(StartupError::Serve)?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("dealchat")
+            .site_root(settings.server.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(local)
+            .env(if cfg!(debug_assertions) {
+                Env::DEV
+            } else {
+                Env::PROD
+            })
+            .build();
+        let state = AppState {
+            leptos_options,
+            db,
+            settings: Arc::new(settings),
+            session_key: SessionKey::new(&secret),
+        };
+        crate::api::register_server_functions();
+        let router = routes::router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            port: local.port(),
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        tracing::info!(port = self.port, "dealchat listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(StartupError::Serve)?;
+        self.state.db.close_by_ref().await?;
+        tracing::info!("dealchat stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}
+
+/// The configured secret, or one generated on first start and kept in the data dir.
+fn session_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
+    if !settings.session.secret.is_empty() {
+        return Ok(settings.session.secret.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("session_secret");
+    let io_err = |source| StartupError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
+        _ => {
+            let mut bytes = vec![0u8; 48];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            write_private(&path, &bytes).map_err(io_err)?;
+            Ok(bytes)
+        }
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(bytes)
+}

@@ -1,0 +1,5 @@
+pub mod chat_layout;
+pub mod form_errors;
+pub mod hydration_marker;
+pub mod password_input;
+pub mod sidebar;

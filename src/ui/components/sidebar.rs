@@ -1,0 +1,36 @@
+//! Navigation and the user menu (name, role, log out).
+
+use crate::api::auth::Logout;
+use crate::model::{Role, UserView};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let is_admin = me.role == Role::Admin;
+    let home_label = if me.role.is_staff() {
+        "Inbox"
+    } else {
+        "My chats"
+    };
+    view! {
+        <aside class="sidebar" id="sidebar" aria-label="Sidebar">
+            <div class="brand sidebar-brand">"dealchat"</div>
+            <nav aria-label="Main" on:click=move |_| on_navigate.run(())>
+                <A href="/" exact=true>{home_label}</A>
+                {is_admin.then(|| view! { <A href="/admin/users">"Users"</A> })}
+            </nav>
+            <section class="user-menu" aria-label="User menu">
+                <div class="who">
+                    <span class="name">{me.display_name.clone()}</span>
+                    <span class="role-badge">{me.role.label()}</span>
+                    <span class="email">{me.email.clone()}</span>
+                </div>
+                <ActionForm action=logout>
+                    <button type="submit" class="ghost">"Log out"</button>
+                </ActionForm>
+            </section>
+        </aside>
+    }
+}

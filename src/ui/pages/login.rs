@@ -1,0 +1,48 @@
+use crate::api::auth::Login;
+use crate::ui::components::form_errors::{FieldError, FormError, last_error};
+use crate::ui::components::hydration_marker::HydrationMarker;
+use crate::ui::components::password_input::PasswordInput;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let error = last_error(login.value());
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    view! {
+        <main class="auth-page">
+            <section class="auth-card">
+                <h1>"Log in to dealchat"</h1>
+                <HydrationMarker />
+                <ActionForm action=login attr:aria-label="Log in" attr:novalidate=true>
+                    <input type="hidden" name="next" prop:value=next />
+                    <FormError error />
+                    <label for="login-email">"Email"</label>
+                    <input
+                        id="login-email"
+                        type="email"
+                        name="email"
+                        autocomplete="username"
+                        aria-describedby="login-email-error"
+                    />
+                    <FieldError error field="email" id="login-email-error" />
+                    <PasswordInput
+                        id="login-password"
+                        name="password"
+                        label="Password"
+                        autocomplete="current-password"
+                        described_by="login-password-error"
+                    />
+                    <FieldError error field="password" id="login-password-error" />
+                    <button type="submit" class="primary" disabled=move || login.pending().get()>
+                        "Log in"
+                    </button>
+                </ActionForm>
+                <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
+            </section>
+        </main>
+    }
+}
