@@ -9,6 +9,10 @@ export PATH="$TOOLS/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.11
 
+# cargo-leptos sets this while it builds, and leptos reads it at compile time. Setting it for every
+# build (tests, clippy) keeps one set of compiled artifacts and the same bundle file names everywhere.
+export LEPTOS_OUTPUT_NAME=dealchat
+
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"

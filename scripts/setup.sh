@@ -14,7 +14,11 @@ if [[ $DEALCHAT_TOOLCHAIN == debian ]]; then
   packages+=(rustc-web cargo-web rust-web-src lld)
   (( WITH_TEST )) && packages+=(rust-web-clippy rustfmt-web)
 fi
-(( WITH_TEST )) && packages+=(chromium postgresql nodejs npm)
+if (( WITH_TEST )); then
+  packages+=(chromium postgresql curl)
+  # Node may come from another source already (it does on these machines); only add Debian's when absent.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -45,22 +45,11 @@ SQL
 run_playwright() {
   local data port=3100 pid rc
   data=$(mktemp -d)
-  APP_DATA_DIR="$data" \
-  APP_DATABASE__URL="sqlite://$data/e2e.db?mode=rwc" \
-  APP_SERVER__BIND="127.0.0.1:$port" \
-  APP_SERVER__PUBLIC_URL="http://127.0.0.1:$port" \
-  APP_BOOTSTRAP__ADMIN_EMAIL="admin@e2e.test" \
-  APP_BOOTSTRAP__ADMIN_PASSWORD="admin-password-1" \
-    "$CARGO_TARGET_DIR/debug/dealchat" >"$data/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  pid=$("$ROOT/scripts/e2e-server.sh" "$port" "$data") || return 1
   (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="admin@e2e.test" ADMIN_PASSWORD="admin-password-1" npx playwright test)
   rc=$?
   kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   (( rc == 0 )) || { echo "--- server log ---"; tail -n 50 "$data/server.log"; }
   rm -rf "$data"
   return $rc

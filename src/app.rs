@@ -8,7 +8,7 @@ use crate::ui::pages::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -17,6 +17,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -38,9 +39,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/signup") view=SignupPage />
-                <ParentRoute path=path!("") view=ChatLayout>
-                    <Route path=path!("") view=HomePanel />
-                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                // Async: the signed-in pages are sent whole, so they also work without JavaScript.
+                <ParentRoute path=path!("") view=ChatLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePanel ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

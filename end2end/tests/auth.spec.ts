@@ -56,7 +56,7 @@ test("an admin creates a manager, who logs in and sees the operator view", async
   await form.getByLabel("Role").selectOption("manager");
   await form.getByRole("button", { name: "Create user" }).click();
   await expect(page.getByText(`Created ${email} (Deal manager).`)).toBeVisible();
-  await expect(page.getByRole("cell", { name: email })).toBeVisible();
+  await expect(page.getByRole("cell", { name: email, exact: true })).toBeVisible();
 
   await logOut(page);
   await logIn(page, email, "manager-password-1");
