@@ -30,10 +30,11 @@ pub(crate) fn respond<T>(
             .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
             .and_then(|v| v.to_str().ok().map(|s| s.contains("text/html")))
             .unwrap_or(false);
-        if !form_post {
-            if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                opts.set_status(crate::server::http_error::status_of(err));
-            }
+        if let (false, Some(opts)) = (
+            form_post,
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            opts.set_status(crate::server::http_error::status_of(err));
         }
     }
     result

@@ -25,7 +25,7 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
                 <div class="who">
                     <span class="name">{me.display_name.clone()}</span>
                     <span class="role-badge">{me.role.label()}</span>
-                    <span class="email">{me.email.clone()}</span>
+                    <span class="email">{me.email}</span>
                 </div>
                 <ActionForm action=logout>
                     <button type="submit" class="ghost">"Log out"</button>

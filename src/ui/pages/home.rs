@@ -20,7 +20,7 @@ pub fn HomePanel() -> impl IntoView {
             <section class="panel" aria-labelledby="chats-title">
                 <h1 id="chats-title">"My chats"</h1>
                 <p class="empty">
-                    "Welcome, " {me.display_name.clone()}
+                    "Welcome, " {me.display_name}
                     ". Your conversations with your deal managers will appear here."
                 </p>
             </section>
