@@ -31,6 +31,9 @@ if (( ${#missing[@]} )); then
 fi
 
 mkdir -p "$TOOLS/bin"
+# The tools' own release profiles ask for fat LTO with one codegen unit: on 2 cores that alone costs
+# over a quarter of an hour. Plain optimised builds are fast enough for build tools.
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
   cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads --root "$TOOLS"

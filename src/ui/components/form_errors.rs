@@ -15,7 +15,7 @@ where
 pub fn FieldError(
     #[prop(into)] error: Signal<Option<AppError>>,
     field: &'static str,
-    id: &'static str,
+    #[prop(into)] id: String,
 ) -> impl IntoView {
     view! {
         <p class="field-error" id=id aria-live="polite">

@@ -1,5 +1,7 @@
-//! A password field with a show/hide toggle (the toggle needs the hydrated page).
+//! A password field with a show/hide toggle (the toggle needs the hydrated page) and its error.
 
+use crate::model::AppError;
+use crate::ui::components::form_errors::FieldError;
 use leptos::prelude::*;
 
 #[component]
@@ -8,9 +10,10 @@ pub fn PasswordInput(
     name: &'static str,
     label: &'static str,
     autocomplete: &'static str,
-    described_by: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let shown = RwSignal::new(false);
+    let error_id = format!("{id}-error");
     view! {
         <label for=id>{label}</label>
         <div class="password-row">
@@ -19,7 +22,7 @@ pub fn PasswordInput(
                 name=name
                 type=move || if shown.get() { "text" } else { "password" }
                 autocomplete=autocomplete
-                aria-describedby=described_by
+                aria-describedby=error_id.clone()
             />
             <button
                 type="button"
@@ -31,5 +34,6 @@ pub fn PasswordInput(
                 {move || if shown.get() { "Hide password" } else { "Show password" }}
             </button>
         </div>
+        <FieldError error field=name id=error_id />
     }
 }

@@ -4,6 +4,7 @@ use crate::api::admin::{CreateUser, SetUserDisabled, list_users};
 use crate::model::{Role, UserView};
 use crate::ui::components::form_errors::{FieldError, FormError, last_error};
 use crate::ui::components::password_input::PasswordInput;
+use crate::ui::components::text_field::TextField;
 use leptos::prelude::*;
 
 #[component]
@@ -32,20 +33,15 @@ pub fn AdminUsersPage() -> impl IntoView {
             <h2>"Create a user"</h2>
             <ActionForm action=create attr:aria-label="Create user" attr:novalidate=true attr:class="grid-form">
                 <FormError error=create_error />
-                <label for="new-email">"Email"</label>
-                <input id="new-email" type="email" name="email" aria-describedby="new-email-error" />
-                <FieldError error=create_error field="email" id="new-email-error" />
-                <label for="new-name">"Display name"</label>
-                <input id="new-name" type="text" name="display_name" aria-describedby="new-name-error" />
-                <FieldError error=create_error field="display_name" id="new-name-error" />
+                <TextField id="new-email" name="email" label="Email" input_type="email" error=create_error />
+                <TextField id="new-name" name="display_name" label="Display name" error=create_error />
                 <PasswordInput
                     id="new-password"
                     name="password"
                     label="Initial password"
                     autocomplete="new-password"
-                    described_by="new-password-error"
+                    error=create_error
                 />
-                <FieldError error=create_error field="password" id="new-password-error" />
                 <label for="new-role">"Role"</label>
                 <select id="new-role" name="role" aria-describedby="new-role-error">
                     <option value="manager">"Deal manager"</option>

@@ -1,7 +1,8 @@
 use crate::api::auth::Login;
-use crate::ui::components::form_errors::{FieldError, FormError, last_error};
+use crate::ui::components::form_errors::{FormError, last_error};
 use crate::ui::components::hydration_marker::HydrationMarker;
 use crate::ui::components::password_input::PasswordInput;
+use crate::ui::components::text_field::TextField;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -20,23 +21,21 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action=login attr:aria-label="Log in" attr:novalidate=true>
                     <input type="hidden" name="next" prop:value=next />
                     <FormError error />
-                    <label for="login-email">"Email"</label>
-                    <input
+                    <TextField
                         id="login-email"
-                        type="email"
                         name="email"
+                        label="Email"
+                        input_type="email"
                         autocomplete="username"
-                        aria-describedby="login-email-error"
+                        error
                     />
-                    <FieldError error field="email" id="login-email-error" />
                     <PasswordInput
                         id="login-password"
                         name="password"
                         label="Password"
                         autocomplete="current-password"
-                        described_by="login-password-error"
+                        error
                     />
-                    <FieldError error field="password" id="login-password-error" />
                     <button type="submit" class="primary" disabled=move || login.pending().get()>
                         "Log in"
                     </button>

@@ -1,7 +1,8 @@
 use crate::api::auth::Signup;
-use crate::ui::components::form_errors::{FieldError, FormError, last_error};
+use crate::ui::components::form_errors::{FormError, last_error};
 use crate::ui::components::hydration_marker::HydrationMarker;
 use crate::ui::components::password_input::PasswordInput;
+use crate::ui::components::text_field::TextField;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -17,32 +18,28 @@ pub fn SignupPage() -> impl IntoView {
                 <p class="hint">"Talk to your deal manager about your projects."</p>
                 <ActionForm action=signup attr:aria-label="Sign up" attr:novalidate=true>
                     <FormError error />
-                    <label for="signup-email">"Email"</label>
-                    <input
+                    <TextField
                         id="signup-email"
-                        type="email"
                         name="email"
+                        label="Email"
+                        input_type="email"
                         autocomplete="email"
-                        aria-describedby="signup-email-error"
+                        error
                     />
-                    <FieldError error field="email" id="signup-email-error" />
-                    <label for="signup-name">"Display name"</label>
-                    <input
+                    <TextField
                         id="signup-name"
-                        type="text"
                         name="display_name"
+                        label="Display name"
                         autocomplete="name"
-                        aria-describedby="signup-name-error"
+                        error
                     />
-                    <FieldError error field="display_name" id="signup-name-error" />
                     <PasswordInput
                         id="signup-password"
                         name="password"
                         label="Password"
                         autocomplete="new-password"
-                        described_by="signup-password-error"
+                        error
                     />
-                    <FieldError error field="password" id="signup-password-error" />
                     <button type="submit" class="primary" disabled=move || signup.pending().get()>
                         "Sign up"
                     </button>
