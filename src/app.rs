@@ -2,8 +2,8 @@
 
 use crate::ui::components::chat_layout::ChatLayout;
 use crate::ui::pages::{
-    admin_users::AdminUsersPage, home::HomePanel, login::LoginPage, not_found::NotFound,
-    signup::SignupPage,
+    account::AccountPage, admin_users::AdminUsersPage, home::HomePanel, login::LoginPage,
+    not_found::NotFound, signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ChatLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePanel ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -100,3 +100,31 @@ test("an anonymous visit to a protected page goes to the login page and back", a
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole("heading", { name: "Users", exact: true })).toBeVisible();
 });
+
+test("a user changes their password and logs in with the new one", async ({ page }) => {
+  const email = uniqueEmail("changer");
+  await page.goto("/signup");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Display name").fill("Chang Er");
+  await page.getByLabel("Password", { exact: true }).fill("first-password-1");
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+
+  await page.getByRole("link", { name: "Account" }).click();
+  const form = page.getByRole("form", { name: "Change password" });
+  await form.getByLabel("Current password").fill("not-my-password");
+  await form.getByLabel("New password").fill("second-password-2");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("#current-password-error")).toHaveText("The current password is wrong.");
+
+  await form.getByLabel("Current password").fill("first-password-1");
+  await form.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("status")).toContainText("Password changed");
+
+  await logOut(page);
+  await logIn(page, email, "first-password-1");
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await logIn(page, email, "second-password-2");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+});

@@ -1,3 +1,4 @@
+pub mod account;
 pub mod admin_users;
 pub mod home;
 pub mod login;

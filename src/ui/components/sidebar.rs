@@ -20,6 +20,7 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
             <nav aria-label="Main" on:click=move |_| on_navigate.run(())>
                 <A href="/" exact=true>{home_label}</A>
                 {is_admin.then(|| view! { <A href="/admin/users">"Users"</A> })}
+                <A href="/account">"Account"</A>
             </nav>
             <section class="user-menu" aria-label="User menu">
                 <div class="who">
