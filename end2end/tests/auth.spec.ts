@@ -1,16 +1,11 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, logOut, uniqueEmail, waitForHydration } from "./helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, logOut, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
 test("a client signs up, lands in the chat layout, logs out and logs in again", async ({ page }) => {
   const email = uniqueEmail("client");
-  await page.goto("/signup");
-  await waitForHydration(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Display name").fill("Clara Client");
-  await page.getByLabel("Password", { exact: true }).fill("client-password-1");
-  await page.getByRole("button", { name: "Sign up" }).click();
+  await signUp(page, email, "Clara Client", "client-password-1");
 
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
@@ -103,12 +98,7 @@ test("an anonymous visit to a protected page goes to the login page and back", a
 
 test("a user changes their password and logs in with the new one", async ({ page }) => {
   const email = uniqueEmail("changer");
-  await page.goto("/signup");
-  await waitForHydration(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Display name").fill("Chang Er");
-  await page.getByLabel("Password", { exact: true }).fill("first-password-1");
-  await page.getByRole("button", { name: "Sign up" }).click();
+  await signUp(page, email, "Chang Er", "first-password-1");
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
 
   await page.getByRole("link", { name: "Account" }).click();

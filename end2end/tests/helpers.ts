@@ -20,6 +20,16 @@ export async function logIn(page: Page, email: string, password: string) {
   await page.getByRole("button", { name: "Log in" }).click();
 }
 
+/** Fills and sends the signup form; with JavaScript off there is no hydration to wait for. */
+export async function signUp(page: Page, email: string, name: string, password: string, hydrated = true) {
+  await page.goto("/signup");
+  if (hydrated) await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+}
+
 export async function logOut(page: Page) {
   const menu = page.getByRole("button", { name: "Menu" });
   if (await menu.isVisible()) await menu.click();

@@ -1,14 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { uniqueEmail } from "./helpers";
+import { signUp, uniqueEmail } from "./helpers";
 
 // The same flows with JavaScript off: plain HTML forms posting to the server functions.
 test("without JavaScript: sign up, log out, log in, and see errors", async ({ page }) => {
   const email = uniqueEmail("nojs");
-  await page.goto("/signup");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Display name").fill("Nora NoScript");
-  await page.getByLabel("Password", { exact: true }).fill("nojs-password-1");
-  await page.getByRole("button", { name: "Sign up" }).click();
+  await signUp(page, email, "Nora NoScript", "nojs-password-1", false);
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
 
   await page.getByRole("button", { name: "Log out" }).click();
