@@ -8,8 +8,8 @@ APP_DATA_DIR="$data" \
 APP_DATABASE__URL="sqlite://$data/e2e.db?mode=rwc" \
 APP_SERVER__BIND="127.0.0.1:$port" \
 APP_SERVER__PUBLIC_URL="http://127.0.0.1:$port" \
-APP_BOOTSTRAP__ADMIN_EMAIL="admin@e2e.test" \
-APP_BOOTSTRAP__ADMIN_PASSWORD="admin-password-1" \
+APP_BOOTSTRAP__ADMIN_EMAIL="$E2E_ADMIN_EMAIL" \
+APP_BOOTSTRAP__ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" \
   nohup "$CARGO_TARGET_DIR/debug/dealchat" >"$data/server.log" 2>&1 &
 echo $!
 for _ in $(seq 1 150); do

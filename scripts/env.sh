@@ -13,6 +13,10 @@ CARGO_LEPTOS_VERSION=0.3.11
 # build (tests, clippy) keeps one set of compiled artifacts and the same bundle file names everywhere.
 export LEPTOS_OUTPUT_NAME=dealchat
 
+# The first admin of the throw-away server the browser tests run against.
+E2E_ADMIN_EMAIL=admin@e2e.test
+E2E_ADMIN_PASSWORD=admin-password-1
+
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"

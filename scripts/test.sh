@@ -46,7 +46,7 @@ run_playwright() {
   local data port=3100 pid rc
   data=$(mktemp -d)
   pid=$("$ROOT/scripts/e2e-server.sh" "$port" "$data") || return 1
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="admin@e2e.test" ADMIN_PASSWORD="admin-password-1" npx playwright test)
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" npx playwright test)
   rc=$?
   kill -TERM "$pid" 2>/dev/null
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
