@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod chats;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
 /// the integration tests) serve them whether or not the linker kept their `inventory` entries.
@@ -16,6 +17,19 @@ pub fn register_server_functions() {
     register_explicit::<admin::ListUsers>();
     register_explicit::<admin::CreateUser>();
     register_explicit::<admin::SetUserDisabled>();
+    register_explicit::<chats::ListChats>();
+    register_explicit::<chats::StartChat>();
+    register_explicit::<chats::OpenChat>();
+    register_explicit::<chats::ChatHistory>();
+    register_explicit::<chats::SendMessage>();
+    register_explicit::<chats::MarkRead>();
+    register_explicit::<chats::AcceptChat>();
+    register_explicit::<chats::SetStage>();
+    register_explicit::<chats::SetDealAmount>();
+    register_explicit::<chats::CreateDeal>();
+    register_explicit::<chats::LinkableDeals>();
+    register_explicit::<chats::LinkDeal>();
+    register_explicit::<chats::Poll>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

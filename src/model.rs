@@ -1,11 +1,17 @@
-//! Types shared by the browser and the server: roles, user views, the error every server function returns.
+//! Types shared by the browser and the server: roles, user views, chats and deals, the error every
+//! server function returns.
 
 pub mod account_input;
+pub mod chat;
+pub mod deal_stage;
 pub mod error;
+pub mod message_text;
+pub mod money;
 pub mod redirect;
 pub mod role;
 pub mod user;
 
+pub use deal_stage::DealStage;
 pub use error::AppError;
 pub use role::Role;
 pub use user::UserView;

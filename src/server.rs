@@ -5,6 +5,8 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod http_error;
+pub mod integrations;
+pub mod realtime;
 pub mod routes;
 pub mod services;
 pub mod startup;

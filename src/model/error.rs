@@ -17,6 +17,12 @@ pub enum AppError {
     AccountDisabled,
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     LockedOut { retry_after_secs: u64 },
+    /// Too many requests of one kind from one user; the browser may retry after the wait.
+    #[error("You are sending too fast. Wait a moment and try again.")]
+    RateLimited { retry_after_ms: u64 },
+    /// The thing changed under the request (for example, another manager accepted the chat).
+    #[error("{0}")]
+    Conflict(String),
     #[error("Please log in.")]
     Unauthenticated,
     #[error("You are not allowed to do that.")]
@@ -59,12 +65,12 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Invalid { .. } => 400,
-            AppError::EmailTaken => 409,
+            AppError::EmailTaken | AppError::Conflict(_) => 409,
             AppError::BadCredentials | AppError::Unauthenticated => 401,
             AppError::AccountDisabled | AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::TooLarge { .. } => 413,
-            AppError::LockedOut { .. } => 429,
+            AppError::LockedOut { .. } | AppError::RateLimited { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

@@ -15,6 +15,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
+    pub chat: ChatSettings,
     pub bootstrap: BootstrapSettings,
 }
 
@@ -48,6 +49,16 @@ pub struct AuthSettings {
 #[derive(Clone, Debug, Deserialize)]
 pub struct LimitSettings {
     pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChatSettings {
+    pub max_message_chars: usize,
+    pub sends_per_second: u32,
+    pub send_burst: u32,
+    pub history_page: u64,
+    pub poll_timeout_secs: u64,
+    pub write_batch_max: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -176,6 +187,34 @@ impl Settings {
         if self.limits.max_body_bytes < 1024 {
             return Err(invalid("limits.max_body_bytes", "must be at least 1024"));
         }
+        let chat = &self.chat;
+        if !(1..=100_000).contains(&chat.max_message_chars) {
+            return Err(invalid(
+                "chat.max_message_chars",
+                "must be between 1 and 100000",
+            ));
+        }
+        if chat.sends_per_second == 0 || chat.send_burst == 0 {
+            return Err(invalid(
+                "chat.sends_per_second",
+                "sends_per_second and send_burst must be at least 1",
+            ));
+        }
+        if !(1..=500).contains(&chat.history_page) {
+            return Err(invalid("chat.history_page", "must be between 1 and 500"));
+        }
+        if !(1..=120).contains(&chat.poll_timeout_secs) {
+            return Err(invalid(
+                "chat.poll_timeout_secs",
+                "must be between 1 and 120",
+            ));
+        }
+        if !(1..=10_000).contains(&chat.write_batch_max) {
+            return Err(invalid(
+                "chat.write_batch_max",
+                "must be between 1 and 10000",
+            ));
+        }
         if let Some((email, password, _)) = self.bootstrap_admin() {
             if crate::model::account_input::Email::parse(email).is_err() {
                 return Err(invalid(
@@ -235,6 +274,14 @@ mod tests {
     fn a_non_number_limit_is_a_load_error_naming_the_key() {
         let err = with("limits.max_body_bytes", "lots").expect_err("must fail");
         assert!(err.to_string().contains("max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_message_length_names_its_key() {
+        assert_eq!(
+            bad_key(with("chat.max_message_chars", "0")),
+            "chat.max_message_chars"
+        );
     }
 
     #[test]

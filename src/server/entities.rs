@@ -1,5 +1,13 @@
 //! sea-orm entities, one module per table.
 
+pub mod conversation;
+pub mod conversation_member;
+pub mod crm_contact;
+pub mod crm_deal;
+pub mod crm_ref;
+pub mod deal;
 pub mod login_throttle;
+pub mod message;
+pub mod outbox_job;
 pub mod session;
 pub mod user;

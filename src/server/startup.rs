@@ -2,7 +2,11 @@
 //! `build` binds before it returns, so tests can ask for port 0 and read the real port.
 
 use crate::server::config::Settings;
-use crate::server::services::{accounts, sessions::SessionKey};
+use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
+use crate::server::realtime::{Hub, pg_listener};
+use crate::server::services::message_writer::MessageWriter;
+use crate::server::services::send_rate::SendRate;
+use crate::server::services::{accounts, crm_sync, sessions::SessionKey};
 use crate::server::state::AppState;
 use crate::server::{db, routes};
 use leptos::config::{Env, LeptosOptions};
@@ -32,6 +36,9 @@ pub enum StartupError {
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
+
+/// How often the CRM outbox is checked for due deliveries.
+const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub struct Application {
     listener: TcpListener,
@@ -82,11 +89,26 @@ impl Application {
                 Env::PROD
             })
             .build();
+        let hub = Arc::new(Hub::new());
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            pg_listener::spawn(db.get_postgres_connection_pool().clone(), hub.clone());
+        }
+        let writer = MessageWriter::spawn(db.clone(), hub.clone(), settings.chat.write_batch_max);
+        let send_rate = Arc::new(SendRate::new(
+            settings.chat.sends_per_second,
+            settings.chat.send_burst,
+        ));
+        let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
+        crm_sync::spawn_worker(db.clone(), crm.clone(), OUTBOX_EVERY);
         let state = AppState {
             leptos_options,
             db,
             settings: Arc::new(settings),
             session_key: SessionKey::new(&secret),
+            hub,
+            writer,
+            send_rate,
+            crm,
         };
         crate::api::register_server_functions();
         let router = routes::router(state.clone());
@@ -112,6 +134,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         tracing::info!(port = self.port, "dealchat listening");
+        // Waiting polls answer at once, so draining does not wait out their timeout.
+        let hub = self.state.hub.clone();
+        let shutdown = async move {
+            shutdown.await;
+            hub.stop();
+        };
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

@@ -1,7 +1,11 @@
 //! The one state value every handler and server function reads.
 
 use crate::server::config::Settings;
+use crate::server::integrations::crm::CrmPort;
+use crate::server::realtime::Hub;
 use crate::server::services::login_throttle::Policy;
+use crate::server::services::message_writer::MessageWriter;
+use crate::server::services::send_rate::SendRate;
 use crate::server::services::sessions::SessionKey;
 use axum::extract::FromRef;
 use chrono::Duration;
@@ -15,6 +19,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub session_key: SessionKey,
+    pub hub: Arc<Hub>,
+    pub writer: MessageWriter,
+    pub send_rate: Arc<SendRate>,
+    pub crm: Arc<dyn CrmPort>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -35,9 +35,12 @@ macro_rules! on_both_dbs {
 pub struct TestApp {
     pub base: String,
     pub data_dir: PathBuf,
+    pub db_url: String,
+    pub db: sea_orm::DatabaseConnection,
 }
 
 /// A browser-like client: its own cookie jar, no automatic redirects (tests look at them).
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
@@ -67,9 +70,15 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
         Db::Sqlite => format!("sqlite://{}/test.db?mode=rwc", data_dir.display()),
         Db::Postgres => create_pg_database(&format!("dealchat_test_{id}")).await,
     };
+    spawn_instance(&url, data_dir, extra).await
+}
+
+/// Another server process-alike on an existing database (for multi-instance tests).
+pub async fn spawn_instance(url: &str, data_dir: PathBuf, extra: &[(&str, &str)]) -> TestApp {
+    let url = url.to_owned();
     let mut overrides: Vec<(&str, String)> = vec![
         ("data_dir", data_dir.display().to_string()),
-        ("database.url", url),
+        ("database.url", url.clone()),
         ("database.max_connections", "4".into()),
         ("server.bind", "127.0.0.1:0".into()),
         (
@@ -83,8 +92,14 @@ pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
     let settings = Settings::load_with(&overrides).expect("test settings are valid");
     let app = Application::build(settings).await.expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { base, data_dir }
+    TestApp {
+        base,
+        data_dir,
+        db_url: url,
+        db,
+    }
 }
 
 /// A fresh PostgreSQL database under `DEALCHAT_TEST_PG_URL` (set by the README's test command).
@@ -120,6 +135,26 @@ impl TestApp {
     pub async fn admin(&self) -> Client {
         let c = self.client();
         c.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.expect_ok();
+        c
+    }
+
+    /// A new manager account (created by the admin), signed in.
+    pub async fn manager(&self, email: &str, name: &str) -> Client {
+        let admin = self.admin().await;
+        admin
+            .call(
+                "admin/users/create",
+                &[
+                    ("email", email),
+                    ("display_name", name),
+                    ("password", "manager-password-1"),
+                    ("role", "manager"),
+                ],
+            )
+            .await
+            .expect_ok();
+        let c = self.client();
+        c.login(email, "manager-password-1").await.expect_ok();
         c
     }
 
@@ -203,4 +238,89 @@ impl Reply {
         );
         &self.body
     }
+}
+
+/// A fresh client message id, as the browser makes one.
+pub fn msg_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Client {
+    /// Starts a chat and returns its id.
+    pub async fn start_chat(&self, topic: &str, title: &str, body: &str) -> i64 {
+        let r = self
+            .call(
+                "chats/start",
+                &[
+                    ("topic", topic),
+                    ("title", title),
+                    ("body", body),
+                    ("client_msg_id", &msg_id()),
+                ],
+            )
+            .await;
+        r.expect_ok()["id"].as_i64().expect("chat id")
+    }
+
+    pub async fn send(&self, conversation_id: i64, client_msg_id: &str, body: &str) -> Reply {
+        self.call(
+            "chats/send",
+            &[
+                ("conversation_id", &conversation_id.to_string()),
+                ("client_msg_id", client_msg_id),
+                ("body", body),
+            ],
+        )
+        .await
+    }
+
+    /// The chat as its window would open it.
+    pub async fn open(&self, conversation_id: i64) -> Value {
+        self.call(
+            "chats/open",
+            &[("conversation_id", &conversation_id.to_string())],
+        )
+        .await
+        .expect_ok()
+        .clone()
+    }
+
+    pub async fn list(&self) -> Vec<Value> {
+        self.call("chats/list", &[])
+            .await
+            .expect_ok()
+            .as_array()
+            .expect("list")
+            .clone()
+    }
+
+    pub async fn accept(&self, conversation_id: i64) -> Reply {
+        self.call(
+            "chats/accept",
+            &[("conversation_id", &conversation_id.to_string())],
+        )
+        .await
+    }
+
+    pub async fn poll(&self, tick: i64, conversation_id: Option<i64>, after_seq: i64) -> Reply {
+        let mut form = vec![
+            ("tick", tick.to_string()),
+            ("after_seq", after_seq.to_string()),
+        ];
+        if let Some(id) = conversation_id {
+            form.push(("conversation_id", id.to_string()));
+        }
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.call("chats/poll", &form).await
+    }
+}
+
+/// The bodies of a chat's messages, oldest first.
+pub fn bodies(detail: &Value) -> Vec<String> {
+    detail["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["body"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }

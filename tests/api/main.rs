@@ -1,9 +1,14 @@
 //! Integration tests: each starts the real server on port 0 with a fresh database, on SQLite and on
 //! PostgreSQL, and talks to it over HTTP like a browser would.
+// Test code states its expectations with unwrap; a panic is the failure report.
+#![allow(clippy::unwrap_used)]
 
 mod helpers;
 
 mod accounts;
 mod admin;
+mod chat_authorization;
+mod chats;
 mod operations;
+mod realtime;
 mod sessions;

@@ -1,0 +1,224 @@
+//! Chats: list, start, open, page back, send, read, accept, deal stage and details, poll.
+
+use crate::model::AppError;
+use crate::model::chat::{ChatDetail, ChatSummary, DealView, MessageView, PollUpdate};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{respond, state};
+#[cfg(feature = "ssr")]
+use crate::model::chat::PollCursor;
+#[cfg(feature = "ssr")]
+use crate::server::services::{chat_access::Viewer, chats, polling};
+
+#[cfg(feature = "ssr")]
+fn viewer() -> Result<Viewer, AppError> {
+    let me = crate::server::auth::current_user()?;
+    Ok(Viewer {
+        id: me.user.id,
+        role: me.user.role,
+    })
+}
+
+#[server(endpoint = "chats/list")]
+pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppError> {
+    respond(async { chats::list(&state().db, viewer()?, search.as_deref()).await }.await)
+}
+
+#[server(endpoint = "chats/start")]
+pub async fn start_chat(
+    topic: String,
+    title: String,
+    body: String,
+    client_msg_id: String,
+) -> Result<ChatSummary, AppError> {
+    respond(
+        async {
+            let viewer = viewer()?;
+            let topic = crate::model::chat::ChatTopic::parse(&topic).ok_or_else(|| {
+                AppError::invalid("topic", "Choose a new project or a general question.")
+            })?;
+            let st = state();
+            let new = chats::NewChat {
+                topic,
+                title: &title,
+                body: &body,
+                client_msg_id: &client_msg_id,
+            };
+            chats::start(&st.db, &st.hub, &st.settings.chat, viewer, new).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/open")]
+pub async fn open_chat(conversation_id: i64) -> Result<ChatDetail, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::detail(&st.db, &st.settings.chat, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/history")]
+pub async fn chat_history(
+    conversation_id: i64,
+    before_seq: i64,
+) -> Result<Vec<MessageView>, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::history(
+                &st.db,
+                &st.settings.chat,
+                viewer()?,
+                conversation_id,
+                before_seq,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/send")]
+pub async fn send_message(
+    conversation_id: i64,
+    client_msg_id: String,
+    body: String,
+) -> Result<MessageView, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::send(
+                &st.db,
+                &st.writer,
+                &st.send_rate,
+                &st.settings.chat,
+                viewer()?,
+                chats::Outgoing {
+                    conversation_id,
+                    client_msg_id: &client_msg_id,
+                    body: &body,
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/read")]
+pub async fn mark_read(conversation_id: i64, seq: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::mark_read(&st.db, &st.hub, viewer()?, conversation_id, seq).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/accept")]
+pub async fn accept_chat(conversation_id: i64) -> Result<ChatSummary, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::accept(&st.db, &st.hub, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/stage")]
+pub async fn set_stage(conversation_id: i64, stage: String) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::set_stage(&st.db, &st.hub, viewer()?, conversation_id, &stage).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/amount")]
+pub async fn set_deal_amount(
+    conversation_id: i64,
+    amount: String,
+    currency: String,
+) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::set_amount(
+                &st.db,
+                &st.hub,
+                viewer()?,
+                conversation_id,
+                &amount,
+                &currency,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/create")]
+pub async fn create_deal(conversation_id: i64, title: String) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::create_deal(&st.db, &st.hub, viewer()?, conversation_id, &title).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/linkable")]
+pub async fn linkable_deals(conversation_id: i64) -> Result<Vec<DealView>, AppError> {
+    respond(async { chats::linkable_deals(&state().db, viewer()?, conversation_id).await }.await)
+}
+
+#[server(endpoint = "chats/deal/link")]
+pub async fn link_deal(conversation_id: i64, deal_id: i64) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::link_deal(&st.db, &st.hub, viewer()?, conversation_id, deal_id).await
+        }
+        .await,
+    )
+}
+
+/// Long-poll: answers when something after the cursor concerns the caller, or after the
+/// configured wait with nothing.
+#[server(endpoint = "chats/poll")]
+pub async fn poll(
+    tick: i64,
+    conversation_id: Option<i64>,
+    after_seq: i64,
+) -> Result<PollUpdate, AppError> {
+    respond(
+        async {
+            let st = state();
+            let chat = &st.settings.chat;
+            polling::poll(
+                &st.db,
+                &st.hub,
+                viewer()?,
+                PollCursor {
+                    tick,
+                    conversation_id,
+                    after_seq,
+                },
+                std::time::Duration::from_secs(chat.poll_timeout_secs),
+                chat.history_page * 4,
+            )
+            .await
+        }
+        .await,
+    )
+}

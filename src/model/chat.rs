@@ -1,0 +1,137 @@
+//! What the browser gets about chats: list rows, messages, deal details, and poll results.
+//! Times are milliseconds since the Unix epoch (UTC) so the WASM bundle needs no date library.
+
+use crate::model::DealStage;
+use crate::model::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// How a client starts a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatTopic {
+    /// A new project: creates a deal at Inquiry linked to the chat.
+    Project,
+    /// A general question: no deal until a manager creates or links one.
+    Question,
+}
+
+impl ChatTopic {
+    pub fn parse(raw: &str) -> Option<ChatTopic> {
+        match raw.trim() {
+            "project" => Some(ChatTopic::Project),
+            "question" => Some(ChatTopic::Question),
+            _ => None,
+        }
+    }
+}
+
+/// Who wrote a message, as the reader needs to style it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderSide {
+    Client,
+    Staff,
+    /// Written by the product itself (stage changes, assignments).
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// Position in the conversation, from 1 without gaps: the poll and history cursor.
+    pub seq: i64,
+    pub sender_id: Option<i64>,
+    pub sender_name: String,
+    pub side: SenderSide,
+    pub kind: String,
+    pub body: String,
+    /// The id the sender's browser gave the message, so it can match its optimistic echo.
+    pub client_msg_id: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// One row of the sidebar (clients) or the inbox (managers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatSummary {
+    pub id: i64,
+    /// The deal's title, or the subject of a general question.
+    pub title: String,
+    pub deal_id: Option<i64>,
+    pub stage: Option<DealStage>,
+    pub client_id: Option<i64>,
+    pub client_name: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    /// When it entered the queue, while no manager has accepted it.
+    pub waiting_since_ms: Option<i64>,
+    pub last_message_preview: Option<String>,
+    pub last_activity_ms: i64,
+    pub last_seq: i64,
+    /// Messages from others after the reader's last read one.
+    pub unread: i64,
+    /// The reader's last read message, for the "new messages" marker.
+    pub last_read_seq: i64,
+}
+
+/// The deal behind a chat, as a manager sees it beside the conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealView {
+    pub id: i64,
+    pub title: String,
+    pub stage: DealStage,
+    pub amount: Option<Money>,
+    pub client_name: String,
+    pub client_email: String,
+    pub owner_name: Option<String>,
+    pub created_at_ms: i64,
+    pub closed_at_ms: Option<i64>,
+}
+
+/// Everything the chat window needs when it opens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatDetail {
+    pub summary: ChatSummary,
+    pub deal: Option<DealView>,
+    /// The newest page of messages, oldest first.
+    pub messages: Vec<MessageView>,
+    /// True when older messages exist before the first one here.
+    pub has_older: bool,
+    /// What the reader may do here.
+    pub can_reply: bool,
+    pub can_accept: bool,
+    pub can_change_stage: bool,
+}
+
+/// Where a poller stands: the change clock for lists, and the open chat's last seen message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollCursor {
+    pub tick: i64,
+    pub conversation_id: Option<i64>,
+    pub after_seq: i64,
+}
+
+/// What changed since a cursor; `cursor` is where the next poll starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollUpdate {
+    pub cursor: PollCursor,
+    /// List rows that changed (new chats, new messages, stage, assignment, read state).
+    pub chats: Vec<ChatSummary>,
+    /// Chats that left the reader's list (accepted by another manager).
+    pub removed: Vec<i64>,
+    /// New messages in the open chat, oldest first.
+    pub messages: Vec<MessageView>,
+    /// The open chat's deal, when it changed.
+    pub deal: Option<DealView>,
+    /// More messages are waiting: poll again at once.
+    pub more: bool,
+}
+
+impl PollUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.chats.is_empty()
+            && self.removed.is_empty()
+            && self.messages.is_empty()
+            && self.deal.is_none()
+    }
+}

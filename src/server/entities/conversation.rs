@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "conversations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub subject: String,
+    pub client_id: Option<i64>,
+    pub deal_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub status: String,
+    pub last_seq: i64,
+    pub last_message_at: ChronoDateTimeUtc,
+    pub queued_at: Option<ChronoDateTimeUtc>,
+    pub tick: i64,
+    /// The tick of the last change of assignee: lets pollers drop chats a colleague took.
+    pub assigned_tick: i64,
+    pub created_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

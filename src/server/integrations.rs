@@ -1,0 +1,3 @@
+//! Adapters to systems outside the app, each behind a trait chosen from configuration at start-up.
+
+pub mod crm;

@@ -1,0 +1,264 @@
+//! The real-time hub: long-polls wait here until a change that concerns their user commits.
+//!
+//! Changes are announced to an *audience* (some users, and whether every employee's inbox is
+//! affected); administrators hear every change. Each waiting poll holds a `watch` receiver per
+//! key it listens on, so an idle poller costs a few small allocations and no work. With
+//! PostgreSQL, every commit also sends `NOTIFY` and each instance's listener republishes it
+//! locally, so pollers on any instance wake (see `pg_listener`).
+
+pub mod pg_listener;
+
+use crate::model::Role;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use tokio::sync::watch;
+
+/// The `NOTIFY` channel every instance listens on.
+pub const CHANNEL: &str = "dealchat_changes";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    User(i64),
+    /// Every manager and administrator: the shared inbox changed.
+    Staff,
+    /// Every administrator: they see all chats.
+    Admins,
+}
+
+/// Who must hear about a change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audience {
+    pub users: Vec<i64>,
+    /// The shared inbox changed (a waiting chat appeared, moved or was taken).
+    pub staff: bool,
+}
+
+impl Audience {
+    pub fn users(users: impl IntoIterator<Item = Option<i64>>) -> Audience {
+        let mut users: Vec<i64> = users.into_iter().flatten().collect();
+        users.sort_unstable();
+        users.dedup();
+        Audience {
+            users,
+            staff: false,
+        }
+    }
+
+    pub fn with_staff(mut self, staff: bool) -> Audience {
+        self.staff |= staff;
+        self
+    }
+
+    pub fn merge(&mut self, other: &Audience) {
+        self.users.extend_from_slice(&other.users);
+        self.users.sort_unstable();
+        self.users.dedup();
+        self.staff |= other.staff;
+    }
+
+    /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2`.
+    pub fn encode(&self, tick: i64) -> String {
+        let users: Vec<String> = self.users.iter().map(i64::to_string).collect();
+        format!("{tick};{};{}", u8::from(self.staff), users.join(","))
+    }
+
+    pub fn decode(payload: &str) -> Option<(i64, Audience)> {
+        let mut parts = payload.splitn(3, ';');
+        let tick = parts.next()?.parse().ok()?;
+        let staff = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        let users = parts
+            .next()?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().ok())
+            .collect::<Option<Vec<i64>>>()?;
+        Some((tick, Audience { users, staff }))
+    }
+}
+
+#[derive(Default)]
+pub struct Hub {
+    keys: Mutex<HashMap<Key, watch::Sender<i64>>>,
+    stopping: watch::Sender<bool>,
+}
+
+/// A poller's ears: resolves when a change for its user, its inbox or the shutdown arrives.
+pub struct Subscription {
+    receivers: Vec<watch::Receiver<i64>>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl Subscription {
+    /// Waits for the next change announced after this subscription was made (or since the last
+    /// call). Returns false when the server is shutting down.
+    pub async fn changed(&mut self) -> bool {
+        if *self.stopping.borrow() {
+            return false;
+        }
+        let mut waits: Vec<_> = self
+            .receivers
+            .iter_mut()
+            .map(|rx| Box::pin(rx.changed()))
+            .collect();
+        let any = std::future::poll_fn(|cx| {
+            for w in waits.iter_mut() {
+                if w.as_mut().poll(cx).is_ready() {
+                    return std::task::Poll::Ready(());
+                }
+            }
+            std::task::Poll::Pending
+        });
+        tokio::select! {
+            _ = any => true,
+            _ = self.stopping.changed() => false,
+        }
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        Hub::default()
+    }
+
+    fn keys_for(user_id: i64, role: Role) -> Vec<Key> {
+        match role {
+            Role::Client => vec![Key::User(user_id)],
+            Role::Manager => vec![Key::User(user_id), Key::Staff],
+            Role::Admin => vec![Key::User(user_id), Key::Staff, Key::Admins],
+        }
+    }
+
+    /// Start listening before reading the database, so no change can slip between the read and
+    /// the wait.
+    pub fn subscribe(&self, user_id: i64, role: Role) -> Subscription {
+        let mut keys = self.keys.lock().expect("hub lock");
+        let receivers = Hub::keys_for(user_id, role)
+            .into_iter()
+            .map(|key| {
+                keys.entry(key)
+                    .or_insert_with(|| watch::channel(0).0)
+                    .subscribe()
+            })
+            .collect();
+        Subscription {
+            receivers,
+            stopping: self.stopping.subscribe(),
+        }
+    }
+
+    /// Wakes everyone in `audience` (and every administrator). Called after the commit.
+    pub fn publish(&self, tick: i64, audience: &Audience) {
+        let mut keys = self.keys.lock().expect("hub lock");
+        let mut wake = |key: Key| {
+            if let Some(tx) = keys.get(&key) {
+                if tx.receiver_count() == 0 {
+                    keys.remove(&key);
+                } else {
+                    tx.send_modify(|t| *t = (*t).max(tick));
+                }
+            }
+        };
+        for user in &audience.users {
+            wake(Key::User(*user));
+        }
+        if audience.staff {
+            wake(Key::Staff);
+        }
+        wake(Key::Admins);
+    }
+
+    /// Wakes every waiting poll, so each re-reads the database. Used after a lost `LISTEN`
+    /// connection, when notifications may have been missed.
+    pub fn publish_all(&self) {
+        let mut keys = self.keys.lock().expect("hub lock");
+        keys.retain(|_, tx| tx.receiver_count() > 0);
+        for tx in keys.values() {
+            tx.send_modify(|_| {});
+        }
+    }
+
+    /// Answers every waiting poll now; used by graceful shutdown.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Number of keys with listeners, for the benchmark's memory accounting.
+    pub fn listening_keys(&self) -> usize {
+        self.keys
+            .lock()
+            .expect("hub lock")
+            .values()
+            .filter(|tx| tx.receiver_count() > 0)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::timeout;
+
+    const SHORT: Duration = Duration::from_millis(50);
+
+    #[tokio::test]
+    async fn a_client_wakes_only_for_their_own_changes() {
+        let hub = Hub::new();
+        let mut sub = hub.subscribe(7, Role::Client);
+        hub.publish(1, &Audience::users([Some(8)]).with_staff(true));
+        assert!(
+            timeout(SHORT, sub.changed()).await.is_err(),
+            "woke for someone else"
+        );
+        hub.publish(2, &Audience::users([Some(7)]));
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
+    }
+
+    #[tokio::test]
+    async fn a_change_before_the_wait_is_not_missed() {
+        let hub = Hub::new();
+        let mut sub = hub.subscribe(3, Role::Manager);
+        hub.publish(1, &Audience::default().with_staff(true));
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
+    }
+
+    #[tokio::test]
+    async fn admins_hear_every_change_and_managers_only_the_inbox() {
+        let hub = Hub::new();
+        let mut admin = hub.subscribe(1, Role::Admin);
+        let mut manager = hub.subscribe(2, Role::Manager);
+        hub.publish(1, &Audience::users([Some(9)]));
+        assert_eq!(timeout(SHORT, admin.changed()).await, Ok(true));
+        assert!(timeout(SHORT, manager.changed()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn stopping_releases_waiting_polls() {
+        let hub = Hub::new();
+        let mut sub = hub.subscribe(1, Role::Client);
+        hub.stop();
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(false));
+    }
+
+    #[test]
+    fn keys_without_listeners_are_dropped_on_publish() {
+        let hub = Hub::new();
+        drop(hub.subscribe(5, Role::Client));
+        hub.publish(1, &Audience::users([Some(5)]));
+        assert_eq!(hub.keys.lock().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn audiences_survive_the_notify_payload() {
+        let a = Audience::users([Some(3), Some(1), None, Some(3)]).with_staff(true);
+        assert_eq!(a.users, vec![1, 3]);
+        assert_eq!(Audience::decode(&a.encode(42)), Some((42, a)));
+        assert_eq!(Audience::decode("x;0;"), None);
+        assert_eq!(Audience::decode("5;0;"), Some((5, Audience::default())));
+    }
+}

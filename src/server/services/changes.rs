@@ -1,0 +1,116 @@
+//! The change clock and write transactions that others must hear about.
+//!
+//! Every such write opens with `begin` (an immediate write transaction on SQLite, so writers queue
+//! on the lock instead of failing to upgrade), takes the next tick from the one-row clock, stamps
+//! the rows it changes with that tick, and ends with `commit`, which tells the real-time hub who
+//! must look again. Holding the clock row until commit hands out ticks in commit order, which is
+//! what lets a poller keep "everything after tick N" as its cursor without missing a change.
+
+use crate::server::realtime::{Audience, CHANNEL, Hub};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
+    TransactionOptions, TransactionTrait, Value,
+};
+
+/// A statement written with `?` placeholders, numbered for PostgreSQL.
+pub fn stmt(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for ch in sql.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// An open write transaction holding the clock, with the tick its changes carry.
+pub struct Write {
+    pub txn: DatabaseTransaction,
+    pub tick: i64,
+    pub audience: Audience,
+}
+
+/// Opens a write transaction and takes the next tick.
+pub async fn begin(db: &DatabaseConnection) -> Result<Write, DbErr> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(stmt(
+            backend,
+            "UPDATE change_clock SET tick = tick + 1 WHERE id = 1 RETURNING tick",
+            [],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("change_clock has no row".into()))?;
+    let tick: i64 = row.try_get("", "tick")?;
+    Ok(Write {
+        txn,
+        tick,
+        audience: Audience::default(),
+    })
+}
+
+impl Write {
+    pub fn backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    /// Commits, then wakes the pollers in the audience (on this instance directly, on the
+    /// others through `NOTIFY`, which PostgreSQL delivers only if the commit succeeds).
+    pub async fn commit(self, hub: &Hub) -> Result<i64, DbErr> {
+        if self.backend() == DbBackend::Postgres {
+            self.txn
+                .execute_raw(stmt(
+                    DbBackend::Postgres,
+                    "SELECT pg_notify(?, ?)",
+                    [CHANNEL.into(), self.audience.encode(self.tick).into()],
+                ))
+                .await?;
+        }
+        self.txn.commit().await?;
+        hub.publish(self.tick, &self.audience);
+        Ok(self.tick)
+    }
+}
+
+/// The newest committed tick.
+pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            "SELECT tick FROM change_clock WHERE id = 1",
+            [],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("change_clock has no row".into()))?;
+    row.try_get("", "tick")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = stmt(DbBackend::Postgres, "a = ? AND b = ?", [1.into(), 2.into()]);
+        assert_eq!(pg.sql, "a = $1 AND b = $2");
+        let lite = stmt(DbBackend::Sqlite, "a = ? AND b = ?", [1.into(), 2.into()]);
+        assert_eq!(lite.sql, "a = ? AND b = ?");
+    }
+}

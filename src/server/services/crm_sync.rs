@@ -1,0 +1,263 @@
+//! Keeping the CRM in step with our deals through a durable outbox.
+//!
+//! A change that must reach the CRM queues a job in the same transaction as the change, so
+//! neither exists without the other. A worker delivers due jobs with exponential backoff and
+//! survives restarts (jobs live in the database). Jobs name an entity, not a snapshot: the
+//! worker sends the entity's state at delivery time, so repeated or late jobs converge on the
+//! truth, and the CRM ids it gets back are recorded so a delivery never creates twice.
+
+use crate::server::entities::{crm_ref, deal, outbox_job, user};
+use crate::server::integrations::crm::{CrmContact, CrmDeal, CrmError, CrmPort};
+use crate::server::services::deals::{amount_of, stage_of};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::sync::Arc;
+
+pub const JOB_SYNC_DEAL: &str = "sync_deal";
+/// A claimed job is left alone by other workers for this long.
+const CLAIM_SECS: i64 = 60;
+const BATCH: u64 = 20;
+
+/// Queues the deal for delivery unless a delivery is already waiting.
+pub async fn enqueue_deal(txn: &impl ConnectionTrait, deal_id: i64) -> Result<(), DbErr> {
+    let waiting = outbox_job::Entity::find()
+        .filter(outbox_job::Column::Job.eq(JOB_SYNC_DEAL))
+        .filter(outbox_job::Column::EntityId.eq(deal_id))
+        .filter(outbox_job::Column::DoneAt.is_null())
+        .filter(outbox_job::Column::Attempts.eq(0))
+        .filter(outbox_job::Column::LockedUntil.is_null())
+        .one(txn)
+        .await?;
+    if waiting.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    outbox_job::ActiveModel {
+        job: Set(JOB_SYNC_DEAL.to_owned()),
+        entity_id: Set(deal_id),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        done_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Wait before the next attempt: 2 s, 4 s, 8 s … capped at an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 12)).unwrap_or(12);
+    Duration::seconds((1i64 << exp).min(3600))
+}
+
+/// Runs the worker until the process ends.
+pub fn spawn_worker(db: DatabaseConnection, crm: Arc<dyn CrmPort>, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = deliver_due(&db, crm.as_ref(), Utc::now()).await {
+                tracing::warn!(error = %e, "outbox pass failed");
+            }
+        }
+    });
+}
+
+/// Delivers the jobs due at `now`; returns how many succeeded.
+#[tracing::instrument(skip_all)]
+pub async fn deliver_due(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let due = outbox_job::Entity::find()
+        .filter(outbox_job::Column::DoneAt.is_null())
+        .filter(outbox_job::Column::NextAttemptAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(outbox_job::Column::LockedUntil.is_null())
+                .add(outbox_job::Column::LockedUntil.lt(now)),
+        )
+        .order_by_asc(outbox_job::Column::Id)
+        .limit(BATCH)
+        .all(db)
+        .await?;
+    let mut delivered = 0;
+    for job in due {
+        if !claim(db, &job, now).await? {
+            continue;
+        }
+        let result = match job.job.as_str() {
+            JOB_SYNC_DEAL => sync_deal(db, crm, job.entity_id).await,
+            other => Err(CrmError::Rejected(format!("unknown job `{other}`"))),
+        };
+        let mut row: outbox_job::ActiveModel = job.clone().into();
+        row.locked_until = Set(None);
+        match result {
+            Ok(()) => {
+                row.done_at = Set(Some(Utc::now()));
+                row.last_error = Set(None);
+                delivered += 1;
+            }
+            Err(e) => {
+                let attempts = job.attempts + 1;
+                tracing::warn!(job = job.id, attempts, error = %e, "CRM delivery failed");
+                row.attempts = Set(attempts);
+                row.next_attempt_at = Set(Utc::now() + backoff(attempts));
+                row.last_error = Set(Some(e.to_string()));
+            }
+        }
+        row.update(db).await?;
+    }
+    Ok(delivered)
+}
+
+/// Takes the job for this worker; false when another worker holds it.
+async fn claim(
+    db: &DatabaseConnection,
+    job: &outbox_job::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let res = outbox_job::Entity::update_many()
+        .col_expr(
+            outbox_job::Column::LockedUntil,
+            sea_orm::sea_query::Expr::value(now + Duration::seconds(CLAIM_SECS)),
+        )
+        .filter(outbox_job::Column::Id.eq(job.id))
+        .filter(
+            Condition::any()
+                .add(outbox_job::Column::LockedUntil.is_null())
+                .add(outbox_job::Column::LockedUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+async fn remote_id(
+    db: &DatabaseConnection,
+    provider: &str,
+    entity: &str,
+    entity_id: i64,
+) -> Result<Option<String>, DbErr> {
+    Ok(
+        crm_ref::Entity::find_by_id((provider.to_owned(), entity.to_owned(), entity_id))
+            .one(db)
+            .await?
+            .map(|r| r.remote_id),
+    )
+}
+
+async fn remember(
+    db: &DatabaseConnection,
+    provider: &str,
+    entity: &str,
+    entity_id: i64,
+    remote: &str,
+) -> Result<(), DbErr> {
+    crm_ref::ActiveModel {
+        provider: Set(provider.to_owned()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id),
+        remote_id: Set(remote.to_owned()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The CRM contact for a client: the one we recorded, else one found by email, else a new one.
+async fn contact_for(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    client: &user::Model,
+) -> Result<String, CrmError> {
+    let provider = crm.provider();
+    if let Some(id) = remote_id(db, provider, "user", client.id).await? {
+        return Ok(id);
+    }
+    let id = match crm.find_contact_by_email(&client.email).await? {
+        Some(id) => id,
+        None => {
+            crm.create_contact(&CrmContact {
+                name: client.display_name.clone(),
+                email: client.email.clone(),
+                phone: None,
+                company: None,
+            })
+            .await?
+        }
+    };
+    remember(db, provider, "user", client.id, &id).await?;
+    Ok(id)
+}
+
+/// Creates or updates the CRM deal to match ours.
+pub async fn sync_deal(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<(), CrmError> {
+    let Some(deal) = deal::Entity::find_by_id(deal_id).one(db).await? else {
+        return Ok(()); // Deleted since: nothing to send.
+    };
+    let client = user::Entity::find_by_id(deal.client_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} has no client")))?;
+    let owner_email = match deal.owner_id {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?.map(|u| u.email),
+        None => None,
+    };
+    let contact_id = contact_for(db, crm, &client).await?;
+    let record = CrmDeal {
+        title: deal.title.clone(),
+        contact_id,
+        owner_email,
+        stage: stage_of(&deal),
+        amount: amount_of(&deal),
+        created_at: deal.created_at,
+        closed_at: deal.closed_at,
+    };
+    let provider = crm.provider();
+    match remote_id(db, provider, "deal", deal.id).await? {
+        Some(id) => crm.update_deal(&id, &record).await,
+        None => {
+            let id = crm.create_deal(&record).await?;
+            remember(db, provider, "deal", deal.id, &id).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The CRM's copy of our deal, if delivered (used by tests and the deal panel).
+pub async fn crm_copy(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<Option<CrmDeal>, CrmError> {
+    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+        Some(id) => crm.get_deal(&id).await,
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(2));
+        assert_eq!(backoff(3), Duration::seconds(8));
+        assert_eq!(backoff(40), Duration::seconds(3600));
+    }
+}

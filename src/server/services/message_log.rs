@@ -1,0 +1,235 @@
+//! The append-only message log of a conversation: appending inside a write (which numbers the
+//! messages and stamps the conversation), and reading pages of it as views.
+
+use crate::model::Role;
+use crate::model::chat::{MessageView, SenderSide};
+use crate::server::entities::{conversation, message};
+use crate::server::realtime::Audience;
+use crate::server::services::changes::{Write, stmt};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
+
+pub const KIND_TEXT: &str = "text";
+pub const KIND_SYSTEM: &str = "system";
+
+/// A message about to be stored.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub sender_id: Option<i64>,
+    pub kind: &'static str,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+}
+
+impl NewMessage {
+    pub fn system(body: impl Into<String>) -> NewMessage {
+        NewMessage {
+            sender_id: None,
+            kind: KIND_SYSTEM,
+            body: body.into(),
+            client_msg_id: None,
+        }
+    }
+}
+
+/// Who hears about a change to this conversation: its client, its manager, and the whole
+/// staff while it waits in the shared inbox.
+pub fn audience_of(conv: &conversation::Model) -> Audience {
+    Audience::users([conv.client_id, conv.assignee_id]).with_staff(conv.assignee_id.is_none())
+}
+
+/// Stamps the conversation with the write's tick (and, with `new_messages`, reserves that many
+/// sequence numbers). The row lock this takes orders the conversation's writers. Returns the
+/// updated row, or None if the conversation does not exist.
+async fn stamp(
+    w: &mut Write,
+    conversation_id: i64,
+    new_messages: i64,
+) -> Result<Option<conversation::Model>, DbErr> {
+    let sql = if new_messages > 0 {
+        "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
+         WHERE id = ? RETURNING *"
+    } else {
+        "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = last_message_at, \
+         tick = ? WHERE id = ? RETURNING *"
+    };
+    let mut values: Vec<Value> = vec![new_messages.into()];
+    if new_messages > 0 {
+        values.push(Utc::now().into());
+    }
+    values.push(w.tick.into());
+    values.push(conversation_id.into());
+    let row = w.txn.query_one_raw(stmt(w.backend(), sql, values)).await?;
+    let conv = row
+        .map(|r| conversation::Model::from_query_result(&r, ""))
+        .transpose()?;
+    if let Some(c) = &conv {
+        w.audience.merge(&audience_of(c));
+    }
+    Ok(conv)
+}
+
+/// Marks a conversation changed without adding messages (assignment, deal, read state).
+pub async fn touch(
+    w: &mut Write,
+    conversation_id: i64,
+) -> Result<Option<conversation::Model>, DbErr> {
+    stamp(w, conversation_id, 0).await
+}
+
+/// Appends messages to a conversation in order; returns the conversation as updated and the
+/// stored rows. None when the conversation does not exist.
+pub async fn append(
+    w: &mut Write,
+    conversation_id: i64,
+    messages: Vec<NewMessage>,
+) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
+    let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+    let Some(conv) = stamp(w, conversation_id, count).await? else {
+        return Ok(None);
+    };
+    if messages.is_empty() {
+        return Ok(Some((conv, Vec::new())));
+    }
+    let first_seq = conv.last_seq - count + 1;
+    let now = conv.last_message_at;
+    let rows = messages
+        .into_iter()
+        .zip(first_seq..)
+        .map(|(m, seq)| message::ActiveModel {
+            conversation_id: Set(conversation_id),
+            seq: Set(seq),
+            sender_id: Set(m.sender_id),
+            kind: Set(m.kind.to_owned()),
+            body: Set(m.body),
+            client_msg_id: Set(m.client_msg_id),
+            created_at: Set(now),
+            ..Default::default()
+        });
+    let stored = message::Entity::insert_many(rows)
+        .exec_with_returning(&w.txn)
+        .await?;
+    Ok(Some((conv, stored)))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    seq: i64,
+    sender_id: Option<i64>,
+    kind: String,
+    body: String,
+    client_msg_id: Option<String>,
+    created_at: DateTime<Utc>,
+    sender_name: Option<String>,
+    sender_role: Option<String>,
+}
+
+const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body, \
+     m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role \
+     FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
+
+fn to_view(r: MessageRow) -> MessageView {
+    let side = match (r.sender_id, r.sender_role.as_deref().and_then(Role::parse)) {
+        (None, _) => SenderSide::System,
+        (Some(_), Some(Role::Client)) => SenderSide::Client,
+        (Some(_), _) => SenderSide::Staff,
+    };
+    MessageView {
+        id: r.id,
+        conversation_id: r.conversation_id,
+        seq: r.seq,
+        sender_id: r.sender_id,
+        sender_name: r.sender_name.unwrap_or_else(|| match side {
+            SenderSide::System => "dealchat".to_owned(),
+            _ => "Former user".to_owned(),
+        }),
+        side,
+        kind: r.kind,
+        body: r.body,
+        client_msg_id: r.client_msg_id,
+        created_at_ms: r.created_at.timestamp_millis(),
+    }
+}
+
+async fn query_views(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<MessageView>, DbErr> {
+    let rows = MessageRow::find_by_statement(stmt(db.get_database_backend(), sql, values))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(to_view).collect())
+}
+
+/// Views of stored messages, in the order of `ids`' sequence numbers.
+pub async fn views_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<MessageView>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(",");
+    let sql = format!("{SELECT_VIEW} WHERE m.id IN ({marks}) ORDER BY m.conversation_id, m.seq");
+    query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
+}
+
+/// Up to `limit` messages after `after_seq`, oldest first.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    conversation_id: i64,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<MessageView>, DbErr> {
+    let sql =
+        format!("{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    query_views(
+        db,
+        &sql,
+        vec![conversation_id.into(), after_seq.into(), limit.into()],
+    )
+    .await
+}
+
+/// Up to `limit` messages before `before_seq` (or the newest, when None), oldest first.
+pub async fn before(
+    db: &impl ConnectionTrait,
+    conversation_id: i64,
+    before_seq: Option<i64>,
+    limit: u64,
+) -> Result<Vec<MessageView>, DbErr> {
+    let sql = format!(
+        "{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut page = query_views(
+        db,
+        &sql,
+        vec![
+            conversation_id.into(),
+            before_seq.unwrap_or(i64::MAX).into(),
+            limit.into(),
+        ],
+    )
+    .await?;
+    page.reverse();
+    Ok(page)
+}
+
+/// A message its sender already stored under `client_msg_id`, if any.
+pub async fn find_by_client_id(
+    db: &impl ConnectionTrait,
+    sender_id: i64,
+    client_msg_id: &str,
+) -> Result<Option<message::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    message::Entity::find()
+        .filter(message::Column::SenderId.eq(sender_id))
+        .filter(message::Column::ClientMsgId.eq(client_msg_id))
+        .one(db)
+        .await
+}

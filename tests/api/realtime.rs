@@ -1,0 +1,134 @@
+//! Long-polling: answers at once with what is waiting, wakes when the other side writes, answers
+//! empty at the timeout, and reaches pollers on another server instance through PostgreSQL.
+
+use crate::helpers::{Db, TestApp, msg_id, spawn_app, spawn_app_with, spawn_instance};
+use crate::on_both_dbs;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn cursor(update: &Value) -> (i64, i64) {
+    (
+        update["cursor"]["tick"].as_i64().unwrap(),
+        update["cursor"]["after_seq"].as_i64().unwrap(),
+    )
+}
+
+fn message_bodies(update: &Value) -> Vec<&str> {
+    update["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect()
+}
+
+async fn a_poll_answers_at_once_with_what_is_waiting(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("pa@example.com").await;
+    let id = client.start_chat("project", "Porch", "hello").await;
+    let started = Instant::now();
+    let update = client.poll(0, Some(id), 0).await;
+    let update = update.expect_ok();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(update["chats"][0]["id"], id);
+    assert_eq!(message_bodies(update), vec!["hello"]);
+    assert_eq!(cursor(update).1, 1);
+}
+on_both_dbs!(a_poll_answers_at_once_with_what_is_waiting);
+
+async fn a_waiting_poll_wakes_when_the_other_side_writes(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
+    let client = app.signed_up_client("qi@example.com").await;
+    let id = client.start_chat("project", "Patio", "hello").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    let (tick, seq) = cursor(client.poll(0, Some(id), 0).await.expect_ok());
+
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        let r = client.poll(tick, Some(id), seq).await;
+        (r.expect_ok().clone(), started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    mia.send(id, &msg_id(), "reply from Mia").await.expect_ok();
+    let (update, waited) = waiting.await.unwrap();
+    assert_eq!(message_bodies(&update), vec!["reply from Mia"]);
+    assert!(waited < Duration::from_secs(5), "woke after {waited:?}");
+    assert_eq!(cursor(&update).1, seq + 1);
+}
+on_both_dbs!(a_waiting_poll_wakes_when_the_other_side_writes);
+
+async fn an_idle_poll_answers_empty_after_the_timeout(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "1")]).await;
+    let client = app.signed_up_client("ro@example.com").await;
+    let id = client.start_chat("project", "Pergola", "hello").await;
+    let (tick, seq) = cursor(client.poll(0, Some(id), 0).await.expect_ok());
+    let started = Instant::now();
+    let update = client.poll(tick, Some(id), seq).await;
+    let update = update.expect_ok();
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(update["messages"].as_array().unwrap().is_empty());
+    assert!(update["chats"].as_array().unwrap().is_empty());
+    assert_eq!(cursor(update), (tick, seq));
+}
+on_both_dbs!(an_idle_poll_answers_empty_after_the_timeout);
+
+async fn inbox_polls_see_new_chats_and_drop_chats_a_colleague_took(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    let max = app.manager("max@example.com", "Max").await;
+    let (tick, _) = cursor(mia.poll(0, None, 0).await.expect_ok());
+
+    let inbox = tokio::spawn(async move {
+        let r = mia.poll(tick, None, 0).await;
+        (mia, r.expect_ok().clone())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = app.signed_up_client("sa@example.com").await;
+    let id = client.start_chat("project", "Sauna", "hello").await;
+    let (mia, update) = inbox.await.unwrap();
+    assert_eq!(update["chats"][0]["id"], id);
+    assert!(update["chats"][0]["waiting_since_ms"].is_i64());
+
+    let (tick, _) = cursor(&update);
+    let inbox = tokio::spawn(async move { mia.poll(tick, None, 0).await.expect_ok().clone() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    max.accept(id).await.expect_ok();
+    let update = inbox.await.unwrap();
+    assert_eq!(update["removed"], serde_json::json!([id]));
+}
+on_both_dbs!(inbox_polls_see_new_chats_and_drop_chats_a_colleague_took);
+
+/// Two server instances on one PostgreSQL database: a message sent through one reaches a
+/// poller waiting on the other (LISTEN/NOTIFY), well before the poll's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_on_one_instance_wakes_a_poller_on_another() {
+    let a = spawn_app_with(Db::Postgres, &[("chat.poll_timeout_secs", "20")]).await;
+    let b_dir = std::env::temp_dir().join(format!("dealchat-test-{}", msg_id()));
+    let b: TestApp = spawn_instance(&a.db_url, b_dir, &[("chat.poll_timeout_secs", "20")]).await;
+
+    let client_on_a = a.signed_up_client("ta@example.com").await;
+    let id = client_on_a.start_chat("project", "Terrace", "hello").await;
+    let client_on_b = b.client();
+    client_on_b
+        .login("ta@example.com", "client-password-1")
+        .await
+        .expect_ok();
+    let mia_on_a = a.manager("mia@example.com", "Mia").await;
+    mia_on_a.accept(id).await.expect_ok();
+    let (tick, seq) = cursor(client_on_b.poll(0, Some(id), 0).await.expect_ok());
+
+    let waiting = tokio::spawn(async move {
+        let started = Instant::now();
+        let r = client_on_b.poll(tick, Some(id), seq).await;
+        (r.expect_ok().clone(), started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    mia_on_a
+        .send(id, &msg_id(), "across instances")
+        .await
+        .expect_ok();
+    let (update, waited) = waiting.await.unwrap();
+    assert_eq!(message_bodies(&update), vec!["across instances"]);
+    assert!(waited < Duration::from_secs(5), "woke after {waited:?}");
+}
