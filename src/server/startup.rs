@@ -140,7 +140,13 @@ impl Application {
             shutdown.await;
             hub.stop();
         };
-        axum::serve(self.listener, self.router)
+        // Small request/response pairs (sends, poll answers) must not wait for Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(StartupError::Serve)?;
