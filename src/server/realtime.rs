@@ -186,16 +186,6 @@ impl Hub {
     pub fn stop(&self) {
         self.stopping.send_replace(true);
     }
-
-    /// Number of keys with listeners, for the benchmark's memory accounting.
-    pub fn listening_keys(&self) -> usize {
-        self.keys
-            .lock()
-            .expect("hub lock")
-            .values()
-            .filter(|tx| tx.receiver_count() > 0)
-            .count()
-    }
 }
 
 #[cfg(test)]
