@@ -1,7 +1,7 @@
 //! Every chat endpoint, called by someone who may not: an anonymous visitor, another client,
 //! a manager whose colleague holds the chat.
 
-use crate::helpers::{Client, Db, msg_id, spawn_app};
+use crate::helpers::{Client, Db, TestApp, msg_id, spawn_app};
 use crate::on_both_dbs;
 use reqwest::StatusCode;
 
@@ -32,6 +32,14 @@ fn requests(id: i64, deal: i64) -> Vec<(&'static str, Vec<(&'static str, String)
     ]
 }
 
+/// A client with a project chat: the client, the chat and its deal.
+async fn owner_with_project_chat(app: &TestApp) -> (Client, i64, i64) {
+    let owner = app.signed_up_client("owner@example.com").await;
+    let id = owner.start_chat("project", "Private plans", "secret").await;
+    let deal = owner.open(id).await["deal"]["id"].as_i64().unwrap();
+    (owner, id, deal)
+}
+
 async fn call_all(who: &Client, id: i64, deal: i64) -> Vec<(&'static str, StatusCode)> {
     let mut out = Vec::new();
     for (endpoint, form) in requests(id, deal) {
@@ -43,9 +51,7 @@ async fn call_all(who: &Client, id: i64, deal: i64) -> Vec<(&'static str, Status
 
 async fn anonymous_visitors_reach_no_chat_endpoint(db: Db) {
     let app = spawn_app(db).await;
-    let owner = app.signed_up_client("owner@example.com").await;
-    let id = owner.start_chat("project", "Private plans", "secret").await;
-    let deal = owner.open(id).await["deal"]["id"].as_i64().unwrap();
+    let (_owner, id, deal) = owner_with_project_chat(&app).await;
     let anon = app.client();
     for (endpoint, status) in call_all(&anon, id, deal).await {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{endpoint}");
@@ -71,9 +77,7 @@ on_both_dbs!(anonymous_visitors_reach_no_chat_endpoint);
 
 async fn another_client_cannot_reach_a_clients_chat(db: Db) {
     let app = spawn_app(db).await;
-    let owner = app.signed_up_client("owner@example.com").await;
-    let id = owner.start_chat("project", "Private plans", "secret").await;
-    let deal = owner.open(id).await["deal"]["id"].as_i64().unwrap();
+    let (owner, id, deal) = owner_with_project_chat(&app).await;
     let other = app.signed_up_client("other@example.com").await;
     for (endpoint, status) in call_all(&other, id, deal).await {
         // Not 403: a stranger cannot even learn the chat exists.
@@ -91,9 +95,7 @@ on_both_dbs!(another_client_cannot_reach_a_clients_chat);
 
 async fn a_manager_cannot_reach_a_colleagues_chat(db: Db) {
     let app = spawn_app(db).await;
-    let owner = app.signed_up_client("owner@example.com").await;
-    let id = owner.start_chat("project", "Private plans", "secret").await;
-    let deal = owner.open(id).await["deal"]["id"].as_i64().unwrap();
+    let (_owner, id, deal) = owner_with_project_chat(&app).await;
     let mia = app.manager("mia@example.com", "Mia").await;
     mia.accept(id).await.expect_ok();
     let max = app.manager("max@example.com", "Max").await;

@@ -2,29 +2,27 @@
 
 use super::{Audience, CHANNEL, Hub};
 use sea_orm::sqlx::postgres::{PgListener, PgPool};
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Listens until the process ends. Reconnects after a lost connection and then wakes every
+/// Listens for the life of the process. Reconnects after a lost connection and then wakes every
 /// poll, because notifications sent meanwhile are gone.
 pub fn spawn(pool: PgPool, hub: Arc<Hub>) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match listen(&pool, &hub).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
-                    hub.publish_all();
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
+            let Err(e) = listen(&pool, &hub).await;
+            tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+            hub.publish_all();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     });
 }
 
-async fn listen(pool: &PgPool, hub: &Hub) -> Result<(), sea_orm::sqlx::Error> {
+/// Returns only when the connection fails.
+async fn listen(pool: &PgPool, hub: &Hub) -> Result<Infallible, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
     // Anything sent before LISTEN took effect is unknown: make every poll look again.

@@ -158,15 +158,7 @@ pub async fn start(
     }
     .insert(&w.txn)
     .await?;
-    conversation_member::ActiveModel {
-        conversation_id: Set(conv.id),
-        user_id: Set(viewer.id),
-        role: Set("member".to_owned()),
-        last_read_seq: Set(0),
-        joined_at: Set(now),
-    }
-    .insert(&w.txn)
-    .await?;
+    upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
     let first = NewMessage {
         sender_id: Some(viewer.id),
         kind: KIND_TEXT,
@@ -323,7 +315,7 @@ pub async fn accept(
             "Another manager accepted this chat.".into(),
         ));
     }
-    join(&w.txn, conv.id, viewer.id).await?;
+    upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
     if let Some(deal_id) = conv.deal_id {
         let claimed = deal::Entity::update_many()
             .col_expr(
@@ -350,17 +342,28 @@ pub async fn accept(
     summary(db, viewer, conv.id).await
 }
 
-/// Adds the user as a member (idempotent).
-async fn join(
+/// Adds the user as a member, or moves their read marker forward; the marker never goes back
+/// and an existing member keeps their role.
+async fn upsert_member(
     txn: &impl ConnectionTrait,
     conversation_id: i64,
     user_id: i64,
+    role: &str,
+    read_seq: i64,
 ) -> Result<(), AppError> {
     txn.execute_raw(stmt(
         txn.get_database_backend(),
         "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \
-         VALUES (?, ?, 'member', 0, ?) ON CONFLICT (conversation_id, user_id) DO NOTHING",
-        [conversation_id.into(), user_id.into(), Utc::now().into()],
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
+         last_read_seq = CASE WHEN excluded.last_read_seq > conversation_members.last_read_seq \
+         THEN excluded.last_read_seq ELSE conversation_members.last_read_seq END",
+        [
+            conversation_id.into(),
+            user_id.into(),
+            role.into(),
+            read_seq.into(),
+            Utc::now().into(),
+        ],
     ))
     .await?;
     Ok(())
@@ -505,10 +508,7 @@ pub async fn link_deal(
         .filter(|d| Some(d.client_id) == conv.client_id)
         .ok_or_else(|| AppError::invalid("deal_id", "Choose one of this client's deals."))?;
     let mut w = changes::begin(db).await?;
-    match link_in(&mut w, &conv, &deal, "linked").await {
-        Err(AppError::Conflict(m)) => return Err(AppError::Conflict(m)),
-        other => other?,
-    }
+    link_in(&mut w, &conv, &deal, "linked").await?;
     w.commit(hub).await?;
     deals::view(db, deal.id).await?.ok_or(AppError::NotFound)
 }
@@ -558,19 +558,23 @@ pub async fn linkable_deals(
     let Some(client_id) = conv.client_id else {
         return Ok(Vec::new());
     };
-    let candidates = deal::Entity::find()
+    let without_chat = deal::Entity::find()
         .filter(deal::Column::ClientId.eq(client_id))
+        .filter(
+            deal::Column::Id.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(conversation::Column::DealId)
+                    .from(conversation::Entity)
+                    .and_where(conversation::Column::DealId.is_not_null())
+                    .to_owned(),
+            ),
+        )
         .order_by_desc(deal::Column::CreatedAt)
         .all(db)
         .await?;
     let mut out = Vec::new();
-    for d in candidates {
-        let has_chat = conversation::Entity::find()
-            .filter(conversation::Column::DealId.eq(d.id))
-            .one(db)
-            .await?
-            .is_some();
-        if !has_chat && let Some(view) = deals::view(db, d.id).await? {
+    for d in without_chat {
+        if let Some(view) = deals::view(db, d.id).await? {
             out.push(view);
         }
     }
@@ -596,22 +600,12 @@ pub async fn mark_read(
         return Ok(());
     }
     let mut w = changes::begin(db).await?;
-    w.txn
-        .execute_raw(stmt(
-            w.backend(),
-            "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
-             last_read_seq = CASE WHEN excluded.last_read_seq > conversation_members.last_read_seq \
-             THEN excluded.last_read_seq ELSE conversation_members.last_read_seq END",
-            [
-                conv.id.into(),
-                viewer.id.into(),
-                (if viewer.role == Role::Client { "member" } else { "viewer" }).into(),
-                seq.into(),
-                Utc::now().into(),
-            ],
-        ))
-        .await?;
+    let role = if viewer.role == Role::Client {
+        "member"
+    } else {
+        "viewer"
+    };
+    upsert_member(&w.txn, conv.id, viewer.id, role, seq).await?;
     message_log::touch(&mut w, conv.id).await?;
     w.commit(hub).await?;
     Ok(())

@@ -238,7 +238,7 @@ pub async fn sync_deal(
     }
 }
 
-/// The CRM's copy of our deal, if delivered (used by tests and the deal panel).
+/// The CRM's copy of our deal, if it has been delivered.
 pub async fn crm_copy(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,

@@ -46,19 +46,23 @@ async fn stamp(
     conversation_id: i64,
     new_messages: i64,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    let sql = if new_messages > 0 {
-        "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
-         WHERE id = ? RETURNING *"
+    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
+        (
+            "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
+             WHERE id = ? RETURNING *",
+            vec![
+                new_messages.into(),
+                Utc::now().into(),
+                w.tick.into(),
+                conversation_id.into(),
+            ],
+        )
     } else {
-        "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = last_message_at, \
-         tick = ? WHERE id = ? RETURNING *"
+        (
+            "UPDATE conversations SET tick = ? WHERE id = ? RETURNING *",
+            vec![w.tick.into(), conversation_id.into()],
+        )
     };
-    let mut values: Vec<Value> = vec![new_messages.into()];
-    if new_messages > 0 {
-        values.push(Utc::now().into());
-    }
-    values.push(w.tick.into());
-    values.push(conversation_id.into());
     let row = w.txn.query_one_raw(stmt(w.backend(), sql, values)).await?;
     let conv = row
         .map(|r| conversation::Model::from_query_result(&r, ""))
