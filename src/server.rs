@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, start-up, persistence, authentication, services.
 
 pub mod auth;
+pub mod chat_routes;
 pub mod config;
 pub mod db;
 pub mod entities;

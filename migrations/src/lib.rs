@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_accounts;
 mod m20261122_000001_deal_chat;
+mod m20261123_000001_deal_tick;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_accounts::Migration),
             Box::new(m20261122_000001_deal_chat::Migration),
+            Box::new(m20261123_000001_deal_tick::Migration),
         ]
     }
 }

@@ -7,9 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::api::{respond, state};
 #[cfg(feature = "ssr")]
-use crate::model::chat::PollCursor;
-#[cfg(feature = "ssr")]
-use crate::server::services::{chat_access::Viewer, chats, polling};
+use crate::server::services::{chat_access::Viewer, chats};
 
 #[cfg(feature = "ssr")]
 fn viewer() -> Result<Viewer, AppError> {
@@ -83,28 +81,24 @@ pub async fn chat_history(
     )
 }
 
+/// Served by `server::chat_routes` (a plain handler on the hot path); this declaration gives the
+/// browser its client and runs the same code when called during server rendering.
 #[server(endpoint = "chats/send")]
 pub async fn send_message(
     conversation_id: i64,
     client_msg_id: String,
     body: String,
 ) -> Result<MessageView, AppError> {
+    use crate::server::chat_routes::{SendArgs, send};
     respond(
         async {
-            let st = state();
-            chats::send(
-                &st.db,
-                &st.writer,
-                &st.send_rate,
-                &st.settings.chat,
-                viewer()?,
-                chats::Outgoing {
-                    conversation_id,
-                    client_msg_id: &client_msg_id,
-                    body: &body,
-                },
-            )
-            .await
+            let me = crate::server::auth::current_user()?;
+            let args = SendArgs {
+                conversation_id,
+                client_msg_id,
+                body,
+            };
+            send(&state(), &me, args).await
         }
         .await,
     )
@@ -194,30 +188,23 @@ pub async fn link_deal(conversation_id: i64, deal_id: i64) -> Result<DealView, A
 }
 
 /// Long-poll: answers when something after the cursor concerns the caller, or after the
-/// configured wait with nothing.
+/// configured wait with nothing. Served by `server::chat_routes`, like `send_message`.
 #[server(endpoint = "chats/poll")]
 pub async fn poll(
     tick: i64,
     conversation_id: Option<i64>,
     after_seq: i64,
 ) -> Result<PollUpdate, AppError> {
+    use crate::server::chat_routes::{PollArgs, poll};
     respond(
         async {
-            let st = state();
-            let chat = &st.settings.chat;
-            polling::poll(
-                &st.db,
-                &st.hub,
-                viewer()?,
-                PollCursor {
-                    tick,
-                    conversation_id,
-                    after_seq,
-                },
-                std::time::Duration::from_secs(chat.poll_timeout_secs),
-                chat.history_page * 4,
-            )
-            .await
+            let me = crate::server::auth::current_user()?;
+            let args = PollArgs {
+                tick,
+                conversation_id,
+                after_seq,
+            };
+            poll(&state(), &me, args).await
         }
         .await,
     )

@@ -5,6 +5,12 @@
 //! key it listens on, so an idle poller costs a few small allocations and no work. With
 //! PostgreSQL, every commit also sends `NOTIFY` and each instance's listener republishes it
 //! locally, so pollers on any instance wake (see `pg_listener`).
+//!
+//! The hub also remembers the newest tick announced to each key. A poll whose cursor is at or
+//! past that for all its keys has nothing new to read, so it waits without touching the database.
+//! This only holds for changes the hub has heard of: before it is sure to hear of every commit
+//! (at start-up, until the `LISTEN` connection stands, after that connection was lost) its
+//! *floor* makes every older cursor look at the database.
 
 pub mod pg_listener;
 
@@ -81,10 +87,31 @@ impl Audience {
     }
 }
 
-#[derive(Default)]
 pub struct Hub {
     keys: Mutex<HashMap<Key, watch::Sender<i64>>>,
+    heard: Mutex<Heard>,
     stopping: watch::Sender<bool>,
+}
+
+/// What the hub knows of past changes.
+struct Heard {
+    /// Every change after this tick has been announced here (i64::MAX: not known yet).
+    floor: i64,
+    /// The newest tick announced to each key since the floor was set.
+    newest: HashMap<Key, i64>,
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub {
+            keys: Mutex::default(),
+            heard: Mutex::new(Heard {
+                floor: i64::MAX,
+                newest: HashMap::new(),
+            }),
+            stopping: watch::Sender::default(),
+        }
+    }
 }
 
 /// A poller's ears: resolves when a change for its user, its inbox or the shutdown arrives.
@@ -151,8 +178,47 @@ impl Hub {
         }
     }
 
+    /// From now on every commit after `tick` is announced to this hub: the caller has just read
+    /// the clock (at start-up on SQLite, once `LISTEN` stands on PostgreSQL).
+    pub fn hear_everything_after(&self, tick: i64) {
+        let mut heard = self.heard.lock().expect("hub lock");
+        heard.floor = tick;
+        heard.newest.clear();
+    }
+
+    /// Forgets what was heard, so every poll reads the database again (notices may be lost).
+    pub fn forget(&self) {
+        self.hear_everything_after(i64::MAX);
+    }
+
+    /// True when a change after `tick` may concern this user: one was announced to one of their
+    /// keys, or the hub cannot tell.
+    pub fn may_have_news(&self, user_id: i64, role: Role, tick: i64) -> bool {
+        let heard = self.heard.lock().expect("hub lock");
+        if tick < heard.floor {
+            return true;
+        }
+        Hub::keys_for(user_id, role)
+            .iter()
+            .any(|key| heard.newest.get(key).is_some_and(|t| *t > tick))
+    }
+
     /// Wakes everyone in `audience` (and every administrator). Called after the commit.
     pub fn publish(&self, tick: i64, audience: &Audience) {
+        {
+            let mut heard = self.heard.lock().expect("hub lock");
+            let mut note = |key: Key| {
+                let newest = heard.newest.entry(key).or_insert(tick);
+                *newest = (*newest).max(tick);
+            };
+            for user in &audience.users {
+                note(Key::User(*user));
+            }
+            if audience.staff {
+                note(Key::Staff);
+            }
+            note(Key::Admins);
+        }
         let mut keys = self.keys.lock().expect("hub lock");
         let mut wake = |key: Key| {
             if let Some(tx) = keys.get(&key) {
@@ -233,6 +299,32 @@ mod tests {
         let mut sub = hub.subscribe(1, Role::Client);
         hub.stop();
         assert_eq!(timeout(SHORT, sub.changed()).await, Ok(false));
+    }
+
+    #[test]
+    fn before_its_floor_is_known_the_hub_sends_every_poll_to_the_database() {
+        let hub = Hub::new();
+        assert!(hub.may_have_news(7, Role::Client, 1_000_000));
+        hub.hear_everything_after(10);
+        assert!(hub.may_have_news(7, Role::Client, 9), "older cursor");
+        assert!(!hub.may_have_news(7, Role::Client, 10));
+        hub.forget();
+        assert!(hub.may_have_news(7, Role::Client, 10));
+    }
+
+    #[test]
+    fn news_is_counted_per_key_after_the_cursor() {
+        let hub = Hub::new();
+        hub.hear_everything_after(10);
+        hub.publish(11, &Audience::users([Some(7)]));
+        hub.publish(12, &Audience::default().with_staff(true));
+        assert!(hub.may_have_news(7, Role::Client, 10));
+        assert!(!hub.may_have_news(7, Role::Client, 11), "already read");
+        assert!(!hub.may_have_news(8, Role::Client, 10), "someone else's");
+        assert!(hub.may_have_news(8, Role::Manager, 11), "the inbox changed");
+        assert!(!hub.may_have_news(8, Role::Manager, 12));
+        // Administrators hear every change.
+        assert!(hub.may_have_news(9, Role::Admin, 11));
     }
 
     #[test]

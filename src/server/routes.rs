@@ -2,22 +2,30 @@
 
 use crate::app::{App, shell};
 use crate::server::state::AppState;
-use crate::server::{auth, http_error};
+use crate::server::{auth, chat_routes, http_error};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    // The hot chat endpoints get plain handlers; the server-function layer must not claim them.
+    let routes = generate_route_list_with_exclusions(
+        App,
+        Some(vec![
+            chat_routes::POLL_PATH.into(),
+            chat_routes::SEND_PATH.into(),
+        ]),
+    );
     let max_body = state.settings.limits.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(chat_routes::router())
         .leptos_routes_with_context(
             &state,
             routes,

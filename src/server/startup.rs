@@ -6,7 +6,7 @@ use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
-use crate::server::services::{accounts, crm_sync, sessions::SessionKey};
+use crate::server::services::{accounts, changes, crm_sync, sessions::SessionKey};
 use crate::server::state::AppState;
 use crate::server::{db, routes};
 use leptos::config::{Env, LeptosOptions};
@@ -91,7 +91,11 @@ impl Application {
             .build();
         let hub = Arc::new(Hub::new());
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Other instances commit too; the listener tells the hub once it hears them all.
             pg_listener::spawn(db.get_postgres_connection_pool().clone(), hub.clone());
+        } else {
+            // SQLite has one server process, and every later commit goes through this hub.
+            hub.hear_everything_after(changes::current(&db).await?);
         }
         let writer = MessageWriter::spawn(db.clone(), hub.clone(), settings.chat.write_batch_max);
         let send_rate = Arc::new(SendRate::new(

@@ -13,6 +13,8 @@ pub struct Model {
     pub currency: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub closed_at: Option<ChronoDateTimeUtc>,
+    /// The change-clock tick of the last change (see `services::changes`).
+    pub tick: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

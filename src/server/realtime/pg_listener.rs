@@ -14,6 +14,7 @@ pub fn spawn(pool: PgPool, hub: Arc<Hub>) {
         loop {
             let Err(e) = listen(&pool, &hub).await;
             tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+            hub.forget();
             hub.publish_all();
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -25,7 +26,12 @@ pub fn spawn(pool: PgPool, hub: Arc<Hub>) {
 async fn listen(pool: &PgPool, hub: &Hub) -> Result<Infallible, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
-    // Anything sent before LISTEN took effect is unknown: make every poll look again.
+    // Every commit after this clock reading will be heard; anything sent before LISTEN took
+    // effect is unknown, so every waiting poll looks again.
+    let clock: i64 = sea_orm::sqlx::query_scalar("SELECT tick FROM change_clock WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    hub.hear_everything_after(clock);
     hub.publish_all();
     loop {
         // `try_recv` reports a dropped connection as `None` instead of reconnecting silently.
@@ -34,8 +40,11 @@ async fn listen(pool: &PgPool, hub: &Hub) -> Result<Infallible, sea_orm::sqlx::E
                 Some((tick, audience)) => hub.publish(tick, &audience),
                 None => tracing::warn!(payload = note.payload(), "unreadable change notice"),
             },
+            // The connection dropped; start over so the clock is read again after reconnecting.
             None => {
-                hub.publish_all();
+                return Err(sea_orm::sqlx::Error::Protocol(
+                    "LISTEN connection closed".into(),
+                ));
             }
         }
     }

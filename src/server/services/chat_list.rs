@@ -27,6 +27,7 @@ struct SummaryRow {
     tick: i64,
     deal_title: Option<String>,
     deal_stage: Option<String>,
+    deal_tick: Option<i64>,
     client_name: Option<String>,
     assignee_name: Option<String>,
     last_body: Option<String>,
@@ -48,6 +49,16 @@ fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
     }
 }
 
+/// A list row with the change-clock ticks a poll compares with its cursor.
+#[derive(Debug)]
+pub struct ListRow {
+    pub summary: ChatSummary,
+    /// The conversation's last change.
+    pub tick: i64,
+    /// The last change of its deal (0 without one).
+    pub deal_tick: i64,
+}
+
 /// How a list is narrowed.
 pub enum Filter<'a> {
     All,
@@ -63,7 +74,7 @@ pub async fn summaries(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     filter: Filter<'_>,
-) -> Result<Vec<(ChatSummary, i64)>, DbErr> {
+) -> Result<Vec<ListRow>, DbErr> {
     let (visible_sql, visible_values) = visible(viewer);
     let mut values: Vec<Value> = vec![viewer.id.into(), viewer.id.into()];
     values.extend(visible_values);
@@ -99,7 +110,7 @@ pub async fn summaries(
     let sql = format!(
         "SELECT c.id, c.subject, c.client_id, c.deal_id, c.assignee_id, c.queued_at, \
                 c.last_message_at, c.last_seq, c.tick, \
-                d.title AS deal_title, d.stage AS deal_stage, \
+                d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, au.display_name AS assignee_name, \
                 lm.body AS last_body, lm.kind AS last_kind, lu.display_name AS last_sender_name, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
@@ -120,7 +131,14 @@ pub async fn summaries(
     let rows = SummaryRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|r| (to_summary(&r), r.tick)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| ListRow {
+            summary: to_summary(&r),
+            tick: r.tick,
+            deal_tick: r.deal_tick.unwrap_or(0),
+        })
+        .collect())
 }
 
 fn to_summary(r: &SummaryRow) -> ChatSummary {

@@ -70,7 +70,7 @@ async fn summary(
     chat_list::summaries(db, viewer, Filter::One(conversation_id))
         .await?
         .pop()
-        .map(|(s, _)| s)
+        .map(|row| row.summary)
         .ok_or(AppError::NotFound)
 }
 
@@ -102,7 +102,7 @@ pub async fn list(
     Ok(chat_list::summaries(db, viewer, filter)
         .await?
         .into_iter()
-        .map(|(s, _)| s)
+        .map(|row| row.summary)
         .collect())
 }
 
@@ -137,7 +137,7 @@ pub async fn start(
     }
     let mut w = changes::begin(db).await?;
     let deal_id = match topic {
-        ChatTopic::Project => Some(deals::create(&w.txn, &title, viewer.id, None).await?.id),
+        ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?.id),
         ChatTopic::Question => None,
     };
     let now = Utc::now();
@@ -234,13 +234,15 @@ pub struct Outgoing<'a> {
 }
 
 /// Stores a message (once, however often it is retried) and returns it as stored.
-#[tracing::instrument(skip(db, writer, rate, settings, out), fields(conversation_id = out.conversation_id))]
+/// `sender_name` is the viewer's display name, for the returned view.
+#[tracing::instrument(skip(db, writer, rate, settings, sender_name, out), fields(conversation_id = out.conversation_id))]
 pub async fn send(
     db: &DatabaseConnection,
     writer: &MessageWriter,
     rate: &SendRate,
     settings: &ChatSettings,
     viewer: Viewer,
+    sender_name: &str,
     out: Outgoing<'_>,
 ) -> Result<MessageView, AppError> {
     let conversation_id = out.conversation_id;
@@ -250,7 +252,7 @@ pub async fn send(
     if !can.reply {
         // A retry of a message stored before the chat changed hands still gets its answer.
         if let Some(done) = message_log::find_by_client_id(db, viewer.id, &client_msg_id).await? {
-            return one_view(db, done.id).await;
+            return Ok(message_log::sent_view(done, sender_name, viewer.role));
         }
         return Err(if can.accept {
             AppError::Conflict("Accept the chat before replying.".into())
@@ -271,14 +273,7 @@ pub async fn send(
             client_msg_id,
         })
         .await?;
-    one_view(db, stored.id).await
-}
-
-async fn one_view(db: &DatabaseConnection, message_id: i64) -> Result<MessageView, AppError> {
-    message_log::views_by_id(db, &[message_id])
-        .await?
-        .pop()
-        .ok_or(AppError::Internal)
+    Ok(message_log::sent_view(stored, sender_name, viewer.role))
 }
 
 /// A manager takes a waiting chat. The deal gets them as owner if it has none.
@@ -322,6 +317,7 @@ pub async fn accept(
                 deal::Column::OwnerId,
                 sea_orm::sea_query::Expr::value(viewer.id),
             )
+            .col_expr(deal::Column::Tick, sea_orm::sea_query::Expr::value(w.tick))
             .filter(deal::Column::Id.eq(deal_id))
             .filter(deal::Column::OwnerId.is_null())
             .exec(&w.txn)
@@ -414,6 +410,7 @@ pub async fn set_stage(
         let mut w = changes::begin(db).await?;
         let mut row: deal::ActiveModel = deal.clone().into();
         row.stage = Set(stage.as_str().to_owned());
+        row.tick = Set(w.tick);
         row.update(&w.txn).await?;
         crm_sync::enqueue_deal(&w.txn, deal.id).await?;
         message_log::append(
@@ -447,6 +444,7 @@ pub async fn set_amount(
     let mut row: deal::ActiveModel = deal.clone().into();
     row.amount_minor = Set(Some(money.minor));
     row.currency = Set(Some(money.currency.as_str().to_owned()));
+    row.tick = Set(w.tick);
     row.update(&w.txn).await?;
     crm_sync::enqueue_deal(&w.txn, deal.id).await?;
     message_log::append(
@@ -476,13 +474,7 @@ pub async fn create_deal(
     }
     let client_id = conv.client_id.ok_or(AppError::NotFound)?;
     let mut w = changes::begin(db).await?;
-    let deal = deals::create(
-        &w.txn,
-        &title,
-        client_id,
-        conv.assignee_id.or(Some(viewer.id)),
-    )
-    .await?;
+    let deal = deals::create(&w, &title, client_id, conv.assignee_id.or(Some(viewer.id))).await?;
     link_in(&mut w, &conv, &deal, "created").await?;
     w.commit(hub).await?;
     deals::view(db, deal.id).await?.ok_or(AppError::NotFound)
@@ -535,6 +527,14 @@ async fn link_in(
         }
         Err(e) => return Err(e.into()),
     }
+    // The chat's poll sends a deal when the deal's tick is new; a linked one is new to the chat.
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE deals SET tick = ? WHERE id = ?",
+            [w.tick.into(), deal.id.into()],
+        ))
+        .await?;
     message_log::append(
         w,
         conv.id,

@@ -4,10 +4,11 @@
 use crate::model::chat::DealView;
 use crate::model::money::{Currency, Money};
 use crate::model::{AppError, DealStage};
-use crate::server::entities::{deal, user};
+use crate::server::entities::deal;
+use crate::server::services::changes::{Write, stmt};
 use crate::server::services::crm_sync;
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, FromQueryResult};
 
 /// A deal title: 1 to 120 characters after trimming.
 pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
@@ -24,13 +25,14 @@ pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
     Ok(title.to_owned())
 }
 
-/// Creates a deal at Inquiry and queues it for the CRM.
+/// Creates a deal at Inquiry inside a write and queues it for the CRM.
 pub async fn create(
-    txn: &impl ConnectionTrait,
+    w: &Write,
     title: &str,
     client_id: i64,
     owner_id: Option<i64>,
 ) -> Result<deal::Model, DbErr> {
+    let txn = &w.txn;
     let row = deal::ActiveModel {
         title: Set(title.to_owned()),
         client_id: Set(client_id),
@@ -40,6 +42,7 @@ pub async fn create(
         currency: Set(None),
         created_at: Set(Utc::now()),
         closed_at: Set(None),
+        tick: Set(w.tick),
         ..Default::default()
     }
     .insert(txn)
@@ -49,39 +52,65 @@ pub async fn create(
 }
 
 pub fn stage_of(deal: &deal::Model) -> DealStage {
-    DealStage::parse(&deal.stage).unwrap_or(DealStage::Inquiry)
+    stage_named(&deal.stage)
+}
+
+/// A stored stage name; a row can only hold one we wrote, so anything else reads as Inquiry.
+fn stage_named(stored: &str) -> DealStage {
+    DealStage::parse(stored).unwrap_or(DealStage::Inquiry)
 }
 
 pub fn amount_of(deal: &deal::Model) -> Option<Money> {
-    let currency = Currency::parse(deal.currency.as_deref()?).ok()?;
+    money(deal.amount_minor, deal.currency.as_deref())
+}
+
+/// A stored amount: both columns set (they are written together) and a valid currency.
+fn money(minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
     Some(Money {
-        minor: deal.amount_minor?,
-        currency,
+        minor: minor?,
+        currency: Currency::parse(currency?).ok()?,
     })
 }
 
+#[derive(Debug, FromQueryResult)]
+struct ViewRow {
+    id: i64,
+    title: String,
+    stage: String,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    created_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    client_name: Option<String>,
+    client_email: Option<String>,
+    owner_name: Option<String>,
+}
+
+/// The deal with its client's contact details and its owner's name, in one read.
 pub async fn view(db: &impl ConnectionTrait, deal_id: i64) -> Result<Option<DealView>, DbErr> {
-    let Some(deal) = deal::Entity::find_by_id(deal_id).one(db).await? else {
-        return Ok(None);
-    };
-    let client = user::Entity::find_by_id(deal.client_id).one(db).await?;
-    let owner = match deal.owner_id {
-        Some(id) => user::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    Ok(Some(DealView {
-        id: deal.id,
-        title: deal.title.clone(),
-        stage: stage_of(&deal),
-        amount: amount_of(&deal),
-        client_name: client
-            .as_ref()
-            .map(|c| c.display_name.clone())
-            .unwrap_or_default(),
-        client_email: client.map(|c| c.email).unwrap_or_default(),
-        owner_name: owner.map(|o| o.display_name),
-        created_at_ms: deal.created_at.timestamp_millis(),
-        closed_at_ms: deal.closed_at.map(|t| t.timestamp_millis()),
+    let row = ViewRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT d.id, d.title, d.stage, d.amount_minor, d.currency, d.created_at, d.closed_at, \
+                cu.display_name AS client_name, cu.email AS client_email, \
+                ou.display_name AS owner_name \
+         FROM deals d \
+         LEFT JOIN users cu ON cu.id = d.client_id \
+         LEFT JOIN users ou ON ou.id = d.owner_id \
+         WHERE d.id = ?",
+        [deal_id.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.map(|r| DealView {
+        id: r.id,
+        stage: stage_named(&r.stage),
+        amount: money(r.amount_minor, r.currency.as_deref()),
+        title: r.title,
+        client_name: r.client_name.unwrap_or_default(),
+        client_email: r.client_email.unwrap_or_default(),
+        owner_name: r.owner_name,
+        created_at_ms: r.created_at.timestamp_millis(),
+        closed_at_ms: r.closed_at.map(|t| t.timestamp_millis()),
     }))
 }
 

@@ -134,12 +134,34 @@ const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m
      m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
-fn to_view(r: MessageRow) -> MessageView {
-    let side = match (r.sender_id, r.sender_role.as_deref().and_then(Role::parse)) {
+/// Which side a message shows on: the product's own, the client's, or the staff's.
+fn side_of(sender_id: Option<i64>, sender_role: Option<Role>) -> SenderSide {
+    match (sender_id, sender_role) {
         (None, _) => SenderSide::System,
         (Some(_), Some(Role::Client)) => SenderSide::Client,
         (Some(_), _) => SenderSide::Staff,
-    };
+    }
+}
+
+/// The view of a message its sender just stored, built from what the sender's session already
+/// says about them instead of reading the row back.
+pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> MessageView {
+    MessageView {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        side: side_of(m.sender_id, Some(sender_role)),
+        sender_id: m.sender_id,
+        sender_name: sender_name.to_owned(),
+        kind: m.kind,
+        body: m.body,
+        client_msg_id: m.client_msg_id,
+        created_at_ms: m.created_at.timestamp_millis(),
+    }
+}
+
+fn to_view(r: MessageRow) -> MessageView {
+    let side = side_of(r.sender_id, r.sender_role.as_deref().and_then(Role::parse));
     MessageView {
         id: r.id,
         conversation_id: r.conversation_id,
@@ -166,19 +188,6 @@ async fn query_views(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(to_view).collect())
-}
-
-/// Views of stored messages, in the order of `ids`' sequence numbers.
-pub async fn views_by_id(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> Result<Vec<MessageView>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks = vec!["?"; ids.len()].join(",");
-    let sql = format!("{SELECT_VIEW} WHERE m.id IN ({marks}) ORDER BY m.conversation_id, m.seq");
-    query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
 }
 
 /// Up to `limit` messages after `after_seq`, oldest first.

@@ -99,11 +99,16 @@ async fn write_batch(
     let mut w = changes::begin(db).await?;
     let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
 
-    // Earlier copies of retried sends.
+    // Earlier copies of retried sends. Both columns are named so the lookup runs on the
+    // (sender, client id) index; pairs that only match across senders are filtered out below.
+    let mut senders: Vec<i64> = submits.iter().map(|s| s.sender_id).collect();
+    senders.sort_unstable();
+    senders.dedup();
     let client_ids: Vec<&str> = submits.iter().map(|s| s.client_msg_id.as_str()).collect();
     let mut stored: HashMap<(i64, String), message::Model> = HashMap::new();
     for chunk in client_ids.chunks(500) {
         let found = message::Entity::find()
+            .filter(message::Column::SenderId.is_in(senders.iter().copied()))
             .filter(message::Column::ClientMsgId.is_in(chunk.iter().copied()))
             .all(&w.txn)
             .await?;

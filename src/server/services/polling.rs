@@ -1,5 +1,11 @@
 //! Long-polling: answer at once when something newer than the cursor is visible to the caller,
 //! otherwise wait on the hub until a change for them commits or the time runs out.
+//!
+//! Two things keep thousands of idle polls cheap. A poll reads the database only when the hub
+//! says a change after its cursor may concern the caller (or the open chat has messages past
+//! `after_seq`), so a re-poll after a timeout costs no queries beyond the authorisation check.
+//! And the reads run in a boxed future that is freed before the wait, so a parked poll holds
+//! only its cursor and its hub subscription.
 
 use crate::model::AppError;
 use crate::model::chat::{PollCursor, PollUpdate};
@@ -7,18 +13,34 @@ use crate::server::realtime::Hub;
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::chat_list::{self, Filter};
 use crate::server::services::{changes, chats, deals, message_log};
+use rand::Rng;
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
 
-/// Waits up to `timeout` for news after `cursor`; `page` bounds the messages in one answer.
+/// How a poll is bounded.
+#[derive(Clone, Copy, Debug)]
+pub struct PollLimits {
+    /// The longest wait before answering empty.
+    pub timeout: Duration,
+    /// The most messages in one answer.
+    pub page: u64,
+}
+
+/// The wait of one poll: between 70 % and 100 % of the timeout. Polls that started together
+/// (every browser reconnecting after a restart) would otherwise time out and return together,
+/// as one burst, for as long as the server runs.
+pub fn spread(timeout: Duration) -> Duration {
+    timeout.mul_f64(rand::thread_rng().gen_range(0.7..=1.0))
+}
+
+/// Waits for news after `cursor`, up to the limits.
 #[tracing::instrument(skip(db, hub), fields(user = viewer.id))]
 pub async fn poll(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
     mut cursor: PollCursor,
-    timeout: Duration,
-    page: u64,
+    limits: PollLimits,
 ) -> Result<PollUpdate, AppError> {
     if cursor.tick < 0 || cursor.after_seq < 0 {
         return Err(AppError::invalid(
@@ -26,28 +48,37 @@ pub async fn poll(
             "Cursor values cannot be negative.",
         ));
     }
-    if let Some(id) = cursor.conversation_id {
-        chats::load(db, viewer, id).await?;
-    }
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = tokio::time::Instant::now() + spread(limits.timeout);
     // Listen before reading, so a commit between the read and the wait still wakes us.
     let mut changes_for_me = hub.subscribe(viewer.id, viewer.role);
+    let mut open_chat_ahead = false;
+    if let Some(id) = cursor.conversation_id {
+        let (conv, _) = Box::pin(chats::load(db, viewer, id)).await?;
+        open_chat_ahead = conv.last_seq > cursor.after_seq;
+    }
     loop {
-        let update = collect(db, viewer, cursor, page).await?;
-        if !update.is_empty() {
-            return Ok(update);
+        if open_chat_ahead || hub.may_have_news(viewer.id, viewer.role, cursor.tick) {
+            let update = Box::pin(collect(db, viewer, cursor, limits.page)).await?;
+            if !update.is_empty() {
+                return Ok(update);
+            }
+            // Changes we may not see still move the cursor, so they are not read again.
+            cursor = update.cursor;
+            open_chat_ahead = false;
         }
-        // Changes we may not see still move the cursor, so they are not read again.
-        cursor = update.cursor;
         tokio::select! {
             running = changes_for_me.changed() => {
                 if !running {
-                    return Ok(update);
+                    break;
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => return Ok(update),
+            _ = tokio::time::sleep_until(deadline) => break,
         }
     }
+    Ok(PollUpdate {
+        cursor,
+        ..Default::default()
+    })
 }
 
 /// Everything after `cursor` that `viewer` may see, and the cursor after it.
@@ -62,8 +93,13 @@ pub async fn collect(
     let clock = changes::current(db).await?;
     let rows = chat_list::summaries(db, viewer, Filter::ChangedAfter(cursor.tick)).await?;
     let removed = chat_list::taken_by_others(db, viewer, cursor.tick).await?;
-    let seen_tick = rows.iter().map(|(_, t)| *t).max().unwrap_or(0);
-    let chats: Vec<_> = rows.into_iter().map(|(s, _)| s).collect();
+    let seen_tick = rows.iter().map(|r| r.tick).max().unwrap_or(0);
+    let open_deal = cursor.conversation_id.and_then(|open| {
+        rows.iter()
+            .find(|r| r.summary.id == open && r.deal_tick > cursor.tick)
+            .and_then(|r| r.summary.deal_id)
+    });
+    let chats: Vec<_> = rows.into_iter().map(|r| r.summary).collect();
 
     let mut update = PollUpdate {
         cursor: PollCursor {
@@ -89,14 +125,31 @@ pub async fn collect(
             // Lists are re-read on the immediate next poll; keep their cursor where it was.
             update.cursor.tick = cursor.tick;
         }
-        if let Some(deal_id) = update
-            .chats
-            .iter()
-            .find(|c| c.id == open)
-            .and_then(|c| c.deal_id)
-        {
+        if let Some(deal_id) = open_deal {
             update.deal = deals::view(db, deal_id).await?;
         }
     }
     Ok(update)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_spread_below_the_timeout() {
+        let timeout = Duration::from_secs(25);
+        let waits: Vec<Duration> = (0..1000).map(|_| spread(timeout)).collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= timeout.mul_f64(0.7) && *w <= timeout)
+        );
+        let shortest = waits.iter().min().copied().unwrap_or_default();
+        let longest = waits.iter().max().copied().unwrap_or_default();
+        assert!(
+            longest - shortest > Duration::from_secs(5),
+            "waits are not spread: {shortest:?}..{longest:?}"
+        );
+    }
 }

@@ -1,0 +1,152 @@
+//! The two hottest chat endpoints, `POST /api/chats/poll` and `POST /api/chats/send`, served by
+//! plain axum handlers instead of the server-function layer. They speak the same wire format
+//! as the `#[server]` functions of the same name in `api::chats` (form-encoded arguments in,
+//! JSON out, an `AppError` as JSON with its status on failure), so the browser calls them
+//! through those functions unchanged.
+//!
+//! Why: every waiting long-poll is held open for up to half a minute, thousands at a time.
+//! Through the server-function layer each one also kept a reactive owner, a copy of the
+//! request head and the layer's boxed futures alive; here a parked poll holds its cursor, its
+//! hub subscription and the connection, nothing more.
+
+use crate::model::AppError;
+use crate::model::chat::{MessageView, PollCursor, PollUpdate};
+use crate::server::services::chat_access::Viewer;
+use crate::server::services::chats::{self, Outgoing};
+use crate::server::services::polling::{self, PollLimits};
+use crate::server::services::sessions::SessionUser;
+use crate::server::state::AppState;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub const POLL_PATH: &str = "/api/chats/poll";
+pub const SEND_PATH: &str = "/api/chats/send";
+
+/// The header the server-function layer puts on its error answers.
+const SERVER_FN_ERROR: HeaderName = HeaderName::from_static("serverfnerror");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(POLL_PATH, post(poll_handler))
+        .route(SEND_PATH, post(send_handler))
+}
+
+/// The arguments of `api::chats::poll`.
+#[derive(Debug, Deserialize)]
+pub struct PollArgs {
+    pub tick: i64,
+    pub conversation_id: Option<i64>,
+    pub after_seq: i64,
+}
+
+/// The arguments of `api::chats::send_message`.
+#[derive(Debug, Deserialize)]
+pub struct SendArgs {
+    pub conversation_id: i64,
+    pub client_msg_id: String,
+    pub body: String,
+}
+
+fn viewer(me: &SessionUser) -> Viewer {
+    Viewer {
+        id: me.user.id,
+        role: me.user.role,
+    }
+}
+
+pub async fn poll(
+    state: &AppState,
+    me: &SessionUser,
+    args: PollArgs,
+) -> Result<PollUpdate, AppError> {
+    let chat = &state.settings.chat;
+    polling::poll(
+        &state.db,
+        &state.hub,
+        viewer(me),
+        PollCursor {
+            tick: args.tick,
+            conversation_id: args.conversation_id,
+            after_seq: args.after_seq,
+        },
+        PollLimits {
+            timeout: Duration::from_secs(chat.poll_timeout_secs),
+            page: chat.history_page * 4,
+        },
+    )
+    .await
+}
+
+pub async fn send(
+    state: &AppState,
+    me: &SessionUser,
+    args: SendArgs,
+) -> Result<MessageView, AppError> {
+    chats::send(
+        &state.db,
+        &state.writer,
+        &state.send_rate,
+        &state.settings.chat,
+        viewer(me),
+        &me.user.display_name,
+        Outgoing {
+            conversation_id: args.conversation_id,
+            client_msg_id: &args.client_msg_id,
+            body: &args.body,
+        },
+    )
+    .await
+}
+
+async fn poll_handler(
+    State(state): State<AppState>,
+    me: Option<Extension<SessionUser>>,
+    args: Result<Form<PollArgs>, FormRejection>,
+) -> Response {
+    let result = match (me, args) {
+        (None, _) => Err(AppError::Unauthenticated),
+        (Some(_), Err(bad)) => Err(bad_arguments(&bad)),
+        (Some(Extension(me)), Ok(Form(args))) => poll(&state, &me, args).await,
+    };
+    answer(POLL_PATH, result)
+}
+
+async fn send_handler(
+    State(state): State<AppState>,
+    me: Option<Extension<SessionUser>>,
+    args: Result<Form<SendArgs>, FormRejection>,
+) -> Response {
+    let result = match (me, args) {
+        (None, _) => Err(AppError::Unauthenticated),
+        (Some(_), Err(bad)) => Err(bad_arguments(&bad)),
+        (Some(Extension(me)), Ok(Form(args))) => send(&state, &me, args).await,
+    };
+    answer(SEND_PATH, result)
+}
+
+fn bad_arguments(rejection: &FormRejection) -> AppError {
+    AppError::invalid(
+        "arguments",
+        format!("Bad arguments: {}", rejection.body_text()),
+    )
+}
+
+/// JSON on success; on failure the error as JSON with its status, the way server functions
+/// answer, so the browser's server-function client decodes it.
+fn answer<T: Serialize>(path: &'static str, result: Result<T, AppError>) -> Response {
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(err) => {
+            let mut res = crate::server::http_error::respond(&err);
+            res.headers_mut()
+                .insert(SERVER_FN_ERROR, HeaderValue::from_static(path));
+            res
+        }
+    }
+}
