@@ -154,6 +154,7 @@ async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, V
     let db = dealchat::server::db::connect(&DatabaseSettings {
         url: url.to_owned(),
         max_connections: 1,
+        sqlite_cache_kib: 2048,
     })
     .await
     .unwrap();
@@ -473,6 +474,7 @@ async fn main() {
     let db = dealchat::server::db::connect(&DatabaseSettings {
         url: url.clone(),
         max_connections: 1,
+        sqlite_cache_kib: 2048,
     })
     .await
     .unwrap();

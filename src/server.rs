@@ -1,11 +1,13 @@
 //! Everything that runs only on the server: configuration, start-up, persistence, authentication, services.
 
 pub mod auth;
+pub mod body_limit;
 pub mod chat_routes;
 pub mod config;
 pub mod db;
 pub mod entities;
 pub mod http_error;
+pub mod http_server;
 pub mod integrations;
 pub mod realtime;
 pub mod routes;

@@ -61,14 +61,19 @@ pub async fn resolve_session(
     next: Next,
 ) -> Response {
     let user = match session_token(req.headers()) {
-        Some(token) => {
-            match sessions::resolve(&state.db, &state.session_key, &token, state.session_ttl())
-                .await
-            {
-                Ok(user) => user,
-                Err(e) => return crate::server::http_error::respond(&e),
-            }
-        }
+        // Boxed: the lookup's future is large and done before the request is handled, so it
+        // must not stay inside this middleware's future while a long-poll waits downstream.
+        Some(token) => match Box::pin(sessions::resolve(
+            &state.db,
+            &state.session_key,
+            &token,
+            state.session_ttl(),
+        ))
+        .await
+        {
+            Ok(user) => user,
+            Err(e) => return crate::server::http_error::respond(&e),
+        },
         None => None,
     };
     let path = req.uri().path();

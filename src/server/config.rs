@@ -30,6 +30,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// SQLite's page cache per pooled connection, in KiB (ignored on PostgreSQL).
+    pub sqlite_cache_kib: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -146,6 +148,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.database.sqlite_cache_kib < 64 {
+            return Err(invalid("database.sqlite_cache_kib", "must be at least 64"));
         }
         if self.server.bind.parse::<SocketAddr>().is_err() {
             return Err(invalid(
@@ -281,6 +286,14 @@ mod tests {
         assert_eq!(
             bad_key(with("chat.max_message_chars", "0")),
             "chat.max_message_chars"
+        );
+    }
+
+    #[test]
+    fn a_tiny_sqlite_cache_names_its_key() {
+        assert_eq!(
+            bad_key(with("database.sqlite_cache_kib", "8")),
+            "database.sqlite_cache_kib"
         );
     }
 

@@ -6,7 +6,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 use std::time::Duration;
 
-/// Opens the pool. SQLite runs in WAL mode with `synchronous = FULL`: a committed write survives power loss.
+/// Opens the pool. SQLite runs in WAL mode with `synchronous = FULL`: a committed write survives
+/// power loss; its page cache per connection is `sqlite_cache_kib`.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     let sqlite_dir = sqlite_file(&settings.url)
         .and_then(|path| std::path::Path::new(path).parent())
@@ -15,18 +16,21 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         std::fs::create_dir_all(dir)
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
+    // Negative: a size in KiB rather than in pages.
+    let cache_size = format!("-{}", settings.sqlite_cache_kib);
     let mut opts = ConnectOptions::new(settings.url.clone());
     opts.max_connections(settings.max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", cache_size.clone())
         });
     Database::connect(opts).await
 }

@@ -1,11 +1,8 @@
-//! The one place an `AppError` becomes an HTTP response outside server functions, plus the
-//! request-size guard.
+//! The one place an `AppError` becomes an HTTP response outside server functions.
 
 use crate::model::AppError;
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 pub fn status_of(err: &AppError) -> StatusCode {
@@ -14,20 +11,4 @@ pub fn status_of(err: &AppError) -> StatusCode {
 
 pub fn respond(err: &AppError) -> Response {
     (status_of(err), Json(err.clone())).into_response()
-}
-
-/// Refuses bodies over the limit up front when their length is declared; `RequestBodyLimitLayer`
-/// enforces the same limit on streamed bodies.
-pub async fn limit_body(State(max): State<usize>, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return respond(&AppError::TooLarge {
-            limit_bytes: max as u64,
-        });
-    }
-    next.run(req).await
 }

@@ -1,8 +1,9 @@
 //! The HTTP surface: Leptos pages and server functions, `/healthz`, and the layers around them.
 
 use crate::app::{App, shell};
+use crate::server::body_limit::DeclaredBodyLimitLayer;
 use crate::server::state::AppState;
-use crate::server::{auth, chat_routes, http_error};
+use crate::server::{auth, chat_routes};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -53,10 +54,7 @@ pub fn router(state: AppState) -> Router {
             auth::resolve_session,
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(axum::middleware::from_fn_with_state(
-            max_body,
-            http_error::limit_body,
-        ))
+        .layer(DeclaredBodyLimitLayer::new(max_body))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
                 "request",

@@ -8,7 +8,7 @@ use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
 use crate::server::services::{accounts, changes, crm_sync, sessions::SessionKey};
 use crate::server::state::AppState;
-use crate::server::{db, routes};
+use crate::server::{db, http_server, routes};
 use leptos::config::{Env, LeptosOptions};
 use migration::{Migrator, MigratorTrait};
 use rand::RngCore;
@@ -144,19 +144,7 @@ impl Application {
             shutdown.await;
             hub.stop();
         };
-        // Small request/response pairs (sends, poll answers) must not wait for Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
-        // `into_make_service` hands each connection a cheap handle to the one router; serving
-        // the `Router` itself would copy its whole route table for every connection (≈ 55 KiB
-        // here, measured with massif), which dominated the memory of idle long-polls.
-        axum::serve(listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(StartupError::Serve)?;
+        http_server::serve(self.listener, self.router, shutdown).await;
         self.state.db.close_by_ref().await?;
         tracing::info!("dealchat stopped");
         Ok(())

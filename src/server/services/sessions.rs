@@ -11,16 +11,17 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use sha2::Sha256;
+use std::sync::Arc;
 
 pub const COOKIE_NAME: &str = "dealchat_session";
 
-/// Keyed hashing of session tokens.
+/// Keyed hashing of session tokens. Shared, because the state holding it is cloned per request.
 #[derive(Clone)]
-pub struct SessionKey(Vec<u8>);
+pub struct SessionKey(Arc<[u8]>);
 
 impl SessionKey {
     pub fn new(secret: &[u8]) -> Self {
-        SessionKey(secret.to_vec())
+        SessionKey(secret.into())
     }
 
     fn id_for(&self, token: &str) -> String {
