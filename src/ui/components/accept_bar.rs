@@ -53,4 +53,5 @@ pub fn AcceptBar(conversation_id: i64, on_accepted: Callback<()>) -> impl IntoVi
             </button>
         </div>
     }
+    .into_any()
 }

@@ -29,6 +29,7 @@ pub fn ChatLayout() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
@@ -61,4 +62,5 @@ fn SignedIn(me: UserView, rows: Vec<ChatSummary>) -> impl IntoView {
             </main>
         </div>
     }
+    .into_any()
 }

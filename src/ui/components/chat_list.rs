@@ -40,4 +40,5 @@ pub fn ChatList(on_navigate: Callback<()>) -> impl IntoView {
             }}
         </nav>
     }
+    .into_any()
 }

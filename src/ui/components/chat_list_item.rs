@@ -80,4 +80,5 @@ pub fn ChatListItem(
             </a>
         </li>
     }
+    .into_any()
 }

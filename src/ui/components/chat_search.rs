@@ -55,4 +55,5 @@ pub fn ChatSearch(
             <p class="field-error" aria-live="polite">{move || error.get()}</p>
         </div>
     }
+    .into_any()
 }

@@ -186,4 +186,5 @@ pub fn ChatWindow(
             {staff.then(|| view! { <DealPanel conversation_id=id deal manage /> })}
         </div>
     }
+    .into_any()
 }

@@ -43,4 +43,5 @@ pub fn Composer(on_send: Callback<String>) -> impl IntoView {
             <button type="submit" class="primary send">"Send"</button>
         </form>
     }
+    .into_any()
 }

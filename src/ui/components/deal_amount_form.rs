@@ -55,4 +55,5 @@ pub fn DealAmountForm(conversation_id: i64, deal: RwSignal<Option<DealView>>) ->
             </button>
         </ActionForm>
     }
+    .into_any()
 }

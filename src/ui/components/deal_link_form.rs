@@ -72,4 +72,5 @@ pub fn DealLinkForm(conversation_id: i64, deal: RwSignal<Option<DealView>>) -> i
             })}
         </Transition>
     }
+    .into_any()
 }

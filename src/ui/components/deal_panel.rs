@@ -51,4 +51,5 @@ pub fn DealPanel(
             </Show>
         </aside>
     }
+    .into_any()
 }

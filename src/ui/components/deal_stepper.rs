@@ -46,4 +46,5 @@ pub fn DealStepper(
             {steps.into_iter().collect_view()}
         </ol>
     }
+    .into_any()
 }

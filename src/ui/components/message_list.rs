@@ -167,4 +167,5 @@ pub fn MessageList(
             </button>
         </Show>
     }
+    .into_any()
 }

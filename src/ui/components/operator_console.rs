@@ -43,4 +43,5 @@ pub fn OperatorConsole() -> impl IntoView {
             </section>
         </section>
     }
+    .into_any()
 }
