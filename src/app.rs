@@ -2,8 +2,8 @@
 
 use crate::ui::components::chat_layout::ChatLayout;
 use crate::ui::pages::{
-    account::AccountPage, admin_users::AdminUsersPage, home::HomePanel, login::LoginPage,
-    not_found::NotFound, signup::SignupPage,
+    account::AccountPage, admin_users::AdminUsersPage, chat::ChatPage, home::HomePanel,
+    login::LoginPage, new_chat::NewChatPage, not_found::NotFound, signup::SignupPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -42,6 +42,9 @@ pub fn App() -> impl IntoView {
                 // Async: the signed-in pages are sent whole, so they also work without JavaScript.
                 <ParentRoute path=path!("") view=ChatLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePanel ssr=SsrMode::Async />
+                    // Before `/chats/:id`, which would otherwise take "new" for an id.
+                    <Route path=path!("/chats/new") view=NewChatPage ssr=SsrMode::Async />
+                    <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>

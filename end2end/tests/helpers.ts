@@ -36,3 +36,16 @@ export async function logOut(page: Page) {
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
 }
+
+/** An admin (already logged in on `page`) creates an account with the given role. */
+export async function createUser(page: Page, email: string, name: string, password: string, role: "manager" | "admin" | "client") {
+  await page.goto("/admin/users");
+  await waitForHydration(page);
+  const form = page.getByRole("form", { name: "Create user" });
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Display name").fill(name);
+  await form.getByLabel("Initial password").fill(password);
+  await form.getByLabel("Role").selectOption(role);
+  await form.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByText(`Created ${email}`)).toBeVisible();
+}

@@ -1,31 +1,45 @@
-//! The signed-in frame: sidebar with navigation and the user menu, and the main panel.
+//! The signed-in frame: sidebar with navigation, chat list and the user menu, and the main panel.
+//! It owns the chat state the pages share and, in the browser, the poll loop that feeds it.
 
 use crate::api::auth::current_user;
+use crate::api::chats::list_chats;
 use crate::model::UserView;
+use crate::model::chat::ChatSummary;
 use crate::ui::components::hydration_marker::HydrationMarker;
 use crate::ui::components::sidebar::Sidebar;
+use crate::ui::live::LiveChats;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 
 #[component]
 pub fn ChatLayout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    let chats = Resource::new(|| (), |_| list_chats(None));
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(me)) => view! { <SignedIn me /> }.into_any(),
+                    Ok(Some(me)) => {
+                        // A failed list still shows the page; the poll loop fills it in.
+                        let rows = chats.await.unwrap_or_default();
+                        view! { <SignedIn me rows /> }.into_any()
+                    }
                     _ => view! { <Redirect path="/login" /> }.into_any(),
                 }
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
-fn SignedIn(me: UserView) -> impl IntoView {
+fn SignedIn(me: UserView, rows: Vec<ChatSummary>) -> impl IntoView {
     let menu_open = RwSignal::new(false);
+    let live = LiveChats::new(me.role.is_staff(), rows);
     provide_context(me.clone());
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    crate::ui::live::poll_loop::start(live);
     view! {
         <div class="layout" class:menu-open=move || menu_open.get()>
             <header class="topbar">
@@ -48,4 +62,5 @@ fn SignedIn(me: UserView) -> impl IntoView {
             </main>
         </div>
     }
+    .into_any()
 }

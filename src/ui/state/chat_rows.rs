@@ -1,0 +1,253 @@
+//! The chat list (client sidebar, operator inbox) as the browser keeps it between polls: rows
+//! replaced by newer ones, dropped when a colleague takes a chat, and kept in the server's order.
+
+use crate::model::chat::ChatSummary;
+use std::cmp::{Ordering, Reverse};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChatRows {
+    /// Staff see waiting chats first; clients see theirs by last activity.
+    staff: bool,
+    rows: Vec<ChatSummary>,
+}
+
+impl ChatRows {
+    pub fn new(staff: bool, rows: Vec<ChatSummary>) -> ChatRows {
+        let mut list = ChatRows { staff, rows };
+        list.sort();
+        list
+    }
+
+    pub fn rows(&self) -> &[ChatSummary] {
+        &self.rows
+    }
+
+    pub fn get(&self, id: i64) -> Option<&ChatSummary> {
+        self.rows.iter().find(|r| r.id == id)
+    }
+
+    /// Rows still waiting for a manager (the operator's queue), oldest first.
+    pub fn waiting(&self) -> impl Iterator<Item = &ChatSummary> {
+        self.rows.iter().filter(|r| r.waiting_since_ms.is_some())
+    }
+
+    /// Rows a manager has accepted, newest activity first.
+    pub fn accepted(&self) -> impl Iterator<Item = &ChatSummary> {
+        self.rows.iter().filter(|r| r.waiting_since_ms.is_none())
+    }
+
+    /// A search result brought up to date: each found chat as the live list knows it now (the
+    /// result may be seconds old), in list order. Searches are not repeated on every poll.
+    pub fn refresh(&self, found: &[ChatSummary]) -> Vec<ChatSummary> {
+        let mut rows: Vec<ChatSummary> = found
+            .iter()
+            .map(|f| self.get(f.id).unwrap_or(f).clone())
+            .collect();
+        rows.sort_by(|a, b| order(self.staff, a, b));
+        rows
+    }
+
+    /// Applies a poll answer: its rows are the newest state of those chats (polls arrive in
+    /// change order), except that reading done here since the poll was answered is kept.
+    pub fn apply_poll(&mut self, changed: Vec<ChatSummary>, removed: &[i64]) {
+        for mut row in changed {
+            match self.rows.iter_mut().find(|r| r.id == row.id) {
+                Some(old) => {
+                    keep_local_reading(old, &mut row);
+                    *old = row;
+                }
+                None => self.rows.push(row),
+            }
+        }
+        self.rows.retain(|r| !removed.contains(&r.id));
+        self.sort();
+    }
+
+    /// Adds or replaces one row from a direct answer (start, accept). A poll may already have
+    /// brought a newer state of the chat; that one is kept.
+    pub fn upsert(&mut self, mut row: ChatSummary) {
+        match self.rows.iter_mut().find(|r| r.id == row.id) {
+            Some(old) if old.last_seq > row.last_seq => {}
+            Some(old) => {
+                keep_local_reading(old, &mut row);
+                *old = row;
+            }
+            None => self.rows.push(row),
+        }
+        self.sort();
+    }
+
+    pub fn remove(&mut self, id: i64) {
+        self.rows.retain(|r| r.id != id);
+    }
+
+    /// The reader has seen everything up to `seq`: the badge clears before the server confirms.
+    pub fn mark_read(&mut self, id: i64, seq: i64) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
+            && seq > row.last_read_seq
+        {
+            row.last_read_seq = seq;
+            if seq >= row.last_seq {
+                row.unread = 0;
+            }
+        }
+    }
+
+    fn sort(&mut self) {
+        let staff = self.staff;
+        self.rows.sort_by(|a, b| order(staff, a, b));
+    }
+}
+
+/// A row computed before our own `mark_read` reached the server still counts those messages
+/// as unread; the read marker never moves back, so the newer local reading wins.
+fn keep_local_reading(old: &ChatSummary, new: &mut ChatSummary) {
+    if old.last_read_seq > new.last_read_seq {
+        new.last_read_seq = old.last_read_seq;
+        if new.last_read_seq >= new.last_seq {
+            new.unread = 0;
+        }
+    }
+}
+
+/// The server's list order (`chat_list::summaries`): for staff, waiting chats first, the longest
+/// waiting on top; then (and for clients, only) by last activity, newest first.
+fn order(staff: bool, a: &ChatSummary, b: &ChatSummary) -> Ordering {
+    let by_activity = |x: &ChatSummary| (Reverse(x.last_activity_ms), Reverse(x.id));
+    if staff {
+        let key = |x: &ChatSummary| {
+            (
+                x.waiting_since_ms.is_none(),
+                x.waiting_since_ms,
+                by_activity(x),
+            )
+        };
+        key(a).cmp(&key(b))
+    } else {
+        by_activity(a).cmp(&by_activity(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, activity: i64, waiting: Option<i64>) -> ChatSummary {
+        ChatSummary {
+            id,
+            title: format!("Chat {id}"),
+            deal_id: None,
+            stage: None,
+            client_id: Some(100),
+            client_name: "Clara".into(),
+            assignee_id: waiting.is_none().then_some(7),
+            assignee_name: None,
+            waiting_since_ms: waiting,
+            last_message_preview: None,
+            last_activity_ms: activity,
+            last_seq: 1,
+            unread: 0,
+            last_read_seq: 0,
+        }
+    }
+
+    fn ids(list: &ChatRows) -> Vec<i64> {
+        list.rows().iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn clients_see_the_most_recently_active_chat_first() {
+        let list = ChatRows::new(
+            false,
+            vec![row(1, 10, None), row(2, 30, None), row(3, 20, None)],
+        );
+        assert_eq!(ids(&list), [2, 3, 1]);
+    }
+
+    #[test]
+    fn staff_see_waiting_chats_first_longest_waiting_on_top() {
+        let list = ChatRows::new(
+            true,
+            vec![
+                row(1, 50, None),
+                row(2, 40, Some(20)),
+                row(3, 60, Some(10)),
+                row(4, 70, None),
+            ],
+        );
+        assert_eq!(ids(&list), [3, 2, 4, 1]);
+        assert_eq!(list.waiting().map(|r| r.id).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(list.accepted().map(|r| r.id).collect::<Vec<_>>(), [4, 1]);
+    }
+
+    #[test]
+    fn a_poll_replaces_changed_rows_adds_new_ones_and_resorts() {
+        let mut list = ChatRows::new(false, vec![row(1, 10, None), row(2, 20, None)]);
+        let mut newer = row(1, 30, None);
+        newer.last_seq = 2;
+        newer.unread = 1;
+        list.apply_poll(vec![newer, row(3, 25, None)], &[]);
+        assert_eq!(ids(&list), [1, 3, 2]);
+        assert_eq!(list.get(1).map(|r| r.unread), Some(1));
+    }
+
+    #[test]
+    fn chats_taken_by_a_colleague_leave_the_list() {
+        let mut list = ChatRows::new(true, vec![row(1, 10, Some(5)), row(2, 20, Some(6))]);
+        list.apply_poll(Vec::new(), &[1]);
+        assert_eq!(ids(&list), [2]);
+    }
+
+    #[test]
+    fn reading_clears_the_badge_at_once_and_a_stale_poll_row_does_not_bring_it_back() {
+        let mut first = row(1, 10, None);
+        first.last_seq = 4;
+        first.unread = 3;
+        let mut list = ChatRows::new(false, vec![first.clone()]);
+        list.mark_read(1, 4);
+        assert_eq!(list.get(1).map(|r| r.unread), Some(0));
+
+        // The poll answered with the row as it was before the read reached the server.
+        list.apply_poll(vec![first], &[]);
+        assert_eq!(
+            list.get(1).map(|r| (r.unread, r.last_read_seq)),
+            Some((0, 4))
+        );
+
+        // A later message from the other side counts again.
+        let mut later = row(1, 20, None);
+        later.last_seq = 5;
+        later.last_read_seq = 4;
+        later.unread = 1;
+        list.apply_poll(vec![later], &[]);
+        assert_eq!(list.get(1).map(|r| r.unread), Some(1));
+    }
+
+    #[test]
+    fn a_direct_answer_older_than_the_polled_row_is_ignored() {
+        let mut polled = row(1, 20, None);
+        polled.last_seq = 3;
+        let mut list = ChatRows::new(true, vec![polled]);
+        let mut accepted = row(1, 10, None);
+        accepted.last_seq = 2;
+        list.upsert(accepted);
+        assert_eq!(list.get(1).map(|r| r.last_seq), Some(3));
+        list.upsert(row(2, 5, Some(5)));
+        assert_eq!(ids(&list), [2, 1]);
+    }
+
+    #[test]
+    fn a_search_result_shows_the_live_rows_in_list_order() {
+        let mut list = ChatRows::new(
+            false,
+            vec![row(1, 10, None), row(2, 30, None), row(3, 20, None)],
+        );
+        let found = [row(1, 10, None), row(2, 30, None)];
+        let mut newer = row(1, 40, None);
+        newer.unread = 2;
+        list.apply_poll(vec![newer], &[]);
+        let shown = list.refresh(&found);
+        assert_eq!(shown.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(shown[0].unread, 2);
+    }
+}
