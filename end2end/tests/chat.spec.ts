@@ -5,6 +5,21 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, logIn, signUp, uniqueEmail, wa
 test.describe.configure({ mode: "serial" });
 
 const MANAGER_PASSWORD = "manager-password-1";
+
+// A panic in the WebAssembly front end leaves a page that looks fine but no longer updates;
+// every page of these tests reports panics, and a test with one fails.
+const panics: string[] = [];
+function watchForPanics(page: Page) {
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("panicked")) {
+      panics.push(message.text().slice(0, 400));
+    }
+  });
+}
+test.afterEach(() => {
+  const seen = panics.splice(0);
+  expect(seen, "panics in the browser").toEqual([]);
+});
 const CLIENT_PASSWORD = "client-password-1";
 
 /** A fresh manager, created by the admin in a throw-away context. */
@@ -21,6 +36,7 @@ async function newManager(browser: Browser, name: string): Promise<string> {
 
 async function managerPage(browser: Browser, email: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
+  watchForPanics(page);
   await logIn(page, email, MANAGER_PASSWORD);
   await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
   await waitForHydration(page);
@@ -29,6 +45,7 @@ async function managerPage(browser: Browser, email: string): Promise<Page> {
 
 async function clientPage(browser: Browser, name: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
+  watchForPanics(page);
   await signUp(page, uniqueEmail("client"), name, CLIENT_PASSWORD);
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
   await waitForHydration(page);

@@ -58,7 +58,8 @@ pub fn ChatWindow(
             .with(|l| l.get(id).cloned())
             .unwrap_or_else(|| summary.clone())
     });
-    let title = move || row.with(|r| r.title.clone());
+    // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
+    let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
     let subtitle = move || {
         row.with(|r| match (staff, &r.assignee_name) {
             (true, Some(manager)) => format!("{} · with {manager}", r.client_name),
