@@ -35,8 +35,9 @@ pub fn MessageList(
     let loading_older = RwSignal::new(false);
     let older_error = RwSignal::new(None::<String>);
 
+    // `try_`: these also run from animation frames, which may come after the list is disposed.
     let measure = move || {
-        if let Some(el) = scroller.get_untracked() {
+        if let Some(el) = scroller.try_get_untracked().flatten() {
             let gap = el.scroll_height() - el.scroll_top() - el.client_height();
             let bottom = gap <= NEAR_BOTTOM_PX;
             at_bottom.try_set(bottom);
@@ -46,7 +47,7 @@ pub fn MessageList(
         }
     };
     let to_bottom = move || {
-        if let Some(el) = scroller.get_untracked() {
+        if let Some(el) = scroller.try_get_untracked().flatten() {
             el.set_scroll_top(el.scroll_height());
         }
         measure();
@@ -55,7 +56,10 @@ pub fn MessageList(
     // On opening: the first unread message near the top if there is one, else the newest.
     Effect::new(move |_| {
         request_animation_frame(move || {
-            match (scroller.get_untracked(), marker.get_untracked()) {
+            match (
+                scroller.try_get_untracked().flatten(),
+                marker.try_get_untracked().flatten(),
+            ) {
                 (Some(el), Some(m)) => el.set_scroll_top(m.offset_top() - 8),
                 (Some(el), None) => el.set_scroll_top(el.scroll_height()),
                 _ => {}
@@ -89,14 +93,17 @@ pub fn MessageList(
         }
         loading_older.set(true);
         older_error.set(None);
-        let height_before = scroller.get_untracked().map_or(0, |el| el.scroll_height());
+        let height_before = scroller
+            .try_get_untracked()
+            .flatten()
+            .map_or(0, |el| el.scroll_height());
         spawn_local(async move {
             match chat_history(conversation_id, before).await {
                 Ok(older) => {
                     timeline.try_update(|t| t.add_older(older));
                     // Keep the messages the reader was looking at where they were.
                     request_animation_frame(move || {
-                        if let Some(el) = scroller.get_untracked() {
+                        if let Some(el) = scroller.try_get_untracked().flatten() {
                             el.set_scroll_top(el.scroll_top() + el.scroll_height() - height_before);
                         }
                     });
