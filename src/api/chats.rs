@@ -11,11 +11,7 @@ use crate::server::services::{chat_access::Viewer, chats};
 
 #[cfg(feature = "ssr")]
 fn viewer() -> Result<Viewer, AppError> {
-    let me = crate::server::auth::current_user()?;
-    Ok(Viewer {
-        id: me.user.id,
-        role: me.user.role,
-    })
+    Ok(Viewer::of(&crate::server::auth::current_user()?.user))
 }
 
 #[server(endpoint = "chats/list")]

@@ -53,13 +53,6 @@ pub struct SendArgs {
     pub body: String,
 }
 
-fn viewer(me: &SessionUser) -> Viewer {
-    Viewer {
-        id: me.user.id,
-        role: me.user.role,
-    }
-}
-
 pub async fn poll(
     state: &AppState,
     me: &SessionUser,
@@ -69,7 +62,7 @@ pub async fn poll(
     polling::poll(
         &state.db,
         &state.hub,
-        viewer(me),
+        Viewer::of(&me.user),
         PollCursor {
             tick: args.tick,
             conversation_id: args.conversation_id,
@@ -93,7 +86,7 @@ pub async fn send(
         &state.writer,
         &state.send_rate,
         &state.settings.chat,
-        viewer(me),
+        Viewer::of(&me.user),
         &me.user.display_name,
         Outgoing {
             conversation_id: args.conversation_id,

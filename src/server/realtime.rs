@@ -63,6 +63,16 @@ impl Audience {
         self.staff |= other.staff;
     }
 
+    /// The hub keys that hear of a change for this audience: its users, the shared inbox if it
+    /// changed, and the administrators always.
+    fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.users
+            .iter()
+            .map(|user| Key::User(*user))
+            .chain(self.staff.then_some(Key::Staff))
+            .chain([Key::Admins])
+    }
+
     /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2`.
     pub fn encode(&self, tick: i64) -> String {
         let users: Vec<String> = self.users.iter().map(i64::to_string).collect();
@@ -207,20 +217,13 @@ impl Hub {
     pub fn publish(&self, tick: i64, audience: &Audience) {
         {
             let mut heard = self.heard.lock().expect("hub lock");
-            let mut note = |key: Key| {
+            for key in audience.keys() {
                 let newest = heard.newest.entry(key).or_insert(tick);
                 *newest = (*newest).max(tick);
-            };
-            for user in &audience.users {
-                note(Key::User(*user));
             }
-            if audience.staff {
-                note(Key::Staff);
-            }
-            note(Key::Admins);
         }
         let mut keys = self.keys.lock().expect("hub lock");
-        let mut wake = |key: Key| {
+        for key in audience.keys() {
             if let Some(tx) = keys.get(&key) {
                 if tx.receiver_count() == 0 {
                     keys.remove(&key);
@@ -228,14 +231,7 @@ impl Hub {
                     tx.send_modify(|t| *t = (*t).max(tick));
                 }
             }
-        };
-        for user in &audience.users {
-            wake(Key::User(*user));
         }
-        if audience.staff {
-            wake(Key::Staff);
-        }
-        wake(Key::Admins);
     }
 
     /// Wakes every waiting poll, so each re-reads the database. Used after a lost `LISTEN`

@@ -92,7 +92,7 @@ impl Application {
         let hub = Arc::new(Hub::new());
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             // Other instances commit too; the listener tells the hub once it hears them all.
-            pg_listener::spawn(db.get_postgres_connection_pool().clone(), hub.clone());
+            pg_listener::spawn(db.clone(), hub.clone());
         } else {
             // SQLite has one server process, and every later commit goes through this hub.
             hub.hear_everything_after(changes::current(&db).await?);

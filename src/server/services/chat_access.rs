@@ -1,6 +1,6 @@
 //! Who may do what in a client conversation: the one place these rules live.
 
-use crate::model::Role;
+use crate::model::{Role, UserView};
 use crate::server::entities::conversation;
 
 /// The asking user.
@@ -8,6 +8,15 @@ use crate::server::entities::conversation;
 pub struct Viewer {
     pub id: i64,
     pub role: Role,
+}
+
+impl Viewer {
+    pub fn of(user: &UserView) -> Viewer {
+        Viewer {
+            id: user.id,
+            role: user.role,
+        }
+    }
 }
 
 /// What the viewer may do in one conversation.

@@ -134,34 +134,29 @@ const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m
      m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
-/// Which side a message shows on: the product's own, the client's, or the staff's.
-fn side_of(sender_id: Option<i64>, sender_role: Option<Role>) -> SenderSide {
-    match (sender_id, sender_role) {
-        (None, _) => SenderSide::System,
-        (Some(_), Some(Role::Client)) => SenderSide::Client,
-        (Some(_), _) => SenderSide::Staff,
-    }
-}
-
 /// The view of a message its sender just stored, built from what the sender's session already
 /// says about them instead of reading the row back.
 pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> MessageView {
-    MessageView {
+    to_view(MessageRow {
         id: m.id,
         conversation_id: m.conversation_id,
         seq: m.seq,
-        side: side_of(m.sender_id, Some(sender_role)),
         sender_id: m.sender_id,
-        sender_name: sender_name.to_owned(),
         kind: m.kind,
         body: m.body,
         client_msg_id: m.client_msg_id,
-        created_at_ms: m.created_at.timestamp_millis(),
-    }
+        created_at: m.created_at,
+        sender_name: Some(sender_name.to_owned()),
+        sender_role: Some(sender_role.as_str().to_owned()),
+    })
 }
 
 fn to_view(r: MessageRow) -> MessageView {
-    let side = side_of(r.sender_id, r.sender_role.as_deref().and_then(Role::parse));
+    let side = match (r.sender_id, r.sender_role.as_deref().and_then(Role::parse)) {
+        (None, _) => SenderSide::System,
+        (Some(_), Some(Role::Client)) => SenderSide::Client,
+        (Some(_), _) => SenderSide::Staff,
+    };
     MessageView {
         id: r.id,
         conversation_id: r.conversation_id,
