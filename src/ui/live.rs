@@ -50,6 +50,15 @@ impl LiveChats {
         }
     }
 
+    /// A chat's row as the live list holds it now, or `first` while the list does not hold it.
+    pub fn row(&self, first: ChatSummary) -> Memo<ChatSummary> {
+        let (list, id) = (self.list, first.id);
+        Memo::new(move |_| {
+            list.with(|l| l.get(id).cloned())
+                .unwrap_or_else(|| first.clone())
+        })
+    }
+
     /// A chat window opened: the poll loop now follows it. Returns the token to close it with.
     pub fn open_chat(
         &self,

@@ -15,11 +15,7 @@ pub fn ChatListItem(
     let live = LiveChats::get();
     let staff = expect_context::<UserView>().role.is_staff();
     let id = row.id;
-    let row = Memo::new(move |_| {
-        live.list
-            .with(|l| l.get(id).cloned())
-            .unwrap_or_else(|| row.clone())
-    });
+    let row = live.row(row);
     let href = format!("/chats/{id}");
     let location = use_location();
     let current = {

@@ -53,11 +53,7 @@ pub fn ChatWindow(
     on_cleanup(move || live.close_chat(token));
 
     // The header follows the live list row (assignment, title of a newly linked deal).
-    let row = Memo::new(move |_| {
-        live.list
-            .with(|l| l.get(id).cloned())
-            .unwrap_or_else(|| summary.clone())
-    });
+    let row = live.row(summary);
     // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
     let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
     let subtitle = move || {
