@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod chats;
+pub mod files;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
 /// the integration tests) serve them whether or not the linker kept their `inventory` entries.
@@ -30,6 +31,9 @@ pub fn register_server_functions() {
     register_explicit::<chats::LinkableDeals>();
     register_explicit::<chats::LinkDeal>();
     register_explicit::<chats::Poll>();
+    register_explicit::<files::DealFiles>();
+    register_explicit::<files::DecideOffer>();
+    register_explicit::<files::WithdrawOffer>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

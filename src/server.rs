@@ -6,6 +6,7 @@ pub mod chat_routes;
 pub mod config;
 pub mod db;
 pub mod entities;
+pub mod file_routes;
 pub mod http_error;
 pub mod http_server;
 pub mod integrations;

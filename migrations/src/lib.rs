@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_accounts;
 mod m20261122_000001_deal_chat;
 mod m20261123_000001_deal_tick;
+mod m20261124_000001_files;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_accounts::Migration),
             Box::new(m20261122_000001_deal_chat::Migration),
             Box::new(m20261123_000001_deal_tick::Migration),
+            Box::new(m20261124_000001_files::Migration),
         ]
     }
 }

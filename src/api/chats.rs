@@ -39,7 +39,15 @@ pub async fn start_chat(
                 body: &body,
                 client_msg_id: &client_msg_id,
             };
-            chats::start(&st.db, &st.hub, &st.settings.chat, viewer, new).await
+            chats::start(
+                &st.db,
+                &st.hub,
+                st.files.as_ref(),
+                &st.settings.chat,
+                viewer,
+                new,
+            )
+            .await
         }
         .await,
     )
@@ -161,7 +169,15 @@ pub async fn create_deal(conversation_id: i64, title: String) -> Result<DealView
     respond(
         async {
             let st = state();
-            chats::create_deal(&st.db, &st.hub, viewer()?, conversation_id, &title).await
+            chats::create_deal(
+                &st.db,
+                &st.hub,
+                st.files.as_ref(),
+                viewer()?,
+                conversation_id,
+                &title,
+            )
+            .await
         }
         .await,
     )

@@ -35,6 +35,89 @@ pub enum SenderSide {
     System,
 }
 
+/// What a message is, as stored in `messages.kind`.
+pub mod kind {
+    pub const TEXT: &str = "text";
+    pub const SYSTEM: &str = "system";
+    /// A manager shared a file in the chat.
+    pub const FILE: &str = "file";
+    /// A manager shared a file the client is asked to accept or reject (`#q`).
+    pub const OFFER: &str = "offer";
+    /// The client decided on an offer; the message carries the offer as decided.
+    pub const OFFER_DECISION: &str = "offer_decision";
+    /// The manager withdrew an offer before the client decided.
+    pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
+    /// Someone uploaded a file into the deal's folder.
+    pub const FOLDER_FILE: &str = "folder_file";
+}
+
+/// A stored file, as a message or the deal's file list shows it. Download it at
+/// `/files/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    pub id: i64,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub sha256: String,
+}
+
+impl FileRef {
+    pub fn download_url(&self) -> String {
+        format!("/files/{}", self.id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfferStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl OfferStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferStatus::Pending => "pending",
+            OfferStatus::Accepted => "accepted",
+            OfferStatus::Rejected => "rejected",
+            OfferStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OfferStatus> {
+        [
+            OfferStatus::Pending,
+            OfferStatus::Accepted,
+            OfferStatus::Rejected,
+            OfferStatus::Withdrawn,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+/// An offer as it stands now (a card shows the newest state it heard of).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub id: i64,
+    pub title: String,
+    pub status: OfferStatus,
+    pub reason: Option<String>,
+}
+
+/// A file in the deal's folder, for the "Deal files" panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealFileView {
+    pub file: FileRef,
+    pub uploader_name: String,
+    /// Shared by a manager in the chat, rather than uploaded to the folder.
+    pub shared_in_chat: bool,
+    pub created_at_ms: i64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
@@ -49,6 +132,10 @@ pub struct MessageView {
     /// The id the sender's browser gave the message, so it can match its optimistic echo.
     pub client_msg_id: Option<String>,
     pub created_at_ms: i64,
+    /// The file a file, offer or folder message shows.
+    pub file: Option<FileRef>,
+    /// The offer an offer card or a decision shows, as it stands now.
+    pub offer: Option<OfferView>,
 }
 
 /// One row of the sidebar (clients) or the inbox (managers).

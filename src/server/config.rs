@@ -16,6 +16,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub chat: ChatSettings,
+    pub files: FileSettings,
     pub bootstrap: BootstrapSettings,
 }
 
@@ -64,10 +65,53 @@ pub struct ChatSettings {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+pub struct FileSettings {
+    /// `local` (under the data dir) or `s3`.
+    pub store: String,
+    /// Largest file a client or manager may upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Content types accepted for upload; `type/*` accepts a whole family. A list, or one
+    /// comma-separated string (as an environment variable gives it).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_types: Vec<String>,
+    /// An unfinished upload is discarded this long after it began.
+    pub upload_expiry_hours: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct S3Settings {
+    /// Empty: Amazon S3 itself; otherwise the address of an S3-compatible server.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 pub struct BootstrapSettings {
     pub admin_email: String,
     pub admin_password: String,
     pub admin_name: String,
+}
+
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(list) => list,
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +264,7 @@ impl Settings {
                 "must be between 1 and 10000",
             ));
         }
+        self.validate_files()?;
         if let Some((email, password, _)) = self.bootstrap_admin() {
             if crate::model::account_input::Email::parse(email).is_err() {
                 return Err(invalid(
@@ -233,6 +278,63 @@ impl Settings {
                     format!("must be at least {} characters", self.auth.min_password_len),
                 ));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn validate_files(&self) -> Result<(), ConfigError> {
+        let files = &self.files;
+        match files.store.as_str() {
+            "local" => {}
+            "s3" => {
+                if files.s3.bucket.is_empty() {
+                    return Err(invalid(
+                        "files.s3.bucket",
+                        "is required when files.store is s3",
+                    ));
+                }
+                if !files.s3.endpoint.is_empty() && url::Url::parse(&files.s3.endpoint).is_err() {
+                    return Err(invalid(
+                        "files.s3.endpoint",
+                        format!("`{}` is not a URL", files.s3.endpoint),
+                    ));
+                }
+            }
+            other => {
+                return Err(invalid(
+                    "files.store",
+                    format!("must be local or s3 (got `{other}`)"),
+                ));
+            }
+        }
+        if files.max_upload_bytes == 0 {
+            return Err(invalid("files.max_upload_bytes", "must be at least 1"));
+        }
+        if files.allowed_types.is_empty() {
+            return Err(invalid(
+                "files.allowed_types",
+                "must list at least one type",
+            ));
+        }
+        if let Some(bad) = files.allowed_types.iter().find(|t| {
+            let mut parts = t.split('/');
+            let (Some(family), Some(sub), None) = (parts.next(), parts.next(), parts.next()) else {
+                return true;
+            };
+            family.is_empty() || sub.is_empty() || family == "*"
+        }) {
+            return Err(invalid(
+                "files.allowed_types",
+                format!("`{bad}` is not a content type like application/pdf or image/*"),
+            ));
+        }
+        if !(1..=24 * 30).contains(&files.upload_expiry_hours) {
+            return Err(invalid(
+                "files.upload_expiry_hours",
+                "must be between 1 and 720",
+            ));
         }
         Ok(())
     }
@@ -294,6 +396,33 @@ mod tests {
         assert_eq!(
             bad_key(with("database.sqlite_cache_kib", "8")),
             "database.sqlite_cache_kib"
+        );
+    }
+
+    #[test]
+    fn an_unknown_file_store_names_its_key() {
+        assert_eq!(bad_key(with("files.store", "ftp")), "files.store");
+    }
+
+    #[test]
+    fn s3_without_a_bucket_names_its_key() {
+        assert_eq!(bad_key(with("files.store", "s3")), "files.s3.bucket");
+    }
+
+    #[test]
+    fn the_default_upload_limit_is_5_gib() {
+        let s = Settings::load_with(&[]).expect("defaults load");
+        assert_eq!(s.files.max_upload_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(s.files.store, "local");
+    }
+
+    #[test]
+    fn allowed_types_may_be_one_comma_separated_string() {
+        let s = with("files.allowed_types", "application/pdf, image/*").expect("valid");
+        assert_eq!(s.files.allowed_types, ["application/pdf", "image/*"]);
+        assert_eq!(
+            bad_key(with("files.allowed_types", "pdf")),
+            "files.allowed_types"
         );
     }
 

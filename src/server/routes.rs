@@ -3,7 +3,7 @@
 use crate::app::{App, shell};
 use crate::server::body_limit::DeclaredBodyLimitLayer;
 use crate::server::state::AppState;
-use crate::server::{auth, chat_routes};
+use crate::server::{auth, chat_routes, file_routes};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -55,6 +55,13 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(DeclaredBodyLimitLayer::new(max_body))
+        // Uploads stream far past the body limit; their own rules apply (services::uploads).
+        .merge(
+            file_routes::router().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::resolve_session,
+            )),
+        )
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
                 "request",

@@ -3,9 +3,11 @@
 
 use crate::server::config::Settings;
 use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
+use crate::server::integrations::files::{FileStore, local::LocalStore};
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
+use crate::server::services::uploads::{self, UploadArea};
 use crate::server::services::{accounts, changes, crm_sync, sessions::SessionKey};
 use crate::server::state::AppState;
 use crate::server::{db, http_server, routes};
@@ -35,10 +37,14 @@ pub enum StartupError {
     Bootstrap(crate::model::AppError),
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("file store: {0}")]
+    FileStore(String),
 }
 
 /// How often the CRM outbox is checked for due deliveries.
 const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How often expired uploads are swept away.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub struct Application {
     listener: TcpListener,
@@ -104,6 +110,16 @@ impl Application {
         ));
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         crm_sync::spawn_worker(db.clone(), crm.clone(), OUTBOX_EVERY);
+        let files = file_store(&settings)?;
+        let staging = settings.data_dir.join("staging");
+        let upload_area =
+            Arc::new(
+                UploadArea::new(staging.clone()).map_err(|source| StartupError::DataDir {
+                    path: staging.display().to_string(),
+                    source,
+                })?,
+            );
+        uploads::spawn_sweeper(db.clone(), upload_area.clone(), SWEEP_EVERY);
         let state = AppState {
             leptos_options,
             db,
@@ -113,6 +129,8 @@ impl Application {
             writer,
             send_rate,
             crm,
+            files,
+            uploads: upload_area,
         };
         crate::api::register_server_functions();
         let router = routes::router(state.clone());
@@ -148,6 +166,16 @@ impl Application {
         self.state.db.close_by_ref().await?;
         tracing::info!("dealchat stopped");
         Ok(())
+    }
+}
+
+/// The configured file store.
+fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
+    match settings.files.store.as_str() {
+        "s3" => Err(StartupError::FileStore(
+            "the S3 store is not available in this build".into(),
+        )),
+        _ => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
     }
 }
 

@@ -2,11 +2,13 @@
 
 use crate::server::config::Settings;
 use crate::server::integrations::crm::CrmPort;
+use crate::server::integrations::files::FileStore;
 use crate::server::realtime::Hub;
 use crate::server::services::login_throttle::Policy;
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
 use crate::server::services::sessions::SessionKey;
+use crate::server::services::uploads::{self, UploadArea};
 use axum::extract::FromRef;
 use chrono::Duration;
 use leptos::config::LeptosOptions;
@@ -23,6 +25,8 @@ pub struct AppState {
     pub writer: MessageWriter,
     pub send_rate: Arc<SendRate>,
     pub crm: Arc<dyn CrmPort>,
+    pub files: Arc<dyn FileStore>,
+    pub uploads: Arc<UploadArea>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -38,5 +42,16 @@ impl AppState {
 
     pub fn login_policy(&self) -> Policy {
         Policy::from(&self.settings.auth)
+    }
+
+    pub fn upload_deps(&self) -> uploads::Deps<'_> {
+        uploads::Deps {
+            db: &self.db,
+            hub: &self.hub,
+            store: self.files.as_ref(),
+            area: &self.uploads,
+            files: &self.settings.files,
+            chat: &self.settings.chat,
+        }
     }
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod chat_authorization;
 mod chats;
+mod files;
 mod operations;
 mod realtime;
 mod sessions;

@@ -15,6 +15,8 @@ pub struct Model {
     pub closed_at: Option<ChronoDateTimeUtc>,
     /// The change-clock tick of the last change (see `services::changes`).
     pub tick: i64,
+    /// The deal's folder in the file store (a directory or a key prefix).
+    pub folder_ref: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

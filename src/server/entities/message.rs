@@ -13,6 +13,10 @@ pub struct Model {
     pub body: String,
     pub client_msg_id: Option<String>,
     pub created_at: ChronoDateTimeUtc,
+    /// The file a file message shows.
+    pub file_id: Option<i64>,
+    /// The offer an offer card (or a decision on it) shows.
+    pub offer_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

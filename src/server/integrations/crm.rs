@@ -56,4 +56,10 @@ pub trait CrmPort: Send + Sync {
     async fn update_deal(&self, id: &str, deal: &CrmDeal) -> Result<(), CrmError>;
 
     async fn get_deal(&self, id: &str) -> Result<Option<CrmDeal>, CrmError>;
+
+    /// Adds a note to a deal; returns the note's CRM id.
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError>;
+
+    /// The deal's notes, oldest first (what an operator reading the CRM record sees).
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError>;
 }

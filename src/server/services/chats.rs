@@ -8,6 +8,7 @@ use crate::model::{AppError, DealStage, Role};
 use crate::server::config::ChatSettings;
 use crate::server::db::is_unique_violation;
 use crate::server::entities::{conversation, conversation_member, deal, user};
+use crate::server::integrations::files::FileStore;
 use crate::server::realtime::Hub;
 use crate::server::services::changes::{self, stmt};
 use crate::server::services::chat_access::{Access, STATUS_OPEN, Viewer, access};
@@ -117,10 +118,11 @@ pub struct NewChat<'a> {
 
 /// A client starts a chat with its first message. Starting again with the same message id
 /// returns the chat the first attempt created.
-#[tracing::instrument(skip(db, hub, settings, new))]
+#[tracing::instrument(skip(db, hub, store, settings, new))]
 pub async fn start(
     db: &DatabaseConnection,
     hub: &Hub,
+    store: &dyn FileStore,
     settings: &ChatSettings,
     viewer: Viewer,
     new: NewChat<'_>,
@@ -136,10 +138,11 @@ pub async fn start(
         return summary(db, viewer, done.conversation_id).await;
     }
     let mut w = changes::begin(db).await?;
-    let deal_id = match topic {
-        ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?.id),
+    let deal = match topic {
+        ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?),
         ChatTopic::Question => None,
     };
+    let deal_id = deal.as_ref().map(|d| d.id);
     let now = Utc::now();
     let conv = conversation::ActiveModel {
         kind: Set(KIND_CLIENT.to_owned()),
@@ -160,10 +163,8 @@ pub async fn start(
     .await?;
     upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
     let first = NewMessage {
-        sender_id: Some(viewer.id),
-        kind: KIND_TEXT,
-        body: body.into_string(),
         client_msg_id: Some(client_msg_id.clone()),
+        ..NewMessage::by(Some(viewer.id), KIND_TEXT, body.into_string())
     };
     let appended = message_log::append(&mut w, conv.id, vec![first]).await;
     match appended {
@@ -185,6 +186,9 @@ pub async fn start(
         Err(e) => return Err(e.into()),
     }
     w.commit(hub).await?;
+    if let Some(deal) = &deal {
+        deals::make_folder(store, deal).await;
+    }
     summary(db, viewer, conv.id).await
 }
 
@@ -458,10 +462,11 @@ pub async fn set_amount(
 }
 
 /// Creates a deal for a general-question chat and links it.
-#[tracing::instrument(skip(db, hub))]
+#[tracing::instrument(skip(db, hub, store))]
 pub async fn create_deal(
     db: &DatabaseConnection,
     hub: &Hub,
+    store: &dyn FileStore,
     viewer: Viewer,
     conversation_id: i64,
     title: &str,
@@ -477,6 +482,7 @@ pub async fn create_deal(
     let deal = deals::create(&w, &title, client_id, conv.assignee_id.or(Some(viewer.id))).await?;
     link_in(&mut w, &conv, &deal, "created").await?;
     w.commit(hub).await?;
+    deals::make_folder(store, &deal).await;
     deals::view(db, deal.id).await?.ok_or(AppError::NotFound)
 }
 

@@ -6,7 +6,7 @@
 //! worker sends the entity's state at delivery time, so repeated or late jobs converge on the
 //! truth, and the CRM ids it gets back are recorded so a delivery never creates twice.
 
-use crate::server::entities::{crm_ref, deal, outbox_job, user};
+use crate::server::entities::{crm_ref, deal, file, file_offer, outbox_job, user};
 use crate::server::integrations::crm::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::server::services::deals::{amount_of, stage_of};
 use chrono::{DateTime, Duration, Utc};
@@ -17,15 +17,26 @@ use sea_orm::{
 use std::sync::Arc;
 
 pub const JOB_SYNC_DEAL: &str = "sync_deal";
+/// A note on the CRM deal about an offer's decision; the job's entity is the offer.
+pub const JOB_OFFER_NOTE: &str = "offer_note";
 /// A claimed job is left alone by other workers for this long.
 const CLAIM_SECS: i64 = 60;
 const BATCH: u64 = 20;
 
 /// Queues the deal for delivery unless a delivery is already waiting.
 pub async fn enqueue_deal(txn: &impl ConnectionTrait, deal_id: i64) -> Result<(), DbErr> {
+    enqueue(txn, JOB_SYNC_DEAL, deal_id).await
+}
+
+/// Queues a note about the offer's decision for the CRM deal.
+pub async fn enqueue_offer_note(txn: &impl ConnectionTrait, offer_id: i64) -> Result<(), DbErr> {
+    enqueue(txn, JOB_OFFER_NOTE, offer_id).await
+}
+
+async fn enqueue(txn: &impl ConnectionTrait, job: &str, entity_id: i64) -> Result<(), DbErr> {
     let waiting = outbox_job::Entity::find()
-        .filter(outbox_job::Column::Job.eq(JOB_SYNC_DEAL))
-        .filter(outbox_job::Column::EntityId.eq(deal_id))
+        .filter(outbox_job::Column::Job.eq(job))
+        .filter(outbox_job::Column::EntityId.eq(entity_id))
         .filter(outbox_job::Column::DoneAt.is_null())
         .filter(outbox_job::Column::Attempts.eq(0))
         .filter(outbox_job::Column::LockedUntil.is_null())
@@ -36,8 +47,8 @@ pub async fn enqueue_deal(txn: &impl ConnectionTrait, deal_id: i64) -> Result<()
     }
     let now = Utc::now();
     outbox_job::ActiveModel {
-        job: Set(JOB_SYNC_DEAL.to_owned()),
-        entity_id: Set(deal_id),
+        job: Set(job.to_owned()),
+        entity_id: Set(entity_id),
         attempts: Set(0),
         next_attempt_at: Set(now),
         locked_until: Set(None),
@@ -97,6 +108,7 @@ pub async fn deliver_due(
         }
         let result = match job.job.as_str() {
             JOB_SYNC_DEAL => sync_deal(db, crm, job.entity_id).await,
+            JOB_OFFER_NOTE => offer_note(db, crm, job.entity_id).await,
             other => Err(CrmError::Rejected(format!("unknown job `{other}`"))),
         };
         let mut row: outbox_job::ActiveModel = job.clone().into();
@@ -238,6 +250,73 @@ pub async fn sync_deal(
     }
 }
 
+/// Writes the offer's decision as a note on the CRM deal, once: the note's CRM id is recorded,
+/// so a repeated delivery finds it and stops.
+pub async fn offer_note(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    offer_id: i64,
+) -> Result<(), CrmError> {
+    let provider = crm.provider();
+    if remote_id(db, provider, JOB_OFFER_NOTE, offer_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
+        return Ok(());
+    };
+    let deal_ref = match remote_id(db, provider, "deal", offer.deal_id).await? {
+        Some(id) => id,
+        None => {
+            // The deal's own job may still be waiting; deliver it first.
+            sync_deal(db, crm, offer.deal_id).await?;
+            remote_id(db, provider, "deal", offer.deal_id)
+                .await?
+                .ok_or_else(|| CrmError::Rejected(format!("deal {} is gone", offer.deal_id)))?
+        }
+    };
+    let file = file::Entity::find_by_id(offer.file_id).one(db).await?;
+    let decider = match offer.decided_by {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let note_id = crm
+        .add_deal_note(
+            &deal_ref,
+            &offer_note_text(&offer, file.as_ref(), decider.as_ref()),
+        )
+        .await?;
+    remember(db, provider, JOB_OFFER_NOTE, offer_id, &note_id).await?;
+    Ok(())
+}
+
+/// "Jane Client accepted the offer "Quotation v1" (quotation.pdf, 12,345 bytes, SHA-256 …)."
+pub fn offer_note_text(
+    offer: &file_offer::Model,
+    file: Option<&file::Model>,
+    decider: Option<&user::Model>,
+) -> String {
+    let who = decider.map_or("The client", |u| u.display_name.as_str());
+    let when = offer
+        .decided_at
+        .map(|t| t.format(" on %Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let mut text = format!("{who} {} the offer \"{}\"{when}", offer.status, offer.title);
+    if let Some(f) = file {
+        text.push_str(&format!(
+            " (file {}, {} bytes, SHA-256 {})",
+            f.name, f.size, f.sha256
+        ));
+    }
+    text.push('.');
+    if let Some(reason) = offer.reason.as_deref().filter(|r| !r.is_empty()) {
+        text.push_str(&format!(" Reason: {reason}"));
+    }
+    text
+}
+
 /// The CRM's copy of our deal, if it has been delivered.
 pub async fn crm_copy(
     db: &DatabaseConnection,
@@ -247,6 +326,18 @@ pub async fn crm_copy(
     match remote_id(db, crm.provider(), "deal", deal_id).await? {
         Some(id) => crm.get_deal(&id).await,
         None => Ok(None),
+    }
+}
+
+/// The notes on the CRM's copy of our deal (empty until the deal is delivered).
+pub async fn crm_notes(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<Vec<String>, CrmError> {
+    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+        Some(id) => crm.deal_notes(&id).await,
+        None => Ok(Vec::new()),
     }
 }
 

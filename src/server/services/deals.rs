@@ -5,8 +5,9 @@ use crate::model::chat::DealView;
 use crate::model::money::{Currency, Money};
 use crate::model::{AppError, DealStage};
 use crate::server::entities::deal;
+use crate::server::integrations::files::{FileStore, StoreKey};
 use crate::server::services::changes::{Write, stmt};
-use crate::server::services::crm_sync;
+use crate::server::services::{crm_sync, deal_files};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, FromQueryResult};
 
@@ -25,7 +26,8 @@ pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
     Ok(title.to_owned())
 }
 
-/// Creates a deal at Inquiry inside a write and queues it for the CRM.
+/// Creates a deal at Inquiry inside a write, with its folder recorded, and queues it for the
+/// CRM. The folder itself is made after the commit (`make_folder`).
 pub async fn create(
     w: &Write,
     title: &str,
@@ -43,12 +45,31 @@ pub async fn create(
         created_at: Set(Utc::now()),
         closed_at: Set(None),
         tick: Set(w.tick),
+        folder_ref: Set(None),
         ..Default::default()
     }
     .insert(txn)
     .await?;
+    let mut with_folder: deal::ActiveModel = row.into();
+    with_folder.folder_ref = Set(Some(deal_files::folder_of(*with_folder.id.as_ref())));
+    let row = with_folder.update(txn).await?;
     crm_sync::enqueue_deal(txn, row.id).await?;
     Ok(row)
+}
+
+/// Makes the deal's folder in the store. A failure is logged, not fatal: the store makes
+/// missing folders when the first file arrives.
+pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {
+    let Some(folder) = deal.folder_ref.as_deref() else {
+        return;
+    };
+    let made = match StoreKey::parse(folder) {
+        Ok(key) => store.create_folder(&key).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = made {
+        tracing::warn!(error = %e, deal = deal.id, "could not make the deal's folder");
+    }
 }
 
 pub fn stage_of(deal: &deal::Model) -> DealStage {

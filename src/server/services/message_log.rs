@@ -2,15 +2,14 @@
 //! messages and stamps the conversation), and reading pages of it as views.
 
 use crate::model::Role;
-use crate::model::chat::{MessageView, SenderSide};
+use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
 use crate::server::entities::{conversation, message};
 use crate::server::realtime::Audience;
 use crate::server::services::changes::{Write, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
 
-pub const KIND_TEXT: &str = "text";
-pub const KIND_SYSTEM: &str = "system";
+pub use crate::model::chat::kind::{SYSTEM as KIND_SYSTEM, TEXT as KIND_TEXT};
 
 /// A message about to be stored.
 #[derive(Clone, Debug)]
@@ -19,15 +18,24 @@ pub struct NewMessage {
     pub kind: &'static str,
     pub body: String,
     pub client_msg_id: Option<String>,
+    pub file_id: Option<i64>,
+    pub offer_id: Option<i64>,
 }
 
 impl NewMessage {
     pub fn system(body: impl Into<String>) -> NewMessage {
+        NewMessage::by(None, KIND_SYSTEM, body)
+    }
+
+    /// A message of `kind` from `sender`, without a file or an offer.
+    pub fn by(sender_id: Option<i64>, kind: &'static str, body: impl Into<String>) -> NewMessage {
         NewMessage {
-            sender_id: None,
-            kind: KIND_SYSTEM,
+            sender_id,
+            kind,
             body: body.into(),
             client_msg_id: None,
+            file_id: None,
+            offer_id: None,
         }
     }
 }
@@ -108,6 +116,8 @@ pub async fn append(
             body: Set(m.body),
             client_msg_id: Set(m.client_msg_id),
             created_at: Set(now),
+            file_id: Set(m.file_id),
+            offer_id: Set(m.offer_id),
             ..Default::default()
         });
     let stored = message::Entity::insert_many(rows)
@@ -128,11 +138,24 @@ struct MessageRow {
     created_at: DateTime<Utc>,
     sender_name: Option<String>,
     sender_role: Option<String>,
+    file_id: Option<i64>,
+    file_name: Option<String>,
+    file_size: Option<i64>,
+    file_type: Option<String>,
+    file_sha256: Option<String>,
+    offer_id: Option<i64>,
+    offer_title: Option<String>,
+    offer_status: Option<String>,
+    offer_reason: Option<String>,
 }
 
 const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body, \
-     m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role \
-     FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
+     m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role, \
+     m.file_id, f.name AS file_name, f.size AS file_size, f.content_type AS file_type, \
+     f.sha256 AS file_sha256, m.offer_id, o.title AS offer_title, o.status AS offer_status, \
+     o.reason AS offer_reason \
+     FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
+     LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id";
 
 /// The view of a message its sender just stored, built from what the sender's session already
 /// says about them instead of reading the row back.
@@ -148,6 +171,16 @@ pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> Mes
         created_at: m.created_at,
         sender_name: Some(sender_name.to_owned()),
         sender_role: Some(sender_role.as_str().to_owned()),
+        // A sender's own send is a text message: nothing attached.
+        file_id: None,
+        file_name: None,
+        file_size: None,
+        file_type: None,
+        file_sha256: None,
+        offer_id: None,
+        offer_title: None,
+        offer_status: None,
+        offer_reason: None,
     })
 }
 
@@ -171,6 +204,29 @@ fn to_view(r: MessageRow) -> MessageView {
         body: r.body,
         client_msg_id: r.client_msg_id,
         created_at_ms: r.created_at.timestamp_millis(),
+        file: match (r.file_id, r.file_name) {
+            (Some(id), Some(name)) => Some(FileRef {
+                id,
+                name,
+                size: r.file_size.unwrap_or(0),
+                content_type: r.file_type.unwrap_or_default(),
+                sha256: r.file_sha256.unwrap_or_default(),
+            }),
+            _ => None,
+        },
+        offer: match (
+            r.offer_id,
+            r.offer_title,
+            r.offer_status.as_deref().and_then(OfferStatus::parse),
+        ) {
+            (Some(id), Some(title), Some(status)) => Some(OfferView {
+                id,
+                title,
+                status,
+                reason: r.offer_reason,
+            }),
+            _ => None,
+        },
     }
 }
 

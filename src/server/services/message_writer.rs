@@ -140,10 +140,12 @@ async fn write_batch(
         let messages = idxs
             .iter()
             .map(|&i| NewMessage {
-                sender_id: Some(submits[i].sender_id),
-                kind: KIND_TEXT,
-                body: submits[i].body.clone(),
                 client_msg_id: Some(submits[i].client_msg_id.clone()),
+                ..NewMessage::by(
+                    Some(submits[i].sender_id),
+                    KIND_TEXT,
+                    submits[i].body.clone(),
+                )
             })
             .collect();
         match message_log::append(&mut w, conversation_id, messages).await? {

@@ -301,6 +301,8 @@ mod tests {
             body: format!("message {seq}"),
             client_msg_id: sender.map(|s| format!("c{s}-{seq}")),
             created_at_ms: at,
+            file: None,
+            offer: None,
         }
     }
 

@@ -4,10 +4,11 @@
 use super::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::model::DealStage;
 use crate::model::money::{Currency, Money};
-use crate::server::entities::{crm_contact, crm_deal};
+use crate::server::entities::{crm_contact, crm_deal, crm_note};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 pub struct BuiltinCrm {
@@ -104,5 +105,36 @@ impl CrmPort for BuiltinCrm {
             created_at: row.created_at,
             closed_at: row.closed_at,
         }))
+    }
+
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError> {
+        let deal_id = parse_id(deal_id)?;
+        if crm_deal::Entity::find_by_id(deal_id)
+            .one(&self.db)
+            .await?
+            .is_none()
+        {
+            return Err(CrmError::Rejected(format!("no deal {deal_id}")));
+        }
+        let row = crm_note::ActiveModel {
+            deal_id: Set(deal_id),
+            body: Set(body.to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id.to_string())
+    }
+
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError> {
+        Ok(crm_note::Entity::find()
+            .filter(crm_note::Column::DealId.eq(parse_id(deal_id)?))
+            .order_by_asc(crm_note::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|n| n.body)
+            .collect())
     }
 }

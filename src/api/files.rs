@@ -1,0 +1,55 @@
+//! Deal files and offers: the folder's list, and deciding on (or withdrawing) an offer.
+//! Bytes travel outside server functions: uploads at `/files/uploads`, downloads at `/files/{id}`.
+
+use crate::model::AppError;
+use crate::model::chat::{DealFileView, OfferView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{respond, state};
+#[cfg(feature = "ssr")]
+use crate::server::services::{chat_access::Viewer, deal_files, offers};
+
+#[cfg(feature = "ssr")]
+fn viewer() -> Result<Viewer, AppError> {
+    Ok(Viewer::of(&crate::server::auth::current_user()?.user))
+}
+
+#[server(endpoint = "files/list")]
+pub async fn deal_files(conversation_id: i64) -> Result<Vec<DealFileView>, AppError> {
+    respond(async { deal_files::list(&state().db, viewer()?, conversation_id).await }.await)
+}
+
+#[server(endpoint = "offers/decide")]
+pub async fn decide_offer(
+    offer_id: i64,
+    decision: String,
+    reason: Option<String>,
+) -> Result<OfferView, AppError> {
+    respond(
+        async {
+            let st = state();
+            offers::decide(
+                &st.db,
+                &st.hub,
+                viewer()?,
+                offer_id,
+                &decision,
+                reason.as_deref(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "offers/withdraw")]
+pub async fn withdraw_offer(offer_id: i64) -> Result<OfferView, AppError> {
+    respond(
+        async {
+            let st = state();
+            offers::withdraw(&st.db, &st.hub, viewer()?, offer_id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A shared file the client is asked to accept or reject (a quotation, an invoice).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "file_offers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub deal_id: i64,
+    pub conversation_id: i64,
+    pub file_id: i64,
+    pub title: String,
+    /// `pending`, `accepted`, `rejected` or `withdrawn`.
+    pub status: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<ChronoDateTimeUtc>,
+    pub created_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

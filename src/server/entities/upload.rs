@@ -1,0 +1,30 @@
+use sea_orm::entity::prelude::*;
+
+/// A resumable upload in progress; its bytes so far are in the staging area.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "uploads")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub token: String,
+    pub uploader_id: i64,
+    pub conversation_id: i64,
+    pub deal_id: i64,
+    /// `deal_folder` or `chat_share`.
+    pub purpose: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub expected_sha256: Option<String>,
+    /// A share's message text, as the manager typed it.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
+    /// Set once the upload completed: the file it became (a retried last chunk finds it here).
+    pub file_id: Option<i64>,
+    pub created_at: ChronoDateTimeUtc,
+    pub expires_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
