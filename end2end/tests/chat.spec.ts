@@ -1,83 +1,10 @@
-import { Browser, expect, Locator, Page, test } from "@playwright/test";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, logIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { newManager, managerPage, clientPage, startChat, messages, composer, stepper, sidebarChats, send, chatLink, expectNoPanics } from "./chat-helpers";
+import { waitForHydration } from "./helpers";
 
 // Real-time deal chat between a client and a deal manager, each in their own browser context.
 test.describe.configure({ mode: "serial" });
-
-const MANAGER_PASSWORD = "manager-password-1";
-
-// A panic in the WebAssembly front end leaves a page that looks fine but no longer updates;
-// every page of these tests reports panics, and a test with one fails.
-const panics: string[] = [];
-function watchForPanics(page: Page) {
-  page.on("console", (message) => {
-    if (message.type() === "error" && message.text().includes("panicked")) {
-      panics.push(message.text().slice(0, 400));
-    }
-  });
-}
-test.afterEach(() => {
-  const seen = panics.splice(0);
-  expect(seen, "panics in the browser").toEqual([]);
-});
-const CLIENT_PASSWORD = "client-password-1";
-
-/** A fresh manager, created by the admin in a throw-away context. */
-async function newManager(browser: Browser, name: string): Promise<string> {
-  const email = uniqueEmail("manager");
-  const context = await browser.newContext();
-  const admin = await context.newPage();
-  await logIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await expect(admin.getByRole("heading", { name: "Operator console" })).toBeVisible();
-  await createUser(admin, email, name, MANAGER_PASSWORD, "manager");
-  await context.close();
-  return email;
-}
-
-async function managerPage(browser: Browser, email: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  watchForPanics(page);
-  await logIn(page, email, MANAGER_PASSWORD);
-  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
-  await waitForHydration(page);
-  return page;
-}
-
-async function clientPage(browser: Browser, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  watchForPanics(page);
-  await signUp(page, uniqueEmail("client"), name, CLIENT_PASSWORD);
-  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
-  await waitForHydration(page);
-  return page;
-}
-
-async function startChat(page: Page, topic: "A new project" | "A general question", title: string, body: string) {
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New chat" }).click();
-  const form = page.getByRole("form", { name: "New chat" });
-  await form.getByRole("radio", { name: topic }).check();
-  await form.getByLabel("Title or subject").fill(title);
-  await form.getByLabel("First message").fill(body);
-  await form.getByRole("button", { name: "Start chat" }).click();
-  await expect(page).toHaveURL(/\/chats\/\d+$/);
-  await expect(page.getByRole("heading", { name: title, level: 1 })).toBeVisible();
-}
-
-const messages = (page: Page) => page.getByRole("list", { name: "Messages" });
-const composer = (page: Page) => page.getByRole("textbox", { name: "Message" });
-const stepper = (page: Page) => page.getByRole("list", { name: "Deal stage" });
-const sidebarChats = (page: Page) => page.getByRole("navigation", { name: "Chats" });
-
-async function send(page: Page, text: string) {
-  await composer(page).fill(text);
-  await composer(page).press("Enter");
-  await expect(messages(page).getByText(text, { exact: true })).toBeVisible();
-}
-
-/** The link of one chat in a list; its accessible name carries the unread count. */
-function chatLink(list: Locator, title: string): Locator {
-  return list.getByRole("link", { name: new RegExp(title) });
-}
+test.afterEach(expectNoPanics);
 
 test("a client and a manager chat in real time and the stepper follows the deal", async ({ browser }) => {
   const u = Date.now();

@@ -7,4 +7,6 @@ pub mod chat_rights;
 pub mod chat_rows;
 pub mod client_msg_id;
 pub mod deal_fields;
+pub mod file_size;
 pub mod timeline;
+pub mod upload_plan;

@@ -7,14 +7,17 @@ use crate::model::chat::ChatDetail;
 use crate::model::{DealStage, UserView};
 use crate::ui::browser;
 use crate::ui::components::accept_bar::AcceptBar;
-use crate::ui::components::composer::Composer;
+use crate::ui::components::composer::{Attachments, Composer};
+use crate::ui::components::deal_files::DealFiles;
 use crate::ui::components::deal_panel::DealPanel;
 use crate::ui::components::deal_stepper::DealStepper;
 use crate::ui::components::form_errors::{FormError, last_error};
 use crate::ui::components::message_list::MessageList;
+use crate::ui::components::upload_progress::{UploadProgress, UploadRow, start_uploads};
 use crate::ui::live::LiveChats;
 use crate::ui::state::chat_rights::may_manage_deal;
 use crate::ui::state::timeline::{Timeline, send_error_text};
+use crate::ui::uploader::Target;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -144,12 +147,35 @@ pub fn ChatWindow(
         })
     });
 
+    // Staff share files into the chat: attached in the composer, sent with its text.
+    let attachments: Attachments = RwSignal::new_local(Vec::new());
+    let share_rows = RwSignal::new(Vec::<UploadRow>::new());
+    let on_share = Callback::new(move |note: String| {
+        let files = attachments.try_update(std::mem::take).unwrap_or_default();
+        start_uploads(
+            files,
+            Target {
+                conversation_id: id,
+                purpose: "share",
+                note: Some(note),
+            },
+            share_rows,
+            Callback::new(|_| {}),
+        );
+    });
+    let sharing = staff.then_some((attachments, on_share));
+    let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
+
     let action_area = if can_accept {
         view! { <AcceptBar conversation_id=id on_accepted=reload /> }.into_any()
     } else if can_reply {
         view! {
             <Show when=move || !gone.get()>
-                <Composer on_send />
+                <UploadProgress rows=share_rows />
+                {match sharing {
+                    Some(sharing) => view! { <Composer on_send sharing /> }.into_any(),
+                    None => view! { <Composer on_send /> }.into_any(),
+                }}
             </Show>
         }
         .into_any()
@@ -160,7 +186,7 @@ pub fn ChatWindow(
 
     view! {
         <Title text=move || format!("{} · dealchat", title()) />
-        <div class="chat-page" class:with-deal-panel=staff>
+        <div class="chat-page with-deal-panel">
             <section class="chat-window" aria-labelledby="chat-title">
                 <header class="chat-header">
                     <h1 id="chat-title">{title}</h1>
@@ -180,7 +206,10 @@ pub fn ChatWindow(
                 </div>
                 {action_area}
             </section>
-            {staff.then(|| view! { <DealPanel conversation_id=id deal manage /> })}
+            <div class="side-panels">
+                {staff.then(|| view! { <DealPanel conversation_id=id deal manage /> })}
+                <DealFiles conversation_id=id deal file_messages />
+            </div>
         </div>
     }
     .into_any()

@@ -1,7 +1,10 @@
 //! One message: sender, time and text; system messages styled apart; an own message still on
 //! its way says so, and a failed one shows why with a Retry button.
 
+use crate::model::chat::{OfferStatus, kind};
+use crate::ui::components::file_chip::FileChip;
 use crate::ui::components::message_text::MessageText;
+use crate::ui::components::offer_card::OfferCard;
 use crate::ui::state::timeline::{Delivery, MessageRow};
 use leptos::prelude::*;
 
@@ -15,8 +18,20 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
         body,
         client_msg_id,
         delivery,
+        kind: message_kind,
+        file,
+        offer,
         ..
     } = message;
+    if let Some(line) = event_line(&message_kind, &sender, file.as_ref(), offer.as_ref(), &body) {
+        return view! {
+            <li class="message system file-event">
+                <p class="body">{line} {file.map(|file| view! { <FileChip file /> })}</p>
+                <time class="time">{time}</time>
+            </li>
+        }
+        .into_any();
+    }
     if system {
         return view! {
             <li class="message system">
@@ -26,6 +41,12 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
         }
         .into_any();
     }
+    let attachment = match (message_kind.as_str(), offer, file) {
+        (kind::OFFER, Some(offer), file) => Some(view! { <OfferCard offer file own /> }.into_any()),
+        (_, _, Some(file)) => Some(view! { <FileChip file /> }.into_any()),
+        _ => None,
+    };
+    let has_text = !body.is_empty();
     let class = match (&delivery, own) {
         (Some(Delivery::Failed(_)), _) => "message own failed",
         (Some(Delivery::Sending), _) => "message own sending",
@@ -60,11 +81,49 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
                 <span class="sender">{sender}</span>
                 <time class="time">{time}</time>
             </div>
-            <p class="body">
-                <MessageText body />
-            </p>
+            {has_text.then(|| view! {
+                <p class="body">
+                    <MessageText body />
+                </p>
+            })}
+            {attachment}
             {status}
         </li>
     }
     .into_any()
+}
+
+/// The one-line messages about files and offers: an upload to the deal's folder, a decision,
+/// a withdrawal. None for messages shown as bubbles.
+fn event_line(
+    message_kind: &str,
+    sender: &str,
+    file: Option<&crate::model::chat::FileRef>,
+    offer: Option<&crate::model::chat::OfferView>,
+    reason: &str,
+) -> Option<String> {
+    let title = offer.map_or("the offer", |o| o.title.as_str());
+    match message_kind {
+        kind::FOLDER_FILE => Some(format!(
+            "{sender} added {} to the deal files:",
+            if file.is_some() {
+                "a file"
+            } else {
+                "a file (since removed)"
+            }
+        )),
+        kind::OFFER_DECISION => {
+            let verb = match offer.map(|o| o.status) {
+                Some(OfferStatus::Rejected) => "rejected",
+                _ => "accepted",
+            };
+            let mut line = format!("{sender} {verb} “{title}”.");
+            if !reason.is_empty() {
+                line.push_str(&format!(" Reason: {reason}"));
+            }
+            Some(line)
+        }
+        kind::OFFER_WITHDRAWN => Some(format!("{sender} withdrew “{title}”.")),
+        _ => None,
+    }
 }

@@ -160,7 +160,7 @@ pub fn MessageList(
                             }
                                 .into_any()
                         }
-                        Row::Message(message) => view! { <MessageItem message on_retry /> }.into_any(),
+                        Row::Message(message) => view! { <MessageItem message=*message on_retry /> }.into_any(),
                     }
                 />
             </ol>

@@ -6,7 +6,7 @@
 //! in a history page is shown once, and its echo disappears when it does.
 
 use crate::model::AppError;
-use crate::model::chat::{MessageView, SenderSide};
+use crate::model::chat::{FileRef, MessageView, OfferView, SenderSide};
 use crate::model::local_time::LocalClock;
 
 /// Where an own message stands that the server has not confirmed yet.
@@ -47,9 +47,13 @@ pub struct Timeline {
 /// One line of the message list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Row {
-    Day { day: i64, label: String },
+    Day {
+        day: i64,
+        label: String,
+    },
     NewMessages,
-    Message(MessageRow),
+    /// Boxed: a message row is far larger than the other rows.
+    Message(Box<MessageRow>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +68,11 @@ pub struct MessageRow {
     pub id: Option<i64>,
     pub client_msg_id: Option<String>,
     pub delivery: Option<Delivery>,
+    /// `model::chat::kind`; echoes are text.
+    pub kind: String,
+    pub file: Option<FileRef>,
+    /// The offer as it stands now (the newest state any message of this chat carries).
+    pub offer: Option<OfferView>,
 }
 
 impl Row {
@@ -74,7 +83,11 @@ impl Row {
             Row::Day { day, label } => format!("d{day}-{label}"),
             Row::NewMessages => "new".to_owned(),
             Row::Message(m) => match (&m.id, &m.client_msg_id, &m.delivery) {
-                (Some(id), _, _) => format!("m{id}-{}", m.time),
+                (Some(id), _, _) => format!(
+                    "m{id}-{}-{}",
+                    m.time,
+                    m.offer.as_ref().map_or("", |o| o.status.as_str())
+                ),
                 (None, cmid, delivery) => format!(
                     "o{}-{}-{}",
                     cmid.as_deref().unwrap_or_default(),
@@ -171,7 +184,43 @@ impl Timeline {
                 added += 1;
             }
         }
+        if added > 0 {
+            self.sync_offers();
+        }
         added
+    }
+
+    /// Every message about an offer shows it as the newest of them says (a decision arriving
+    /// later turns the original card).
+    fn sync_offers(&mut self) {
+        let mut newest: Vec<OfferView> = Vec::new();
+        for offer in self.messages.iter().filter_map(|m| m.offer.as_ref()) {
+            match newest.iter_mut().find(|o| o.id == offer.id) {
+                Some(known) => *known = offer.clone(),
+                None => newest.push(offer.clone()),
+            }
+        }
+        for m in &mut self.messages {
+            if let Some(offer) = m.offer.as_mut()
+                && let Some(now) = newest.iter().find(|o| o.id == offer.id)
+            {
+                *offer = now.clone();
+            }
+        }
+    }
+
+    /// An offer's new state, heard from the decision's answer before the poll brings it.
+    pub fn update_offer(&mut self, now: &OfferView) {
+        for m in &mut self.messages {
+            if let Some(offer) = m.offer.as_mut().filter(|o| o.id == now.id) {
+                *offer = now.clone();
+            }
+        }
+    }
+
+    /// How many messages show a file: the deal's file list reloads when it grows.
+    pub fn file_messages(&self) -> usize {
+        self.messages.iter().filter(|m| m.file.is_some()).count()
     }
 
     /// A poll answer: new messages and where the next poll starts.
@@ -238,7 +287,7 @@ impl Timeline {
                 rows.push(Row::NewMessages);
             }
             let own = m.sender_id == Some(self.me);
-            rows.push(Row::Message(MessageRow {
+            rows.push(Row::Message(Box::new(MessageRow {
                 sender: if own {
                     "You".to_owned()
                 } else {
@@ -251,11 +300,14 @@ impl Timeline {
                 id: Some(m.id),
                 client_msg_id: None,
                 delivery: None,
-            }));
+                kind: m.kind.clone(),
+                file: m.file.clone(),
+                offer: m.offer.clone(),
+            })));
         }
         for o in &self.outgoing {
             day_break(&mut rows, o.created_at_ms);
-            rows.push(Row::Message(MessageRow {
+            rows.push(Row::Message(Box::new(MessageRow {
                 sender: "You".to_owned(),
                 system: false,
                 own: true,
@@ -264,7 +316,10 @@ impl Timeline {
                 id: None,
                 client_msg_id: Some(o.client_msg_id.clone()),
                 delivery: Some(o.delivery.clone()),
-            }));
+                kind: crate::model::chat::kind::TEXT.to_owned(),
+                file: None,
+                offer: None,
+            })));
         }
         rows
     }
@@ -494,5 +549,37 @@ mod tests {
             }),
             "You are sending too fast. Wait a moment and try again."
         );
+    }
+
+    #[test]
+    fn a_decision_turns_the_original_offer_card() {
+        use crate::model::chat::OfferStatus;
+        let offer = |status| OfferView {
+            id: 9,
+            title: "quotation v1".into(),
+            status,
+            reason: None,
+        };
+        let mut card = msg(1, Some(2), T);
+        card.kind = "offer".into();
+        card.offer = Some(offer(OfferStatus::Pending));
+        let mut t = Timeline::open(ME, CHAT, vec![card], false, 1);
+        let mut decision = msg(2, Some(ME), T + 1);
+        decision.kind = "offer_decision".into();
+        decision.offer = Some(offer(OfferStatus::Accepted));
+        t.apply_poll(vec![decision], 2);
+        let statuses: Vec<_> = t
+            .rows(clock())
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::Message(m) => m.offer.map(|o| o.status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(statuses, vec![OfferStatus::Accepted, OfferStatus::Accepted]);
+        // An older page carrying the stale state does not turn it back.
+        t.add_older(Vec::new());
+        t.update_offer(&offer(OfferStatus::Accepted));
+        assert_eq!(t.file_messages(), 0);
     }
 }
