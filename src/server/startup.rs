@@ -3,7 +3,7 @@
 
 use crate::server::config::Settings;
 use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
-use crate::server::integrations::files::{FileStore, local::LocalStore};
+use crate::server::integrations::files::{FileStore, local::LocalStore, s3::S3Store};
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
@@ -172,8 +172,8 @@ impl Application {
 /// The configured file store.
 fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
     match settings.files.store.as_str() {
-        "s3" => Err(StartupError::FileStore(
-            "the S3 store is not available in this build".into(),
+        "s3" => Ok(Arc::new(
+            S3Store::new(&settings.files.s3).map_err(|e| StartupError::FileStore(e.to_string()))?,
         )),
         _ => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
     }

@@ -173,7 +173,7 @@ impl Client {
     }
 }
 
-fn folder(conversation_id: i64, name: &str, size: u64) -> Announce<'_> {
+pub fn folder(conversation_id: i64, name: &str, size: u64) -> Announce<'_> {
     Announce {
         conversation_id,
         purpose: "folder",
@@ -186,7 +186,7 @@ fn folder(conversation_id: i64, name: &str, size: u64) -> Announce<'_> {
 }
 
 /// A client with a project chat that a manager accepted.
-async fn deal_chat(app: &TestApp) -> (Client, Client, i64) {
+pub async fn deal_chat(app: &TestApp) -> (Client, Client, i64) {
     let client = app.signed_up_client("clara@example.com").await;
     let id = client.start_chat("project", "Roof", "Hello").await;
     let max = app.manager("max@example.com", "Max").await;
@@ -194,7 +194,7 @@ async fn deal_chat(app: &TestApp) -> (Client, Client, i64) {
     (client, max, id)
 }
 
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {

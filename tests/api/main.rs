@@ -12,4 +12,5 @@ mod chats;
 mod files;
 mod operations;
 mod realtime;
+mod s3_store;
 mod sessions;

@@ -5,6 +5,7 @@
 //! store), then handed over whole with `put_staged`; reads stream.
 
 pub mod local;
+pub mod s3;
 
 use axum::body::Bytes;
 use futures::Stream;
@@ -85,6 +86,9 @@ pub trait FileStore: Send + Sync {
 
     /// Removes the object; removing a missing one is not an error.
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError>;
+
+    /// The keys of the objects under `prefix`, sorted (folder markers left out).
+    async fn list(&self, prefix: &StoreKey) -> Result<Vec<String>, StoreError>;
 }
 
 #[cfg(test)]

@@ -71,44 +71,40 @@ pub fn DealFiles(
                     <input type="file" multiple class="sr-only" on:change=on_pick />
                 </label>
                 <UploadProgress rows />
-                <Suspense fallback=|| view! { <p class="hint">"Loading files…"</p> }>
-                    {move || {
-                        files
-                            .get()
-                            .map(|answer| match answer {
-                                Err(e) => {
-                                    view! { <p class="send-error" role="alert">{e.to_string()}</p> }
-                                        .into_any()
-                                }
-                                Ok(list) if list.is_empty() => {
-                                    view! { <p class="hint">"No files yet."</p> }.into_any()
-                                }
-                                Ok(list) => {
-                                    view! {
-                                        <ul class="file-list">
-                                            {list
-                                                .into_iter()
-                                                .map(|f| {
-                                                    let by = format!(
-                                                        "{}{}",
-                                                        f.uploader_name,
-                                                        if f.shared_in_chat { " · shared in chat" } else { "" },
-                                                    );
-                                                    view! {
-                                                        <li>
-                                                            <FileChip file=f.file />
-                                                            <span class="file-by">{by}</span>
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                    }
-                                        .into_any()
-                                }
-                            })
-                    }}
-                </Suspense>
+                // Not a Suspense: the list loads in the browser only, so the server and the
+                // hydrating page both start from "Loading files…".
+                {move || match files.get() {
+                    None => view! { <p class="hint">"Loading files…"</p> }.into_any(),
+                    Some(Err(e)) => {
+                        view! { <p class="send-error" role="alert">{e.to_string()}</p> }.into_any()
+                    }
+                    Some(Ok(list)) if list.is_empty() => {
+                        view! { <p class="hint">"No files yet."</p> }.into_any()
+                    }
+                    Some(Ok(list)) => {
+                        view! {
+                            <ul class="file-list">
+                                {list
+                                    .into_iter()
+                                    .map(|f| {
+                                        let by = format!(
+                                            "{}{}",
+                                            f.uploader_name,
+                                            if f.shared_in_chat { " · shared in chat" } else { "" },
+                                        );
+                                        view! {
+                                            <li>
+                                                <FileChip file=f.file />
+                                                <span class="file-by">{by}</span>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                }}
             </Show>
         </section>
     }

@@ -78,6 +78,29 @@ impl FileStore for LocalStore {
         })
     }
 
+    async fn list(&self, prefix: &StoreKey) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut pending = vec![(self.path(prefix), prefix.as_str().to_owned())];
+        while let Some((dir, key)) = pending.pop() {
+            let mut entries = match tokio::fs::read_dir(&dir).await {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            while let Some(entry) = entries.next_entry().await? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let child = format!("{key}/{name}");
+                if entry.file_type().await?.is_dir() {
+                    pending.push((entry.path(), child));
+                } else {
+                    keys.push(child);
+                }
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
         match tokio::fs::remove_file(self.path(key))
             .await
