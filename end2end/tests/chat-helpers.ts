@@ -10,8 +10,10 @@ export const MANAGER_PASSWORD = "manager-password-1";
 const panics: string[] = [];
 export function watchForPanics(page: Page) {
   page.on("console", (message) => {
-    if (message.type() === "error" && message.text().includes("panicked")) {
-      panics.push(message.text().slice(0, 400));
+    const text = message.text();
+    // A hydration panic is preceded by the framework's report of where the DOM differed.
+    if (message.type() === "error" && (text.includes("panicked") || text.includes("hydration error"))) {
+      panics.push(text.slice(0, 400));
     }
   });
 }

@@ -3,11 +3,13 @@
 //! the panel is there but disabled, and says why.
 
 use crate::api::files::deal_files;
-use crate::model::chat::DealView;
+use crate::model::AppError;
+use crate::model::chat::{DealFileView, DealView};
 use crate::ui::components::file_chip::FileChip;
 use crate::ui::components::upload_progress::{UploadProgress, file_list, start_uploads};
 use crate::ui::uploader::Target;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos::wasm_bindgen::JsCast;
 
 #[component]
@@ -20,17 +22,28 @@ pub fn DealFiles(
     let has_deal = move || deal.with(Option::is_some);
     let rows = RwSignal::new(Vec::new());
     let reload = RwSignal::new(0u32);
-    let files = LocalResource::new(move || {
+    // Fetched by an effect, not a resource: a resource read here would register with the chat
+    // page's <Transition>, which then hydrated against a different state than the server
+    // rendered whenever the fetch finished first. Effects run only in the browser, after
+    // hydration, so both sides start from "Loading files…".
+    let files = RwSignal::new(None::<Result<Vec<DealFileView>, AppError>>);
+    let latest = StoredValue::new(0u32);
+    Effect::new(move |_| {
         let ready = has_deal();
         file_messages.track();
         reload.track();
-        async move {
-            if ready {
-                deal_files(conversation_id).await
-            } else {
-                Ok(Vec::new())
-            }
+        if !ready {
+            return;
         }
+        let ask = latest.get_value().wrapping_add(1);
+        latest.set_value(ask);
+        spawn_local(async move {
+            let answer = deal_files(conversation_id).await;
+            // Only the newest request's answer is shown.
+            if latest.try_get_value() == Some(ask) {
+                files.try_set(Some(answer));
+            }
+        });
     });
     let on_pick = move |ev: leptos::ev::Event| {
         let Some(input) = ev
@@ -71,8 +84,6 @@ pub fn DealFiles(
                     <input type="file" multiple class="sr-only" on:change=on_pick />
                 </label>
                 <UploadProgress rows />
-                // Not a Suspense: the list loads in the browser only, so the server and the
-                // hydrating page both start from "Loading files…".
                 {move || match files.get() {
                     None => view! { <p class="hint">"Loading files…"</p> }.into_any(),
                     Some(Err(e)) => {
