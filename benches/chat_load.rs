@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use dealchat::server::config::DatabaseSettings;
 use dealchat::server::entities::user;
 use dealchat::server::services::{passwords, sessions};
@@ -47,10 +49,7 @@ fn options() -> Options {
         blast_secs: 10,
         senders: 128,
         chats: 50,
-        server: PathBuf::from(
-            std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()),
-        )
-        .join("release/dealchat"),
+        server: support::default_server(),
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -125,15 +124,6 @@ impl Api {
         }
         self.call(who, "chats/poll", &form).await
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -245,11 +235,7 @@ async fn main() {
     let (clients, manager_sessions) = prepare(&url, o.idle + o.chats, managers).await;
     let (active_clients, idle_clients) = clients.split_at(o.chats);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let mut server = start_server(&o, &url, &dir, port);
     let pid = server.id();
     let api = Api {
@@ -261,18 +247,7 @@ async fn main() {
             .unwrap(),
         base: format!("http://127.0.0.1:{port}"),
     };
-    for _ in 0..300 {
-        if api
-            .http
-            .get(format!("{}/healthz", api.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    support::wait_healthy(&api.http, &api.base).await;
 
     // Active chats: each client starts one, a manager accepts it.
     let mut chats = Vec::new();
@@ -299,7 +274,7 @@ async fn main() {
     }
 
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_before = rss_kib(pid);
+    let rss_before = support::rss_kib(pid);
 
     // Idle pollers: clients with no chats, waiting on the long-poll, re-polling at its timeout.
     let stop = Arc::new(AtomicBool::new(false));
@@ -340,7 +315,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_idle = rss_kib(pid);
+    let rss_idle = support::rss_kib(pid);
     let per_poller_kib = (rss_idle.saturating_sub(rss_before)) as f64 / o.idle as f64;
     println!(
         "idle pollers connected: {} (first answers {}, errors {})",

@@ -14,6 +14,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
@@ -22,15 +24,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 fn content(len: usize) -> Vec<u8> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -43,6 +36,26 @@ fn content(len: usize) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+/// Calls a server function as the browser does (form in, JSON out); it must succeed.
+async fn call(
+    http: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> serde_json::Value {
+    let res = http
+        .post(format!("{base}/api/{endpoint}"))
+        .header("Accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert!(status.is_success(), "{endpoint}: {status} {body}");
+    serde_json::from_str(&body).unwrap()
 }
 
 struct Run {
@@ -76,14 +89,14 @@ async fn upload(
     .map(|(k, v)| format!("{k} {}", STANDARD.encode(v)))
     .collect::<Vec<_>>()
     .join(",");
-    let before = rss_kib(pid);
+    let before = support::rss_kib(pid);
     let peak = Arc::new(AtomicU64::new(before));
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (peak, done) = (peak.clone(), done.clone());
         tokio::spawn(async move {
             while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                peak.fetch_max(support::rss_kib(pid), Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
@@ -129,16 +142,13 @@ async fn upload(
     sampler.await.unwrap();
     let file_id = file_id.expect("the last chunk names the file");
     // The stored copy is the one sent.
-    let listed: serde_json::Value = http
-        .post(format!("{base}/api/files/list"))
-        .header("Accept", "application/json")
-        .form(&[("conversation_id", chat.to_string())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = call(
+        http,
+        base,
+        "files/list",
+        &[("conversation_id", &chat.to_string())],
+    )
+    .await;
     let stored = listed
         .as_array()
         .unwrap()
@@ -165,17 +175,12 @@ async fn main() {
             .and_then(|i| args.get(i + 1).cloned())
     };
     let mib: usize = arg("--mib").map_or(1024, |v| v.parse().unwrap());
-    let server = arg("--server").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
-            .join("release/dealchat")
-    });
+    let server = arg("--server")
+        .map(PathBuf::from)
+        .unwrap_or_else(support::default_server);
     let dir = std::env::temp_dir().join(format!("dealchat-upload-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let mut child = Command::new(&server)
         .env(
             "APP_DATABASE__URL",
@@ -198,56 +203,36 @@ async fn main() {
         .cookie_store(true)
         .build()
         .unwrap();
-    for _ in 0..300 {
-        if http
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let form = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<Vec<_>>()
-    };
-    let signup = http
-        .post(format!("{base}/api/auth/signup"))
-        .header("Accept", "application/json")
-        .form(&form(&[
+    support::wait_healthy(&http, &base).await;
+    call(
+        &http,
+        &base,
+        "auth/signup",
+        &[
             ("email", "bench@example.com"),
             ("display_name", "Bench Client"),
             ("password", "bench-password-1"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert!(signup.status().is_success(), "{:?}", signup.text().await);
-    let chat: serde_json::Value = http
-        .post(format!("{base}/api/chats/start"))
-        .header("Accept", "application/json")
-        .form(&form(&[
+        ],
+    )
+    .await;
+    let chat = call(
+        &http,
+        &base,
+        "chats/start",
+        &[
             ("topic", "project"),
             ("title", "Upload benchmark"),
             ("body", "hello"),
             ("client_msg_id", "bench-start"),
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let chat = chat["id"].as_i64().unwrap();
 
     let bytes = bytes::Bytes::from(content(mib * 1024 * 1024));
     println!(
         "uploading {mib} MiB over loopback (server pid {pid}, idle RSS {} KiB)",
-        rss_kib(pid)
+        support::rss_kib(pid)
     );
     for (label, chunk, checksums) in [
         ("64 MiB chunks, no chunk checksums", 64 << 20, false),

@@ -58,6 +58,15 @@ pub(crate) fn respond<T>(
     result
 }
 
+/// The signed-in user, as the services' access rules know them.
+#[cfg(feature = "ssr")]
+pub(crate) fn viewer()
+-> Result<crate::server::services::chat_access::Viewer, crate::model::AppError> {
+    Ok(crate::server::services::chat_access::Viewer::of(
+        &crate::server::auth::current_user()?.user,
+    ))
+}
+
 /// The application state inside a server function.
 #[cfg(feature = "ssr")]
 pub(crate) fn state() -> crate::server::state::AppState {

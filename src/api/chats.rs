@@ -5,14 +5,9 @@ use crate::model::chat::{ChatDetail, ChatSummary, DealView, MessageView, PollUpd
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{respond, state};
+use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
-use crate::server::services::{chat_access::Viewer, chats};
-
-#[cfg(feature = "ssr")]
-fn viewer() -> Result<Viewer, AppError> {
-    Ok(Viewer::of(&crate::server::auth::current_user()?.user))
-}
+use crate::server::services::chats;
 
 #[server(endpoint = "chats/list")]
 pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppError> {

@@ -6,14 +6,9 @@ use crate::model::chat::{DealFileView, OfferView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{respond, state};
+use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
-use crate::server::services::{chat_access::Viewer, deal_files, offers};
-
-#[cfg(feature = "ssr")]
-fn viewer() -> Result<Viewer, AppError> {
-    Ok(Viewer::of(&crate::server::auth::current_user()?.user))
-}
+use crate::server::services::{deal_files, offers};
 
 #[server(endpoint = "files/list")]
 pub async fn deal_files(conversation_id: i64) -> Result<Vec<DealFileView>, AppError> {

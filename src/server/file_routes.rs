@@ -142,14 +142,22 @@ fn status_headers(status: &Status) -> Vec<(HeaderName, String)> {
     h
 }
 
-fn with_headers(status: StatusCode, headers: Vec<(HeaderName, String)>) -> Response {
-    let mut res = status.into_response();
+/// Sets computed headers on a response; a value that is not a valid header (none of ours can
+/// be) is left out rather than failing the answer.
+fn insert_headers(
+    mut res: Response,
+    headers: impl IntoIterator<Item = (HeaderName, String)>,
+) -> Response {
     for (name, value) in headers {
         if let Ok(v) = HeaderValue::from_str(&value) {
             res.headers_mut().insert(name, v);
         }
     }
-    tus(res)
+    res
+}
+
+fn with_headers(status: StatusCode, headers: Vec<(HeaderName, String)>) -> Response {
+    tus(insert_headers(status.into_response(), headers))
 }
 
 async fn options(State(state): State<AppState>) -> Response {
@@ -320,13 +328,7 @@ async fn download(State(state): State<AppState>, me: Me, Path(id): Path<String>)
             format!("sha-256=:{}:", STANDARD.encode(digest)),
         ),
     ];
-    let mut res = Body::from_stream(object.body).into_response();
-    for (name, value) in headers {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            res.headers_mut().insert(name, v);
-        }
-    }
-    res
+    insert_headers(Body::from_stream(object.body).into_response(), headers)
 }
 
 #[cfg(test)]

@@ -27,11 +27,7 @@ impl SessionKey {
     fn id_for(&self, token: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
         mac.update(token.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::server::hex::lower_hex(&mac.finalize().into_bytes())
     }
 }
 

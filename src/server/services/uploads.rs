@@ -10,6 +10,7 @@
 use crate::model::AppError;
 use crate::server::config::{ChatSettings, FileSettings};
 use crate::server::entities::upload;
+use crate::server::hex::lower_hex;
 use crate::server::integrations::files::{FileStore, StoreKey};
 use crate::server::realtime::Hub;
 use crate::server::services::chat_access::Viewer;
@@ -159,7 +160,7 @@ pub struct Announce<'a> {
 fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    lower_hex(&bytes)
 }
 
 /// The checks every upload passes, at creation and again when it completes.
@@ -523,10 +524,6 @@ fn rebuild(path: &std::path::Path) -> std::io::Result<Progress> {
     Ok(Progress { offset, hasher })
 }
 
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Checks the whole file, moves it into the store and records it; the file's id.
 async fn finish(
     deps: Deps<'_>,
@@ -534,7 +531,7 @@ async fn finish(
     row: &upload::Model,
     digest: [u8; 32],
 ) -> Result<i64, UploadError> {
-    let sha256 = hex(&digest);
+    let sha256 = lower_hex(&digest);
     if row
         .expected_sha256
         .as_deref()
