@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod chats;
 pub mod files;
+pub mod payments;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
 /// the integration tests) serve them whether or not the linker kept their `inventory` entries.
@@ -34,6 +35,8 @@ pub fn register_server_functions() {
     register_explicit::<files::DealFiles>();
     register_explicit::<files::DecideOffer>();
     register_explicit::<files::WithdrawOffer>();
+    register_explicit::<payments::StartCheckout>();
+    register_explicit::<payments::CancelPayment>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

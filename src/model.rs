@@ -8,6 +8,7 @@ pub mod error;
 pub mod local_time;
 pub mod message_text;
 pub mod money;
+pub mod payment;
 pub mod redirect;
 pub mod role;
 pub mod user;

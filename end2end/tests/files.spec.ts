@@ -3,8 +3,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { newManager, managerPage, clientPage, startChat, messages, composer, chatLink, expectNoPanics } from "./chat-helpers";
 
-// Documents in the deal chat: a shared quotation decided by the client, and a large upload into
-// the deal's folder that the manager downloads intact. Client and manager have their own contexts.
+// Documents and payments in the deal chat: a shared quotation decided by the client, a payment
+// request paid in the TEST checkout, and a large upload into the deal's folder that the manager
+// downloads intact. Client and manager have their own contexts.
 test.describe.configure({ mode: "serial" });
 test.afterEach(expectNoPanics);
 
@@ -23,7 +24,7 @@ async function acceptedProjectChat(browser: Browser, title: string): Promise<[Pa
   return [manager, client];
 }
 
-test("a shared quotation is accepted once, and a 50 MiB upload reaches the manager intact", async ({ browser }, testInfo) => {
+test("a shared quotation is accepted once, a payment request is paid in the TEST checkout, and a 50 MiB upload reaches the manager intact", async ({ browser }, testInfo) => {
   test.setTimeout(120_000);
   const [manager, client] = await acceptedProjectChat(browser, `Warehouse ${Date.now()}`);
 
@@ -54,6 +55,29 @@ test("a shared quotation is accepted once, and a 50 MiB upload reaches the manag
   await expect(clientCard.getByRole("button")).toHaveCount(0);
   await expect(managerCard.locator(".offer-status")).toHaveText("Accepted");
   await expect(messages(manager).getByText("Clara Client accepted “quotation v1”.")).toBeVisible();
+
+  // The manager asks for 1,500 EUR; the client pays in the TEST checkout; both see it paid.
+  await composer(manager).fill("#p 1500 EUR");
+  await composer(manager).press("Enter");
+  const clientPay = messages(client).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  await expect(clientPay).toContainText("TEST");
+  await expect(clientPay).toContainText("Awaiting payment");
+  const managerPay = messages(manager).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  await expect(managerPay).toContainText("Awaiting payment");
+  await expect(managerPay.getByRole("button", { name: /^Pay/ })).toHaveCount(0);
+  await expect(messages(manager)).not.toContainText("#p");
+  await clientPay.getByRole("button", { name: "Pay 1,500 EUR" }).click();
+  await expect(client).toHaveURL(/\/pay\/test\/tcs_/);
+  await expect(client.getByText("TEST MODE")).toBeVisible();
+  await client.getByRole("button", { name: "Pay 1,500 EUR" }).click();
+  await expect(client).toHaveURL(/\/chats\/\d+$/);
+  const paidCard = messages(client).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  await expect(paidCard.locator(".payment-status")).toHaveText("Paid");
+  await expect(paidCard.getByRole("button")).toHaveCount(0);
+  await expect(managerPay.locator(".payment-status")).toHaveText("Paid");
+  for (const page of [client, manager]) {
+    await expect(messages(page).getByText("Payment of 1,500 EUR paid.")).toBeVisible();
+  }
 
   // The client uploads 50 MiB into the deal's folder and watches it progress.
   // (Playwright hands over files this big by path only.)

@@ -6,6 +6,7 @@ mod m20261121_000001_accounts;
 mod m20261122_000001_deal_chat;
 mod m20261123_000001_deal_tick;
 mod m20261124_000001_files;
+mod m20261125_000001_payments;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_deal_chat::Migration),
             Box::new(m20261123_000001_deal_tick::Migration),
             Box::new(m20261124_000001_files::Migration),
+            Box::new(m20261125_000001_payments::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::model::DealStage;
 use crate::model::money::Money;
+use crate::model::payment::PaymentView;
 use serde::{Deserialize, Serialize};
 
 /// How a client starts a chat.
@@ -49,6 +50,10 @@ pub mod kind {
     pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
     /// Someone uploaded a file into the deal's folder.
     pub const FOLDER_FILE: &str = "folder_file";
+    /// A manager asked for a payment (`#p`): the client's Pay button.
+    pub const PAYMENT: &str = "payment";
+    /// A payment request was paid, failed or canceled; the message carries it as settled.
+    pub const PAYMENT_STATUS: &str = "payment_status";
 }
 
 /// A stored file, as a message or the deal's file list shows it. Download it at
@@ -136,6 +141,8 @@ pub struct MessageView {
     pub file: Option<FileRef>,
     /// The offer an offer card or a decision shows, as it stands now.
     pub offer: Option<OfferView>,
+    /// The payment request a payment card or its status line shows, as it stands now.
+    pub payment: Option<PaymentView>,
 }
 
 /// One row of the sidebar (clients) or the inbox (managers).

@@ -34,6 +34,9 @@ pub enum AppError {
     /// Something failed on our side; details are in the server log, never shown.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// A service we depend on (a payment provider) could not be reached; worth retrying.
+    #[error("{0}")]
+    Unavailable(String),
     /// Transport or encoding failure reported by the server-function layer.
     #[error("{0}")]
     Transport(String),
@@ -72,6 +75,7 @@ impl AppError {
             AppError::TooLarge { .. } => 413,
             AppError::LockedOut { .. } | AppError::RateLimited { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
+            AppError::Unavailable(_) => 503,
         }
     }
 }

@@ -12,9 +12,24 @@ pub struct Money {
     pub currency: Currency,
 }
 
-/// A three-letter currency code.
+/// A three-letter currency code; travels as its text ("EUR").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
+
+impl TryFrom<String> for Currency {
+    type Error = AppError;
+
+    fn try_from(code: String) -> Result<Currency, AppError> {
+        Currency::parse(&code)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.as_str().to_owned()
+    }
+}
 
 impl Currency {
     pub fn parse(raw: &str) -> Result<Currency, AppError> {
@@ -118,6 +133,15 @@ mod tests {
         }
         assert!(Money::parse("10", "EURO").is_err());
         assert!(Money::parse("10", "E1R").is_err());
+    }
+
+    #[test]
+    fn currencies_travel_as_text() {
+        let m = Money::parse("15", "usd").unwrap();
+        let json = serde_json::to_value(m).unwrap();
+        assert_eq!(json["currency"], "USD");
+        assert_eq!(serde_json::from_value::<Money>(json).unwrap(), m);
+        assert!(serde_json::from_str::<Currency>("\"EURO\"").is_err());
     }
 
     #[test]

@@ -82,10 +82,14 @@ pub async fn send(
     args: SendArgs,
 ) -> Result<MessageView, AppError> {
     chats::send(
-        &state.db,
-        &state.writer,
-        &state.send_rate,
-        &state.settings.chat,
+        chats::SendDeps {
+            db: &state.db,
+            hub: &state.hub,
+            writer: &state.writer,
+            rate: &state.send_rate,
+            settings: &state.settings.chat,
+            payment_provider: state.payments.name(),
+        },
         Viewer::of(&me.user),
         &me.user.display_name,
         Outgoing {

@@ -17,6 +17,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub chat: ChatSettings,
     pub files: FileSettings,
+    pub payments: PaymentSettings,
     pub bootstrap: BootstrapSettings,
 }
 
@@ -87,6 +88,22 @@ pub struct S3Settings {
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentSettings {
+    /// `test` (built-in checkout marked TEST) or `stripe`.
+    pub provider: String,
+    pub stripe: StripeSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StripeSettings {
+    pub api_base: String,
+    pub secret_key: String,
+    pub webhook_secret: String,
+    pub webhook_tolerance_secs: u64,
+    pub timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -265,6 +282,7 @@ impl Settings {
             ));
         }
         self.validate_files()?;
+        self.validate_payments()?;
         if let Some((email, password, _)) = self.bootstrap_admin() {
             if crate::model::account_input::Email::parse(email).is_err() {
                 return Err(invalid(
@@ -284,6 +302,50 @@ impl Settings {
 }
 
 impl Settings {
+    fn validate_payments(&self) -> Result<(), ConfigError> {
+        let p = &self.payments;
+        match p.provider.as_str() {
+            "test" => Ok(()),
+            "stripe" => {
+                if url::Url::parse(&p.stripe.api_base).is_err() {
+                    return Err(invalid(
+                        "payments.stripe.api_base",
+                        format!("`{}` is not a URL", p.stripe.api_base),
+                    ));
+                }
+                if p.stripe.secret_key.is_empty() {
+                    return Err(invalid(
+                        "payments.stripe.secret_key",
+                        "is required when payments.provider is stripe",
+                    ));
+                }
+                if p.stripe.webhook_secret.is_empty() {
+                    return Err(invalid(
+                        "payments.stripe.webhook_secret",
+                        "is required when payments.provider is stripe",
+                    ));
+                }
+                if !(1..=3600).contains(&p.stripe.webhook_tolerance_secs) {
+                    return Err(invalid(
+                        "payments.stripe.webhook_tolerance_secs",
+                        "must be between 1 and 3600",
+                    ));
+                }
+                if !(1..=120).contains(&p.stripe.timeout_secs) {
+                    return Err(invalid(
+                        "payments.stripe.timeout_secs",
+                        "must be between 1 and 120",
+                    ));
+                }
+                Ok(())
+            }
+            other => Err(invalid(
+                "payments.provider",
+                format!("must be test or stripe (got `{other}`)"),
+            )),
+        }
+    }
+
     fn validate_files(&self) -> Result<(), ConfigError> {
         let files = &self.files;
         match files.store.as_str() {
@@ -407,6 +469,14 @@ mod tests {
     #[test]
     fn s3_without_a_bucket_names_its_key() {
         assert_eq!(bad_key(with("files.store", "s3")), "files.s3.bucket");
+        assert_eq!(
+            bad_key(with("payments.provider", "paypal")),
+            "payments.provider"
+        );
+        assert_eq!(
+            bad_key(with("payments.provider", "stripe")),
+            "payments.stripe.secret_key"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub mod file_offer;
 pub mod login_throttle;
 pub mod message;
 pub mod outbox_job;
+pub mod payment;
+pub mod payment_event;
 pub mod session;
 pub mod upload;
 pub mod user;

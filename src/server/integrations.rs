@@ -2,3 +2,4 @@
 
 pub mod crm;
 pub mod files;
+pub mod payments;

@@ -3,7 +3,7 @@
 use crate::app::{App, shell};
 use crate::server::body_limit::DeclaredBodyLimitLayer;
 use crate::server::state::AppState;
-use crate::server::{auth, chat_routes, file_routes};
+use crate::server::{auth, chat_routes, file_routes, payment_routes};
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(chat_routes::router())
+        .merge(payment_routes::router())
         .leptos_routes_with_context(
             &state,
             routes,

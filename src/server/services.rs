@@ -14,6 +14,7 @@ pub mod message_log;
 pub mod message_writer;
 pub mod offers;
 pub mod passwords;
+pub mod payments;
 pub mod polling;
 pub mod send_rate;
 pub mod sessions;

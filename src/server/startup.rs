@@ -4,6 +4,9 @@
 use crate::server::config::Settings;
 use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
 use crate::server::integrations::files::{FileStore, local::LocalStore, s3::S3Store};
+use crate::server::integrations::payments::{
+    PROVIDER_STRIPE, PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
+};
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
@@ -39,6 +42,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("file store: {0}")]
     FileStore(String),
+    #[error("payment provider: {0}")]
+    Payments(String),
 }
 
 /// How often the CRM outbox is checked for due deliveries.
@@ -111,6 +116,7 @@ impl Application {
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         crm_sync::spawn_worker(db.clone(), crm.clone(), OUTBOX_EVERY);
         let files = file_store(&settings)?;
+        let payments = payment_provider(&settings)?;
         let staging = settings.data_dir.join("staging");
         let upload_area =
             Arc::new(
@@ -131,6 +137,7 @@ impl Application {
             crm,
             files,
             uploads: upload_area,
+            payments,
         };
         crate::api::register_server_functions();
         let router = routes::router(state.clone());
@@ -176,6 +183,17 @@ fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
             S3Store::new(&settings.files.s3).map_err(|e| StartupError::FileStore(e.to_string()))?,
         )),
         _ => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
+    }
+}
+
+/// The configured payment provider.
+fn payment_provider(settings: &Settings) -> Result<Arc<dyn PaymentProvider>, StartupError> {
+    match settings.payments.provider.as_str() {
+        PROVIDER_STRIPE => Ok(Arc::new(
+            StripeProvider::new(&settings.payments.stripe)
+                .map_err(|e| StartupError::Payments(e.to_string()))?,
+        )),
+        _ => Ok(Arc::new(TestProvider)),
     }
 }
 

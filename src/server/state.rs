@@ -3,6 +3,7 @@
 use crate::server::config::Settings;
 use crate::server::integrations::crm::CrmPort;
 use crate::server::integrations::files::FileStore;
+use crate::server::integrations::payments::PaymentProvider;
 use crate::server::realtime::Hub;
 use crate::server::services::login_throttle::Policy;
 use crate::server::services::message_writer::MessageWriter;
@@ -27,6 +28,7 @@ pub struct AppState {
     pub crm: Arc<dyn CrmPort>,
     pub files: Arc<dyn FileStore>,
     pub uploads: Arc<UploadArea>,
+    pub payments: Arc<dyn PaymentProvider>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

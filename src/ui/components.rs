@@ -19,6 +19,7 @@ pub mod message_text;
 pub mod offer_card;
 pub mod operator_console;
 pub mod password_input;
+pub mod payment_card;
 pub mod sidebar;
 pub mod text_field;
 pub mod unread_badge;

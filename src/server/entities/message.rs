@@ -17,6 +17,8 @@ pub struct Model {
     pub file_id: Option<i64>,
     /// The offer an offer card (or a decision on it) shows.
     pub offer_id: Option<i64>,
+    /// The payment request a payment card (or its status line) shows.
+    pub payment_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,7 +16,7 @@ use crate::server::services::chat_list::{self, Filter};
 use crate::server::services::message_log::{self, KIND_TEXT, NewMessage};
 use crate::server::services::message_writer::{MessageWriter, Submit};
 use crate::server::services::send_rate::SendRate;
-use crate::server::services::{crm_sync, deals};
+use crate::server::services::{crm_sync, deals, payments};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -237,18 +237,35 @@ pub struct Outgoing<'a> {
     pub body: &'a str,
 }
 
+/// What a send needs besides the message: the store, the writer, the limits and the payment
+/// provider a manager's `#p` goes through.
+pub struct SendDeps<'a> {
+    pub db: &'a DatabaseConnection,
+    pub hub: &'a Hub,
+    pub writer: &'a MessageWriter,
+    pub rate: &'a SendRate,
+    pub settings: &'a ChatSettings,
+    pub payment_provider: &'a str,
+}
+
 /// Stores a message (once, however often it is retried) and returns it as stored.
-/// `sender_name` is the viewer's display name, for the returned view.
-#[tracing::instrument(skip(db, writer, rate, settings, sender_name, out), fields(conversation_id = out.conversation_id))]
+/// `sender_name` is the viewer's display name, for the returned view. A staff message with
+/// `#p` is a payment request instead.
+#[tracing::instrument(skip(deps, sender_name, out), fields(conversation_id = out.conversation_id))]
 pub async fn send(
-    db: &DatabaseConnection,
-    writer: &MessageWriter,
-    rate: &SendRate,
-    settings: &ChatSettings,
+    deps: SendDeps<'_>,
     viewer: Viewer,
     sender_name: &str,
     out: Outgoing<'_>,
 ) -> Result<MessageView, AppError> {
+    let SendDeps {
+        db,
+        hub,
+        writer,
+        rate,
+        settings,
+        payment_provider,
+    } = deps;
     let conversation_id = out.conversation_id;
     let client_msg_id = parse_client_msg_id(out.client_msg_id)?;
     let body = MessageBody::parse(out.body, settings.max_message_chars)?;
@@ -268,6 +285,12 @@ pub async fn send(
         return Err(AppError::RateLimited {
             retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1),
         });
+    }
+    if viewer.role.is_staff()
+        && let Some(ask) = payments::parse_payment_note(body.as_str())
+    {
+        return payments::request(db, hub, payment_provider, viewer, &conv, client_msg_id, ask)
+            .await;
     }
     let stored = writer
         .submit(Submit {

@@ -6,7 +6,9 @@
 //! worker sends the entity's state at delivery time, so repeated or late jobs converge on the
 //! truth, and the CRM ids it gets back are recorded so a delivery never creates twice.
 
-use crate::server::entities::{crm_ref, deal, file, file_offer, outbox_job, user};
+use crate::server::entities::{
+    crm_ref, deal, file, file_offer, message, outbox_job, payment, user,
+};
 use crate::server::integrations::crm::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::server::services::deals::{amount_of, stage_of};
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +21,8 @@ use std::sync::Arc;
 pub const JOB_SYNC_DEAL: &str = "sync_deal";
 /// A note on the CRM deal about an offer's decision; the job's entity is the offer.
 pub const JOB_OFFER_NOTE: &str = "offer_note";
+/// A note on the CRM deal about a payment's status; the job's entity is the status message.
+pub const JOB_PAYMENT_NOTE: &str = "payment_note";
 /// A claimed job is left alone by other workers for this long.
 const CLAIM_SECS: i64 = 60;
 const BATCH: u64 = 20;
@@ -31,6 +35,14 @@ pub async fn enqueue_deal(txn: &impl ConnectionTrait, deal_id: i64) -> Result<()
 /// Queues a note about the offer's decision for the CRM deal.
 pub async fn enqueue_offer_note(txn: &impl ConnectionTrait, offer_id: i64) -> Result<(), DbErr> {
     enqueue(txn, JOB_OFFER_NOTE, offer_id).await
+}
+
+/// Queues a note about a payment's new status (its status message) for the CRM deal.
+pub async fn enqueue_payment_note(
+    txn: &impl ConnectionTrait,
+    message_id: i64,
+) -> Result<(), DbErr> {
+    enqueue(txn, JOB_PAYMENT_NOTE, message_id).await
 }
 
 async fn enqueue(txn: &impl ConnectionTrait, job: &str, entity_id: i64) -> Result<(), DbErr> {
@@ -109,6 +121,7 @@ pub async fn deliver_due(
         let result = match job.job.as_str() {
             JOB_SYNC_DEAL => sync_deal(db, crm, job.entity_id).await,
             JOB_OFFER_NOTE => offer_note(db, crm, job.entity_id).await,
+            JOB_PAYMENT_NOTE => payment_note(db, crm, job.entity_id).await,
             other => Err(CrmError::Rejected(format!("unknown job `{other}`"))),
         };
         let mut row: outbox_job::ActiveModel = job.clone().into();
@@ -267,16 +280,7 @@ pub async fn offer_note(
     let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
         return Ok(());
     };
-    let deal_ref = match remote_id(db, provider, "deal", offer.deal_id).await? {
-        Some(id) => id,
-        None => {
-            // The deal's own job may still be waiting; deliver it first.
-            sync_deal(db, crm, offer.deal_id).await?;
-            remote_id(db, provider, "deal", offer.deal_id)
-                .await?
-                .ok_or_else(|| CrmError::Rejected(format!("deal {} is gone", offer.deal_id)))?
-        }
-    };
+    let deal_ref = deal_ref(db, crm, offer.deal_id).await?;
     let file = file::Entity::find_by_id(offer.file_id).one(db).await?;
     let decider = match offer.decided_by {
         Some(id) => user::Entity::find_by_id(id).one(db).await?,
@@ -290,6 +294,63 @@ pub async fn offer_note(
         .await?;
     remember(db, provider, JOB_OFFER_NOTE, offer_id, &note_id).await?;
     Ok(())
+}
+
+/// Writes a payment's status change as a note on the CRM deal, once per status message.
+pub async fn payment_note(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    message_id: i64,
+) -> Result<(), CrmError> {
+    let provider = crm.provider();
+    if remote_id(db, provider, JOB_PAYMENT_NOTE, message_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(line) = message::Entity::find_by_id(message_id).one(db).await? else {
+        return Ok(());
+    };
+    let Some(payment_id) = line.payment_id else {
+        return Ok(());
+    };
+    let Some(pay) = payment::Entity::find_by_id(payment_id).one(db).await? else {
+        return Ok(());
+    };
+    let deal_ref = deal_ref(db, crm, pay.deal_id).await?;
+    let mut text = format!(
+        "{} Request \"{}\" via {}",
+        line.body, pay.description, pay.provider
+    );
+    if let Some(r) = &pay.provider_ref {
+        text.push_str(&format!(" ({r})"));
+    }
+    text.push_str(
+        &line
+            .created_at
+            .format(" on %Y-%m-%d %H:%M UTC.")
+            .to_string(),
+    );
+    let note_id = crm.add_deal_note(&deal_ref, &text).await?;
+    remember(db, provider, JOB_PAYMENT_NOTE, message_id, &note_id).await?;
+    Ok(())
+}
+
+/// The CRM's id of our deal, delivering the deal first if its own job is still waiting.
+async fn deal_ref(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<String, CrmError> {
+    let provider = crm.provider();
+    if let Some(id) = remote_id(db, provider, "deal", deal_id).await? {
+        return Ok(id);
+    }
+    sync_deal(db, crm, deal_id).await?;
+    remote_id(db, provider, "deal", deal_id)
+        .await?
+        .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} is gone")))
 }
 
 /// "Jane Client accepted the offer "Quotation v1" (quotation.pdf, 12,345 bytes, SHA-256 …)."

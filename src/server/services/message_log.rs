@@ -3,7 +3,10 @@
 
 use crate::model::Role;
 use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
+use crate::model::money::{Currency, Money};
+use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::entities::{conversation, message};
+use crate::server::integrations::payments::PROVIDER_TEST;
 use crate::server::realtime::Audience;
 use crate::server::services::changes::{Write, stmt};
 use chrono::{DateTime, Utc};
@@ -20,6 +23,7 @@ pub struct NewMessage {
     pub client_msg_id: Option<String>,
     pub file_id: Option<i64>,
     pub offer_id: Option<i64>,
+    pub payment_id: Option<i64>,
 }
 
 impl NewMessage {
@@ -36,6 +40,7 @@ impl NewMessage {
             client_msg_id: None,
             file_id: None,
             offer_id: None,
+            payment_id: None,
         }
     }
 }
@@ -118,6 +123,7 @@ pub async fn append(
             created_at: Set(now),
             file_id: Set(m.file_id),
             offer_id: Set(m.offer_id),
+            payment_id: Set(m.payment_id),
             ..Default::default()
         });
     let stored = message::Entity::insert_many(rows)
@@ -147,15 +153,24 @@ struct MessageRow {
     offer_title: Option<String>,
     offer_status: Option<String>,
     offer_reason: Option<String>,
+    payment_id: Option<i64>,
+    payment_minor: Option<i64>,
+    payment_currency: Option<String>,
+    payment_description: Option<String>,
+    payment_status: Option<String>,
+    payment_provider: Option<String>,
 }
 
 const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body, \
      m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role, \
      m.file_id, f.name AS file_name, f.size AS file_size, f.content_type AS file_type, \
      f.sha256 AS file_sha256, m.offer_id, o.title AS offer_title, o.status AS offer_status, \
-     o.reason AS offer_reason \
+     o.reason AS offer_reason, m.payment_id, p.amount_minor AS payment_minor, \
+     p.currency AS payment_currency, p.description AS payment_description, \
+     p.status AS payment_status, p.provider AS payment_provider \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-     LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id";
+     LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id \
+     LEFT JOIN payments p ON p.id = m.payment_id";
 
 /// The view of a message its sender just stored, built from what the sender's session already
 /// says about them instead of reading the row back.
@@ -181,6 +196,12 @@ pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> Mes
         offer_title: None,
         offer_status: None,
         offer_reason: None,
+        payment_id: None,
+        payment_minor: None,
+        payment_currency: None,
+        payment_description: None,
+        payment_status: None,
+        payment_provider: None,
     })
 }
 
@@ -227,7 +248,37 @@ fn to_view(r: MessageRow) -> MessageView {
             }),
             _ => None,
         },
+        payment: payment_view(
+            r.payment_id,
+            r.payment_minor,
+            r.payment_currency.as_deref(),
+            r.payment_description,
+            r.payment_status.as_deref(),
+            r.payment_provider.as_deref(),
+        ),
     }
+}
+
+/// A payment's view from its columns; None when the message shows no payment (or the row is
+/// not readable, which a migration would have to break).
+pub fn payment_view(
+    id: Option<i64>,
+    minor: Option<i64>,
+    currency: Option<&str>,
+    description: Option<String>,
+    status: Option<&str>,
+    provider: Option<&str>,
+) -> Option<PaymentView> {
+    Some(PaymentView {
+        id: id?,
+        amount: Money {
+            minor: minor?,
+            currency: Currency::parse(currency?).ok()?,
+        },
+        description: description?,
+        status: PaymentStatus::parse(status?)?,
+        test_mode: provider? == PROVIDER_TEST,
+    })
 }
 
 async fn query_views(

@@ -5,6 +5,7 @@ use crate::model::chat::{OfferStatus, kind};
 use crate::ui::components::file_chip::FileChip;
 use crate::ui::components::message_text::MessageText;
 use crate::ui::components::offer_card::OfferCard;
+use crate::ui::components::payment_card::PaymentCard;
 use crate::ui::state::timeline::{Delivery, MessageRow};
 use leptos::prelude::*;
 
@@ -21,6 +22,7 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
         kind: message_kind,
         file,
         offer,
+        payment,
         ..
     } = message;
     if let Some(line) = event_line(&message_kind, &sender, file.as_ref(), offer.as_ref(), &body) {
@@ -41,9 +43,14 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
         }
         .into_any();
     }
-    let attachment = match (message_kind.as_str(), offer, file) {
-        (kind::OFFER, Some(offer), file) => Some(view! { <OfferCard offer file own /> }.into_any()),
-        (_, _, Some(file)) => Some(view! { <FileChip file /> }.into_any()),
+    let attachment = match (message_kind.as_str(), offer, file, payment) {
+        (kind::OFFER, Some(offer), file, _) => {
+            Some(view! { <OfferCard offer file own /> }.into_any())
+        }
+        (kind::PAYMENT, _, _, Some(payment)) => {
+            Some(view! { <PaymentCard payment own /> }.into_any())
+        }
+        (_, _, Some(file), _) => Some(view! { <FileChip file /> }.into_any()),
         _ => None,
     };
     let has_text = !body.is_empty();
@@ -93,14 +100,14 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
     .into_any()
 }
 
-/// The one-line messages about files and offers: an upload to the deal's folder, a decision,
-/// a withdrawal. None for messages shown as bubbles.
+/// The one-line messages about files, offers and payments: an upload to the deal's folder, a
+/// decision, a withdrawal, a payment's result. None for messages shown as bubbles.
 fn event_line(
     message_kind: &str,
     sender: &str,
     file: Option<&crate::model::chat::FileRef>,
     offer: Option<&crate::model::chat::OfferView>,
-    reason: &str,
+    body: &str,
 ) -> Option<String> {
     let title = offer.map_or("the offer", |o| o.title.as_str());
     match message_kind {
@@ -118,12 +125,14 @@ fn event_line(
                 _ => "accepted",
             };
             let mut line = format!("{sender} {verb} “{title}”.");
-            if !reason.is_empty() {
-                line.push_str(&format!(" Reason: {reason}"));
+            if !body.is_empty() {
+                line.push_str(&format!(" Reason: {body}"));
             }
             Some(line)
         }
         kind::OFFER_WITHDRAWN => Some(format!("{sender} withdrew “{title}”.")),
+        // The server words the line ("Payment of 1,500 EUR paid.").
+        kind::PAYMENT_STATUS => Some(body.to_owned()),
         _ => None,
     }
 }

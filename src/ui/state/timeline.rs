@@ -8,6 +8,7 @@
 use crate::model::AppError;
 use crate::model::chat::{FileRef, MessageView, OfferView, SenderSide};
 use crate::model::local_time::LocalClock;
+use crate::model::payment::PaymentView;
 
 /// Where an own message stands that the server has not confirmed yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +74,8 @@ pub struct MessageRow {
     pub file: Option<FileRef>,
     /// The offer as it stands now (the newest state any message of this chat carries).
     pub offer: Option<OfferView>,
+    /// The payment request as it stands now.
+    pub payment: Option<PaymentView>,
 }
 
 impl Row {
@@ -84,9 +87,10 @@ impl Row {
             Row::NewMessages => "new".to_owned(),
             Row::Message(m) => match (&m.id, &m.client_msg_id, &m.delivery) {
                 (Some(id), _, _) => format!(
-                    "m{id}-{}-{}",
+                    "m{id}-{}-{}{}",
                     m.time,
-                    m.offer.as_ref().map_or("", |o| o.status.as_str())
+                    m.offer.as_ref().map_or("", |o| o.status.as_str()),
+                    m.payment.as_ref().map_or("", |p| p.status.as_str())
                 ),
                 (None, cmid, delivery) => format!(
                     "o{}-{}-{}",
@@ -185,28 +189,16 @@ impl Timeline {
             }
         }
         if added > 0 {
-            self.sync_offers();
+            self.sync_cards();
         }
         added
     }
 
-    /// Every message about an offer shows it as the newest of them says (a decision arriving
-    /// later turns the original card).
-    fn sync_offers(&mut self) {
-        let mut newest: Vec<OfferView> = Vec::new();
-        for offer in self.messages.iter().filter_map(|m| m.offer.as_ref()) {
-            match newest.iter_mut().find(|o| o.id == offer.id) {
-                Some(known) => *known = offer.clone(),
-                None => newest.push(offer.clone()),
-            }
-        }
-        for m in &mut self.messages {
-            if let Some(offer) = m.offer.as_mut()
-                && let Some(now) = newest.iter().find(|o| o.id == offer.id)
-            {
-                *offer = now.clone();
-            }
-        }
+    /// Every message about an offer or a payment shows it as the newest of them says (a
+    /// decision or a payment's result arriving later turns the original card).
+    fn sync_cards(&mut self) {
+        sync_newest(&mut self.messages, |m| m.offer.as_mut(), |o| o.id);
+        sync_newest(&mut self.messages, |m| m.payment.as_mut(), |p| p.id);
     }
 
     /// An offer's new state, heard from the decision's answer before the poll brings it.
@@ -303,6 +295,7 @@ impl Timeline {
                 kind: m.kind.clone(),
                 file: m.file.clone(),
                 offer: m.offer.clone(),
+                payment: m.payment.clone(),
             })));
         }
         for o in &self.outgoing {
@@ -319,9 +312,35 @@ impl Timeline {
                 kind: crate::model::chat::kind::TEXT.to_owned(),
                 file: None,
                 offer: None,
+                payment: None,
             })));
         }
         rows
+    }
+}
+
+/// Makes every copy of a card (found by `card`, told apart by `id`) equal to the newest
+/// message's copy; messages are in seq order.
+fn sync_newest<T: Clone>(
+    messages: &mut [MessageView],
+    card: impl Fn(&mut MessageView) -> Option<&mut T>,
+    id: impl Fn(&T) -> i64,
+) {
+    let mut newest: Vec<T> = Vec::new();
+    for m in messages.iter_mut() {
+        if let Some(c) = card(m) {
+            match newest.iter_mut().find(|n| id(n) == id(c)) {
+                Some(known) => *known = c.clone(),
+                None => newest.push(c.clone()),
+            }
+        }
+    }
+    for m in messages.iter_mut() {
+        if let Some(c) = card(m)
+            && let Some(now) = newest.iter().find(|n| id(n) == id(c))
+        {
+            *c = now.clone();
+        }
     }
 }
 
@@ -358,6 +377,7 @@ mod tests {
             created_at_ms: at,
             file: None,
             offer: None,
+            payment: None,
         }
     }
 
@@ -581,5 +601,42 @@ mod tests {
         t.add_older(Vec::new());
         t.update_offer(&offer(OfferStatus::Accepted));
         assert_eq!(t.file_messages(), 0);
+    }
+
+    #[test]
+    fn a_payment_result_turns_the_pay_card() {
+        use crate::model::money::Money;
+        use crate::model::payment::PaymentStatus;
+        let pay = |status| PaymentView {
+            id: 4,
+            amount: Money::parse("1500", "EUR").unwrap(),
+            description: "Deposit".into(),
+            status,
+            test_mode: true,
+        };
+        let mut card = msg(1, Some(OTHER), T);
+        card.kind = "payment".into();
+        card.payment = Some(pay(PaymentStatus::Pending));
+        let mut t = Timeline::open(ME, CHAT, vec![card], false, 1);
+        let mut paid = msg(2, None, T + 1);
+        paid.kind = "payment_status".into();
+        paid.payment = Some(pay(PaymentStatus::Paid));
+        t.apply_poll(vec![paid], 2);
+        let rows = t.rows(clock());
+        let statuses: Vec<_> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Message(m) => m.payment.as_ref().map(|p| p.status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(statuses, vec![PaymentStatus::Paid, PaymentStatus::Paid]);
+        // The card's key changes with its status, so the list re-renders it.
+        let keys: Vec<String> = rows.iter().map(Row::key).collect();
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("m1001-") && k.ends_with("paid")),
+            "{keys:?}"
+        );
     }
 }

@@ -1,0 +1,40 @@
+//! Payment requests: the client opens a checkout, a manager cancels an unpaid request.
+//! Nothing here can mark a payment paid: only the provider's events do (`payment_routes`).
+
+use crate::model::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{respond, state, viewer};
+#[cfg(feature = "ssr")]
+use crate::server::services::payments;
+
+/// The address of the provider's checkout page for this request.
+#[server(endpoint = "payments/checkout")]
+pub async fn start_checkout(payment_id: i64) -> Result<String, AppError> {
+    respond(
+        async {
+            let st = state();
+            payments::checkout(
+                &st.db,
+                st.payments.as_ref(),
+                &st.settings.server.public_url,
+                viewer()?,
+                payment_id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "payments/cancel")]
+pub async fn cancel_payment(payment_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let st = state();
+            payments::cancel(&st.db, &st.hub, st.payments.as_ref(), viewer()?, payment_id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// A payment the manager asked for in a deal chat (`#p`), and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub deal_id: i64,
+    pub conversation_id: i64,
+    /// In the currency's hundredths.
+    pub amount_minor: i64,
+    pub currency: String,
+    pub description: String,
+    /// `pending`, `paid`, `failed` or `canceled`.
+    pub status: String,
+    /// `test` or `stripe`: the provider the payment was asked through.
+    pub provider: String,
+    /// The provider's checkout session, once the client opened one.
+    pub provider_ref: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub checkout_url: Option<String>,
+    pub requested_by: i64,
+    pub created_at: ChronoDateTimeUtc,
+    pub settled_at: Option<ChronoDateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,257 @@
+//! Payment pages and hooks over plain HTTP: the test-mode provider's checkout page (marked
+//! TEST; the payer confirms or declines) and Stripe's webhook. Both end in
+//! `payments::apply_event`, the only way a payment changes status on the provider's word.
+
+use crate::model::AppError;
+use crate::model::money::{Currency, Money};
+use crate::model::payment::PaymentStatus;
+use crate::server::entities::{deal, payment};
+use crate::server::integrations::payments::test_mode::{
+    self, CHECKOUT_PATH, TestAnswer, is_checkout_ref,
+};
+use crate::server::integrations::payments::{PROVIDER_STRIPE, PROVIDER_TEST, PaymentError};
+use crate::server::services::chat_access::Viewer;
+use crate::server::services::payments;
+use crate::server::services::sessions::SessionUser;
+use crate::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use sea_orm::EntityTrait;
+use serde::Deserialize;
+
+pub const STRIPE_WEBHOOK_PATH: &str = "/payments/webhooks/stripe";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            &format!("{CHECKOUT_PATH}/{{checkout}}"),
+            get(test_checkout_page).post(test_checkout_answer),
+        )
+        .route(STRIPE_WEBHOOK_PATH, post(stripe_webhook))
+}
+
+type Me = Option<Extension<SessionUser>>;
+
+/// Stripe's webhook: verified by its signature, applied once per event id. A 400 tells Stripe
+/// the delivery is refused; a 500 makes it retry later.
+async fn stripe_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if state.payments.name() != PROVIDER_STRIPE {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let event = match state
+        .payments
+        .read_webhook(signature, &body, chrono::Utc::now())
+    {
+        Ok(event) => event,
+        Err(PaymentError::BadWebhook(why)) => {
+            tracing::warn!(%why, "webhook refused");
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({ "error": why })),
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "webhook unreadable");
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+    };
+    match payments::apply_event(&state.db, &state.hub, PROVIDER_STRIPE, &event).await {
+        Ok(applied) => Json(serde_json::json!({
+            "received": true,
+            "applied": format!("{applied:?}").to_lowercase(),
+        }))
+        .into_response(),
+        Err(e) => crate::server::http_error::respond(&e),
+    }
+}
+
+/// The checkout's payment and deal, for the signed-in client whose deal it is.
+async fn checkout_of(
+    state: &AppState,
+    me: Me,
+    checkout: &str,
+) -> Result<(payment::Model, deal::Model), AppError> {
+    if state.payments.name() != PROVIDER_TEST || !is_checkout_ref(checkout) {
+        return Err(AppError::NotFound);
+    }
+    let Some(Extension(me)) = me else {
+        return Err(AppError::Unauthenticated);
+    };
+    let pay = payments::for_test_checkout(&state.db, Viewer::of(&me.user), checkout).await?;
+    let deal = deal::Entity::find_by_id(pay.deal_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((pay, deal))
+}
+
+fn refused(err: &AppError, checkout: &str) -> Response {
+    if *err == AppError::Unauthenticated {
+        let next = format!("{CHECKOUT_PATH}/{checkout}");
+        return Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response();
+    }
+    let status = crate::server::http_error::status_of(err);
+    let body = page(
+        "Checkout unavailable",
+        &format!("<p role=\"alert\">{}</p>", escape(&err.to_string())),
+    );
+    (status, body).into_response()
+}
+
+async fn test_checkout_page(
+    State(state): State<AppState>,
+    me: Me,
+    Path(checkout): Path<String>,
+) -> Response {
+    let (pay, deal) = match checkout_of(&state, me, &checkout).await {
+        Ok(found) => found,
+        Err(e) => return refused(&e, &checkout),
+    };
+    let amount = escape(&amount_of(&pay));
+    let status = PaymentStatus::parse(&pay.status).unwrap_or(PaymentStatus::Pending);
+    let actions = if status == PaymentStatus::Pending {
+        format!(
+            "<form method=\"post\"><input type=\"hidden\" name=\"answer\" value=\"pay\">\
+             <button type=\"submit\" class=\"primary\">Pay {amount}</button></form>\
+             <form method=\"post\"><input type=\"hidden\" name=\"answer\" value=\"decline\">\
+             <button type=\"submit\" class=\"secondary\">Decline payment</button></form>"
+        )
+    } else {
+        format!(
+            "<p role=\"status\">This payment request is settled: {}.</p>",
+            escape(status.label())
+        )
+    };
+    let body = format!(
+        "<h1>Pay {amount}</h1>\
+         <p class=\"what\">{description}</p>\
+         <dl><dt>Deal</dt><dd>{deal}</dd><dt>Amount</dt><dd>{amount}</dd></dl>\
+         {actions}\
+         <p><a href=\"/chats/{conversation}\">Back to the chat</a></p>",
+        description = escape(&pay.description),
+        deal = escape(&deal.title),
+        conversation = pay.conversation_id,
+    );
+    page(&format!("Pay {amount}"), &body).into_response()
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    answer: String,
+}
+
+async fn test_checkout_answer(
+    State(state): State<AppState>,
+    me: Me,
+    Path(checkout): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    let (pay, _) = match checkout_of(&state, me, &checkout).await {
+        Ok(found) => found,
+        Err(e) => return refused(&e, &checkout),
+    };
+    let Some(answer) = TestAnswer::parse(&form.answer) else {
+        return refused(
+            &AppError::invalid("answer", "Choose Pay or Decline."),
+            &checkout,
+        );
+    };
+    if pay.status != PaymentStatus::Pending.as_str() {
+        return refused(
+            &AppError::Conflict("This payment request is already settled.".into()),
+            &checkout,
+        );
+    }
+    let event = test_mode::answer_event(&checkout, pay.id, answer);
+    match payments::apply_event(&state.db, &state.hub, PROVIDER_TEST, &event).await {
+        Ok(_) => Redirect::to(&format!("/chats/{}", pay.conversation_id)).into_response(),
+        Err(e) => refused(&e, &checkout),
+    }
+}
+
+fn amount_of(p: &payment::Model) -> String {
+    match Currency::parse(&p.currency) {
+        Ok(currency) => Money {
+            minor: p.amount_minor,
+            currency,
+        }
+        .to_string(),
+        Err(_) => format!("{} {}", p.amount_minor, p.currency),
+    }
+}
+
+/// The test checkout's page: self-contained, marked TEST on every view.
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>TEST · {title} · dealchat</title><style>{STYLE}</style></head>\
+         <body><main class=\"checkout\">\
+         <p class=\"test-banner\" role=\"note\">TEST MODE · no money moves</p>{body}</main></body></html>",
+        title = escape(title),
+    );
+    let mut res = Html(html).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}\
+.checkout{max-width:26rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:12px;\
+box-shadow:0 2px 12px rgba(0,0,0,.08)}\
+.test-banner{background:#ffe08a;color:#5c4400;font-weight:700;text-align:center;padding:.5rem;\
+border-radius:6px;letter-spacing:.05em}\
+h1{font-size:1.5rem}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{color:#5a6375}\
+dd{margin:0}form{margin:.75rem 0}button{width:100%;padding:.75rem;font-size:1rem;border-radius:8px;\
+border:1px solid #3451b2;cursor:pointer}.primary{background:#3451b2;color:#fff}\
+.secondary{background:#fff;color:#3451b2}";
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_text_is_escaped() {
+        assert_eq!(
+            escape("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+    }
+}
