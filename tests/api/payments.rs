@@ -39,6 +39,23 @@ impl Client {
             .expect("request")
     }
 
+    /// Sends `#p …` and returns the new payment's id.
+    async fn ask_payment_id(&self, conversation_id: i64, body: &str) -> i64 {
+        self.ask_payment(conversation_id, body).await["payment"]["id"]
+            .as_i64()
+            .expect("payment id")
+    }
+
+    /// Opens the checkout and returns its address.
+    async fn checkout_url(&self, payment_id: i64) -> String {
+        self.checkout(payment_id)
+            .await
+            .expect_ok()
+            .as_str()
+            .expect("checkout url")
+            .to_owned()
+    }
+
     /// Sends `#p …` and returns the stored message.
     async fn ask_payment(&self, conversation_id: i64, body: &str) -> Value {
         self.send(conversation_id, &msg_id(), body)
@@ -204,21 +221,13 @@ on_both_dbs!(the_test_checkout_pays_once_and_reaches_the_crm);
 async fn the_test_checkout_pays_once_and_reaches_the_crm(db: Db) {
     let app = spawn_app(db).await;
     let (clara, max, id) = deal_chat(&app).await;
-    let pid = max.ask_payment(id, "#p 1500 EUR").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
+    let pid = max.ask_payment_id(id, "#p 1500 EUR").await;
 
     // Only the deal's client opens a checkout; a stranger cannot tell it exists.
     let stranger = app.signed_up_client("eve@example.com").await;
     assert_eq!(stranger.checkout(pid).await.status, StatusCode::NOT_FOUND);
     assert_eq!(max.checkout(pid).await.status, StatusCode::CONFLICT);
-    let url = clara
-        .checkout(pid)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = clara.checkout_url(pid).await;
     assert!(url.starts_with("/pay/test/tcs_"), "{url}");
     assert_eq!(
         clara.checkout(pid).await.expect_ok().as_str().unwrap(),
@@ -297,16 +306,8 @@ async fn the_test_checkout_pays_once_and_reaches_the_crm(db: Db) {
     );
 
     // A declined checkout fails the request.
-    let second = max.ask_payment(id, "#p 200 EUR balance").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
-    let url = clara
-        .checkout(second)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = max.ask_payment_id(id, "#p 200 EUR balance").await;
+    let url = clara.checkout_url(second).await;
     clara.answer_test_checkout(&url, "decline").await;
     assert_eq!(card(&max, id, second).await["payment"]["status"], "failed");
     let retry = clara.checkout(second).await;
@@ -317,16 +318,8 @@ on_both_dbs!(a_manager_cancels_an_unpaid_request);
 async fn a_manager_cancels_an_unpaid_request(db: Db) {
     let app = spawn_app(db).await;
     let (clara, max, id) = deal_chat(&app).await;
-    let pid = max.ask_payment(id, "#p 50 EUR").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
-    let url = clara
-        .checkout(pid)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pid = max.ask_payment_id(id, "#p 50 EUR").await;
+    let url = clara.checkout_url(pid).await;
     assert_eq!(
         clara.cancel_payment(pid).await.status,
         StatusCode::FORBIDDEN
@@ -408,13 +401,7 @@ async fn stripe_checkout_is_paid_only_by_a_verified_webhook_once(db: Db) {
     assert_eq!(m["payment"]["test_mode"], false);
     let pid = m["payment"]["id"].as_i64().unwrap();
 
-    let url = clara
-        .checkout(pid)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = clara.checkout_url(pid).await;
     let sessions = fake.all();
     assert_eq!(sessions.len(), 1);
     let session = &sessions[0];
@@ -497,9 +484,7 @@ async fn stripe_checkout_is_paid_only_by_a_verified_webhook_once(db: Db) {
     assert_eq!(row.provider_ref.as_deref(), Some(session.id.as_str()));
 
     // A completion charging another amount than asked does not mark a request paid.
-    let other = max.ask_payment(id, "#p 10 EUR").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
+    let other = max.ask_payment_id(id, "#p 10 EUR").await;
     clara.checkout(other).await.expect_ok();
     let s2 = fake.all().pop().unwrap();
     let mut changed = fake.session(&s2.id).json("paid");
@@ -520,18 +505,10 @@ async fn stripe_expiry_failure_and_cancel(db: Db) {
     let fake = FakeStripe::default();
     let app = stripe_app(db, &fake).await;
     let (clara, max, id) = deal_chat(&app).await;
-    let pid = max.ask_payment(id, "#p 80 EUR").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
+    let pid = max.ask_payment_id(id, "#p 80 EUR").await;
 
     // An expired session is forgotten: the next Pay opens a new one.
-    let first = clara
-        .checkout(pid)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let first = clara.checkout_url(pid).await;
     let s1 = fake.all()[0].id.clone();
     let body = fake_stripe::event(
         "evt_exp_1",
@@ -542,13 +519,7 @@ async fn stripe_expiry_failure_and_cancel(db: Db) {
         webhook(&app, &body, signed(&body)).await.status,
         StatusCode::OK
     );
-    let second = clara
-        .checkout(pid)
-        .await
-        .expect_ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let second = clara.checkout_url(pid).await;
     assert_ne!(first, second);
     assert_eq!(fake.all().len(), 2);
     assert_eq!(card(&max, id, pid).await["payment"]["status"], "pending");
@@ -560,9 +531,7 @@ async fn stripe_expiry_failure_and_cancel(db: Db) {
     assert_eq!(card(&clara, id, pid).await["payment"]["status"], "canceled");
 
     // A session the client completed cannot be canceled under them.
-    let paying = max.ask_payment(id, "#p 90 EUR").await["payment"]["id"]
-        .as_i64()
-        .unwrap();
+    let paying = max.ask_payment_id(id, "#p 90 EUR").await;
     clara.checkout(paying).await.expect_ok();
     let s3 = fake.all()[2].id.clone();
     fake.complete(&s3);
