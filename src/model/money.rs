@@ -57,6 +57,14 @@ impl Currency {
 const MAX_MINOR: i64 = 1_000_000_000 * 100;
 
 impl Money {
+    /// An amount as stored (minor units and a currency column); None when the code is not one.
+    pub fn stored(minor: i64, currency: &str) -> Option<Money> {
+        Some(Money {
+            minor,
+            currency: Currency::parse(currency).ok()?,
+        })
+    }
+
     /// Parses an amount like `1500`, `1,500.50` or `1500.5` plus a currency code.
     pub fn parse(amount: &str, currency: &str) -> Result<Money, AppError> {
         let invalid = || {

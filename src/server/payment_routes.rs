@@ -3,7 +3,7 @@
 //! `payments::apply_event`, the only way a payment changes status on the provider's word.
 
 use crate::model::AppError;
-use crate::model::money::{Currency, Money};
+use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::server::entities::{deal, payment};
 use crate::server::integrations::payments::test_mode::{
@@ -182,13 +182,9 @@ async fn test_checkout_answer(
 }
 
 fn amount_of(p: &payment::Model) -> String {
-    match Currency::parse(&p.currency) {
-        Ok(currency) => Money {
-            minor: p.amount_minor,
-            currency,
-        }
-        .to_string(),
-        Err(_) => format!("{} {}", p.amount_minor, p.currency),
+    match Money::stored(p.amount_minor, &p.currency) {
+        Some(amount) => amount.to_string(),
+        None => format!("{} {}", p.amount_minor, p.currency),
     }
 }
 

@@ -2,7 +2,7 @@
 //! client's contact details. Every change is queued for the CRM in the same transaction.
 
 use crate::model::chat::DealView;
-use crate::model::money::{Currency, Money};
+use crate::model::money::Money;
 use crate::model::{AppError, DealStage};
 use crate::server::entities::deal;
 use crate::server::integrations::files::{FileStore, StoreKey};
@@ -87,10 +87,7 @@ pub fn amount_of(deal: &deal::Model) -> Option<Money> {
 
 /// A stored amount: both columns set (they are written together) and a valid currency.
 fn money(minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
-    Some(Money {
-        minor: minor?,
-        currency: Currency::parse(currency?).ok()?,
-    })
+    Money::stored(minor?, currency?)
 }
 
 #[derive(Debug, FromQueryResult)]

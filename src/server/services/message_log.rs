@@ -3,7 +3,7 @@
 
 use crate::model::Role;
 use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
-use crate::model::money::{Currency, Money};
+use crate::model::money::Money;
 use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::entities::{conversation, message};
 use crate::server::integrations::payments::PROVIDER_TEST;
@@ -271,10 +271,7 @@ pub fn payment_view(
 ) -> Option<PaymentView> {
     Some(PaymentView {
         id: id?,
-        amount: Money {
-            minor: minor?,
-            currency: Currency::parse(currency?).ok()?,
-        },
+        amount: Money::stored(minor?, currency?)?,
         description: description?,
         status: PaymentStatus::parse(status?)?,
         test_mode: provider? == PROVIDER_TEST,

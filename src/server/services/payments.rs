@@ -4,7 +4,7 @@
 //! update, written with its chat message and its CRM job in one transaction.
 
 use crate::model::chat::{MessageView, kind};
-use crate::model::money::{Currency, Money};
+use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::model::{AppError, Role};
 use crate::server::db::is_unique_violation;
@@ -140,12 +140,12 @@ pub fn status_line(amount: &Money, status: PaymentStatus) -> String {
     }
 }
 
+/// The request's amount. Rows hold only codes `Money::parse` accepted; XXX ("no currency")
+/// stands in should one ever not parse.
 fn amount_of(p: &payment::Model) -> Money {
-    Money {
-        minor: p.amount_minor,
-        currency: Currency::parse(&p.currency)
-            .unwrap_or_else(|_| Currency::parse("XXX").expect("XXX is a currency code")),
-    }
+    Money::stored(p.amount_minor, &p.currency)
+        .or_else(|| Money::stored(p.amount_minor, "XXX"))
+        .expect("XXX is a currency code")
 }
 
 /// Why a request can no longer be paid or canceled, in words for the person who tried.
