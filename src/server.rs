@@ -11,6 +11,7 @@ pub mod hex;
 pub mod http_error;
 pub mod http_server;
 pub mod integrations;
+pub mod panic_guard;
 pub mod payment_routes;
 pub mod realtime;
 pub mod routes;

@@ -2,6 +2,7 @@
 
 use crate::app::{App, shell};
 use crate::server::body_limit::DeclaredBodyLimitLayer;
+use crate::server::panic_guard::PanicGuardLayer;
 use crate::server::state::AppState;
 use crate::server::{auth, chat_routes, file_routes, payment_routes};
 use axum::Router;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
                 auth::resolve_session,
             )),
         )
+        // Inside the request span, so a logged panic carries the request's path and id.
+        .layer(PanicGuardLayer)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::info_span!(
                 "request",

@@ -12,6 +12,7 @@ mod chats;
 mod fake_stripe;
 mod files;
 mod operations;
+mod pages;
 mod payments;
 mod realtime;
 mod s3_store;

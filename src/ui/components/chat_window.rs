@@ -21,6 +21,7 @@ use crate::ui::uploader::Target;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use send_wrapper::SendWrapper;
 use std::collections::VecDeque;
 
 #[component]
@@ -148,10 +149,15 @@ pub fn ChatWindow(
     });
 
     // Staff share files into the chat: attached in the composer, sent with its text.
-    let attachments: Attachments = RwSignal::new_local(Vec::new());
+    let attachments: Attachments = RwSignal::new(Vec::new());
     let share_rows = RwSignal::new(Vec::<UploadRow>::new());
     let on_share = Callback::new(move |note: String| {
-        let files = attachments.try_update(std::mem::take).unwrap_or_default();
+        let files = attachments
+            .try_update(std::mem::take)
+            .unwrap_or_default()
+            .into_iter()
+            .map(SendWrapper::take)
+            .collect();
         start_uploads(
             files,
             Target {

@@ -6,9 +6,15 @@ use crate::ui::components::upload_progress::file_list;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
+use send_wrapper::SendWrapper;
 
 /// Files waiting to be shared with the next Send.
-pub type Attachments = RwSignal<Vec<web_sys::File>, LocalStorage>;
+///
+/// A browser `File` is not `Send`, so each one is wrapped: the signal itself lives in ordinary
+/// (thread-safe) storage. The chat page is rendered on the server too, where the list stays empty;
+/// a `LocalStorage` signal made there was dropped on another worker thread when the response
+/// stream ended, and that drop panicked (one chat-page load in six failed).
+pub type Attachments = RwSignal<Vec<SendWrapper<web_sys::File>>>;
 
 #[component]
 pub fn Composer(
@@ -45,7 +51,7 @@ pub fn Composer(
         if let Some((files, _)) = sharing
             && !more.is_empty()
         {
-            files.update(|f| f.extend(more));
+            files.update(|f| f.extend(more.into_iter().map(SendWrapper::new)));
         }
     };
     let on_pick = move |ev: leptos::ev::Event| {
@@ -77,7 +83,7 @@ pub fn Composer(
                     <ul class="attachments" aria-label="Files to share">
                         {move || {
                             files
-                                .with(|f| f.iter().map(web_sys::File::name).collect::<Vec<_>>())
+                                .with(|f| f.iter().map(|file| file.name()).collect::<Vec<_>>())
                                 .into_iter()
                                 .enumerate()
                                 .map(|(i, name)| {
