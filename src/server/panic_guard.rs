@@ -69,10 +69,7 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for GuardFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             // A request dropped half-way (the client went away) drops its future here.
-            let mut inner = this.project().inner;
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
-                log_panic("while a request was dropped", &*payload);
-            }
+            drop_quietly(this.project().inner, "while a request was dropped");
         }
     }
 }
@@ -86,7 +83,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut inner = self.project().inner;
         let Some(fut) = inner.as_mut().as_pin_mut() else {
-            // Polled after it answered: a contract breach by the caller, not ours to hide.
+            // Polled after it answered, which hyper never does; a panic here would be one more
+            // panic in the connection's task, the thing this layer exists to prevent.
             return Poll::Pending;
         };
         let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
