@@ -7,6 +7,8 @@ export default defineConfig({
   testDir: "./tests",
   globalSetup: "./global-setup.ts",
   timeout: 60_000,
+  // The whole suite, so a stuck run ends with a report well inside CI's limit.
+  globalTimeout: 30 * 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

@@ -43,11 +43,23 @@ SQL
   export DEALCHAT_TEST_PG_URL="postgres://dealchat:dealchat@127.0.0.1:$port"
 }
 
-# SeaweedFS in its one-process mode, S3 on a free port, a fresh data dir and bucket per run.
+# SeaweedFS in its one-process mode, S3 on a free port, a fresh data dir and bucket per run. Its
+# other services take fixed offsets from the S3 port, and one of those can be taken by another
+# program's connection: then it stops at once, and the next try takes another port.
 start_s3() {
+  local try
+  for try in 1 2 3 4 5; do
+    try_start_s3 && return 0
+    stop_s3
+    echo "SeaweedFS did not start (try $try); trying another port"
+  done
+  return 1
+}
+
+try_start_s3() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  # Its other services take fixed offsets from the S3 port; keep them below 55,000.
+  # Keep the offset ports below 55,000.
   (( port < 40000 )) || port=$(( port % 30000 + 10000 ))
   S3_DATA=$(mktemp -d)
   AWS_ACCESS_KEY_ID=dealchat-test AWS_SECRET_ACCESS_KEY=dealchat-test-secret \
@@ -76,6 +88,7 @@ stop_s3() {
   for _ in $(seq 1 100); do kill -0 "$S3_PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$S3_PID" 2>/dev/null
   rm -rf "$S3_DATA"
+  S3_PID=
 }
 
 run_playwright() {
@@ -114,7 +127,9 @@ step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/s
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 # What `scripts/run.sh` serves, and what the browser tests run against.
 step "release build (cargo leptos build --release)" cargo leptos build --release
-step "unit + integration tests (SQLite and PostgreSQL)" cargo test --workspace --features dealchat/ssr
+# A hung test must not eat CI's 90 minutes: the step is stopped and reported as failed.
+step "unit + integration tests (SQLite and PostgreSQL)" \
+  timeout --kill-after=30s "${DEALCHAT_TEST_TIMEOUT:-30m}" cargo test --workspace --features dealchat/ssr
 step "browser tests (Playwright on the release build, Chromium and Firefox)" run_playwright
 stop_s3
 

@@ -11,19 +11,13 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list_with_exclusions};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list_with_exclusions};
+use std::sync::OnceLock;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
-    // The hot chat endpoints get plain handlers; the server-function layer must not claim them.
-    let routes = generate_route_list_with_exclusions(
-        App,
-        Some(vec![
-            chat_routes::POLL_PATH.into(),
-            chat_routes::SEND_PATH.into(),
-        ]),
-    );
+    let routes = page_routes();
     let max_body = state.settings.limits.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
@@ -75,6 +69,29 @@ pub fn router(state: AppState) -> Router {
             )
         }))
         .with_state(state)
+}
+
+/// The app's pages, generated once per process.
+///
+/// Leptos generates the list by rendering the app with resource loading switched off for the
+/// whole process (one global flag), and a page whose resource starts loading in that moment waits
+/// forever. Generated once, before the first server of the process answers anything, that moment
+/// never meets a page load, also when one process runs several servers (the tests do).
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            // The hot chat endpoints get plain handlers; the server-function layer must not
+            // claim them.
+            generate_route_list_with_exclusions(
+                App,
+                Some(vec![
+                    chat_routes::POLL_PATH.into(),
+                    chat_routes::SEND_PATH.into(),
+                ]),
+            )
+        })
+        .clone()
 }
 
 /// Liveness and readiness in one: 200 when the database answers, 503 otherwise.

@@ -125,6 +125,9 @@ impl TestApp {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // Longer than any long-poll the tests make (at most 20 s): a request or a body that
+                // never ends fails its test with a timeout instead of holding up the whole run.
+                .timeout(std::time::Duration::from_secs(60))
                 .build()
                 .expect("client"),
             base: self.base.clone(),

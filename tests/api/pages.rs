@@ -52,3 +52,42 @@ async fn chat_pages_arrive_whole_every_time(db: Db) {
     );
 }
 on_both_dbs!(chat_pages_arrive_whole_every_time);
+
+/// Leptos builds its route list by rendering the app once with resource loading switched off for
+/// the whole process. A page that started loading then waited forever: the tests, which start
+/// many servers in one process, hung on a page load now and then. Servers start here while pages
+/// load, and every load must arrive whole within a few seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_load_while_other_servers_start() {
+    let app = spawn_app(Db::Sqlite).await;
+    let client = app.signed_up_client("starts@example.com").await;
+    let starting = tokio::spawn(async {
+        for _ in 0..STARTS {
+            drop(spawn_app(Db::Sqlite).await);
+        }
+    });
+    let mut loads = 0;
+    let mut failures = Vec::new();
+    while !starting.is_finished() || loads < STARTS {
+        loads += 1;
+        let load = async {
+            let res = client.get("/").await;
+            res.text().await.map(|body| body.contains("My chats"))
+        };
+        match tokio::time::timeout(PAGE_WITHIN, load).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => failures.push(format!("load {loads}: no chat list in the page")),
+            Ok(Err(e)) => failures.push(format!("load {loads}: {e}")),
+            Err(_) => failures.push(format!("load {loads}: not whole within {PAGE_WITHIN:?}")),
+        }
+    }
+    starting.await.unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {loads} loads failed while {STARTS} servers started: {failures:#?}",
+        failures.len()
+    );
+}
+
+const STARTS: usize = 30;
+const PAGE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
