@@ -7,7 +7,6 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod file_routes;
-pub mod hex;
 pub mod http_error;
 pub mod http_server;
 pub mod integrations;

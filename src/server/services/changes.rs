@@ -12,26 +12,69 @@ use sea_orm::{
     TransactionOptions, TransactionTrait, Value,
 };
 
-/// A statement written with `?` placeholders, numbered for PostgreSQL.
+/// A statement written with `?` placeholders, numbered `$1`, `$2`, … for PostgreSQL.
+///
+/// A `?` inside a quoted string or identifier or a comment is text, not a placeholder, and `??`
+/// stands for one literal `?` (PostgreSQL's JSON operators `?`, `?|` and `?&` are written `??`,
+/// `??|` and `??&`). SQLite takes `?` as it is.
 pub fn stmt(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
     let sql = match backend {
-        DbBackend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for ch in sql.chars() {
-                if ch == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(ch);
-                }
-            }
-            out
-        }
+        DbBackend::Postgres => number_placeholders(sql),
         _ => sql.to_owned(),
     };
     Statement::from_sql_and_values(backend, sql, values)
+}
+
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '?' if chars.peek() == Some(&'?') => {
+                chars.next();
+                out.push('?');
+            }
+            '?' => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            // A string or quoted identifier runs to its closing quote; a doubled quote inside it
+            // is an escaped quote, which this reads as closing and reopening: the same text.
+            '\'' | '"' => {
+                out.push(ch);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == ch {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(ch);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                out.push(ch);
+                let mut last = ' ';
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if last == '*' && inner == '/' {
+                        break;
+                    }
+                    last = inner;
+                }
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 /// An open write transaction holding the clock, with the tick its changes carry.
@@ -112,5 +155,33 @@ mod tests {
         assert_eq!(pg.sql, "a = $1 AND b = $2");
         let lite = stmt(DbBackend::Sqlite, "a = ? AND b = ?", [1.into(), 2.into()]);
         assert_eq!(lite.sql, "a = ? AND b = ?");
+    }
+
+    #[test]
+    fn question_marks_in_strings_identifiers_and_comments_stay_text() {
+        assert_eq!(
+            number_placeholders("SELECT 'why?', 'it''s ?', \"odd?col\" FROM t WHERE a = ?"),
+            "SELECT 'why?', 'it''s ?', \"odd?col\" FROM t WHERE a = $1"
+        );
+        assert_eq!(
+            number_placeholders("a = ? -- really?\nAND b = ? /* or? */ AND c = ?"),
+            "a = $1 -- really?\nAND b = $2 /* or? */ AND c = $3"
+        );
+    }
+
+    #[test]
+    fn doubled_question_marks_are_postgres_json_operators() {
+        assert_eq!(
+            number_placeholders("doc ?? ? AND doc ??| ? AND doc ??& ?"),
+            "doc ? $1 AND doc ?| $2 AND doc ?& $3"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_keeps_the_rest_as_text() {
+        assert_eq!(
+            number_placeholders("a = ? AND b = 'x?"),
+            "a = $1 AND b = 'x?"
+        );
     }
 }

@@ -27,7 +27,7 @@ impl SessionKey {
     fn id_for(&self, token: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
         mac.update(token.as_bytes());
-        crate::server::hex::lower_hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 

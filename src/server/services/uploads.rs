@@ -10,7 +10,6 @@
 use crate::model::AppError;
 use crate::server::config::{ChatSettings, FileSettings};
 use crate::server::entities::upload;
-use crate::server::hex::lower_hex;
 use crate::server::integrations::files::{FileStore, StoreKey};
 use crate::server::realtime::Hub;
 use crate::server::services::chat_access::Viewer;
@@ -160,7 +159,7 @@ pub struct Announce<'a> {
 fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    lower_hex(&bytes)
+    hex::encode(bytes)
 }
 
 /// The checks every upload passes, at creation and again when it completes.
@@ -531,7 +530,7 @@ async fn finish(
     row: &upload::Model,
     digest: [u8; 32],
 ) -> Result<i64, UploadError> {
-    let sha256 = lower_hex(&digest);
+    let sha256 = hex::encode(digest);
     if row
         .expected_sha256
         .as_deref()
@@ -691,8 +690,11 @@ pub fn spawn_sweeper(db: DatabaseConnection, area: Arc<UploadArea>, every: std::
 mod tests {
     use super::*;
 
-    fn temp_file(bytes: &[u8]) -> PathBuf {
-        let path = std::env::temp_dir().join(format!("dealchat-upload-{}", new_token()));
+    /// A file with these bytes, removed when the test drops it.
+    fn temp_file(bytes: &[u8]) -> tempfile::TempPath {
+        let path = tempfile::NamedTempFile::new()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_temp_path();
         std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
         path
     }

@@ -60,7 +60,7 @@ impl PaymentProvider for TestProvider {
     async fn create_checkout(&self, _req: &CheckoutRequest<'_>) -> Result<Checkout, PaymentError> {
         let mut bytes = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let provider_ref = format!("tcs_{}", crate::server::hex::lower_hex(&bytes));
+        let provider_ref = format!("tcs_{}", hex::encode(bytes));
         Ok(Checkout {
             url: format!("{CHECKOUT_PATH}/{provider_ref}"),
             provider_ref,
