@@ -6,7 +6,7 @@ use crate::server::panic_guard::PanicGuardLayer;
 use crate::server::state::AppState;
 use crate::server::{auth, chat_routes, file_routes, payment_routes};
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -58,16 +58,9 @@ pub fn router(state: AppState) -> Router {
                 auth::resolve_session,
             )),
         )
-        // Inside the request span, so a logged panic carries the request's path and id.
+        // Inside the request span, so a logged panic carries the request's route and id.
         .layer(PanicGuardLayer)
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::info_span!(
-                "request",
-                method = %req.method(),
-                path = %req.uri().path(),
-                request_id = %uuid::Uuid::new_v4(),
-            )
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 
@@ -94,6 +87,22 @@ fn page_routes() -> Vec<AxumRouteListing> {
         .clone()
 }
 
+/// The request's span. It names the route that matched (`/chats/{id}`), not the path asked for,
+/// so logs group by route with one label each and no chat id; what no route matched (the site's
+/// files, unknown pages) is `fallback`.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("fallback", MatchedPath::as_str);
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route,
+        request_id = %uuid::Uuid::new_v4(),
+    )
+}
+
 /// Liveness and readiness in one: 200 when the database answers, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
@@ -108,5 +117,57 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 axum::Json(serde_json::json!({"status": "error", "database": "unreachable"})),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use std::sync::{Arc, Mutex};
+    use tower::ServiceExt;
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+
+    /// Keeps the `route` field of every span opened.
+    #[derive(Clone, Default)]
+    struct Routes(Arc<Mutex<Vec<String>>>);
+
+    impl Visit for Routes {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "route" {
+                self.0.lock().unwrap().push(value.to_owned());
+            }
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Routes {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _: &tracing::span::Id,
+            _: Context<'_, S>,
+        ) {
+            attrs.record(&mut self.clone());
+        }
+    }
+
+    #[tokio::test]
+    async fn request_spans_name_the_route_not_the_path() {
+        let routes = Routes::default();
+        let subscriber = tracing_subscriber::registry().with(routes.clone());
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = Router::new()
+            .route("/chats/{id}", get(|| async { "chat" }))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span));
+        for path in ["/chats/17", "/chats/18", "/pkg/dealchat.wasm"] {
+            let req = Request::builder().uri(path).body(Body::empty()).unwrap();
+            app.clone().oneshot(req).await.unwrap();
+        }
+        assert_eq!(
+            *routes.0.lock().unwrap(),
+            ["/chats/{id}", "/chats/{id}", "fallback"]
+        );
     }
 }
