@@ -1,6 +1,7 @@
 //! Layered settings: built-in defaults, `config/local.toml`, the file named by `APP_CONFIG_FILE`,
 //! then `APP_*` environment variables. Validated once at start-up; an error names the bad key.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,7 +39,7 @@ pub struct DatabaseSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct SessionSettings {
-    pub secret: String,
+    pub secret: SecretString,
     pub ttl_hours: u64,
 }
 
@@ -67,8 +68,7 @@ pub struct ChatSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct FileSettings {
-    /// `local` (under the data dir) or `s3`.
-    pub store: String,
+    pub store: FileStoreKind,
     /// Largest file a client or manager may upload, in bytes.
     pub max_upload_bytes: u64,
     /// Content types accepted for upload; `type/*` accepts a whole family. A list, or one
@@ -87,21 +87,20 @@ pub struct S3Settings {
     pub bucket: String,
     pub region: String,
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: SecretString,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct PaymentSettings {
-    /// `test` (built-in checkout marked TEST) or `stripe`.
-    pub provider: String,
+    pub provider: PaymentProviderKind,
     pub stripe: StripeSettings,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct StripeSettings {
     pub api_base: String,
-    pub secret_key: String,
-    pub webhook_secret: String,
+    pub secret_key: SecretString,
+    pub webhook_secret: SecretString,
     pub webhook_tolerance_secs: u64,
     pub timeout_secs: u64,
 }
@@ -109,8 +108,54 @@ pub struct StripeSettings {
 #[derive(Clone, Debug, Deserialize)]
 pub struct BootstrapSettings {
     pub admin_email: String,
-    pub admin_password: String,
+    pub admin_password: SecretString,
     pub admin_name: String,
+}
+
+/// Where deal files are kept (`files.store`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum FileStoreKind {
+    /// On disk under the data dir.
+    Local,
+    /// An S3-compatible object store (`files.s3`).
+    S3,
+}
+
+/// Who takes payments (`payments.provider`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum PaymentProviderKind {
+    /// The built-in checkout page marked TEST; no money moves.
+    Test,
+    /// Stripe Checkout (`payments.stripe`).
+    Stripe,
+}
+
+// Read from text so that a wrong value is told in the words of the settings, with the choices
+// (the configuration reader adds the key).
+impl TryFrom<String> for FileStoreKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "local" => Ok(FileStoreKind::Local),
+            "s3" => Ok(FileStoreKind::S3),
+            other => Err(format!("must be local or s3 (got `{other}`)")),
+        }
+    }
+}
+
+impl TryFrom<String> for PaymentProviderKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        match value.as_str() {
+            "test" => Ok(PaymentProviderKind::Test),
+            "stripe" => Ok(PaymentProviderKind::Stripe),
+            other => Err(format!("must be test or stripe (got `{other}`)")),
+        }
+    }
 }
 
 fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -191,7 +236,7 @@ impl Settings {
         let b = &self.bootstrap;
         (!b.admin_email.is_empty()).then_some((
             b.admin_email.as_str(),
-            b.admin_password.as_str(),
+            b.admin_password.expose_secret(),
             b.admin_name.as_str(),
         ))
     }
@@ -232,7 +277,8 @@ impl Settings {
                 format!("`{public}` is not an http(s) URL"),
             ));
         }
-        if !self.session.secret.is_empty() && self.session.secret.len() < 32 {
+        let secret = self.session.secret.expose_secret();
+        if !secret.is_empty() && secret.len() < 32 {
             return Err(invalid(
                 "session.secret",
                 "must be at least 32 characters (or empty to generate one)",
@@ -304,22 +350,22 @@ impl Settings {
 impl Settings {
     fn validate_payments(&self) -> Result<(), ConfigError> {
         let p = &self.payments;
-        match p.provider.as_str() {
-            "test" => Ok(()),
-            "stripe" => {
+        match p.provider {
+            PaymentProviderKind::Test => Ok(()),
+            PaymentProviderKind::Stripe => {
                 if url::Url::parse(&p.stripe.api_base).is_err() {
                     return Err(invalid(
                         "payments.stripe.api_base",
                         format!("`{}` is not a URL", p.stripe.api_base),
                     ));
                 }
-                if p.stripe.secret_key.is_empty() {
+                if p.stripe.secret_key.expose_secret().is_empty() {
                     return Err(invalid(
                         "payments.stripe.secret_key",
                         "is required when payments.provider is stripe",
                     ));
                 }
-                if p.stripe.webhook_secret.is_empty() {
+                if p.stripe.webhook_secret.expose_secret().is_empty() {
                     return Err(invalid(
                         "payments.stripe.webhook_secret",
                         "is required when payments.provider is stripe",
@@ -339,18 +385,14 @@ impl Settings {
                 }
                 Ok(())
             }
-            other => Err(invalid(
-                "payments.provider",
-                format!("must be test or stripe (got `{other}`)"),
-            )),
         }
     }
 
     fn validate_files(&self) -> Result<(), ConfigError> {
         let files = &self.files;
-        match files.store.as_str() {
-            "local" => {}
-            "s3" => {
+        match files.store {
+            FileStoreKind::Local => {}
+            FileStoreKind::S3 => {
                 if files.s3.bucket.is_empty() {
                     return Err(invalid(
                         "files.s3.bucket",
@@ -363,12 +405,6 @@ impl Settings {
                         format!("`{}` is not a URL", files.s3.endpoint),
                     ));
                 }
-            }
-            other => {
-                return Err(invalid(
-                    "files.store",
-                    format!("must be local or s3 (got `{other}`)"),
-                ));
             }
         }
         if files.max_upload_bytes == 0 {
@@ -461,18 +497,70 @@ mod tests {
         );
     }
 
+    /// A load error that names the key and the choices it has.
+    fn names_key_and_choices(result: Result<Settings, ConfigError>, key: &str, choices: &[&str]) {
+        let err = result.expect_err("must fail").to_string();
+        assert!(err.contains(key), "{err}");
+        for choice in choices {
+            assert!(err.contains(choice), "{err}");
+        }
+    }
+
     #[test]
     fn an_unknown_file_store_names_its_key() {
-        assert_eq!(bad_key(with("files.store", "ftp")), "files.store");
+        names_key_and_choices(
+            with("files.store", "ftp"),
+            "files.store",
+            &["local or s3", "`ftp`"],
+        );
+    }
+
+    #[test]
+    fn an_unknown_payment_provider_names_its_key() {
+        names_key_and_choices(
+            with("payments.provider", "paypal"),
+            "payments.provider",
+            &["test or stripe", "`paypal`"],
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let s = Settings::load_with(&[
+            (
+                "session.secret",
+                "a-session-secret-of-32-characters!".into(),
+            ),
+            ("bootstrap.admin_email", "admin@example.com".into()),
+            ("bootstrap.admin_password", "an-admin-password".into()),
+            ("payments.provider", "stripe".into()),
+            (
+                "payments.stripe.secret_key",
+                "sk_test_not_to_be_seen".into(),
+            ),
+            (
+                "payments.stripe.webhook_secret",
+                "whsec_not_to_be_seen".into(),
+            ),
+            ("files.s3.secret_access_key", "s3-key-not-to-be-seen".into()),
+        ])
+        .expect("valid");
+        let printed = format!("{s:?}");
+        for secret in [
+            "a-session-secret",
+            "an-admin-password",
+            "sk_test_not_to_be_seen",
+            "whsec_not_to_be_seen",
+            "s3-key-not-to-be-seen",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert_eq!(s.payments.provider, PaymentProviderKind::Stripe);
     }
 
     #[test]
     fn s3_without_a_bucket_names_its_key() {
         assert_eq!(bad_key(with("files.store", "s3")), "files.s3.bucket");
-        assert_eq!(
-            bad_key(with("payments.provider", "paypal")),
-            "payments.provider"
-        );
         assert_eq!(
             bad_key(with("payments.provider", "stripe")),
             "payments.stripe.secret_key"
@@ -483,7 +571,7 @@ mod tests {
     fn the_default_upload_limit_is_5_gib() {
         let s = Settings::load_with(&[]).expect("defaults load");
         assert_eq!(s.files.max_upload_bytes, 5 * 1024 * 1024 * 1024);
-        assert_eq!(s.files.store, "local");
+        assert_eq!(s.files.store, FileStoreKind::Local);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Building the application from settings: database, migrations, first admin, router, listener.
 //! `build` binds before it returns, so tests can ask for port 0 and read the real port.
 
-use crate::server::config::Settings;
+use crate::server::config::{FileStoreKind, PaymentProviderKind, Settings};
 use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
 use crate::server::integrations::files::{FileStore, local::LocalStore, s3::S3Store};
 use crate::server::integrations::payments::{
-    PROVIDER_STRIPE, PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
+    PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
@@ -17,6 +17,7 @@ use crate::server::{db, http_server, routes};
 use leptos::config::{Env, LeptosOptions};
 use migration::{Migrator, MigratorTrait};
 use rand::RngCore;
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -178,22 +179,22 @@ impl Application {
 
 /// The configured file store.
 fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
-    match settings.files.store.as_str() {
-        "s3" => Ok(Arc::new(
+    match settings.files.store {
+        FileStoreKind::S3 => Ok(Arc::new(
             S3Store::new(&settings.files.s3).map_err(|e| StartupError::FileStore(e.to_string()))?,
         )),
-        _ => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
+        FileStoreKind::Local => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
     }
 }
 
 /// The configured payment provider.
 fn payment_provider(settings: &Settings) -> Result<Arc<dyn PaymentProvider>, StartupError> {
-    match settings.payments.provider.as_str() {
-        PROVIDER_STRIPE => Ok(Arc::new(
+    match settings.payments.provider {
+        PaymentProviderKind::Stripe => Ok(Arc::new(
             StripeProvider::new(&settings.payments.stripe)
                 .map_err(|e| StartupError::Payments(e.to_string()))?,
         )),
-        _ => Ok(Arc::new(TestProvider)),
+        PaymentProviderKind::Test => Ok(Arc::new(TestProvider)),
     }
 }
 
@@ -222,8 +223,9 @@ pub async fn shutdown_signal() {
 
 /// The configured secret, or one generated on first start and kept in the data dir.
 fn session_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
-    if !settings.session.secret.is_empty() {
-        return Ok(settings.session.secret.as_bytes().to_vec());
+    let configured = settings.session.secret.expose_secret();
+    if !configured.is_empty() {
+        return Ok(configured.as_bytes().to_vec());
     }
     let path = settings.data_dir.join("session_secret");
     let io_err = |source| StartupError::DataDir {

@@ -6,6 +6,7 @@ use crate::helpers::{Db, TestApp, spawn_app_with};
 use dealchat::server::config::S3Settings;
 use dealchat::server::integrations::files::{FileStore, StoreKey, s3::S3Store};
 use reqwest::StatusCode;
+use secrecy::ExposeSecret;
 
 fn s3_settings(bucket: &str) -> S3Settings {
     let var = |name: &str| {
@@ -20,7 +21,7 @@ fn s3_settings(bucket: &str) -> S3Settings {
         bucket: bucket.to_owned(),
         region: "us-east-1".to_owned(),
         access_key_id: var("DEALCHAT_TEST_S3_KEY"),
-        secret_access_key: var("DEALCHAT_TEST_S3_SECRET"),
+        secret_access_key: var("DEALCHAT_TEST_S3_SECRET").into(),
     }
 }
 
@@ -37,7 +38,10 @@ async fn spawn_on_s3() -> (TestApp, S3Store) {
             ("files.s3.endpoint", &s3.endpoint),
             ("files.s3.bucket", &s3.bucket),
             ("files.s3.access_key_id", &s3.access_key_id),
-            ("files.s3.secret_access_key", &s3.secret_access_key),
+            (
+                "files.s3.secret_access_key",
+                s3.secret_access_key.expose_secret(),
+            ),
         ],
     )
     .await;

@@ -9,6 +9,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use secrecy::ExposeSecret;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -38,7 +39,7 @@ impl S3Store {
             .with_bucket_name(&s.bucket)
             .with_region(&s.region)
             .with_access_key_id(&s.access_key_id)
-            .with_secret_access_key(&s.secret_access_key);
+            .with_secret_access_key(s.secret_access_key.expose_secret());
         if !s.endpoint.is_empty() {
             builder = builder
                 .with_endpoint(&s.endpoint)

@@ -10,6 +10,7 @@ use super::{
 use crate::server::config::StripeSettings;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::time::Duration;
@@ -17,8 +18,8 @@ use std::time::Duration;
 pub struct StripeProvider {
     http: reqwest::Client,
     api_base: String,
-    secret_key: String,
-    webhook_secret: String,
+    secret_key: SecretString,
+    webhook_secret: SecretString,
     tolerance_secs: i64,
 }
 
@@ -41,7 +42,7 @@ impl StripeProvider {
         let res = self
             .http
             .post(format!("{}{path}", self.api_base))
-            .bearer_auth(&self.secret_key)
+            .bearer_auth(self.secret_key.expose_secret())
             .form(form)
             .send()
             .await;
@@ -52,7 +53,7 @@ impl StripeProvider {
         let res = self
             .http
             .get(format!("{}{path}", self.api_base))
-            .bearer_auth(&self.secret_key)
+            .bearer_auth(self.secret_key.expose_secret())
             .send()
             .await;
         read_session(res).await
@@ -326,7 +327,13 @@ impl PaymentProvider for StripeProvider {
     ) -> Result<ProviderEvent, PaymentError> {
         let header = signature
             .ok_or_else(|| PaymentError::BadWebhook("no Stripe-Signature header".into()))?;
-        verify_signature(header, body, &self.webhook_secret, self.tolerance_secs, now)?;
+        verify_signature(
+            header,
+            body,
+            self.webhook_secret.expose_secret(),
+            self.tolerance_secs,
+            now,
+        )?;
         parse_event(body)
     }
 }
