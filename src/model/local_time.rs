@@ -10,11 +10,37 @@ const MONTHS: [&str; 12] = [
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// "Now" and where the reader is: everything shown relative to the present is computed from it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct LocalClock {
     pub now_ms: i64,
-    /// Minutes to add to UTC to get the reader's local time (east of Greenwich is positive).
-    pub offset_min: i32,
+    pub zone: TimeZone,
+}
+
+/// The reader's offset from UTC, which can differ from one moment to another: a message written
+/// in winter is shown in winter time, even when it is read in summer.
+#[derive(Clone, Copy, Debug)]
+pub enum TimeZone {
+    /// The same offset at every moment, in minutes to add to UTC (east of Greenwich is positive).
+    Fixed(i32),
+    /// The offset in force at a moment (epoch milliseconds), in minutes to add to UTC; the
+    /// browser asks its own time-zone rules.
+    Rules(fn(i64) -> i32),
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        TimeZone::Fixed(0)
+    }
+}
+
+impl TimeZone {
+    /// Minutes to add to UTC at the moment `ms`.
+    pub fn offset_min_at(self, ms: i64) -> i32 {
+        match self {
+            TimeZone::Fixed(offset) => offset,
+            TimeZone::Rules(offset_at) => offset_at(ms),
+        }
+    }
 }
 
 /// A calendar date in the reader's time zone.
@@ -29,7 +55,7 @@ struct CivilDate {
 
 impl LocalClock {
     fn local_ms(&self, ms: i64) -> i64 {
-        ms + i64::from(self.offset_min) * MS_PER_MINUTE
+        ms + i64::from(self.zone.offset_min_at(ms)) * MS_PER_MINUTE
     }
 
     /// The local calendar day of a moment, as days since 1970-01-01: messages with the same
@@ -122,7 +148,22 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     fn clock(now_ms: i64, offset_min: i32) -> LocalClock {
-        LocalClock { now_ms, offset_min }
+        LocalClock {
+            now_ms,
+            zone: TimeZone::Fixed(offset_min),
+        }
+    }
+
+    /// Central European time in 2026: UTC+1, and UTC+2 from 29 March 01:00 UTC to 25 October
+    /// 01:00 UTC.
+    fn berlin_2026(ms: i64) -> i32 {
+        const SUMMER_FROM: i64 = 1_774_746_000_000;
+        const SUMMER_UNTIL: i64 = 1_792_890_000_000;
+        if (SUMMER_FROM..SUMMER_UNTIL).contains(&ms) {
+            120
+        } else {
+            60
+        }
     }
 
     #[test]
@@ -146,6 +187,23 @@ mod tests {
         assert_eq!(clock(MON_1403, 0).time_of_day(MON_1403), "14:03");
         assert_eq!(clock(MON_1403, 60).time_of_day(MON_1403), "15:03");
         assert_eq!(clock(MON_1403, -15 * 60).time_of_day(MON_1403), "23:03");
+    }
+
+    #[test]
+    fn each_moment_is_shown_with_the_offset_in_force_then() {
+        // Read on 1 July 2026 (summer time) ...
+        let summer = LocalClock {
+            now_ms: 1_782_907_200_000,
+            zone: TimeZone::Rules(berlin_2026),
+        };
+        // ... a message of 28 March 2026, 12:00 UTC, was written at 13:00 winter time.
+        assert_eq!(summer.time_of_day(1_774_699_200_000), "13:00");
+        // One of 30 March 2026, 12:00 UTC, at 14:00 summer time.
+        assert_eq!(summer.time_of_day(1_774_872_000_000), "14:00");
+        // 28 March 23:30 UTC is already 29 March in Berlin (00:30 winter time), not 28 March.
+        let late = 1_774_740_600_000;
+        assert_eq!(summer.day_of(late), summer.day_of(late + 2 * HOUR));
+        assert_eq!(summer.day_label(late), "Sun 29 Mar");
     }
 
     #[test]

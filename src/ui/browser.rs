@@ -2,6 +2,7 @@
 //! with server-side stand-ins so the same components render on the server. The stand-ins for
 //! randomness and visibility only matter in event handlers and effects, which never run there.
 
+use crate::model::local_time::TimeZone;
 use crate::ui::state::client_msg_id::{client_msg_id, random_bits};
 
 /// Milliseconds since the Unix epoch.
@@ -19,18 +20,26 @@ pub fn now_ms() -> i64 {
     }
 }
 
-/// Minutes to add to UTC for the reader's local time. The server renders in UTC (it does not
-/// know the reader's zone); the browser switches to local time once the page is live.
-pub fn utc_offset_min() -> i32 {
+/// The reader's time zone. The server renders in UTC (it does not know the reader's zone); the
+/// browser switches to local time once the page is live, with the offset each moment had (summer
+/// and winter time differ).
+pub fn time_zone() -> TimeZone {
     #[cfg(feature = "hydrate")]
     {
-        // JavaScript's offset has the opposite sign (minutes to add to local time for UTC).
-        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+        TimeZone::Rules(utc_offset_min_at)
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        0
+        TimeZone::Fixed(0)
     }
+}
+
+/// Minutes to add to UTC at the moment `ms`, by the browser's time-zone rules.
+#[cfg(feature = "hydrate")]
+fn utc_offset_min_at(ms: i64) -> i32 {
+    let at = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(ms as f64));
+    // JavaScript's offset has the opposite sign (minutes to add to local time for UTC).
+    -(at.get_timezone_offset() as i32)
 }
 
 /// A fresh id for a message about to be sent.

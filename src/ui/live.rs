@@ -5,7 +5,7 @@
 pub mod poll_loop;
 
 use crate::model::chat::{ChatSummary, DealView};
-use crate::model::local_time::LocalClock;
+use crate::model::local_time::{LocalClock, TimeZone};
 use crate::ui::browser;
 use crate::ui::state::chat_rows::ChatRows;
 use crate::ui::state::timeline::Timeline;
@@ -43,7 +43,7 @@ impl LiveChats {
             // day separators; the browser switches to local time once live.
             clock: RwSignal::new(LocalClock {
                 now_ms: browser::now_ms(),
-                offset_min: 0,
+                zone: TimeZone::Fixed(0),
             }),
             page_visible: RwSignal::new(true),
             next_token: StoredValue::new(0),

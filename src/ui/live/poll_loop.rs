@@ -32,7 +32,7 @@ pub fn start(live: LiveChats) {
     Effect::new(move |_| {
         live.clock.set(LocalClock {
             now_ms: browser::now_ms(),
-            offset_min: browser::utc_offset_min(),
+            zone: browser::time_zone(),
         });
         live.page_visible.set(browser::page_visible());
     });

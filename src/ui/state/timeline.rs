@@ -347,6 +347,7 @@ fn sync_newest<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::local_time::TimeZone;
 
     const ME: i64 = 10;
     const OTHER: i64 = 20;
@@ -384,7 +385,7 @@ mod tests {
     fn clock() -> LocalClock {
         LocalClock {
             now_ms: T,
-            offset_min: 0,
+            zone: TimeZone::Fixed(0),
         }
     }
 
