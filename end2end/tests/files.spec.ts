@@ -1,4 +1,4 @@
-import { Browser, expect, Page, test } from "@playwright/test";
+import { Browser, expect, Locator, Page, test } from "@playwright/test";
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { newManager, managerPage, clientPage, startChat, messages, composer, chatLink, expectNoPanics } from "./chat-helpers";
@@ -11,6 +11,14 @@ test.afterEach(expectNoPanics);
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const dealFiles = (page: Page) => page.getByRole("region", { name: "Deal files" });
+
+/** How many lines an element's text is laid out on (its text boxes' distinct tops). */
+const textLines = (element: Locator) =>
+  element.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
+  });
 
 async function acceptedProjectChat(browser: Browser, title: string): Promise<[Page, Page]> {
   const managerEmail = await newManager(browser, "Max Manager");
@@ -41,12 +49,17 @@ test("a shared quotation is accepted once, a payment request is paid in the TEST
   await composer(manager).press("Enter");
 
   // The client gets an offer card with Accept and Reject; the marker is not shown.
-  const clientCard = messages(client).locator(".offer-card").filter({ hasText: "quotation v1" });
+  // Cards are groups named after what they offer, found the way a screen reader finds them.
+  const clientCard = messages(client).getByRole("group", { name: "Offer: quotation v1" });
   await expect(clientCard).toBeVisible();
   await expect(clientCard.getByRole("link", { name: "Download quotation.pdf" })).toBeVisible();
   await expect(clientCard.getByRole("button", { name: "Reject" })).toBeVisible();
+  // Each button's label stays on one line ("Reject" used to break into "Reje" / "ct").
+  for (const name of ["Accept", "Reject"]) {
+    expect(await textLines(clientCard.getByRole("button", { name })), name).toBe(1);
+  }
   await expect(messages(client)).not.toContainText("#q");
-  const managerCard = messages(manager).locator(".offer-card").filter({ hasText: "quotation v1" });
+  const managerCard = messages(manager).getByRole("group", { name: "Offer: quotation v1" });
   await expect(managerCard).toContainText("Waiting for the client's decision");
   await expect(managerCard.getByRole("button", { name: "Accept" })).toHaveCount(0);
 
@@ -60,10 +73,10 @@ test("a shared quotation is accepted once, a payment request is paid in the TEST
   // The manager asks for 1,500 EUR; the client pays in the TEST checkout; both see it paid.
   await composer(manager).fill("#p 1500 EUR");
   await composer(manager).press("Enter");
-  const clientPay = messages(client).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  const clientPay = messages(client).getByRole("group", { name: "Payment request: 1,500 EUR" });
   await expect(clientPay).toContainText("TEST");
   await expect(clientPay).toContainText("Awaiting payment");
-  const managerPay = messages(manager).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  const managerPay = messages(manager).getByRole("group", { name: "Payment request: 1,500 EUR" });
   await expect(managerPay).toContainText("Awaiting payment");
   await expect(managerPay.getByRole("button", { name: /^Pay/ })).toHaveCount(0);
   await expect(messages(manager)).not.toContainText("#p");
@@ -72,7 +85,7 @@ test("a shared quotation is accepted once, a payment request is paid in the TEST
   await expect(client.getByText("TEST MODE")).toBeVisible();
   await client.getByRole("button", { name: "Pay 1,500 EUR" }).click();
   await expect(client).toHaveURL(/\/chats\/\d+$/);
-  const paidCard = messages(client).locator(".payment-card").filter({ hasText: "1,500 EUR" });
+  const paidCard = messages(client).getByRole("group", { name: "Payment request: 1,500 EUR" });
   await expect(paidCard.locator(".payment-status")).toHaveText("Paid");
   await expect(paidCard.getByRole("button")).toHaveCount(0);
   await expect(managerPay.locator(".payment-status")).toHaveText("Paid");

@@ -47,8 +47,10 @@ pub fn OfferCard(offer: OfferView, file: Option<FileRef>, own: bool) -> impl Int
     let reason = RwSignal::new(String::new());
     let client = me.role == Role::Client;
     let status_class = move || format!("offer-status {}", current.with(|o| o.status.as_str()));
+    // A group named after the offer, so a screen reader announces the card as one thing.
+    let label = format!("Offer: {}", offer.title);
     view! {
-        <div class="offer-card" class:own=own>
+        <div class="offer-card" class:own=own role="group" aria-label=label>
             <p class="offer-label">"Offer"</p>
             <p class="offer-title">{offer.title}</p>
             {file.map(|file| view! { <FileChip file /> })}

@@ -40,8 +40,10 @@ pub fn PaymentCard(payment: PaymentView, own: bool) -> impl IntoView {
     let client = me.role == Role::Client;
     let amount = payment.amount.to_string();
     let pay_label = format!("Pay {amount}");
+    // A group named after the request, so a screen reader announces the card as one thing.
+    let label = format!("Payment request: {amount}");
     view! {
-        <div class="payment-card" class:own=own>
+        <div class="payment-card" class:own=own role="group" aria-label=label>
             <p class="payment-label">
                 "Payment request"
                 {payment.test_mode.then(|| view! { <span class="test-badge">"TEST"</span> })}
