@@ -4,7 +4,8 @@
 use crate::model::AppError;
 use crate::server::services::sessions::{self, COOKIE_NAME, SessionUser};
 use crate::server::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -72,7 +73,7 @@ pub async fn resolve_session(
         .await
         {
             Ok(user) => user,
-            Err(e) => return crate::server::http_error::respond(&e),
+            Err(e) => return e.into_response(),
         },
         None => None,
     };
@@ -90,6 +91,23 @@ pub async fn resolve_session(
         req.extensions_mut().insert(user);
     }
     next.run(req).await
+}
+
+/// The signed-in user of a plain handler. An anonymous caller is refused with `Unauthenticated`;
+/// a handler that answers that in its own way takes `Result<SignedIn, AppError>`.
+pub struct SignedIn(pub SessionUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<SessionUser>()
+            .cloned()
+            .map(SignedIn)
+            .ok_or(AppError::Unauthenticated)
+    }
 }
 
 /// The signed-in user, as seen from inside a server function or an SSR render.

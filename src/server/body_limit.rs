@@ -5,10 +5,9 @@
 //! `from_fn` would box one more future per request, which every parked long-poll keeps alive.
 
 use crate::model::AppError;
-use crate::server::http_error;
 use axum::extract::Request;
 use axum::http::header;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -69,9 +68,12 @@ where
     fn call(&mut self, req: Request) -> Self::Future {
         if declared_length(&req).is_some_and(|n| n > self.max) {
             return LimitFuture::Refused {
-                response: Some(http_error::respond(&AppError::TooLarge {
-                    limit_bytes: self.max,
-                })),
+                response: Some(
+                    AppError::TooLarge {
+                        limit_bytes: self.max,
+                    }
+                    .into_response(),
+                ),
             };
         }
         LimitFuture::Inner {

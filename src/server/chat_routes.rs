@@ -11,6 +11,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{MessageView, PollCursor, PollUpdate};
+use crate::server::auth::SignedIn;
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::chats::{self, Outgoing};
 use crate::server::services::polling::{self, PollLimits};
@@ -21,7 +22,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -103,26 +104,26 @@ pub async fn send(
 
 async fn poll_handler(
     State(state): State<AppState>,
-    me: Option<Extension<SessionUser>>,
+    me: Result<SignedIn, AppError>,
     args: Result<Form<PollArgs>, FormRejection>,
 ) -> Response {
     let result = match (me, args) {
-        (None, _) => Err(AppError::Unauthenticated),
-        (Some(_), Err(bad)) => Err(bad_arguments(&bad)),
-        (Some(Extension(me)), Ok(Form(args))) => poll(&state, &me, args).await,
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(bad)) => Err(bad_arguments(&bad)),
+        (Ok(SignedIn(me)), Ok(Form(args))) => poll(&state, &me, args).await,
     };
     answer(POLL_PATH, result)
 }
 
 async fn send_handler(
     State(state): State<AppState>,
-    me: Option<Extension<SessionUser>>,
+    me: Result<SignedIn, AppError>,
     args: Result<Form<SendArgs>, FormRejection>,
 ) -> Response {
     let result = match (me, args) {
-        (None, _) => Err(AppError::Unauthenticated),
-        (Some(_), Err(bad)) => Err(bad_arguments(&bad)),
-        (Some(Extension(me)), Ok(Form(args))) => send(&state, &me, args).await,
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(bad)) => Err(bad_arguments(&bad)),
+        (Ok(SignedIn(me)), Ok(Form(args))) => send(&state, &me, args).await,
     };
     answer(SEND_PATH, result)
 }
@@ -140,7 +141,7 @@ fn answer<T: Serialize>(path: &'static str, result: Result<T, AppError>) -> Resp
     match result {
         Ok(value) => Json(value).into_response(),
         Err(err) => {
-            let mut res = crate::server::http_error::respond(&err);
+            let mut res = err.into_response();
             res.headers_mut()
                 .insert(SERVER_FN_ERROR, HeaderValue::from_static(path));
             res

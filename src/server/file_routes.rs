@@ -3,8 +3,8 @@
 //! downloads at `/files/{id}`, always as attachments.
 
 use crate::model::AppError;
+use crate::server::auth::SignedIn;
 use crate::server::services::chat_access::Viewer;
-use crate::server::services::sessions::SessionUser;
 use crate::server::services::uploads::{self, Announce, Status, UploadError};
 use crate::server::services::{deal_files, file_rules};
 use crate::server::state::AppState;
@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
@@ -40,11 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/files/{id}", get(download))
 }
 
-type Me = Option<Extension<SessionUser>>;
+/// The caller; anonymous ones are answered in tus's way (with its version header).
+type Me = Result<SignedIn, AppError>;
 
 fn viewer(me: Me) -> Result<Viewer, AppError> {
-    me.map(|Extension(me)| Viewer::of(&me.user))
-        .ok_or(AppError::Unauthenticated)
+    me.map(|SignedIn(me)| Viewer::of(&me.user))
 }
 
 /// Every tus answer names the protocol version.
@@ -56,7 +56,7 @@ fn tus(mut res: Response) -> Response {
 
 fn fail(err: UploadError) -> Response {
     let res = match err {
-        UploadError::App(e) => crate::server::http_error::respond(&e),
+        UploadError::App(e) => e.into_response(),
         UploadError::OffsetMismatch { offset } => (
             StatusCode::CONFLICT,
             [(UPLOAD_OFFSET, offset.to_string())],
@@ -301,7 +301,7 @@ async fn download(State(state): State<AppState>, me: Me, Path(id): Path<String>)
     .await;
     let (file, object) = match result {
         Ok(found) => found,
-        Err(e) => return crate::server::http_error::respond(&e),
+        Err(e) => return e.into_response(),
     };
     let digest = (0..file.sha256.len())
         .step_by(2)

@@ -9,6 +9,8 @@ pub fn status_of(err: &AppError) -> StatusCode {
     StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-pub fn respond(err: &AppError) -> Response {
-    (status_of(err), Json(err.clone())).into_response()
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (status_of(&self), Json(self)).into_response()
+    }
 }

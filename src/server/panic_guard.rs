@@ -11,11 +11,11 @@
 //! this wrapper adds no allocation to it.
 
 use crate::model::AppError;
-use crate::server::{http_error, telemetry};
+use crate::server::telemetry;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use std::any::Any;
 use std::future::Future;
@@ -97,7 +97,7 @@ where
             Err(payload) => {
                 log_panic("before the answer started", &*payload);
                 drop_quietly(inner, "after a request panicked");
-                Poll::Ready(Ok(http_error::respond(&AppError::Internal)))
+                Poll::Ready(Ok(AppError::Internal.into_response()))
             }
         }
     }

@@ -5,6 +5,7 @@
 use crate::model::AppError;
 use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
+use crate::server::auth::SignedIn;
 use crate::server::entities::{deal, payment};
 use crate::server::integrations::payments::test_mode::{
     self, CHECKOUT_PATH, TestAnswer, is_checkout_ref,
@@ -12,14 +13,13 @@ use crate::server::integrations::payments::test_mode::{
 use crate::server::integrations::payments::{PROVIDER_STRIPE, PROVIDER_TEST, PaymentError};
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::payments;
-use crate::server::services::sessions::SessionUser;
 use crate::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
@@ -34,7 +34,8 @@ pub fn router() -> Router<AppState> {
         .route(STRIPE_WEBHOOK_PATH, post(stripe_webhook))
 }
 
-type Me = Option<Extension<SessionUser>>;
+/// The caller; anonymous ones are sent to the login page and back.
+type Me = Result<SignedIn, AppError>;
 
 /// Stripe's webhook: verified by its signature, applied once per event id. A 400 tells Stripe
 /// the delivery is refused; a 500 makes it retry later.
@@ -73,7 +74,7 @@ async fn stripe_webhook(
             "applied": format!("{applied:?}").to_lowercase(),
         }))
         .into_response(),
-        Err(e) => crate::server::http_error::respond(&e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -86,9 +87,7 @@ async fn checkout_of(
     if state.payments.name() != PROVIDER_TEST || !is_checkout_ref(checkout) {
         return Err(AppError::NotFound);
     }
-    let Some(Extension(me)) = me else {
-        return Err(AppError::Unauthenticated);
-    };
+    let SignedIn(me) = me?;
     let pay = payments::for_test_checkout(&state.db, Viewer::of(&me.user), checkout).await?;
     let deal = deal::Entity::find_by_id(pay.deal_id)
         .one(&state.db)
