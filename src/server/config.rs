@@ -138,11 +138,10 @@ impl TryFrom<String> for FileStoreKind {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        match value.as_str() {
-            "local" => Ok(FileStoreKind::Local),
-            "s3" => Ok(FileStoreKind::S3),
-            other => Err(format!("must be local or s3 (got `{other}`)")),
-        }
+        choose(
+            &value,
+            &[("local", FileStoreKind::Local), ("s3", FileStoreKind::S3)],
+        )
     }
 }
 
@@ -150,12 +149,26 @@ impl TryFrom<String> for PaymentProviderKind {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        match value.as_str() {
-            "test" => Ok(PaymentProviderKind::Test),
-            "stripe" => Ok(PaymentProviderKind::Stripe),
-            other => Err(format!("must be test or stripe (got `{other}`)")),
-        }
+        choose(
+            &value,
+            &[
+                ("test", PaymentProviderKind::Test),
+                ("stripe", PaymentProviderKind::Stripe),
+            ],
+        )
     }
+}
+
+/// The choice named `value`, or an error naming every choice.
+fn choose<T: Copy>(value: &str, choices: &[(&str, T)]) -> Result<T, String> {
+    choices
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, choice)| *choice)
+        .ok_or_else(|| {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            format!("must be {} (got `{value}`)", names.join(" or "))
+        })
 }
 
 fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

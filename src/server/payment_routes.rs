@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use leptos::prelude::*;
 use sea_orm::EntityTrait;
 use serde::Deserialize;
 
@@ -103,8 +104,8 @@ fn refused(err: &AppError, checkout: &str) -> Response {
     }
     let status = crate::server::http_error::status_of(err);
     let body = page(
-        "Checkout unavailable",
-        &format!("<p role=\"alert\">{}</p>", escape(&err.to_string())),
+        "Checkout unavailable".to_owned(),
+        view! { <p role="alert">{err.to_string()}</p> }.into_any(),
     );
     (status, body).into_response()
 }
@@ -118,32 +119,51 @@ async fn test_checkout_page(
         Ok(found) => found,
         Err(e) => return refused(&e, &checkout),
     };
-    let amount = escape(&amount_of(&pay));
     let status = PaymentStatus::parse(&pay.status).unwrap_or(PaymentStatus::Pending);
+    page(
+        format!("Pay {}", amount_of(&pay)),
+        checkout_body(&pay, &deal.title, status),
+    )
+}
+
+/// What the payer sees: the amount, what it is for, and Pay / Decline while it is open.
+fn checkout_body(pay: &payment::Model, deal_title: &str, status: PaymentStatus) -> AnyView {
+    let amount = amount_of(pay);
     let actions = if status == PaymentStatus::Pending {
-        format!(
-            "<form method=\"post\"><input type=\"hidden\" name=\"answer\" value=\"pay\">\
-             <button type=\"submit\" class=\"primary\">Pay {amount}</button></form>\
-             <form method=\"post\"><input type=\"hidden\" name=\"answer\" value=\"decline\">\
-             <button type=\"submit\" class=\"secondary\">Decline payment</button></form>"
-        )
+        view! {
+            <form method="post">
+                <input type="hidden" name="answer" value="pay" />
+                <button type="submit" class="primary">{format!("Pay {amount}")}</button>
+            </form>
+            <form method="post">
+                <input type="hidden" name="answer" value="decline" />
+                <button type="submit" class="secondary">"Decline payment"</button>
+            </form>
+        }
+        .into_any()
     } else {
-        format!(
-            "<p role=\"status\">This payment request is settled: {}.</p>",
-            escape(status.label())
-        )
+        view! {
+            <p role="status">
+                {format!("This payment request is settled: {}.", status.label())}
+            </p>
+        }
+        .into_any()
     };
-    let body = format!(
-        "<h1>Pay {amount}</h1>\
-         <p class=\"what\">{description}</p>\
-         <dl><dt>Deal</dt><dd>{deal}</dd><dt>Amount</dt><dd>{amount}</dd></dl>\
-         {actions}\
-         <p><a href=\"/chats/{conversation}\">Back to the chat</a></p>",
-        description = escape(&pay.description),
-        deal = escape(&deal.title),
-        conversation = pay.conversation_id,
-    );
-    page(&format!("Pay {amount}"), &body).into_response()
+    view! {
+        <h1>{format!("Pay {amount}")}</h1>
+        <p class="what">{pay.description.clone()}</p>
+        <dl>
+            <dt>"Deal"</dt>
+            <dd>{deal_title.to_owned()}</dd>
+            <dt>"Amount"</dt>
+            <dd>{amount}</dd>
+        </dl>
+        {actions}
+        <p>
+            <a href=format!("/chats/{}", pay.conversation_id)>"Back to the chat"</a>
+        </p>
+    }
+    .into_any()
 }
 
 #[derive(Deserialize)]
@@ -187,17 +207,26 @@ fn amount_of(p: &payment::Model) -> String {
     }
 }
 
-/// The test checkout's page: self-contained, marked TEST on every view.
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>TEST · {title} · dealchat</title><style>{STYLE}</style></head>\
-         <body><main class=\"checkout\">\
-         <p class=\"test-banner\" role=\"note\">TEST MODE · no money moves</p>{body}</main></body></html>",
-        title = escape(title),
-    );
-    let mut res = Html(html).into_response();
+/// The test checkout's page: self-contained, marked TEST on every view. Rendered from a Leptos
+/// view, so every text in it (a description, a deal title, an error) is escaped by construction.
+fn page(title: String, body: AnyView) -> Response {
+    let document = view! {
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <title>{format!("TEST · {title} · dealchat")}</title>
+                <style>{STYLE}</style>
+            </head>
+            <body>
+                <main class="checkout">
+                    <p class="test-banner" role="note">"TEST MODE · no money moves"</p>
+                    {body}
+                </main>
+            </body>
+        </html>
+    };
+    let mut res = Html(format!("<!doctype html>{}", document.to_html())).into_response();
     res.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -219,21 +248,6 @@ dd{margin:0}form{margin:.75rem 0}button{width:100%;padding:.75rem;font-size:1rem
 border:1px solid #3451b2;cursor:pointer}.primary{background:#3451b2;color:#fff}\
 .secondary{background:#fff;color:#3451b2}";
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -242,11 +256,74 @@ fn urlencode(text: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn page_text_is_escaped() {
-        assert_eq!(
-            escape("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+    fn test_payment() -> payment::Model {
+        payment::Model {
+            id: 1,
+            deal_id: 2,
+            conversation_id: 3,
+            amount_minor: 1500,
+            currency: "EUR".into(),
+            description: "Deposit".into(),
+            status: "pending".into(),
+            provider: PROVIDER_TEST.into(),
+            provider_ref: None,
+            checkout_url: None,
+            requested_by: 4,
+            created_at: chrono::Utc::now(),
+            settled_at: None,
+        }
+    }
+
+    async fn html_of(res: Response) -> String {
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn page_text_is_escaped() {
+        let pay = payment::Model {
+            description: "<script>alert(1)</script> & \"co\"".into(),
+            ..test_payment()
+        };
+        let html = html_of(page(
+            "Pay <b>".into(),
+            checkout_body(&pay, "<img src=x onerror=alert(2)>", PaymentStatus::Pending),
+        ))
+        .await;
+        assert!(
+            html.starts_with("<!doctype html><html lang=\"en\">"),
+            "{html}"
         );
+        assert!(html.contains("TEST MODE"), "{html}");
+        assert!(html.contains("Pay 15 EUR"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp;"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(2)&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("TEST · Pay &lt;b&gt; · dealchat"), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<img"),
+            "{html}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_settled_request_has_no_buttons() {
+        let html = html_of(page(
+            "Pay".into(),
+            checkout_body(&test_payment(), "Deal", PaymentStatus::Paid),
+        ))
+        .await;
+        assert!(
+            html.contains("This payment request is settled: Paid."),
+            "{html}"
+        );
+        assert!(!html.contains("<button"), "{html}");
     }
 }
