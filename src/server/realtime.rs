@@ -12,6 +12,7 @@
 //! (at start-up, until the `LISTEN` connection stands, after that connection was lost) its
 //! *floor* makes every older cursor look at the database.
 
+pub mod changes;
 pub mod pg_listener;
 
 use crate::model::Role;

@@ -1,7 +1,6 @@
 //! Domain rules as plain async functions over a database handle; server functions stay thin.
 
 pub mod accounts;
-pub mod changes;
 pub mod chat_access;
 pub mod chat_list;
 pub mod chats;

@@ -7,11 +7,12 @@ use crate::server::integrations::files::{FileStore, local::LocalStore, s3::S3Sto
 use crate::server::integrations::payments::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
+use crate::server::realtime::changes;
 use crate::server::realtime::{Hub, pg_listener};
 use crate::server::services::message_writer::MessageWriter;
 use crate::server::services::send_rate::SendRate;
 use crate::server::services::uploads::{self, UploadArea};
-use crate::server::services::{accounts, changes, crm_sync, sessions::SessionKey};
+use crate::server::services::{accounts, crm_sync, sessions::SessionKey};
 use crate::server::state::AppState;
 use crate::server::{db, http_server, routes};
 use leptos::config::{Env, LeptosOptions};

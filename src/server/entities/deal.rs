@@ -13,7 +13,7 @@ pub struct Model {
     pub currency: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub closed_at: Option<ChronoDateTimeUtc>,
-    /// The change-clock tick of the last change (see `services::changes`).
+    /// The change-clock tick of the last change (see `realtime::changes`).
     pub tick: i64,
     /// The deal's folder in the file store (a directory or a key prefix).
     pub folder_ref: Option<String>,

@@ -1,7 +1,7 @@
 //! PostgreSQL `LISTEN`: carries every instance's commits to this instance's waiting polls.
 
 use super::{Audience, CHANNEL, Hub};
-use crate::server::services::changes;
+use crate::server::realtime::changes;
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{DatabaseConnection, DbErr};
 use std::convert::Infallible;

@@ -4,7 +4,7 @@
 use crate::model::chat::ChatSummary;
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
-use crate::server::services::changes::stmt;
+use crate::server::realtime::changes::stmt;
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::message_log::KIND_SYSTEM;
 use chrono::{DateTime, Utc};

@@ -10,7 +10,7 @@ use crate::server::db::is_unique_violation;
 use crate::server::entities::{conversation, conversation_member, deal, user};
 use crate::server::integrations::files::FileStore;
 use crate::server::realtime::Hub;
-use crate::server::services::changes::{self, stmt};
+use crate::server::realtime::changes::{self, stmt};
 use crate::server::services::chat_access::{Access, STATUS_OPEN, Viewer, access};
 use crate::server::services::chat_list::{self, Filter};
 use crate::server::services::message_log::{self, KIND_TEXT, NewMessage};

@@ -5,7 +5,7 @@ use crate::model::chat::{DealFileView, FileRef, kind};
 use crate::model::{AppError, Role};
 use crate::server::entities::{conversation, deal, file, file_offer};
 use crate::server::realtime::Hub;
-use crate::server::services::changes::{self, stmt};
+use crate::server::realtime::changes::{self, stmt};
 use crate::server::services::chat_access::{Access, Viewer};
 use crate::server::services::chats;
 use crate::server::services::message_log::{self, NewMessage};

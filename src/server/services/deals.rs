@@ -6,7 +6,7 @@ use crate::model::money::Money;
 use crate::model::{AppError, DealStage};
 use crate::server::entities::deal;
 use crate::server::integrations::files::{FileStore, StoreKey};
-use crate::server::services::changes::{Write, stmt};
+use crate::server::realtime::changes::{Write, stmt};
 use crate::server::services::{crm_sync, deal_files};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, FromQueryResult};

@@ -8,7 +8,7 @@ use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::entities::{conversation, message};
 use crate::server::integrations::payments::PROVIDER_TEST;
 use crate::server::realtime::Audience;
-use crate::server::services::changes::{Write, stmt};
+use crate::server::realtime::changes::{Write, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
 

@@ -9,7 +9,7 @@
 use crate::model::AppError;
 use crate::server::entities::message;
 use crate::server::realtime::Hub;
-use crate::server::services::changes;
+use crate::server::realtime::changes;
 use crate::server::services::message_log::{self, KIND_TEXT, NewMessage};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap};

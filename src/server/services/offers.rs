@@ -7,7 +7,7 @@ use crate::model::Role;
 use crate::model::chat::{OfferStatus, OfferView, kind};
 use crate::server::entities::{conversation, file_offer};
 use crate::server::realtime::Hub;
-use crate::server::services::changes::{self, stmt};
+use crate::server::realtime::changes::{self, stmt};
 use crate::server::services::chat_access::{Access, Viewer};
 use crate::server::services::chats;
 use crate::server::services::crm_sync;

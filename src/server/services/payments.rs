@@ -13,7 +13,7 @@ use crate::server::integrations::payments::{
     CheckoutRequest, Outcome, PaymentError, PaymentProvider, ProviderEvent,
 };
 use crate::server::realtime::Hub;
-use crate::server::services::changes::{self, Write, stmt};
+use crate::server::realtime::changes::{self, Write, stmt};
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::message_log::{self, NewMessage};
 use crate::server::services::{chats, crm_sync};

@@ -10,9 +10,10 @@
 use crate::model::AppError;
 use crate::model::chat::{PollCursor, PollUpdate};
 use crate::server::realtime::Hub;
+use crate::server::realtime::changes;
 use crate::server::services::chat_access::Viewer;
 use crate::server::services::chat_list::{self, Filter};
-use crate::server::services::{changes, chats, deals, message_log};
+use crate::server::services::{chats, deals, message_log};
 use rand::Rng;
 use sea_orm::DatabaseConnection;
 use std::time::Duration;
