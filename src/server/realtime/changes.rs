@@ -44,37 +44,38 @@ fn number_placeholders(sql: &str) -> String {
             // is an escaped quote, which this reads as closing and reopening: the same text.
             '\'' | '"' => {
                 out.push(ch);
-                for inner in chars.by_ref() {
-                    out.push(inner);
-                    if inner == ch {
-                        break;
-                    }
-                }
+                copy_through(&mut chars, &mut out, |_, c| c == ch);
             }
             '-' if chars.peek() == Some(&'-') => {
                 out.push(ch);
-                for inner in chars.by_ref() {
-                    out.push(inner);
-                    if inner == '\n' {
-                        break;
-                    }
-                }
+                copy_through(&mut chars, &mut out, |_, c| c == '\n');
             }
             '/' if chars.peek() == Some(&'*') => {
-                out.push(ch);
-                let mut last = ' ';
-                for inner in chars.by_ref() {
-                    out.push(inner);
-                    if last == '*' && inner == '/' {
-                        break;
-                    }
-                    last = inner;
-                }
+                chars.next();
+                out.push_str("/*");
+                copy_through(&mut chars, &mut out, |last, c| last == '*' && c == '/');
             }
             _ => out.push(ch),
         }
     }
     out
+}
+
+/// Copies the rest of a quote or comment, up to and including the character that `ends` (given
+/// the one before it, `\0` at first) says closes it, or to the end of the text.
+fn copy_through(
+    chars: &mut impl Iterator<Item = char>,
+    out: &mut String,
+    ends: impl Fn(char, char) -> bool,
+) {
+    let mut last = '\0';
+    for c in chars {
+        out.push(c);
+        if ends(last, c) {
+            break;
+        }
+        last = c;
+    }
 }
 
 /// An open write transaction holding the clock, with the tick its changes carry.
@@ -166,6 +167,11 @@ mod tests {
         assert_eq!(
             number_placeholders("a = ? -- really?\nAND b = ? /* or? */ AND c = ?"),
             "a = $1 -- really?\nAND b = $2 /* or? */ AND c = $3"
+        );
+        // The comment's own opening star does not close it.
+        assert_eq!(
+            number_placeholders("a = ? /*/ still? */ AND b = ?"),
+            "a = $1 /*/ still? */ AND b = $2"
         );
     }
 
