@@ -120,15 +120,20 @@ async fn test_checkout_page(
         Err(e) => return refused(&e, &checkout),
     };
     let status = PaymentStatus::parse(&pay.status).unwrap_or(PaymentStatus::Pending);
+    let amount = amount_of(&pay);
     page(
-        format!("Pay {}", amount_of(&pay)),
-        checkout_body(&pay, &deal.title, status),
+        format!("Pay {amount}"),
+        checkout_body(&pay, &amount, &deal.title, status),
     )
 }
 
 /// What the payer sees: the amount, what it is for, and Pay / Decline while it is open.
-fn checkout_body(pay: &payment::Model, deal_title: &str, status: PaymentStatus) -> AnyView {
-    let amount = amount_of(pay);
+fn checkout_body(
+    pay: &payment::Model,
+    amount: &str,
+    deal_title: &str,
+    status: PaymentStatus,
+) -> AnyView {
     let actions = if status == PaymentStatus::Pending {
         view! {
             <form method="post">
@@ -156,7 +161,7 @@ fn checkout_body(pay: &payment::Model, deal_title: &str, status: PaymentStatus) 
             <dt>"Deal"</dt>
             <dd>{deal_title.to_owned()}</dd>
             <dt>"Amount"</dt>
-            <dd>{amount}</dd>
+            <dd>{amount.to_owned()}</dd>
         </dl>
         {actions}
         <p>
@@ -289,7 +294,12 @@ mod tests {
         };
         let html = html_of(page(
             "Pay <b>".into(),
-            checkout_body(&pay, "<img src=x onerror=alert(2)>", PaymentStatus::Pending),
+            checkout_body(
+                &pay,
+                &amount_of(&pay),
+                "<img src=x onerror=alert(2)>",
+                PaymentStatus::Pending,
+            ),
         ))
         .await;
         assert!(
@@ -317,7 +327,7 @@ mod tests {
     async fn a_settled_request_has_no_buttons() {
         let html = html_of(page(
             "Pay".into(),
-            checkout_body(&test_payment(), "Deal", PaymentStatus::Paid),
+            checkout_body(&test_payment(), "15 EUR", "Deal", PaymentStatus::Paid),
         ))
         .await;
         assert!(
