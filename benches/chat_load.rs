@@ -15,9 +15,9 @@
 
 mod support;
 
-use dealchat::server::config::DatabaseSettings;
-use dealchat::server::entities::user;
-use dealchat::server::services::{passwords, sessions};
+use dealchat::server::accounts::{passwords, sessions};
+use dealchat::server::platform::config::DatabaseSettings;
+use dealchat::server::platform::entities::user;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, Statement};
 use serde_json::Value;
@@ -141,7 +141,7 @@ fn ms(d: Duration) -> f64 {
 /// Creates the schema and the accounts (with sessions) directly, which is far faster than
 /// signing thousands of users up through argon2 one by one.
 async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, Vec<Session>) {
-    let db = dealchat::server::db::connect(&DatabaseSettings {
+    let db = dealchat::server::platform::db::connect(&DatabaseSettings {
         url: url.to_owned(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
@@ -446,7 +446,7 @@ async fn main() {
     stop.store(true, Ordering::Relaxed);
     server.kill().unwrap();
     server.wait().unwrap();
-    let db = dealchat::server::db::connect(&DatabaseSettings {
+    let db = dealchat::server::platform::db::connect(&DatabaseSettings {
         url: url.clone(),
         max_connections: 1,
         sqlite_cache_kib: 2048,

@@ -1,9 +1,10 @@
 //! Server functions, grouped by area. Each is thin: who is asking → one service call → typed error.
 
-pub mod admin;
-pub mod auth;
-pub mod chats;
+pub mod accounts;
+pub mod chat;
+pub mod deals;
 pub mod files;
+pub mod jobs;
 pub mod payments;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
@@ -11,32 +12,34 @@ pub mod payments;
 #[cfg(feature = "ssr")]
 pub fn register_server_functions() {
     use leptos::server_fn::axum::register_explicit;
-    register_explicit::<auth::Signup>();
-    register_explicit::<auth::Login>();
-    register_explicit::<auth::Logout>();
-    register_explicit::<auth::CurrentUser>();
-    register_explicit::<auth::ChangePassword>();
-    register_explicit::<admin::ListUsers>();
-    register_explicit::<admin::CreateUser>();
-    register_explicit::<admin::SetUserDisabled>();
-    register_explicit::<chats::ListChats>();
-    register_explicit::<chats::StartChat>();
-    register_explicit::<chats::OpenChat>();
-    register_explicit::<chats::ChatHistory>();
-    register_explicit::<chats::SendMessage>();
-    register_explicit::<chats::MarkRead>();
-    register_explicit::<chats::AcceptChat>();
-    register_explicit::<chats::SetStage>();
-    register_explicit::<chats::SetDealAmount>();
-    register_explicit::<chats::CreateDeal>();
-    register_explicit::<chats::LinkableDeals>();
-    register_explicit::<chats::LinkDeal>();
-    register_explicit::<chats::Poll>();
+    register_explicit::<accounts::Signup>();
+    register_explicit::<accounts::Login>();
+    register_explicit::<accounts::Logout>();
+    register_explicit::<accounts::CurrentUser>();
+    register_explicit::<accounts::ChangePassword>();
+    register_explicit::<accounts::ListUsers>();
+    register_explicit::<accounts::CreateUser>();
+    register_explicit::<accounts::SetUserDisabled>();
+    register_explicit::<chat::ListChats>();
+    register_explicit::<chat::StartChat>();
+    register_explicit::<chat::OpenChat>();
+    register_explicit::<chat::ChatHistory>();
+    register_explicit::<chat::SendMessage>();
+    register_explicit::<chat::MarkRead>();
+    register_explicit::<chat::AcceptChat>();
+    register_explicit::<deals::SetStage>();
+    register_explicit::<deals::SetDealAmount>();
+    register_explicit::<deals::CreateDeal>();
+    register_explicit::<deals::LinkableDeals>();
+    register_explicit::<deals::LinkDeal>();
+    register_explicit::<chat::Poll>();
     register_explicit::<files::DealFiles>();
     register_explicit::<files::DecideOffer>();
     register_explicit::<files::WithdrawOffer>();
     register_explicit::<payments::StartCheckout>();
     register_explicit::<payments::CancelPayment>();
+    register_explicit::<jobs::FailedJobs>();
+    register_explicit::<jobs::RetryJob>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).
@@ -55,7 +58,7 @@ pub(crate) fn respond<T>(
             form_post,
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
         ) {
-            opts.set_status(crate::server::http_error::status_of(err));
+            opts.set_status(crate::server::platform::http_error::status_of(err));
         }
     }
     result
@@ -63,15 +66,26 @@ pub(crate) fn respond<T>(
 
 /// The signed-in user, as the services' access rules know them.
 #[cfg(feature = "ssr")]
-pub(crate) fn viewer()
--> Result<crate::server::services::chat_access::Viewer, crate::model::AppError> {
-    Ok(crate::server::services::chat_access::Viewer::of(
-        &crate::server::auth::current_user()?.user,
+pub(crate) fn viewer() -> Result<crate::server::access::Viewer, crate::model::AppError> {
+    Ok(crate::server::access::Viewer::of(
+        &crate::server::accounts::auth::current_user()?.user,
     ))
 }
 
 /// The application state inside a server function.
 #[cfg(feature = "ssr")]
-pub(crate) fn state() -> crate::server::state::AppState {
-    leptos::prelude::expect_context::<crate::server::state::AppState>()
+pub(crate) fn state() -> crate::server::startup::state::AppState {
+    leptos::prelude::expect_context::<crate::server::startup::state::AppState>()
+}
+
+/// The signed-in administrator; Forbidden for anyone else.
+#[cfg(feature = "ssr")]
+pub(crate) fn require_admin()
+-> Result<crate::server::accounts::sessions::SessionUser, crate::model::AppError> {
+    let me = crate::server::accounts::auth::current_user()?;
+    if me.user.role == crate::model::Role::Admin {
+        Ok(me)
+    } else {
+        Err(crate::model::AppError::Forbidden)
+    }
 }

@@ -1,10 +1,11 @@
 //! The HTML shell and the route table.
 
-use crate::ui::components::chat_layout::ChatLayout;
-use crate::ui::pages::{
-    account::AccountPage, admin_users::AdminUsersPage, chat::ChatPage, home::HomePanel,
-    login::LoginPage, new_chat::NewChatPage, not_found::NotFound, signup::SignupPage,
-};
+use crate::ui::accounts::{account::AccountPage, admin_users::AdminUsersPage};
+use crate::ui::accounts::{login::LoginPage, signup::SignupPage};
+use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatPage};
+use crate::ui::jobs::failed_jobs::AdminJobsPage;
+use crate::ui::shell::chat_layout::ChatLayout;
+use crate::ui::shell::not_found::NotFound;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/chats/new") view=NewChatPage ssr=SsrMode::Async />
                     <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/jobs") view=AdminJobsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -2,8 +2,8 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    dealchat::server::telemetry::init();
-    let settings = match dealchat::server::config::Settings::load() {
+    dealchat::server::platform::telemetry::init();
+    let settings = match dealchat::server::platform::config::Settings::load() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("dealchat: {e}");

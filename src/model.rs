@@ -5,6 +5,7 @@ pub mod account_input;
 pub mod chat;
 pub mod deal_stage;
 pub mod error;
+pub mod jobs;
 pub mod local_time;
 pub mod message_text;
 pub mod money;

@@ -1,20 +1,23 @@
-//! Everything that runs only on the server: configuration, start-up, persistence, authentication, services.
+//! Everything that runs only on the server, one folder per feature. ARCHITECTURE.md at the
+//! repository's root is the map: which folder holds what, and which may import which.
 
-pub mod auth;
-pub mod body_limit;
-pub mod chat_routes;
-pub mod config;
-pub mod db;
-pub mod entities;
-pub mod file_routes;
-pub mod http_error;
-pub mod http_server;
-pub mod integrations;
-pub mod panic_guard;
-pub mod payment_routes;
+// Below the features: settings, database, schema, HTTP plumbing; the change clock; the job queue.
+pub mod jobs;
+pub mod platform;
 pub mod realtime;
-pub mod routes;
-pub mod services;
+// Shared by the features: who may see a conversation, the message log, the file store port.
+pub mod access;
+pub mod messages;
+pub mod storage;
+// The features.
+pub mod accounts;
+pub mod chat;
+pub mod crm;
+pub mod deals;
+pub mod files;
+pub mod payments;
+// Wires the features into one application: state, router, start-up.
 pub mod startup;
-pub mod state;
-pub mod telemetry;
+
+#[cfg(test)]
+mod layers;

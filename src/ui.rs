@@ -1,9 +1,12 @@
-//! Pages and components, the chat state they share, and the pure logic behind it. Components
-//! hold signals and views only; rules live in the server's services and in `state`.
+//! The browser UI, one folder per feature as on the server (ARCHITECTURE.md): each holds its
+//! pages, its components and the plain state rules they run on (tested without a browser).
 
+pub mod accounts;
 pub mod browser;
-pub mod components;
-pub mod live;
-pub mod pages;
-pub mod state;
-pub mod uploader;
+pub mod chat;
+pub mod deals;
+pub mod files;
+pub mod forms;
+pub mod jobs;
+pub mod payments;
+pub mod shell;

@@ -68,6 +68,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["operator console", manager.request, "/", "Operator console"],
     ["manager account", manager.request, "/account", "Lou Load"],
     ["admin users", admin.request, "/admin/users", "Create user"],
+    ["admin failed jobs", admin.request, "/admin/jobs", "No failed jobs."],
   ];
   const report: string[] = [];
   const failures: string[] = [];

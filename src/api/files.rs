@@ -8,7 +8,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
-use crate::server::services::{deal_files, offers};
+use crate::server::files::{deal_files, offers};
 
 #[server(endpoint = "files/list")]
 pub async fn deal_files(conversation_id: i64) -> Result<Vec<DealFileView>, AppError> {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
-use crate::server::services::payments;
+use crate::server::payments::service as payments;
 
 /// The address of the provider's checkout page for this request.
 #[server(endpoint = "payments/checkout")]

@@ -3,6 +3,10 @@
 use crate::model::money::Money;
 use serde::{Deserialize, Serialize};
 
+/// The built-in TEST checkout (no money moves).
+pub const PROVIDER_TEST: &str = "test";
+pub const PROVIDER_STRIPE: &str = "stripe";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {

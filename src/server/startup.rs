@@ -1,20 +1,30 @@
-//! Building the application from settings: database, migrations, first admin, router, listener.
-//! `build` binds before it returns, so tests can ask for port 0 and read the real port.
+//! Building the application from settings: database, migrations, first admin, adapters, the
+//! periodic tasks, router, listener. `build` binds before it returns, so tests can ask for port 0
+//! and read the real port.
 
-use crate::server::config::{FileStoreKind, PaymentProviderKind, Settings};
-use crate::server::integrations::crm::{CrmPort, builtin::BuiltinCrm};
-use crate::server::integrations::files::{FileStore, local::LocalStore, s3::S3Store};
-use crate::server::integrations::payments::{
+pub mod routes;
+pub mod state;
+
+use crate::server::accounts::service as accounts;
+use crate::server::accounts::sessions::SessionKey;
+use crate::server::chat::send_rate::SendRate;
+use crate::server::chat::writer::MessageWriter;
+use crate::server::crm::builtin::BuiltinCrm;
+use crate::server::crm::port::CrmPort;
+use crate::server::crm::sync::CrmJobs;
+use crate::server::files::uploads::{self, UploadArea};
+use crate::server::jobs::supervisor::Supervisor;
+use crate::server::jobs::{JobKind, Runner};
+use crate::server::payments::providers::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
+use crate::server::platform::config::{FileStoreKind, PaymentProviderKind, Settings};
+use crate::server::platform::{db, http_server};
 use crate::server::realtime::changes;
 use crate::server::realtime::{Hub, pg_listener};
-use crate::server::services::message_writer::MessageWriter;
-use crate::server::services::send_rate::SendRate;
-use crate::server::services::uploads::{self, UploadArea};
-use crate::server::services::{accounts, crm_sync, sessions::SessionKey};
-use crate::server::state::AppState;
-use crate::server::{db, http_server, routes};
+use crate::server::startup::state::AppState;
+use crate::server::storage::{FileStore, local::LocalStore, s3::S3Store};
+use chrono::Utc;
 use leptos::config::{Env, LeptosOptions};
 use migration::{Migrator, MigratorTrait};
 use rand::RngCore;
@@ -48,8 +58,6 @@ pub enum StartupError {
     Payments(String),
 }
 
-/// How often the CRM outbox is checked for due deliveries.
-const OUTBOX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 /// How often expired uploads are swept away.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -58,6 +66,7 @@ pub struct Application {
     router: axum::Router,
     port: u16,
     state: AppState,
+    tasks: Supervisor,
 }
 
 impl Application {
@@ -116,7 +125,21 @@ impl Application {
             settings.chat.send_burst,
         ));
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
-        crm_sync::spawn_worker(db.clone(), crm.clone(), OUTBOX_EVERY);
+        let mut tasks = Supervisor::new();
+        let runner = job_runner(&settings, &crm);
+        let job_db = db.clone();
+        tasks.every(
+            "jobs",
+            std::time::Duration::from_millis(settings.jobs.poll_ms.max(10)),
+            move || {
+                let (db, runner) = (job_db.clone(), runner.clone());
+                async move {
+                    if let Err(e) = runner.run_due(&db, Utc::now()).await {
+                        tracing::warn!(error = %e, "job pass failed");
+                    }
+                }
+            },
+        );
         let files = file_store(&settings)?;
         let payments = payment_provider(&settings)?;
         let staging = settings.data_dir.join("staging");
@@ -127,7 +150,17 @@ impl Application {
                     source,
                 })?,
             );
-        uploads::spawn_sweeper(db.clone(), upload_area.clone(), SWEEP_EVERY);
+        let (sweep_db, area) = (db.clone(), upload_area.clone());
+        tasks.every("upload sweeper", SWEEP_EVERY, move || {
+            let (db, area) = (sweep_db.clone(), area.clone());
+            async move {
+                match uploads::sweep(&db, &area).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "swept abandoned uploads"),
+                    Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+                }
+            }
+        });
         let state = AppState {
             leptos_options,
             db,
@@ -148,6 +181,7 @@ impl Application {
             router,
             port: local.port(),
             state,
+            tasks,
         })
     }
 
@@ -172,10 +206,20 @@ impl Application {
             hub.stop();
         };
         http_server::serve(self.listener, self.router, shutdown).await;
+        // Periodic tasks finish the pass they are in (a job delivery is not cut in half).
+        self.tasks.shutdown().await;
         self.state.db.close_by_ref().await?;
         tracing::info!("dealchat stopped");
         Ok(())
     }
+}
+
+/// The job runner with every feature's handlers.
+pub fn job_runner(settings: &Settings, crm: &Arc<dyn CrmPort>) -> Runner {
+    Runner::new(settings.jobs.max_attempts).register(
+        &[JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote],
+        Arc::new(CrmJobs::new(crm.clone())),
+    )
 }
 
 /// The configured file store.

@@ -3,7 +3,7 @@
 //! randomness and visibility only matter in event handlers and effects, which never run there.
 
 use crate::model::local_time::TimeZone;
-use crate::ui::state::client_msg_id::{client_msg_id, random_bits};
+use crate::ui::chat::client_msg_id::{client_msg_id, random_bits};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

@@ -359,8 +359,8 @@ async fn older_messages_page_back_by_sequence(db: Db) {
 on_both_dbs!(older_messages_page_back_by_sequence);
 
 async fn deals_reach_the_built_in_crm(db: Db) {
-    use dealchat::server::integrations::crm::builtin::BuiltinCrm;
-    use dealchat::server::services::crm_sync;
+    use dealchat::server::crm::builtin::BuiltinCrm;
+    use dealchat::server::crm::sync as crm_sync;
     let app = spawn_app(db).await;
     let client = app.signed_up_client("ny@example.com").await;
     let id = client.start_chat("project", "Attic", "Hi").await;

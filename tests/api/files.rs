@@ -514,8 +514,8 @@ async fn share(max: &Client, id: i64, name: &str, note: &str) -> (i64, Value) {
 }
 
 async fn an_offer_is_decided_once_and_reaches_the_crm(db: Db) {
-    use dealchat::server::integrations::crm::builtin::BuiltinCrm;
-    use dealchat::server::services::crm_sync;
+    use dealchat::server::crm::builtin::BuiltinCrm;
+    use dealchat::server::crm::sync as crm_sync;
     let app = spawn_app(db).await;
     let (clara, max, id) = deal_chat(&app).await;
     let (file_id, msg) = share(&max, id, "quotation.pdf", "#q quotation v1").await;

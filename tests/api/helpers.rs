@@ -1,6 +1,6 @@
 //! `spawn_app` gives each test its own server, port and database.
 
-use dealchat::server::config::Settings;
+use dealchat::server::platform::config::Settings;
 use dealchat::server::startup::Application;
 use reqwest::StatusCode;
 use serde_json::Value;

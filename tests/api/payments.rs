@@ -6,7 +6,7 @@ use crate::fake_stripe::{self, FakeStripe};
 use crate::files::deal_chat;
 use crate::helpers::{Client, Db, Reply, TestApp, msg_id, spawn_app, spawn_app_with};
 use crate::on_both_dbs;
-use dealchat::server::entities::{deal, message, payment, payment_event};
+use dealchat::server::platform::entities::{deal, message, payment, payment_event};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -93,8 +93,8 @@ async fn card(who: &Client, conversation_id: i64, payment_id: i64) -> Value {
 }
 
 async fn crm_notes_eventually(app: &TestApp, conversation_id: i64, who: &Client) -> Vec<String> {
-    use dealchat::server::integrations::crm::builtin::BuiltinCrm;
-    use dealchat::server::services::crm_sync;
+    use dealchat::server::crm::builtin::BuiltinCrm;
+    use dealchat::server::crm::sync as crm_sync;
     let deal_id = who.open(conversation_id).await["deal"]["id"]
         .as_i64()
         .unwrap();

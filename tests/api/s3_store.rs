@@ -3,8 +3,8 @@
 
 use crate::files::{Announce, deal_chat, folder, pseudo_random, sha256_hex};
 use crate::helpers::{Db, TestApp, spawn_app_with};
-use dealchat::server::config::S3Settings;
-use dealchat::server::integrations::files::{FileStore, StoreKey, s3::S3Store};
+use dealchat::server::platform::config::S3Settings;
+use dealchat::server::storage::{FileStore, StoreKey, s3::S3Store};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 

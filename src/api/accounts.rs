@@ -1,0 +1,189 @@
+//! Signup, login, logout, the current user, password change.
+
+use crate::model::{AppError, UserView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{require_admin, respond, state};
+
+#[cfg(feature = "ssr")]
+fn set_cookie(value: &str) {
+    if let (Some(opts), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        opts.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn start_session(user_id: i64) -> Result<(), AppError> {
+    use crate::server::accounts::{auth, sessions};
+    let st = state();
+    let ttl = st.session_ttl();
+    let token = sessions::start(&st.db, &st.session_key, user_id, ttl).await?;
+    set_cookie(&auth::session_cookie(
+        &token,
+        ttl.num_hours(),
+        st.settings.secure_cookies(),
+    ));
+    Ok(())
+}
+
+/// Creates a client account and signs it in.
+#[server(endpoint = "auth/signup")]
+pub async fn signup(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<UserView, AppError> {
+    use crate::model::Role;
+    use crate::server::accounts::service::{self as accounts, NewAccount};
+    respond(
+        async {
+            let st = state();
+            let account = NewAccount::parse(
+                &email,
+                &display_name,
+                &password,
+                Role::Client.as_str(),
+                st.settings.auth.min_password_len,
+            )?;
+            let user = accounts::create(&st.db, account).await?;
+            start_session(user.id).await?;
+            leptos_axum::redirect("/");
+            Ok(user)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "auth/login")]
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserView, AppError> {
+    use crate::model::redirect::safe_next;
+    use crate::server::accounts::service as accounts;
+    respond(
+        async {
+            let st = state();
+            let user = accounts::authenticate(&st.db, &email, &password, st.login_policy()).await?;
+            start_session(user.id).await?;
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(user)
+        }
+        .await,
+    )
+}
+
+/// Ends this session (server-side too) and clears the cookie. Harmless when not signed in.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::accounts::{auth, sessions};
+    respond(
+        async {
+            let st = state();
+            if let Ok(me) = auth::current_user() {
+                sessions::end(&st.db, &me.session_id).await?;
+            }
+            set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in user, or None for a visitor.
+#[server(endpoint = "auth/me")]
+pub async fn current_user() -> Result<Option<UserView>, AppError> {
+    Ok(crate::server::accounts::auth::current_user()
+        .ok()
+        .map(|s| s.user))
+}
+
+/// Changes the password; every other session of this user is signed out.
+#[server(endpoint = "auth/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::model::account_input::NewPassword;
+    use crate::server::accounts::{auth, service as accounts};
+    respond(
+        async {
+            let st = state();
+            let me = auth::current_user()?;
+            let new_password = NewPassword::parse(&new_password, st.settings.auth.min_password_len)
+                .map_err(|_| {
+                    AppError::invalid(
+                        "new_password",
+                        format!(
+                            "Use at least {} characters.",
+                            st.settings.auth.min_password_len
+                        ),
+                    )
+                })?;
+            accounts::change_password(
+                &st.db,
+                me.user.id,
+                &me.session_id,
+                &current_password,
+                new_password,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "admin/users")]
+pub async fn list_users() -> Result<Vec<UserView>, AppError> {
+    use crate::server::accounts::service as accounts;
+    respond(
+        async {
+            require_admin()?;
+            accounts::list(&state().db).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "admin/users/create")]
+pub async fn create_user(
+    email: String,
+    display_name: String,
+    password: String,
+    role: String,
+) -> Result<UserView, AppError> {
+    use crate::server::accounts::service::{self as accounts, NewAccount};
+    respond(
+        async {
+            require_admin()?;
+            let st = state();
+            let account = NewAccount::parse(
+                &email,
+                &display_name,
+                &password,
+                &role,
+                st.settings.auth.min_password_len,
+            )?;
+            accounts::create(&st.db, account).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "admin/users/disabled")]
+pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<UserView, AppError> {
+    use crate::server::accounts::service as accounts;
+    respond(
+        async {
+            let me = require_admin()?;
+            accounts::set_disabled(&state().db, me.user.id, user_id, disabled).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,151 @@
+//! Chats: list, start, open, page back, send, read, accept, poll.
+
+use crate::model::AppError;
+use crate::model::chat::{ChatDetail, ChatSummary, MessageView, PollUpdate};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{respond, state, viewer};
+#[cfg(feature = "ssr")]
+use crate::server::chat::service as chats;
+
+#[server(endpoint = "chats/list")]
+pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppError> {
+    respond(async { chats::list(&state().db, viewer()?, search.as_deref()).await }.await)
+}
+
+#[server(endpoint = "chats/start")]
+pub async fn start_chat(
+    topic: String,
+    title: String,
+    body: String,
+    client_msg_id: String,
+) -> Result<ChatSummary, AppError> {
+    respond(
+        async {
+            let viewer = viewer()?;
+            let topic = crate::model::chat::ChatTopic::parse(&topic).ok_or_else(|| {
+                AppError::invalid("topic", "Choose a new project or a general question.")
+            })?;
+            let st = state();
+            let new = chats::NewChat {
+                topic,
+                title: &title,
+                body: &body,
+                client_msg_id: &client_msg_id,
+            };
+            chats::start(
+                &st.db,
+                &st.hub,
+                st.files.as_ref(),
+                &st.settings.chat,
+                viewer,
+                new,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/open")]
+pub async fn open_chat(conversation_id: i64) -> Result<ChatDetail, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::detail(&st.db, &st.settings.chat, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/history")]
+pub async fn chat_history(
+    conversation_id: i64,
+    before_seq: i64,
+) -> Result<Vec<MessageView>, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::history(
+                &st.db,
+                &st.settings.chat,
+                viewer()?,
+                conversation_id,
+                before_seq,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Served by `server::chat::routes` (a plain handler on the hot path); this declaration gives the
+/// browser its client and runs the same code when called during server rendering.
+#[server(endpoint = "chats/send")]
+pub async fn send_message(
+    conversation_id: i64,
+    client_msg_id: String,
+    body: String,
+) -> Result<MessageView, AppError> {
+    use crate::server::chat::routes::{ChatState, SendArgs, send};
+    use axum::extract::FromRef;
+    respond(
+        async {
+            let me = crate::server::accounts::auth::current_user()?;
+            let args = SendArgs {
+                conversation_id,
+                client_msg_id,
+                body,
+            };
+            send(&ChatState::from_ref(&state()), &me, args).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/read")]
+pub async fn mark_read(conversation_id: i64, seq: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::mark_read(&st.db, &st.hub, viewer()?, conversation_id, seq).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/accept")]
+pub async fn accept_chat(conversation_id: i64) -> Result<ChatSummary, AppError> {
+    respond(
+        async {
+            let st = state();
+            chats::accept(&st.db, &st.hub, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+/// Long-poll: answers when something after the cursor concerns the caller, or after the
+/// configured wait with nothing. Served by `server::chat::routes`, like `send_message`.
+#[server(endpoint = "chats/poll")]
+pub async fn poll(
+    tick: i64,
+    conversation_id: Option<i64>,
+    after_seq: i64,
+) -> Result<PollUpdate, AppError> {
+    use crate::server::chat::routes::{ChatState, PollArgs, poll};
+    use axum::extract::FromRef;
+    respond(
+        async {
+            let me = crate::server::accounts::auth::current_user()?;
+            let args = PollArgs {
+                tick,
+                conversation_id,
+                after_seq,
+            };
+            poll(&ChatState::from_ref(&state()), &me, args).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,79 @@
+//! Deals: move the stage, set the amount, create or link a deal for a chat, list linkable deals.
+
+use crate::model::AppError;
+use crate::model::chat::DealView;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::api::{respond, state, viewer};
+#[cfg(feature = "ssr")]
+use crate::server::deals::service as deals;
+
+#[server(endpoint = "chats/stage")]
+pub async fn set_stage(conversation_id: i64, stage: String) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            deals::set_stage(&st.db, &st.hub, viewer()?, conversation_id, &stage).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/amount")]
+pub async fn set_deal_amount(
+    conversation_id: i64,
+    amount: String,
+    currency: String,
+) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            deals::set_amount(
+                &st.db,
+                &st.hub,
+                viewer()?,
+                conversation_id,
+                &amount,
+                &currency,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/create")]
+pub async fn create_deal(conversation_id: i64, title: String) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            deals::create_deal(
+                &st.db,
+                &st.hub,
+                st.files.as_ref(),
+                viewer()?,
+                conversation_id,
+                &title,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "chats/deal/linkable")]
+pub async fn linkable_deals(conversation_id: i64) -> Result<Vec<DealView>, AppError> {
+    respond(async { deals::linkable_deals(&state().db, viewer()?, conversation_id).await }.await)
+}
+
+#[server(endpoint = "chats/deal/link")]
+pub async fn link_deal(conversation_id: i64, deal_id: i64) -> Result<DealView, AppError> {
+    respond(
+        async {
+            let st = state();
+            deals::link_deal(&st.db, &st.hub, viewer()?, conversation_id, deal_id).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,155 @@
+//! Who may see and do what in a conversation: the one place these rules live, and `load`, the
+//! one gate every feature passes a conversation through before it reads or changes it.
+
+use crate::model::{AppError, Role, UserView};
+use crate::server::platform::entities::conversation;
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+/// The asking user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: i64,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn of(user: &UserView) -> Viewer {
+        Viewer {
+            id: user.id,
+            role: user.role,
+        }
+    }
+}
+
+/// What the viewer may do in one conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub read: bool,
+    pub reply: bool,
+    pub accept: bool,
+    /// Move the deal's stage, create or link a deal.
+    pub manage_deal: bool,
+}
+
+pub const STATUS_OPEN: &str = "open";
+/// A conversation between a client and the company (the only kind so far).
+pub const KIND_CLIENT: &str = "client";
+
+/// The conversation and what `viewer` may do in it; NotFound when they may not even read it,
+/// so a stranger cannot tell a forbidden chat from a missing one.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    conversation_id: i64,
+) -> Result<(conversation::Model, Access), AppError> {
+    let conv = conversation::Entity::find_by_id(conversation_id)
+        .one(db)
+        .await?
+        .filter(|c| c.kind == KIND_CLIENT)
+        .ok_or(AppError::NotFound)?;
+    let can = access(viewer, &conv);
+    if can.read {
+        Ok((conv, can))
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// The rules: a client reads and writes only their own chats; a manager reads the waiting
+/// chats of the shared inbox and the chats assigned to them, and replies once they accepted;
+/// an administrator reads everything and manages any deal.
+pub fn access(viewer: Viewer, conv: &conversation::Model) -> Access {
+    let open = conv.status == STATUS_OPEN;
+    let waiting = open && conv.assignee_id.is_none();
+    let mine = conv.assignee_id == Some(viewer.id);
+    match viewer.role {
+        Role::Client => {
+            let own = conv.client_id == Some(viewer.id);
+            Access {
+                read: own,
+                reply: own && open,
+                accept: false,
+                manage_deal: false,
+            }
+        }
+        Role::Manager => Access {
+            read: mine || waiting,
+            reply: mine && open,
+            accept: waiting,
+            manage_deal: mine,
+        },
+        Role::Admin => Access {
+            read: true,
+            reply: mine && open,
+            accept: waiting,
+            manage_deal: true,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn chat(client: i64, assignee: Option<i64>) -> conversation::Model {
+        conversation::Model {
+            id: 1,
+            kind: "client".into(),
+            subject: "s".into(),
+            client_id: Some(client),
+            deal_id: None,
+            assignee_id: assignee,
+            status: STATUS_OPEN.into(),
+            last_seq: 0,
+            last_message_at: Utc::now(),
+            queued_at: None,
+            tick: 0,
+            assigned_tick: 0,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn as_(id: i64, role: Role) -> Viewer {
+        Viewer { id, role }
+    }
+
+    #[test]
+    fn a_client_reaches_only_their_own_chat() {
+        assert!(access(as_(10, Role::Client), &chat(10, None)).reply);
+        assert_eq!(
+            access(as_(11, Role::Client), &chat(10, None)),
+            Access::default()
+        );
+    }
+
+    #[test]
+    fn a_manager_reads_waiting_chats_but_replies_only_after_accepting() {
+        let waiting = access(as_(2, Role::Manager), &chat(10, None));
+        assert!(waiting.read && waiting.accept && !waiting.reply && !waiting.manage_deal);
+        let mine = access(as_(2, Role::Manager), &chat(10, Some(2)));
+        assert!(mine.read && mine.reply && mine.manage_deal && !mine.accept);
+    }
+
+    #[test]
+    fn a_manager_cannot_see_a_colleagues_chat() {
+        assert_eq!(
+            access(as_(2, Role::Manager), &chat(10, Some(3))),
+            Access::default()
+        );
+    }
+
+    #[test]
+    fn an_admin_reads_all_but_replies_only_in_their_own() {
+        let other = access(as_(1, Role::Admin), &chat(10, Some(3)));
+        assert!(other.read && other.manage_deal && !other.reply && !other.accept);
+    }
+
+    #[test]
+    fn nobody_replies_in_a_closed_chat() {
+        let mut closed = chat(10, Some(2));
+        closed.status = "closed".into();
+        assert!(!access(as_(10, Role::Client), &closed).reply);
+        assert!(!access(as_(2, Role::Manager), &closed).reply);
+    }
+}

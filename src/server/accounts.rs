@@ -1,0 +1,8 @@
+//! Accounts: sign-up, sign-in with a throttle, sessions in HttpOnly cookies, the signed-in
+//! viewer for handlers, and the administrator's user list.
+
+pub mod auth;
+pub mod login_throttle;
+pub mod passwords;
+pub mod service;
+pub mod sessions;

@@ -1,0 +1,160 @@
+//! Who is asking: the session cookie is resolved once per request by a middleware, which also sends
+//! anonymous visitors of protected pages to the login page. Server functions read the result.
+
+use crate::model::AppError;
+use crate::server::accounts::sessions::SessionKey;
+use crate::server::accounts::sessions::{self, COOKIE_NAME, SessionUser};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+use sea_orm::DatabaseConnection;
+
+/// Paths anyone may load; everything else is a page that needs a session.
+pub fn is_public_path(path: &str) -> bool {
+    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.ico")
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+}
+
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| Cookie::parse(c.trim().to_owned()).ok())
+        .find(|c| c.name() == COOKIE_NAME)
+        .map(|c| c.value().to_owned())
+}
+
+pub fn session_cookie(token: &str, max_age_hours: i64, secure: bool) -> String {
+    Cookie::build((COOKIE_NAME, token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::hours(max_age_hours))
+        .build()
+        .to_string()
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    Cookie::build((COOKIE_NAME, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+/// What the session middleware needs of the application.
+#[derive(Clone)]
+pub struct SessionState {
+    pub db: DatabaseConnection,
+    pub key: SessionKey,
+    pub ttl: chrono::Duration,
+}
+
+/// Resolves the session into a request extension and guards protected pages.
+pub async fn resolve_session(
+    State(state): State<SessionState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let user = match session_token(req.headers()) {
+        // Boxed: the lookup's future is large and done before the request is handled, so it
+        // must not stay inside this middleware's future while a long-poll waits downstream.
+        Some(token) => {
+            match Box::pin(sessions::resolve(&state.db, &state.key, &token, state.ttl)).await {
+                Ok(user) => user,
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => None,
+    };
+    let path = req.uri().path();
+    if user.is_none() && req.method() == Method::GET && !is_public_path(path) {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let next = url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>();
+        return Redirect::to(&format!("/login?next={next}")).into_response();
+    }
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
+    }
+    next.run(req).await
+}
+
+/// The signed-in user of a plain handler. An anonymous caller is refused with `Unauthenticated`;
+/// a handler that answers that in its own way takes `Result<SignedIn, AppError>`.
+pub struct SignedIn(pub SessionUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<SessionUser>()
+            .cloned()
+            .map(SignedIn)
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// The signed-in user, as seen from inside a server function or an SSR render.
+pub fn current_user() -> Result<SessionUser, AppError> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SessionUser>().cloned())
+        .ok_or(AppError::Unauthenticated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_need_a_session_but_assets_and_auth_pages_do_not() {
+        assert!(!is_public_path("/"));
+        assert!(!is_public_path("/admin/users"));
+        assert!(is_public_path("/login"));
+        assert!(is_public_path("/signup"));
+        assert!(is_public_path("/healthz"));
+        assert!(is_public_path("/pkg/dealchat.wasm"));
+        assert!(is_public_path("/api/auth/login"));
+        assert!(is_public_path("/main.css"));
+    }
+
+    #[test]
+    fn the_session_cookie_is_http_only_and_lax() {
+        let c = session_cookie("tok", 1, false);
+        assert!(c.contains("HttpOnly"));
+        assert!(c.contains("SameSite=Lax"));
+        assert!(!c.contains("Secure"));
+        assert!(session_cookie("tok", 1, true).contains("Secure"));
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            format!("a=1; {COOKIE_NAME}=xyz; b=2")
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(session_token(&h).as_deref(), Some("xyz"));
+    }
+}

@@ -1,0 +1,248 @@
+//! Accounts: signup, admin-created users, authentication, disabling, password change.
+
+use crate::model::account_input::{DisplayName, Email, NewPassword};
+use crate::model::{AppError, Role, UserView};
+use crate::server::accounts::{login_throttle, passwords, sessions};
+use crate::server::platform::db::is_unique_violation;
+use crate::server::platform::entities::user;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+
+/// The user's display name, for the system messages that say who did what ("" for a user gone).
+pub async fn display_name(db: &impl ConnectionTrait, user_id: i64) -> Result<String, AppError> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default())
+}
+
+/// Everything needed to create an account, already validated.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: NewPassword,
+    pub role: Role,
+}
+
+impl NewAccount {
+    /// Validates raw form input; the first broken rule is reported against its field.
+    pub fn parse(
+        email: &str,
+        display_name: &str,
+        password: &str,
+        role: &str,
+        min_password_len: usize,
+    ) -> Result<NewAccount, AppError> {
+        Ok(NewAccount {
+            email: Email::parse(email)?,
+            display_name: DisplayName::parse(display_name)?,
+            password: NewPassword::parse(password, min_password_len)?,
+            role: Role::parse(role).ok_or_else(|| {
+                AppError::invalid(
+                    "role",
+                    format!("Unknown role `{role}`: choose client, manager or admin."),
+                )
+            })?,
+        })
+    }
+}
+
+#[tracing::instrument(skip(db, account), fields(email = %account.email.as_str(), role = %account.role))]
+pub async fn create(db: &DatabaseConnection, account: NewAccount) -> Result<UserView, AppError> {
+    let hash = passwords::hash(account.password.expose().to_owned()).await?;
+    let row = user::ActiveModel {
+        email: Set(account.email.as_str().to_owned()),
+        display_name: Set(account.display_name.as_str().to_owned()),
+        password_hash: Set(hash),
+        role: Set(account.role.as_str().to_owned()),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    match row.insert(db).await {
+        Ok(model) => Ok(sessions::to_view(&model)),
+        Err(e) if is_unique_violation(&e, "ux_users_email", "users.email") => {
+            Err(AppError::EmailTaken)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Checks the credentials under the throttle; returns the user on success.
+#[tracing::instrument(skip_all)]
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    raw_email: &str,
+    password: &str,
+    policy: login_throttle::Policy,
+) -> Result<UserView, AppError> {
+    let email = Email::parse(raw_email)?;
+    let email = email.as_str();
+    let now = Utc::now();
+    let throttle = login_throttle::load(db, email).await?;
+    if let Some(secs) = login_throttle::locked_for(throttle.as_ref(), now) {
+        return Err(AppError::LockedOut {
+            retry_after_secs: secs,
+        });
+    }
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?;
+    let ok = passwords::verify(
+        password.to_owned(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    match found {
+        Some(u) if ok => {
+            if throttle.is_some() {
+                login_throttle::clear(db, email).await?;
+            }
+            if u.disabled {
+                return Err(AppError::AccountDisabled);
+            }
+            Ok(sessions::to_view(&u))
+        }
+        _ => {
+            let next =
+                login_throttle::record_failure(db, email, throttle.as_ref(), now, policy).await?;
+            tracing::info!(failures = next.failures, "failed login");
+            match login_throttle::locked_for(Some(&next), now) {
+                Some(secs) => Err(AppError::LockedOut {
+                    retry_after_secs: secs,
+                }),
+                None => Err(AppError::BadCredentials),
+            }
+        }
+    }
+}
+
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<UserView>, AppError> {
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?
+        .iter()
+        .map(sessions::to_view)
+        .collect())
+}
+
+/// Disables or re-enables a user; disabling ends all their sessions at once.
+#[tracing::instrument(skip(db))]
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    actor_id: i64,
+    user_id: i64,
+    disabled: bool,
+) -> Result<UserView, AppError> {
+    if disabled && actor_id == user_id {
+        return Err(AppError::invalid(
+            "user_id",
+            "You cannot disable your own account.",
+        ));
+    }
+    let Some(found) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Err(AppError::NotFound);
+    };
+    let mut active: user::ActiveModel = found.into();
+    active.disabled = Set(disabled);
+    let updated = active.update(db).await?;
+    if disabled {
+        sessions::end_all_for_user(db, user_id, None).await?;
+    }
+    Ok(sessions::to_view(&updated))
+}
+
+/// Changes a password after checking the current one; every other session of the user ends.
+#[tracing::instrument(skip(db, current, new_password))]
+pub async fn change_password(
+    db: &DatabaseConnection,
+    user_id: i64,
+    keep_session: &str,
+    current: &str,
+    new_password: NewPassword,
+) -> Result<(), AppError> {
+    let Some(found) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Err(AppError::NotFound);
+    };
+    if !passwords::verify(current.to_owned(), Some(found.password_hash.clone())).await? {
+        return Err(AppError::invalid(
+            "current_password",
+            "The current password is wrong.",
+        ));
+    }
+    let hash = passwords::hash(new_password.expose().to_owned()).await?;
+    let mut active: user::ActiveModel = found.into();
+    active.password_hash = Set(hash);
+    active.update(db).await?;
+    sessions::end_all_for_user(db, user_id, Some(keep_session)).await?;
+    Ok(())
+}
+
+/// Creates the configured first admin when no admin exists yet. Idempotent across restarts.
+pub async fn bootstrap_admin(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    name: &str,
+    min_password_len: usize,
+) -> Result<bool, AppError> {
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?;
+    if admins > 0 {
+        return Ok(false);
+    }
+    let account = NewAccount::parse(
+        email,
+        name,
+        password,
+        Role::Admin.as_str(),
+        min_password_len,
+    )?;
+    match create(db, account).await {
+        Ok(_) => Ok(true),
+        // The email belongs to an existing non-admin: promote nobody silently, say so.
+        Err(AppError::EmailTaken) => {
+            tracing::warn!(
+                email,
+                "bootstrap admin email already belongs to a non-admin account; not promoted"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_role_is_refused_at_the_role_field() {
+        let err = NewAccount::parse("a@b.co", "Ann", "long enough pw", "owner", 10)
+            .expect_err("bad role");
+        assert!(err.for_field("role").is_some());
+    }
+
+    #[test]
+    fn the_first_broken_rule_is_reported() {
+        let err = NewAccount::parse("nope", "", "short", "client", 10).expect_err("bad");
+        assert!(err.for_field("email").is_some());
+    }
+
+    #[test]
+    fn valid_input_builds_an_account() {
+        let a = NewAccount::parse(" Ann@Example.com", "Ann", "long enough pw", "manager", 10)
+            .expect("valid");
+        assert_eq!(a.email.as_str(), "ann@example.com");
+        assert_eq!(a.role, Role::Manager);
+    }
+}

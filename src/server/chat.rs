@@ -1,0 +1,9 @@
+//! Client conversations: starting, reading, accepting, sending (with group commit), the
+//! sidebar/inbox list, marking read, and the long-poll that delivers all of it live.
+
+pub mod list;
+pub mod polling;
+pub mod routes;
+pub mod send_rate;
+pub mod service;
+pub mod writer;

@@ -1,0 +1,220 @@
+//! Reading chat list rows (sidebar, inbox, poll updates) for a viewer, with the visibility rules
+//! of `chat_access` expressed in SQL.
+
+use crate::model::chat::ChatSummary;
+use crate::model::message_text::preview;
+use crate::model::{DealStage, Role};
+use crate::server::access::Viewer;
+use crate::server::messages::KIND_SYSTEM;
+use crate::server::realtime::changes::stmt;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+
+/// Longest list answered at once.
+pub const LIST_LIMIT: i64 = 200;
+const PREVIEW_CHARS: usize = 100;
+
+#[derive(Debug, FromQueryResult)]
+struct SummaryRow {
+    id: i64,
+    subject: String,
+    client_id: Option<i64>,
+    deal_id: Option<i64>,
+    assignee_id: Option<i64>,
+    queued_at: Option<DateTime<Utc>>,
+    last_message_at: DateTime<Utc>,
+    last_seq: i64,
+    tick: i64,
+    deal_title: Option<String>,
+    deal_stage: Option<String>,
+    deal_tick: Option<i64>,
+    client_name: Option<String>,
+    assignee_name: Option<String>,
+    last_body: Option<String>,
+    last_kind: Option<String>,
+    last_sender_name: Option<String>,
+    last_read_seq: i64,
+    unread: i64,
+}
+
+/// SQL condition (and its values) for the conversations `viewer` may read.
+fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
+    match viewer.role {
+        Role::Client => ("c.client_id = ?", vec![viewer.id.into()]),
+        Role::Manager => (
+            "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.status = 'open'))",
+            vec![viewer.id.into()],
+        ),
+        Role::Admin => ("1 = 1", vec![]),
+    }
+}
+
+/// A list row with the change-clock ticks a poll compares with its cursor.
+#[derive(Debug)]
+pub struct ListRow {
+    pub summary: ChatSummary,
+    /// The conversation's last change.
+    pub tick: i64,
+    /// The last change of its deal (0 without one).
+    pub deal_tick: i64,
+}
+
+/// How a list is narrowed.
+pub enum Filter<'a> {
+    All,
+    One(i64),
+    /// Title, subject or any message contains the text (case-insensitive).
+    Search(&'a str),
+    ChangedAfter(i64),
+}
+
+/// List rows visible to `viewer`. Staff get waiting chats first (oldest first), then the rest
+/// by last activity; clients get theirs by last activity.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    filter: Filter<'_>,
+) -> Result<Vec<ListRow>, DbErr> {
+    let (visible_sql, visible_values) = visible(viewer);
+    let mut values: Vec<Value> = vec![viewer.id.into(), viewer.id.into()];
+    values.extend(visible_values);
+    let narrow = match filter {
+        Filter::All => String::new(),
+        Filter::One(id) => {
+            values.push(id.into());
+            " AND c.id = ?".to_owned()
+        }
+        Filter::ChangedAfter(tick) => {
+            values.push(tick.into());
+            " AND c.tick > ?".to_owned()
+        }
+        Filter::Search(text) => {
+            let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+            values.extend([
+                pattern.clone().into(),
+                pattern.clone().into(),
+                pattern.into(),
+            ]);
+            " AND (LOWER(c.subject) LIKE ? ESCAPE '\\' OR LOWER(d.title) LIKE ? ESCAPE '\\' \
+               OR EXISTS (SELECT 1 FROM messages s WHERE s.conversation_id = c.id \
+                          AND s.kind = 'text' AND LOWER(s.body) LIKE ? ESCAPE '\\'))"
+                .to_owned()
+        }
+    };
+    let order = if viewer.role.is_staff() {
+        "CASE WHEN c.assignee_id IS NULL AND c.status = 'open' THEN 0 ELSE 1 END, \
+         CASE WHEN c.assignee_id IS NULL THEN c.queued_at END ASC, c.last_message_at DESC, c.id DESC"
+    } else {
+        "c.last_message_at DESC, c.id DESC"
+    };
+    let sql = format!(
+        "SELECT c.id, c.subject, c.client_id, c.deal_id, c.assignee_id, c.queued_at, \
+                c.last_message_at, c.last_seq, c.tick, \
+                d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
+                cu.display_name AS client_name, au.display_name AS assignee_name, \
+                lm.body AS last_body, lm.kind AS last_kind, lu.display_name AS last_sender_name, \
+                COALESCE(me.last_read_seq, 0) AS last_read_seq, \
+                (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
+                   AND u.seq > COALESCE(me.last_read_seq, 0) \
+                   AND (u.sender_id IS NULL OR u.sender_id <> ?)) AS unread \
+         FROM conversations c \
+         LEFT JOIN deals d ON d.id = c.deal_id \
+         LEFT JOIN users cu ON cu.id = c.client_id \
+         LEFT JOIN users au ON au.id = c.assignee_id \
+         LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq \
+         LEFT JOIN users lu ON lu.id = lm.sender_id \
+         LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
+         WHERE c.kind = 'client' AND {visible_sql}{narrow} \
+         ORDER BY {order} LIMIT {LIST_LIMIT}"
+    );
+    // The first two values are the unread sender and the member join, in that textual order.
+    let rows = SummaryRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ListRow {
+            summary: to_summary(&r),
+            tick: r.tick,
+            deal_tick: r.deal_tick.unwrap_or(0),
+        })
+        .collect())
+}
+
+fn to_summary(r: &SummaryRow) -> ChatSummary {
+    let last_message_preview = r.last_body.as_deref().map(|body| {
+        let text = preview(body, PREVIEW_CHARS);
+        match (r.last_kind.as_deref(), &r.last_sender_name) {
+            (Some(KIND_SYSTEM), _) | (_, None) => text,
+            (_, Some(name)) => format!("{name}: {text}"),
+        }
+    });
+    ChatSummary {
+        id: r.id,
+        title: r.deal_title.clone().unwrap_or_else(|| r.subject.clone()),
+        deal_id: r.deal_id,
+        stage: r.deal_stage.as_deref().and_then(DealStage::parse),
+        client_id: r.client_id,
+        client_name: r
+            .client_name
+            .clone()
+            .unwrap_or_else(|| "Former client".to_owned()),
+        assignee_id: r.assignee_id,
+        assignee_name: r.assignee_name.clone(),
+        waiting_since_ms: if r.assignee_id.is_none() {
+            r.queued_at.map(|t| t.timestamp_millis())
+        } else {
+            None
+        },
+        last_message_preview,
+        last_activity_ms: r.last_message_at.timestamp_millis(),
+        last_seq: r.last_seq,
+        unread: r.unread,
+        last_read_seq: r.last_read_seq,
+    }
+}
+
+/// Escapes LIKE wildcards so a search for `50%` means the text `50%`.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Chats a manager could see before `tick` that a colleague has taken since.
+pub async fn taken_by_others(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    tick: i64,
+) -> Result<Vec<i64>, DbErr> {
+    if viewer.role != Role::Manager {
+        return Ok(Vec::new());
+    }
+    #[derive(FromQueryResult)]
+    struct Id {
+        id: i64,
+    }
+    let rows = Id::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT id FROM conversations WHERE assigned_tick > ? AND assignee_id <> ?",
+        [tick.into(), viewer.id.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_wildcards_are_taken_literally() {
+        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}

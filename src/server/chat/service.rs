@@ -1,0 +1,381 @@
+//! Client conversations: starting one, reading it, accepting it, marking it read, sending into
+//! it. Each function passes the conversation through `access::load` first.
+
+use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
+use crate::model::message_text::MessageBody;
+use crate::model::{AppError, Role};
+use crate::server::access::{KIND_CLIENT, STATUS_OPEN, Viewer, load};
+use crate::server::accounts::service::display_name;
+use crate::server::chat::list::{self as chat_list, Filter};
+use crate::server::chat::send_rate::SendRate;
+use crate::server::chat::writer::{MessageWriter, Submit};
+use crate::server::deals::service as deals;
+use crate::server::messages::{self, KIND_TEXT, NewMessage};
+use crate::server::payments::service as payments;
+use crate::server::platform::config::ChatSettings;
+use crate::server::platform::db::is_unique_violation;
+use crate::server::platform::entities::{conversation, conversation_member};
+use crate::server::realtime::Hub;
+use crate::server::realtime::changes::{self, stmt};
+use crate::server::storage::FileStore;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+};
+use std::time::Instant;
+
+/// A client message id: what the browser generates for each message (a UUID or similar).
+pub fn parse_client_msg_id(raw: &str) -> Result<String, AppError> {
+    let id = raw.trim();
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(AppError::invalid(
+            "client_msg_id",
+            "client_msg_id must be 1–64 letters, digits, '-' or '_'.",
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+async fn summary(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    conversation_id: i64,
+) -> Result<ChatSummary, AppError> {
+    chat_list::summaries(db, viewer, Filter::One(conversation_id))
+        .await?
+        .pop()
+        .map(|row| row.summary)
+        .ok_or(AppError::NotFound)
+}
+
+/// The sidebar (clients) or inbox (staff), optionally searched.
+#[tracing::instrument(skip(db))]
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    search: Option<&str>,
+) -> Result<Vec<ChatSummary>, AppError> {
+    let filter = match search.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) if text.chars().count() > 100 => {
+            return Err(AppError::invalid(
+                "search",
+                "Search for at most 100 characters.",
+            ));
+        }
+        Some(text) => Filter::Search(text),
+        None => Filter::All,
+    };
+    Ok(chat_list::summaries(db, viewer, filter)
+        .await?
+        .into_iter()
+        .map(|row| row.summary)
+        .collect())
+}
+
+/// What a client submits to start a chat: the topic, a name for it and the first message.
+#[derive(Debug)]
+pub struct NewChat<'a> {
+    pub topic: ChatTopic,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub client_msg_id: &'a str,
+}
+
+/// A client starts a chat with its first message. Starting again with the same message id
+/// returns the chat the first attempt created.
+#[tracing::instrument(skip(db, hub, store, settings, new))]
+pub async fn start(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    store: &dyn FileStore,
+    settings: &ChatSettings,
+    viewer: Viewer,
+    new: NewChat<'_>,
+) -> Result<ChatSummary, AppError> {
+    if viewer.role != Role::Client {
+        return Err(AppError::Forbidden);
+    }
+    let topic = new.topic;
+    let title = deals::parse_title(new.title, "title")?;
+    let body = MessageBody::parse(new.body, settings.max_message_chars)?;
+    let client_msg_id = parse_client_msg_id(new.client_msg_id)?;
+    if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
+        return summary(db, viewer, done.conversation_id).await;
+    }
+    let mut w = changes::begin(db).await?;
+    let deal = match topic {
+        ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?),
+        ChatTopic::Question => None,
+    };
+    let deal_id = deal.as_ref().map(|d| d.id);
+    let now = Utc::now();
+    let conv = conversation::ActiveModel {
+        kind: Set(KIND_CLIENT.to_owned()),
+        subject: Set(title),
+        client_id: Set(Some(viewer.id)),
+        deal_id: Set(deal_id),
+        assignee_id: Set(None),
+        status: Set(STATUS_OPEN.to_owned()),
+        last_seq: Set(0),
+        last_message_at: Set(now),
+        queued_at: Set(Some(now)),
+        tick: Set(w.tick),
+        assigned_tick: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&w.txn)
+    .await?;
+    upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
+    let first = NewMessage {
+        client_msg_id: Some(client_msg_id.clone()),
+        ..NewMessage::by(Some(viewer.id), KIND_TEXT, body.into_string())
+    };
+    let appended = messages::append(&mut w, conv.id, vec![first]).await;
+    match appended {
+        Ok(_) => {}
+        Err(e)
+            if is_unique_violation(
+                &e,
+                "ux_messages_sender_client_msg",
+                "messages.sender_id, messages.client_msg_id",
+            ) =>
+        {
+            // A concurrent retry won the race: answer with its chat.
+            drop(w);
+            let done = messages::find_by_client_id(db, viewer.id, &client_msg_id)
+                .await?
+                .ok_or(AppError::Internal)?;
+            return summary(db, viewer, done.conversation_id).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    w.commit(hub).await?;
+    if let Some(deal) = &deal {
+        deals::make_folder(store, deal).await;
+    }
+    summary(db, viewer, conv.id).await
+}
+
+/// Everything the chat window shows when it opens: newest page, deal, permissions.
+#[tracing::instrument(skip(db, settings))]
+pub async fn detail(
+    db: &DatabaseConnection,
+    settings: &ChatSettings,
+    viewer: Viewer,
+    conversation_id: i64,
+) -> Result<ChatDetail, AppError> {
+    let (conv, can) = load(db, viewer, conversation_id).await?;
+    let messages = messages::before(db, conv.id, None, settings.history_page).await?;
+    let deal = match conv.deal_id {
+        Some(id) => deals::view(db, id).await?,
+        None => None,
+    };
+    Ok(ChatDetail {
+        summary: summary(db, viewer, conv.id).await?,
+        deal,
+        has_older: messages.first().is_some_and(|m| m.seq > 1),
+        messages,
+        can_reply: can.reply,
+        can_accept: can.accept,
+        can_change_stage: can.manage_deal && conv.deal_id.is_some(),
+    })
+}
+
+/// Older messages, for scrolling back.
+pub async fn history(
+    db: &DatabaseConnection,
+    settings: &ChatSettings,
+    viewer: Viewer,
+    conversation_id: i64,
+    before_seq: i64,
+) -> Result<Vec<MessageView>, AppError> {
+    let (conv, _) = load(db, viewer, conversation_id).await?;
+    Ok(messages::before(db, conv.id, Some(before_seq), settings.history_page).await?)
+}
+
+/// A message as its sender submits it.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    pub conversation_id: i64,
+    pub client_msg_id: &'a str,
+    pub body: &'a str,
+}
+
+/// What a send needs besides the message: the store, the writer, the limits and the payment
+/// provider a manager's `#p` goes through.
+pub struct SendDeps<'a> {
+    pub db: &'a DatabaseConnection,
+    pub hub: &'a Hub,
+    pub writer: &'a MessageWriter,
+    pub rate: &'a SendRate,
+    pub settings: &'a ChatSettings,
+    pub payment_provider: &'a str,
+}
+
+/// Stores a message (once, however often it is retried) and returns it as stored.
+/// `sender_name` is the viewer's display name, for the returned view. A staff message with
+/// `#p` is a payment request instead.
+#[tracing::instrument(skip(deps, sender_name, out), fields(conversation_id = out.conversation_id))]
+pub async fn send(
+    deps: SendDeps<'_>,
+    viewer: Viewer,
+    sender_name: &str,
+    out: Outgoing<'_>,
+) -> Result<MessageView, AppError> {
+    let SendDeps {
+        db,
+        hub,
+        writer,
+        rate,
+        settings,
+        payment_provider,
+    } = deps;
+    let conversation_id = out.conversation_id;
+    let client_msg_id = parse_client_msg_id(out.client_msg_id)?;
+    let body = MessageBody::parse(out.body, settings.max_message_chars)?;
+    let (conv, can) = load(db, viewer, conversation_id).await?;
+    if !can.reply {
+        // A retry of a message stored before the chat changed hands still gets its answer.
+        if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
+            return Ok(messages::sent_view(done, sender_name, viewer.role));
+        }
+        return Err(if can.accept {
+            AppError::Conflict("Accept the chat before replying.".into())
+        } else {
+            AppError::Forbidden
+        });
+    }
+    if let Err(wait) = rate.take(viewer.id, Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1),
+        });
+    }
+    if viewer.role.is_staff()
+        && let Some(ask) = payments::parse_payment_note(body.as_str())
+    {
+        return payments::request(db, hub, payment_provider, viewer, &conv, client_msg_id, ask)
+            .await;
+    }
+    let stored = writer
+        .submit(Submit {
+            conversation_id: conv.id,
+            sender_id: viewer.id,
+            body: body.into_string(),
+            client_msg_id,
+        })
+        .await?;
+    Ok(messages::sent_view(stored, sender_name, viewer.role))
+}
+
+/// A manager takes a waiting chat. The deal gets them as owner if it has none.
+#[tracing::instrument(skip(db, hub))]
+pub async fn accept(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: i64,
+) -> Result<ChatSummary, AppError> {
+    let (conv, can) = load(db, viewer, conversation_id).await?;
+    if !can.accept {
+        return Err(match conv.assignee_id {
+            Some(id) if id == viewer.id => {
+                AppError::Conflict("You already accepted this chat.".into())
+            }
+            Some(_) => AppError::Conflict("Another manager accepted this chat.".into()),
+            None => AppError::Forbidden,
+        });
+    }
+    let name = display_name(db, viewer.id).await?;
+    let mut w = changes::begin(db).await?;
+    let taken = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET assignee_id = ?, queued_at = NULL, assigned_tick = ? \
+             WHERE id = ? AND assignee_id IS NULL AND status = 'open'",
+            [viewer.id.into(), w.tick.into(), conv.id.into()],
+        ))
+        .await?;
+    if taken.rows_affected() != 1 {
+        return Err(AppError::Conflict(
+            "Another manager accepted this chat.".into(),
+        ));
+    }
+    upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
+    if let Some(deal_id) = conv.deal_id {
+        deals::claim_owner(&w, deal_id, viewer.id).await?;
+    }
+    messages::append(
+        &mut w,
+        conv.id,
+        vec![NewMessage::system(format!("{name} accepted the chat."))],
+    )
+    .await?;
+    // Every inbox must drop the chat, not only the people on it.
+    w.audience.staff = true;
+    w.commit(hub).await?;
+    summary(db, viewer, conv.id).await
+}
+
+/// Adds the user as a member, or moves their read marker forward; the marker never goes back
+/// and an existing member keeps their role.
+async fn upsert_member(
+    txn: &impl ConnectionTrait,
+    conversation_id: i64,
+    user_id: i64,
+    role: &str,
+    read_seq: i64,
+) -> Result<(), AppError> {
+    txn.execute_raw(stmt(
+        txn.get_database_backend(),
+        "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
+         last_read_seq = CASE WHEN excluded.last_read_seq > conversation_members.last_read_seq \
+         THEN excluded.last_read_seq ELSE conversation_members.last_read_seq END",
+        [
+            conversation_id.into(),
+            user_id.into(),
+            role.into(),
+            read_seq.into(),
+            Utc::now().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Records that the viewer has read up to `seq` (never moving backwards).
+#[tracing::instrument(skip(db, hub))]
+pub async fn mark_read(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: i64,
+    seq: i64,
+) -> Result<(), AppError> {
+    let (conv, _) = load(db, viewer, conversation_id).await?;
+    let seq = seq.clamp(0, conv.last_seq);
+    let current = conversation_member::Entity::find_by_id((conv.id, viewer.id))
+        .one(db)
+        .await?
+        .map(|m| m.last_read_seq);
+    if current.is_some_and(|c| c >= seq) {
+        return Ok(());
+    }
+    let mut w = changes::begin(db).await?;
+    let role = if viewer.role == Role::Client {
+        "member"
+    } else {
+        "viewer"
+    };
+    upsert_member(&w.txn, conv.id, viewer.id, role, seq).await?;
+    messages::touch(&mut w, conv.id).await?;
+    w.commit(hub).await?;
+    Ok(())
+}

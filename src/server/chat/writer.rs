@@ -1,0 +1,172 @@
+//! Group commit for chat messages: sends queue here and one task writes them in batches, one
+//! transaction (and one disk flush) per batch. Under load a batch collects every send that
+//! arrived while the previous one was committing; alone, a send is written at once.
+//!
+//! A send is answered only after its transaction committed, so an accepted message survives a
+//! crash. Retries are recognised by (sender, client message id), within a batch and across
+//! batches, and answered with the message already stored.
+
+use crate::model::AppError;
+use crate::server::messages::{self, KIND_TEXT, NewMessage};
+use crate::server::platform::entities::message;
+use crate::server::realtime::Hub;
+use crate::server::realtime::changes;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+/// A validated, authorised message to store.
+#[derive(Clone, Debug)]
+pub struct Submit {
+    pub conversation_id: i64,
+    pub sender_id: i64,
+    pub body: String,
+    pub client_msg_id: String,
+}
+
+struct Job {
+    submit: Submit,
+    reply: oneshot::Sender<Result<message::Model, AppError>>,
+}
+
+#[derive(Clone)]
+pub struct MessageWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+/// How many sends may wait for the writer before new ones wait for room.
+const QUEUE_DEPTH: usize = 16_384;
+
+impl MessageWriter {
+    pub fn spawn(db: DatabaseConnection, hub: Arc<Hub>, batch_max: usize) -> MessageWriter {
+        let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(run(db, hub, rx, batch_max.max(1)));
+        MessageWriter { queue }
+    }
+
+    /// Stores the message (or finds its earlier copy) and returns the stored row.
+    pub async fn submit(&self, submit: Submit) -> Result<message::Model, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { submit, reply })
+            .await
+            .map_err(|_| AppError::Internal)?;
+        answer.await.map_err(|_| AppError::Internal)?
+    }
+}
+
+async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
+    let mut jobs = Vec::with_capacity(batch_max);
+    while rx.recv_many(&mut jobs, batch_max).await > 0 {
+        let batch: Vec<Job> = std::mem::take(&mut jobs);
+        let submits: Vec<&Submit> = batch.iter().map(|j| &j.submit).collect();
+        let span = tracing::debug_span!("message_batch", size = batch.len());
+        match write_batch(&db, &hub, &submits).instrument(span).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) if batch.len() > 1 => {
+                // One bad send must not sink the others: write them one by one.
+                tracing::warn!(error = %e, size = batch.len(), "batch failed; writing singly");
+                for job in batch {
+                    let result = match write_batch(&db, &hub, &[&job.submit]).await {
+                        Ok(mut r) => r.pop().unwrap_or(Err(AppError::Internal)),
+                        Err(e) => Err(e.into()),
+                    };
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                let result = Err(e.into());
+                for job in batch {
+                    let _ = job.reply.send(result.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Writes one batch in one transaction; the answer for each send, in order.
+async fn write_batch(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    submits: &[&Submit],
+) -> Result<Vec<Result<message::Model, AppError>>, DbErr> {
+    let mut w = changes::begin(db).await?;
+    let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
+
+    // Earlier copies of retried sends. Both columns are named so the lookup runs on the
+    // (sender, client id) index; pairs that only match across senders are filtered out below.
+    let mut senders: Vec<i64> = submits.iter().map(|s| s.sender_id).collect();
+    senders.sort_unstable();
+    senders.dedup();
+    let client_ids: Vec<&str> = submits.iter().map(|s| s.client_msg_id.as_str()).collect();
+    let mut stored: HashMap<(i64, String), message::Model> = HashMap::new();
+    for chunk in client_ids.chunks(500) {
+        let found = message::Entity::find()
+            .filter(message::Column::SenderId.is_in(senders.iter().copied()))
+            .filter(message::Column::ClientMsgId.is_in(chunk.iter().copied()))
+            .all(&w.txn)
+            .await?;
+        for m in found {
+            if let (Some(sender), Some(cid)) = (m.sender_id, m.client_msg_id.clone()) {
+                stored.insert((sender, cid), m);
+            }
+        }
+    }
+
+    // New messages grouped per conversation, in arrival order; duplicates within the batch
+    // wait for the first copy.
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    let mut first_copy: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    for (i, s) in submits.iter().enumerate() {
+        let key = (s.sender_id, s.client_msg_id.clone());
+        if let Some(m) = stored.get(&key) {
+            results[i] = Some(Ok(m.clone()));
+        } else if let Some(&first) = first_copy.get(&(s.sender_id, s.client_msg_id.as_str())) {
+            repeats.push((i, first));
+        } else {
+            first_copy.insert((s.sender_id, s.client_msg_id.as_str()), i);
+            groups.entry(s.conversation_id).or_default().push(i);
+        }
+    }
+
+    for (conversation_id, idxs) in groups {
+        let messages = idxs
+            .iter()
+            .map(|&i| NewMessage {
+                client_msg_id: Some(submits[i].client_msg_id.clone()),
+                ..NewMessage::by(
+                    Some(submits[i].sender_id),
+                    KIND_TEXT,
+                    submits[i].body.clone(),
+                )
+            })
+            .collect();
+        match messages::append(&mut w, conversation_id, messages).await? {
+            Some((_, rows)) => {
+                for (i, row) in idxs.into_iter().zip(rows) {
+                    results[i] = Some(Ok(row));
+                }
+            }
+            None => {
+                for i in idxs {
+                    results[i] = Some(Err(AppError::NotFound));
+                }
+            }
+        }
+    }
+    for (i, first) in repeats {
+        results[i] = results[first].clone();
+    }
+    w.commit(hub).await?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(AppError::Internal)))
+        .collect())
+}

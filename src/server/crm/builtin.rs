@@ -1,0 +1,140 @@
+//! The built-in CRM: contacts and deals kept in this app's own database (tables `crm_contacts`
+//! and `crm_deals`), so the product runs alone on one machine with a CRM behind it.
+
+use crate::model::DealStage;
+use crate::model::money::{Currency, Money};
+use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
+use crate::server::platform::entities::{crm_contact, crm_deal, crm_note};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+
+pub struct BuiltinCrm {
+    db: DatabaseConnection,
+}
+
+impl BuiltinCrm {
+    pub fn new(db: DatabaseConnection) -> BuiltinCrm {
+        BuiltinCrm { db }
+    }
+}
+
+fn parse_id(id: &str) -> Result<i64, CrmError> {
+    id.parse()
+        .map_err(|_| CrmError::Rejected(format!("`{id}` is not a built-in CRM id")))
+}
+
+fn deal_columns(deal: &CrmDeal) -> Result<crm_deal::ActiveModel, CrmError> {
+    Ok(crm_deal::ActiveModel {
+        title: Set(deal.title.clone()),
+        contact_id: Set(parse_id(&deal.contact_id)?),
+        owner_email: Set(deal.owner_email.clone()),
+        stage: Set(deal.stage.as_str().to_owned()),
+        amount_minor: Set(deal.amount.map(|m| m.minor)),
+        currency: Set(deal.amount.map(|m| m.currency.as_str().to_owned())),
+        created_at: Set(deal.created_at),
+        closed_at: Set(deal.closed_at),
+        ..Default::default()
+    })
+}
+
+#[async_trait::async_trait]
+impl CrmPort for BuiltinCrm {
+    fn provider(&self) -> &'static str {
+        "builtin"
+    }
+
+    async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError> {
+        Ok(crm_contact::Entity::find()
+            .filter(crm_contact::Column::Email.eq(email.to_lowercase()))
+            .one(&self.db)
+            .await?
+            .map(|c| c.id.to_string()))
+    }
+
+    async fn create_contact(&self, contact: &CrmContact) -> Result<String, CrmError> {
+        let row = crm_contact::ActiveModel {
+            name: Set(contact.name.clone()),
+            email: Set(contact.email.to_lowercase()),
+            phone: Set(contact.phone.clone()),
+            company: Set(contact.company.clone()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id.to_string())
+    }
+
+    async fn create_deal(&self, deal: &CrmDeal) -> Result<String, CrmError> {
+        let row = deal_columns(deal)?.insert(&self.db).await?;
+        Ok(row.id.to_string())
+    }
+
+    async fn update_deal(&self, id: &str, deal: &CrmDeal) -> Result<(), CrmError> {
+        let mut row = deal_columns(deal)?;
+        row.id = Set(parse_id(id)?);
+        row.update(&self.db).await.map_err(|e| match e {
+            sea_orm::DbErr::RecordNotUpdated => CrmError::Rejected(format!("no deal {id}")),
+            e => e.into(),
+        })?;
+        Ok(())
+    }
+
+    async fn get_deal(&self, id: &str) -> Result<Option<CrmDeal>, CrmError> {
+        let Some(row) = crm_deal::Entity::find_by_id(parse_id(id)?)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let amount = match (row.amount_minor, row.currency.as_deref()) {
+            (Some(minor), Some(code)) => Currency::parse(code)
+                .ok()
+                .map(|currency| Money { minor, currency }),
+            _ => None,
+        };
+        Ok(Some(CrmDeal {
+            title: row.title,
+            contact_id: row.contact_id.to_string(),
+            owner_email: row.owner_email,
+            stage: DealStage::parse(&row.stage).unwrap_or(DealStage::Inquiry),
+            amount,
+            created_at: row.created_at,
+            closed_at: row.closed_at,
+        }))
+    }
+
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError> {
+        let deal_id = parse_id(deal_id)?;
+        if crm_deal::Entity::find_by_id(deal_id)
+            .one(&self.db)
+            .await?
+            .is_none()
+        {
+            return Err(CrmError::Rejected(format!("no deal {deal_id}")));
+        }
+        let row = crm_note::ActiveModel {
+            deal_id: Set(deal_id),
+            body: Set(body.to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id.to_string())
+    }
+
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError> {
+        Ok(crm_note::Entity::find()
+            .filter(crm_note::Column::DealId.eq(parse_id(deal_id)?))
+            .order_by_asc(crm_note::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|n| n.body)
+            .collect())
+    }
+}

@@ -1,0 +1,63 @@
+//! The CRM port: what the app asks of a CRM. The built-in CRM (tables in our own database) is
+//! the embedded default; the Zoho adapter implements the same trait, so nothing above it knows
+//! which CRM is connected.
+
+use crate::model::DealStage;
+use crate::model::money::Money;
+use chrono::{DateTime, Utc};
+
+/// A person as the CRM records them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmContact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+}
+
+/// A deal as the CRM records it. `contact_id` is the CRM's own id of the client's contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmDeal {
+    pub title: String,
+    pub contact_id: String,
+    /// The owning manager, matched to a CRM user by email.
+    pub owner_email: Option<String>,
+    pub stage: DealStage,
+    pub amount: Option<Money>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CrmError {
+    /// Worth retrying: the CRM could not be reached or asked us to slow down.
+    #[error("CRM unavailable: {0}")]
+    Unavailable(String),
+    /// Not worth retrying as is: the CRM refused the request.
+    #[error("CRM refused the request: {0}")]
+    Rejected(String),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+#[async_trait::async_trait]
+pub trait CrmPort: Send + Sync {
+    /// Short stable name, stored with every CRM id we keep (`builtin`, `zoho`).
+    fn provider(&self) -> &'static str;
+
+    async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError>;
+
+    async fn create_contact(&self, contact: &CrmContact) -> Result<String, CrmError>;
+
+    async fn create_deal(&self, deal: &CrmDeal) -> Result<String, CrmError>;
+
+    async fn update_deal(&self, id: &str, deal: &CrmDeal) -> Result<(), CrmError>;
+
+    async fn get_deal(&self, id: &str) -> Result<Option<CrmDeal>, CrmError>;
+
+    /// Adds a note to a deal; returns the note's CRM id.
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError>;
+
+    /// The deal's notes, oldest first (what an operator reading the CRM record sees).
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError>;
+}

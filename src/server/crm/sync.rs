@@ -1,0 +1,281 @@
+//! Keeping the CRM in step with our deals: the handlers of the CRM's jobs.
+//!
+//! Features queue `SyncDeal`, `OfferNote` and `PaymentNote` jobs (`server::jobs`) in the same
+//! transaction as their change; these handlers deliver them. A job names an entity, not a
+//! snapshot: the handler sends the entity's state at delivery time, so repeated or late jobs
+//! converge on the truth, and the CRM ids it gets back are recorded so a delivery never
+//! creates twice.
+
+use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
+use crate::server::deals::service::{amount_of, stage_of};
+use crate::server::jobs::{Job, JobError, JobHandler};
+use crate::server::platform::entities::{crm_ref, deal, file, file_offer, message, payment, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use std::sync::Arc;
+
+/// The CRM ids of our notes are kept under these names (with the offer's or message's id).
+const REF_OFFER_NOTE: &str = "offer_note";
+const REF_PAYMENT_NOTE: &str = "payment_note";
+
+/// Runs the CRM's jobs against the connected CRM.
+pub struct CrmJobs {
+    crm: Arc<dyn CrmPort>,
+}
+
+impl CrmJobs {
+    pub fn new(crm: Arc<dyn CrmPort>) -> CrmJobs {
+        CrmJobs { crm }
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for CrmJobs {
+    async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
+        let crm = self.crm.as_ref();
+        let done = match job {
+            Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
+            Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
+            Job::PaymentNote { message_id } => payment_note(db, crm, message_id).await,
+        };
+        done.map_err(|e| match e {
+            // The CRM refused the request as it is: sending it again cannot help.
+            CrmError::Rejected(_) => JobError::Permanent(e.to_string()),
+            CrmError::Unavailable(_) | CrmError::Database(_) => JobError::Retry(e.to_string()),
+        })
+    }
+}
+
+async fn remote_id(
+    db: &DatabaseConnection,
+    provider: &str,
+    entity: &str,
+    entity_id: i64,
+) -> Result<Option<String>, DbErr> {
+    Ok(
+        crm_ref::Entity::find_by_id((provider.to_owned(), entity.to_owned(), entity_id))
+            .one(db)
+            .await?
+            .map(|r| r.remote_id),
+    )
+}
+
+async fn remember(
+    db: &DatabaseConnection,
+    provider: &str,
+    entity: &str,
+    entity_id: i64,
+    remote: &str,
+) -> Result<(), DbErr> {
+    crm_ref::ActiveModel {
+        provider: Set(provider.to_owned()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id),
+        remote_id: Set(remote.to_owned()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The CRM contact for a client: the one we recorded, else one found by email, else a new one.
+async fn contact_for(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    client: &user::Model,
+) -> Result<String, CrmError> {
+    let provider = crm.provider();
+    if let Some(id) = remote_id(db, provider, "user", client.id).await? {
+        return Ok(id);
+    }
+    let id = match crm.find_contact_by_email(&client.email).await? {
+        Some(id) => id,
+        None => {
+            crm.create_contact(&CrmContact {
+                name: client.display_name.clone(),
+                email: client.email.clone(),
+                phone: None,
+                company: None,
+            })
+            .await?
+        }
+    };
+    remember(db, provider, "user", client.id, &id).await?;
+    Ok(id)
+}
+
+/// Creates or updates the CRM deal to match ours.
+pub async fn sync_deal(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<(), CrmError> {
+    let Some(deal) = deal::Entity::find_by_id(deal_id).one(db).await? else {
+        return Ok(()); // Deleted since: nothing to send.
+    };
+    let client = user::Entity::find_by_id(deal.client_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} has no client")))?;
+    let owner_email = match deal.owner_id {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?.map(|u| u.email),
+        None => None,
+    };
+    let contact_id = contact_for(db, crm, &client).await?;
+    let record = CrmDeal {
+        title: deal.title.clone(),
+        contact_id,
+        owner_email,
+        stage: stage_of(&deal),
+        amount: amount_of(&deal),
+        created_at: deal.created_at,
+        closed_at: deal.closed_at,
+    };
+    let provider = crm.provider();
+    match remote_id(db, provider, "deal", deal.id).await? {
+        Some(id) => crm.update_deal(&id, &record).await,
+        None => {
+            let id = crm.create_deal(&record).await?;
+            remember(db, provider, "deal", deal.id, &id).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Writes the offer's decision as a note on the CRM deal, once: the note's CRM id is recorded,
+/// so a repeated delivery finds it and stops.
+pub async fn offer_note(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    offer_id: i64,
+) -> Result<(), CrmError> {
+    let provider = crm.provider();
+    if remote_id(db, provider, REF_OFFER_NOTE, offer_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
+        return Ok(());
+    };
+    let deal_ref = deal_ref(db, crm, offer.deal_id).await?;
+    let file = file::Entity::find_by_id(offer.file_id).one(db).await?;
+    let decider = match offer.decided_by {
+        Some(id) => user::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let note_id = crm
+        .add_deal_note(
+            &deal_ref,
+            &offer_note_text(&offer, file.as_ref(), decider.as_ref()),
+        )
+        .await?;
+    remember(db, provider, REF_OFFER_NOTE, offer_id, &note_id).await?;
+    Ok(())
+}
+
+/// Writes a payment's status change as a note on the CRM deal, once per status message.
+pub async fn payment_note(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    message_id: i64,
+) -> Result<(), CrmError> {
+    let provider = crm.provider();
+    if remote_id(db, provider, REF_PAYMENT_NOTE, message_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(line) = message::Entity::find_by_id(message_id).one(db).await? else {
+        return Ok(());
+    };
+    let Some(payment_id) = line.payment_id else {
+        return Ok(());
+    };
+    let Some(pay) = payment::Entity::find_by_id(payment_id).one(db).await? else {
+        return Ok(());
+    };
+    let deal_ref = deal_ref(db, crm, pay.deal_id).await?;
+    let mut text = format!(
+        "{} Request \"{}\" via {}",
+        line.body, pay.description, pay.provider
+    );
+    if let Some(r) = &pay.provider_ref {
+        text.push_str(&format!(" ({r})"));
+    }
+    text.push_str(
+        &line
+            .created_at
+            .format(" on %Y-%m-%d %H:%M UTC.")
+            .to_string(),
+    );
+    let note_id = crm.add_deal_note(&deal_ref, &text).await?;
+    remember(db, provider, REF_PAYMENT_NOTE, message_id, &note_id).await?;
+    Ok(())
+}
+
+/// The CRM's id of our deal, delivering the deal first if its own job is still waiting.
+async fn deal_ref(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<String, CrmError> {
+    let provider = crm.provider();
+    if let Some(id) = remote_id(db, provider, "deal", deal_id).await? {
+        return Ok(id);
+    }
+    sync_deal(db, crm, deal_id).await?;
+    remote_id(db, provider, "deal", deal_id)
+        .await?
+        .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} is gone")))
+}
+
+/// "Jane Client accepted the offer "Quotation v1" (quotation.pdf, 12,345 bytes, SHA-256 …)."
+pub fn offer_note_text(
+    offer: &file_offer::Model,
+    file: Option<&file::Model>,
+    decider: Option<&user::Model>,
+) -> String {
+    let who = decider.map_or("The client", |u| u.display_name.as_str());
+    let when = offer
+        .decided_at
+        .map(|t| t.format(" on %Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let mut text = format!("{who} {} the offer \"{}\"{when}", offer.status, offer.title);
+    if let Some(f) = file {
+        text.push_str(&format!(
+            " (file {}, {} bytes, SHA-256 {})",
+            f.name, f.size, f.sha256
+        ));
+    }
+    text.push('.');
+    if let Some(reason) = offer.reason.as_deref().filter(|r| !r.is_empty()) {
+        text.push_str(&format!(" Reason: {reason}"));
+    }
+    text
+}
+
+/// The CRM's copy of our deal, if it has been delivered.
+pub async fn crm_copy(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<Option<CrmDeal>, CrmError> {
+    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+        Some(id) => crm.get_deal(&id).await,
+        None => Ok(None),
+    }
+}
+
+/// The notes on the CRM's copy of our deal (empty until the deal is delivered).
+pub async fn crm_notes(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: i64,
+) -> Result<Vec<String>, CrmError> {
+    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+        Some(id) => crm.deal_notes(&id).await,
+        None => Ok(Vec::new()),
+    }
+}

@@ -1,0 +1,4 @@
+//! Deals: created with a project chat (or from a question), read as a view, moved through the
+//! stages, priced, linked to a chat. Every change is queued for the CRM in its own transaction.
+
+pub mod service;

@@ -1,0 +1,404 @@
+//! Deals: created at Inquiry for a client, read as a view with the client's contact details,
+//! moved through the stages, priced, created for or linked to a question chat. Every change is
+//! queued for the CRM (a `SyncDeal` job) in the same transaction, and told in the chat.
+
+use crate::model::chat::DealView;
+use crate::model::money::Money;
+use crate::model::{AppError, DealStage};
+use crate::server::access::{self, Access, Viewer};
+use crate::server::accounts::service::display_name;
+use crate::server::jobs::{self, Job};
+use crate::server::messages::{self, NewMessage};
+use crate::server::platform::db::is_unique_violation;
+use crate::server::platform::entities::{conversation, deal};
+use crate::server::realtime::Hub;
+use crate::server::realtime::changes::{self, Write, stmt};
+use crate::server::storage::{FileStore, StoreKey};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+};
+
+/// The folder a deal's files go to in the store.
+pub fn folder_of(deal_id: i64) -> String {
+    format!("deals/{deal_id}")
+}
+
+/// A deal title: 1 to 120 characters after trimming.
+pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
+    let title = raw.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid(field, "Give it a short name."));
+    }
+    if title.chars().count() > 120 {
+        return Err(AppError::invalid(
+            field,
+            "Keep the name within 120 characters.",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// Creates a deal at Inquiry inside a write, with its folder recorded, and queues it for the
+/// CRM. The folder itself is made after the commit (`make_folder`).
+pub async fn create(
+    w: &Write,
+    title: &str,
+    client_id: i64,
+    owner_id: Option<i64>,
+) -> Result<deal::Model, DbErr> {
+    let txn = &w.txn;
+    let row = deal::ActiveModel {
+        title: Set(title.to_owned()),
+        client_id: Set(client_id),
+        owner_id: Set(owner_id),
+        stage: Set(DealStage::Inquiry.as_str().to_owned()),
+        amount_minor: Set(None),
+        currency: Set(None),
+        created_at: Set(Utc::now()),
+        closed_at: Set(None),
+        tick: Set(w.tick),
+        folder_ref: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let mut with_folder: deal::ActiveModel = row.into();
+    with_folder.folder_ref = Set(Some(folder_of(*with_folder.id.as_ref())));
+    let row = with_folder.update(txn).await?;
+    jobs::enqueue(txn, Job::SyncDeal { deal_id: row.id }).await?;
+    Ok(row)
+}
+
+/// Makes `owner_id` the deal's owner if it has none yet (the first manager to accept its chat),
+/// inside the caller's write.
+pub async fn claim_owner(w: &Write, deal_id: i64, owner_id: i64) -> Result<(), DbErr> {
+    let claimed = deal::Entity::update_many()
+        .col_expr(
+            deal::Column::OwnerId,
+            sea_orm::sea_query::Expr::value(owner_id),
+        )
+        .col_expr(deal::Column::Tick, sea_orm::sea_query::Expr::value(w.tick))
+        .filter(deal::Column::Id.eq(deal_id))
+        .filter(deal::Column::OwnerId.is_null())
+        .exec(&w.txn)
+        .await?;
+    if claimed.rows_affected == 1 {
+        jobs::enqueue(&w.txn, Job::SyncDeal { deal_id }).await?;
+    }
+    Ok(())
+}
+
+/// Makes the deal's folder in the store. A failure is logged, not fatal: the store makes
+/// missing folders when the first file arrives.
+pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {
+    let Some(folder) = deal.folder_ref.as_deref() else {
+        return;
+    };
+    let made = match StoreKey::parse(folder) {
+        Ok(key) => store.create_folder(&key).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = made {
+        tracing::warn!(error = %e, deal = deal.id, "could not make the deal's folder");
+    }
+}
+
+pub fn stage_of(deal: &deal::Model) -> DealStage {
+    stage_named(&deal.stage)
+}
+
+/// A stored stage name; a row can only hold one we wrote, so anything else reads as Inquiry.
+fn stage_named(stored: &str) -> DealStage {
+    DealStage::parse(stored).unwrap_or(DealStage::Inquiry)
+}
+
+pub fn amount_of(deal: &deal::Model) -> Option<Money> {
+    money(deal.amount_minor, deal.currency.as_deref())
+}
+
+/// A stored amount: both columns set (they are written together) and a valid currency.
+fn money(minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
+    Money::stored(minor?, currency?)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct ViewRow {
+    id: i64,
+    title: String,
+    stage: String,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    created_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    client_name: Option<String>,
+    client_email: Option<String>,
+    owner_name: Option<String>,
+}
+
+/// The deal with its client's contact details and its owner's name, in one read.
+pub async fn view(db: &impl ConnectionTrait, deal_id: i64) -> Result<Option<DealView>, DbErr> {
+    let row = ViewRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT d.id, d.title, d.stage, d.amount_minor, d.currency, d.created_at, d.closed_at, \
+                cu.display_name AS client_name, cu.email AS client_email, \
+                ou.display_name AS owner_name \
+         FROM deals d \
+         LEFT JOIN users cu ON cu.id = d.client_id \
+         LEFT JOIN users ou ON ou.id = d.owner_id \
+         WHERE d.id = ?",
+        [deal_id.into()],
+    ))
+    .one(db)
+    .await?;
+    Ok(row.map(|r| DealView {
+        id: r.id,
+        stage: stage_named(&r.stage),
+        amount: money(r.amount_minor, r.currency.as_deref()),
+        title: r.title,
+        client_name: r.client_name.unwrap_or_default(),
+        client_email: r.client_email.unwrap_or_default(),
+        owner_name: r.owner_name,
+        created_at_ms: r.created_at.timestamp_millis(),
+        closed_at_ms: r.closed_at.map(|t| t.timestamp_millis()),
+    }))
+}
+
+async fn deal_of(
+    db: &impl ConnectionTrait,
+    conv: &conversation::Model,
+) -> Result<deal::Model, AppError> {
+    let id = conv
+        .deal_id
+        .ok_or_else(|| AppError::Conflict("This chat has no deal yet.".into()))?;
+    deal::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn require_manage(can: Access) -> Result<(), AppError> {
+    if can.manage_deal {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Moves the deal to `stage`; the chat gets a system message saying so.
+#[tracing::instrument(skip(db, hub))]
+pub async fn set_stage(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: i64,
+    stage: &str,
+) -> Result<DealView, AppError> {
+    let stage = DealStage::parse(stage).ok_or_else(|| {
+        AppError::invalid(
+            "stage",
+            "Choose inquiry, proposal, negotiation, approval or completion.",
+        )
+    })?;
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    require_manage(can)?;
+    let deal = deal_of(db, &conv).await?;
+    let from = stage_of(&deal);
+    if from != stage {
+        let name = display_name(db, viewer.id).await?;
+        let mut w = changes::begin(db).await?;
+        let mut row: deal::ActiveModel = deal.clone().into();
+        row.stage = Set(stage.as_str().to_owned());
+        row.tick = Set(w.tick);
+        row.update(&w.txn).await?;
+        jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
+        messages::append(
+            &mut w,
+            conv.id,
+            vec![NewMessage::system(format!(
+                "{name} moved the deal from {from} to {stage}."
+            ))],
+        )
+        .await?;
+        w.commit(hub).await?;
+    }
+    view(db, deal.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Sets the deal's amount.
+#[tracing::instrument(skip(db, hub))]
+pub async fn set_amount(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: i64,
+    amount: &str,
+    currency: &str,
+) -> Result<DealView, AppError> {
+    let money = Money::parse(amount, currency)?;
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    require_manage(can)?;
+    let deal = deal_of(db, &conv).await?;
+    let mut w = changes::begin(db).await?;
+    let mut row: deal::ActiveModel = deal.clone().into();
+    row.amount_minor = Set(Some(money.minor));
+    row.currency = Set(Some(money.currency.as_str().to_owned()));
+    row.tick = Set(w.tick);
+    row.update(&w.txn).await?;
+    jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
+    messages::append(
+        &mut w,
+        conv.id,
+        vec![NewMessage::system(format!("Deal amount set to {money}."))],
+    )
+    .await?;
+    w.commit(hub).await?;
+    view(db, deal.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Creates a deal for a general-question chat and links it.
+#[tracing::instrument(skip(db, hub, store))]
+pub async fn create_deal(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    store: &dyn FileStore,
+    viewer: Viewer,
+    conversation_id: i64,
+    title: &str,
+) -> Result<DealView, AppError> {
+    let title = parse_title(title, "title")?;
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    require_manage(can)?;
+    if conv.deal_id.is_some() {
+        return Err(AppError::Conflict("This chat already has a deal.".into()));
+    }
+    let client_id = conv.client_id.ok_or(AppError::NotFound)?;
+    let mut w = changes::begin(db).await?;
+    let deal = create(&w, &title, client_id, conv.assignee_id.or(Some(viewer.id))).await?;
+    link_in(&mut w, &conv, &deal, "created").await?;
+    w.commit(hub).await?;
+    make_folder(store, &deal).await;
+    view(db, deal.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Links an existing deal of the same client that has no chat yet.
+#[tracing::instrument(skip(db, hub))]
+pub async fn link_deal(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: i64,
+    deal_id: i64,
+) -> Result<DealView, AppError> {
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    require_manage(can)?;
+    if conv.deal_id.is_some() {
+        return Err(AppError::Conflict("This chat already has a deal.".into()));
+    }
+    let deal = deal::Entity::find_by_id(deal_id)
+        .one(db)
+        .await?
+        .filter(|d| Some(d.client_id) == conv.client_id)
+        .ok_or_else(|| AppError::invalid("deal_id", "Choose one of this client's deals."))?;
+    let mut w = changes::begin(db).await?;
+    link_in(&mut w, &conv, &deal, "linked").await?;
+    w.commit(hub).await?;
+    view(db, deal.id).await?.ok_or(AppError::NotFound)
+}
+
+async fn link_in(
+    w: &mut changes::Write,
+    conv: &conversation::Model,
+    deal: &deal::Model,
+    verb: &str,
+) -> Result<(), AppError> {
+    let linked = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET deal_id = ? WHERE id = ? AND deal_id IS NULL",
+            [deal.id.into(), conv.id.into()],
+        ))
+        .await;
+    match linked {
+        Ok(r) if r.rows_affected() == 1 => {}
+        Ok(_) => return Err(AppError::Conflict("This chat already has a deal.".into())),
+        Err(e) if is_unique_violation(&e, "ux_conversations_deal", "conversations.deal_id") => {
+            return Err(AppError::Conflict("That deal already has a chat.".into()));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // The chat's poll sends a deal when the deal's tick is new; a linked one is new to the chat.
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE deals SET tick = ? WHERE id = ?",
+            [w.tick.into(), deal.id.into()],
+        ))
+        .await?;
+    messages::append(
+        w,
+        conv.id,
+        vec![NewMessage::system(format!(
+            "Deal “{}” {verb} for this chat.",
+            deal.title
+        ))],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The client's deals that could be linked to this chat (those without a chat).
+pub async fn linkable_deals(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    conversation_id: i64,
+) -> Result<Vec<DealView>, AppError> {
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    require_manage(can)?;
+    let Some(client_id) = conv.client_id else {
+        return Ok(Vec::new());
+    };
+    let without_chat = deal::Entity::find()
+        .filter(deal::Column::ClientId.eq(client_id))
+        .filter(
+            deal::Column::Id.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(conversation::Column::DealId)
+                    .from(conversation::Entity)
+                    .and_where(conversation::Column::DealId.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .order_by_desc(deal::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for d in without_chat {
+        if let Some(view) = view(db, d.id).await? {
+            out.push(view);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(
+            parse_title("  Website redesign ", "title").unwrap(),
+            "Website redesign"
+        );
+        assert!(
+            parse_title("   ", "title")
+                .unwrap_err()
+                .for_field("title")
+                .is_some()
+        );
+        assert!(parse_title(&"x".repeat(121), "title").is_err());
+    }
+}

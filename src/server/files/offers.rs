@@ -1,0 +1,270 @@
+//! Offers: a file a manager shares with `#q` in its text, which the client accepts or rejects.
+//! A decision is taken once: the status moves away from `pending` by a conditional update, so
+//! a second click or a racing decision finds it taken and is refused.
+
+use crate::model::AppError;
+use crate::model::Role;
+use crate::model::chat::{OfferStatus, OfferView, kind};
+use crate::server::access::{self, Access, Viewer};
+use crate::server::jobs::{self, Job};
+use crate::server::messages::{self, NewMessage};
+use crate::server::platform::entities::{conversation, file_offer};
+use crate::server::realtime::Hub;
+use crate::server::realtime::changes::{self, stmt};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+
+/// A share's message as the manager typed it: the text to show, and whether it asked for a
+/// decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShareNote {
+    pub text: String,
+    pub offer: bool,
+}
+
+/// Finds the `#q` marker (a word of its own, any case) and takes it out of the text; the gaps
+/// it leaves are closed, line breaks kept.
+pub fn parse_share_note(raw: &str) -> ShareNote {
+    let mut offer = false;
+    let lines: Vec<String> = raw
+        .lines()
+        .map(|line| {
+            line.split_whitespace()
+                .filter(|word| {
+                    let marker = word.eq_ignore_ascii_case("#q");
+                    offer |= marker;
+                    !marker
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    ShareNote {
+        text: lines.join("\n").trim().to_owned(),
+        offer,
+    }
+}
+
+/// The client's answer to an offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject,
+}
+
+impl Decision {
+    pub fn parse(raw: &str) -> Result<Decision, AppError> {
+        match raw.trim() {
+            "accept" => Ok(Decision::Accept),
+            "reject" => Ok(Decision::Reject),
+            _ => Err(AppError::invalid("decision", "Choose accept or reject.")),
+        }
+    }
+
+    fn status(self) -> OfferStatus {
+        match self {
+            Decision::Accept => OfferStatus::Accepted,
+            Decision::Reject => OfferStatus::Rejected,
+        }
+    }
+}
+
+/// The longest reason a client may give for a rejection.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+fn parse_reason(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::invalid(
+            "reason",
+            format!("Keep the reason within {MAX_REASON_CHARS} characters."),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// Why an offer can no longer be decided, in words for the person who tried.
+fn already(status: &str) -> AppError {
+    AppError::Conflict(match OfferStatus::parse(status) {
+        Some(OfferStatus::Accepted) => "This offer was already accepted.".into(),
+        Some(OfferStatus::Rejected) => "This offer was already rejected.".into(),
+        Some(OfferStatus::Withdrawn) => "The manager withdrew this offer.".into(),
+        _ => "This offer can no longer be decided.".into(),
+    })
+}
+
+async fn offer_in_reach(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    offer_id: i64,
+) -> Result<(file_offer::Model, Access, conversation::Model), AppError> {
+    let offer = file_offer::Entity::find_by_id(offer_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (conv, can) = access::load(db, viewer, offer.conversation_id).await?;
+    Ok((offer, can, conv))
+}
+
+fn view(offer: &file_offer::Model, status: OfferStatus, reason: Option<String>) -> OfferView {
+    OfferView {
+        id: offer.id,
+        title: offer.title.clone(),
+        status,
+        reason,
+    }
+}
+
+/// Moves a pending offer to `to`, writes the message about it and, for a decision, queues the
+/// CRM note; all in one transaction. Refused when the offer is no longer pending.
+async fn settle(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    offer: &file_offer::Model,
+    to: OfferStatus,
+    reason: Option<String>,
+) -> Result<OfferView, AppError> {
+    let mut w = changes::begin(db).await?;
+    let moved = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE file_offers SET status = ?, reason = ?, decided_by = ?, decided_at = ? \
+             WHERE id = ? AND status = 'pending'",
+            [
+                to.as_str().into(),
+                reason.clone().into(),
+                viewer.id.into(),
+                Utc::now().into(),
+                offer.id.into(),
+            ],
+        ))
+        .await?;
+    if moved.rows_affected() != 1 {
+        drop(w);
+        let now = file_offer::Entity::find_by_id(offer.id)
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Err(already(&now.status));
+    }
+    let message_kind = if to == OfferStatus::Withdrawn {
+        kind::OFFER_WITHDRAWN
+    } else {
+        jobs::enqueue(&w.txn, Job::OfferNote { offer_id: offer.id }).await?;
+        kind::OFFER_DECISION
+    };
+    messages::append(
+        &mut w,
+        offer.conversation_id,
+        vec![NewMessage {
+            file_id: Some(offer.file_id),
+            offer_id: Some(offer.id),
+            ..NewMessage::by(
+                Some(viewer.id),
+                message_kind,
+                reason.clone().unwrap_or_default(),
+            )
+        }],
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    w.commit(hub).await?;
+    Ok(view(offer, to, reason))
+}
+
+/// The deal's client accepts or rejects an offer (a reason is kept only with a rejection).
+#[tracing::instrument(skip(db, hub, reason))]
+pub async fn decide(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    offer_id: i64,
+    decision: &str,
+    reason: Option<&str>,
+) -> Result<OfferView, AppError> {
+    let decision = Decision::parse(decision)?;
+    let reason = match decision {
+        Decision::Reject => parse_reason(reason)?,
+        Decision::Accept => None,
+    };
+    let (offer, _, conv) = offer_in_reach(db, viewer, offer_id).await?;
+    if viewer.role != Role::Client || conv.client_id != Some(viewer.id) {
+        return Err(AppError::Forbidden);
+    }
+    if offer.status != OfferStatus::Pending.as_str() {
+        return Err(already(&offer.status));
+    }
+    settle(db, hub, viewer, &offer, decision.status(), reason).await
+}
+
+/// A manager of the deal withdraws an offer the client has not decided yet.
+#[tracing::instrument(skip(db, hub))]
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    offer_id: i64,
+) -> Result<OfferView, AppError> {
+    let (offer, can, _) = offer_in_reach(db, viewer, offer_id).await?;
+    if !can.manage_deal {
+        return Err(AppError::Forbidden);
+    }
+    if offer.status != OfferStatus::Pending.as_str() {
+        return Err(already(&offer.status));
+    }
+    settle(db, hub, viewer, &offer, OfferStatus::Withdrawn, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_makes_an_offer_and_is_not_shown() {
+        assert_eq!(
+            parse_share_note("#q quotation v1"),
+            ShareNote {
+                text: "quotation v1".into(),
+                offer: true
+            }
+        );
+        assert_eq!(
+            parse_share_note("Here is the invoice #Q please check"),
+            ShareNote {
+                text: "Here is the invoice please check".into(),
+                offer: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_marker_inside_a_word_is_just_text() {
+        assert_eq!(
+            parse_share_note("see #quote and x#q"),
+            ShareNote {
+                text: "see #quote and x#q".into(),
+                offer: false
+            }
+        );
+    }
+
+    #[test]
+    fn line_breaks_survive() {
+        assert_eq!(
+            parse_share_note("#q\nline one\nline two").text,
+            "line one\nline two"
+        );
+    }
+
+    #[test]
+    fn decisions_and_reasons_are_checked() {
+        assert_eq!(Decision::parse("accept"), Ok(Decision::Accept));
+        assert!(Decision::parse("maybe").is_err());
+        assert_eq!(parse_reason(Some("  ")), Ok(None));
+        assert!(parse_reason(Some(&"x".repeat(MAX_REASON_CHARS + 1))).is_err());
+    }
+}

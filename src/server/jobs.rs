@@ -1,0 +1,388 @@
+//! One durable job queue for work that must follow a commit and may fail for a while (today the
+//! CRM deliveries; next the CRM polls and transcripts), and one supervisor for periodic tasks.
+//!
+//! A feature queues a typed [`Job`] in the same transaction as the change it follows, so neither
+//! exists without the other. The [`Runner`] hands each due job to the handler registered for its
+//! kind. A retryable failure waits with exponential backoff; a permanent failure, or the last of
+//! `max_attempts`, moves the job to the dead letter (`failed_at`, `last_error`), where an
+//! administrator sees it and may retry it. Jobs name an entity, not a snapshot: a handler sends
+//! the entity's state at delivery time, so repeated or late jobs converge on the truth.
+
+pub mod supervisor;
+
+use crate::model::AppError;
+use crate::model::jobs::FailedJobView;
+use crate::server::platform::entities::outbox_job;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A unit of deferred work, named by what it is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// Create or update the CRM's copy of a deal.
+    SyncDeal { deal_id: i64 },
+    /// Write an offer's decision as a note on the CRM deal.
+    OfferNote { offer_id: i64 },
+    /// Write a payment's new status (its status message) as a note on the CRM deal.
+    PaymentNote { message_id: i64 },
+}
+
+/// What kind of job a row holds; the name is what the `job` column stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    SyncDeal,
+    OfferNote,
+    PaymentNote,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 3] = [JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::SyncDeal => "sync_deal",
+            JobKind::OfferNote => "offer_note",
+            JobKind::PaymentNote => "payment_note",
+        }
+    }
+
+    pub fn named(stored: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|k| k.name() == stored)
+    }
+
+    /// What the job's target id names, for the failed-jobs page.
+    fn target_label(self) -> &'static str {
+        match self {
+            JobKind::SyncDeal => "deal",
+            JobKind::OfferNote => "offer",
+            JobKind::PaymentNote => "message",
+        }
+    }
+}
+
+impl Job {
+    pub fn kind(self) -> JobKind {
+        match self {
+            Job::SyncDeal { .. } => JobKind::SyncDeal,
+            Job::OfferNote { .. } => JobKind::OfferNote,
+            Job::PaymentNote { .. } => JobKind::PaymentNote,
+        }
+    }
+
+    /// The id of the entity the job is about.
+    pub fn target(self) -> i64 {
+        match self {
+            Job::SyncDeal { deal_id } => deal_id,
+            Job::OfferNote { offer_id } => offer_id,
+            Job::PaymentNote { message_id } => message_id,
+        }
+    }
+
+    fn of(kind: JobKind, target: i64) -> Job {
+        match kind {
+            JobKind::SyncDeal => Job::SyncDeal { deal_id: target },
+            JobKind::OfferNote => Job::OfferNote { offer_id: target },
+            JobKind::PaymentNote => Job::PaymentNote { message_id: target },
+        }
+    }
+}
+
+/// How a job failed, which decides whether it is tried again.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JobError {
+    /// Worth another attempt later: the other side was unreachable or busy.
+    #[error("{0}")]
+    Retry(String),
+    /// Will fail the same way every time: the job goes to the dead letter at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<DbErr> for JobError {
+    fn from(e: DbErr) -> Self {
+        JobError::Retry(format!("database: {e}"))
+    }
+}
+
+/// Runs the jobs of the kinds it was registered for.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError>;
+}
+
+/// Queues `job` inside the caller's transaction, unless the same job is already waiting
+/// untouched (two changes before a delivery need one delivery: it sends the latest state).
+pub async fn enqueue(txn: &impl ConnectionTrait, job: Job) -> Result<(), DbErr> {
+    let kind = job.kind().name();
+    let waiting = outbox_job::Entity::find()
+        .filter(outbox_job::Column::Job.eq(kind))
+        .filter(outbox_job::Column::EntityId.eq(job.target()))
+        .filter(outbox_job::Column::DoneAt.is_null())
+        .filter(outbox_job::Column::FailedAt.is_null())
+        .filter(outbox_job::Column::Attempts.eq(0))
+        .filter(outbox_job::Column::LockedUntil.is_null())
+        .one(txn)
+        .await?;
+    if waiting.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    outbox_job::ActiveModel {
+        job: Set(kind.to_owned()),
+        entity_id: Set(job.target()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        done_at: Set(None),
+        failed_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Wait before the next attempt: 2 s, 4 s, 8 s … capped at an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 12)).unwrap_or(12);
+    Duration::seconds((1i64 << exp).min(3600))
+}
+
+/// What happens to a job after an attempt: a pure rule, tested without a database.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    RetryAt(DateTime<Utc>),
+    DeadLetter,
+}
+
+pub fn outcome(
+    result: &Result<(), JobError>,
+    attempts_now: i32,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Done,
+        Err(JobError::Permanent(_)) => Outcome::DeadLetter,
+        Err(JobError::Retry(_)) if attempts_now >= max_attempts => Outcome::DeadLetter,
+        Err(JobError::Retry(_)) => Outcome::RetryAt(now + backoff(attempts_now)),
+    }
+}
+
+/// A claimed job is left alone by other runners for this long.
+const CLAIM_SECS: i64 = 60;
+const BATCH: u64 = 20;
+
+/// Delivers due jobs to the handlers registered for their kinds.
+#[derive(Clone)]
+pub struct Runner {
+    handlers: HashMap<JobKind, Arc<dyn JobHandler>>,
+    max_attempts: i32,
+}
+
+impl Runner {
+    pub fn new(max_attempts: u32) -> Runner {
+        Runner {
+            handlers: HashMap::new(),
+            max_attempts: i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX),
+        }
+    }
+
+    /// `handler` runs every job of `kinds`.
+    #[must_use]
+    pub fn register(mut self, kinds: &[JobKind], handler: Arc<dyn JobHandler>) -> Runner {
+        for kind in kinds {
+            self.handlers.insert(*kind, handler.clone());
+        }
+        self
+    }
+
+    /// Runs the jobs due at `now`; returns how many succeeded.
+    #[tracing::instrument(skip_all)]
+    pub async fn run_due(
+        &self,
+        db: &DatabaseConnection,
+        now: DateTime<Utc>,
+    ) -> Result<usize, DbErr> {
+        let unlocked = || {
+            Condition::any()
+                .add(outbox_job::Column::LockedUntil.is_null())
+                .add(outbox_job::Column::LockedUntil.lt(now))
+        };
+        let due = outbox_job::Entity::find()
+            .filter(outbox_job::Column::DoneAt.is_null())
+            .filter(outbox_job::Column::FailedAt.is_null())
+            .filter(outbox_job::Column::NextAttemptAt.lte(now))
+            .filter(unlocked())
+            .order_by_asc(outbox_job::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let mut succeeded = 0;
+        for row in due {
+            let claimed = outbox_job::Entity::update_many()
+                .col_expr(
+                    outbox_job::Column::LockedUntil,
+                    sea_orm::sea_query::Expr::value(now + Duration::seconds(CLAIM_SECS)),
+                )
+                .filter(outbox_job::Column::Id.eq(row.id))
+                .filter(unlocked())
+                .exec(db)
+                .await?;
+            if claimed.rows_affected != 1 {
+                continue; // Another runner holds it.
+            }
+            let result = self.attempt(db, &row).await;
+            let attempts = row.attempts + 1;
+            let mut update: outbox_job::ActiveModel = row.clone().into();
+            update.locked_until = Set(None);
+            update.attempts = Set(attempts);
+            let finished_at = Utc::now();
+            match outcome(&result, attempts, self.max_attempts, finished_at) {
+                Outcome::Done => {
+                    update.done_at = Set(Some(finished_at));
+                    update.last_error = Set(None);
+                    succeeded += 1;
+                }
+                Outcome::RetryAt(at) => {
+                    update.next_attempt_at = Set(at);
+                    update.last_error = Set(result.err().map(|e| e.to_string()));
+                }
+                Outcome::DeadLetter => {
+                    let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+                    tracing::error!(job = row.id, kind = row.job, target = row.entity_id, attempts, %error, "job failed for good");
+                    update.failed_at = Set(Some(finished_at));
+                    update.last_error = Set(Some(error));
+                }
+            }
+            update.update(db).await?;
+        }
+        Ok(succeeded)
+    }
+
+    async fn attempt(
+        &self,
+        db: &DatabaseConnection,
+        row: &outbox_job::Model,
+    ) -> Result<(), JobError> {
+        let kind = JobKind::named(&row.job)
+            .ok_or_else(|| JobError::Permanent(format!("unknown job kind `{}`", row.job)))?;
+        let handler = self
+            .handlers
+            .get(&kind)
+            .ok_or_else(|| JobError::Permanent(format!("no handler for `{}` jobs", row.job)))?;
+        let result = handler.run(db, Job::of(kind, row.entity_id)).await;
+        if let Err(e) = &result {
+            tracing::warn!(job = row.id, kind = row.job, target = row.entity_id, error = %e, "job attempt failed");
+        }
+        result
+    }
+}
+
+/// The dead letter: jobs that failed for good, newest first.
+pub async fn failed(db: &DatabaseConnection, limit: u64) -> Result<Vec<FailedJobView>, DbErr> {
+    let rows = outbox_job::Entity::find()
+        .filter(outbox_job::Column::FailedAt.is_not_null())
+        .order_by_desc(outbox_job::Column::FailedAt)
+        .order_by_desc(outbox_job::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| FailedJobView {
+            id: r.id,
+            target: match JobKind::named(&r.job) {
+                Some(kind) => format!("{} {}", kind.target_label(), r.entity_id),
+                None => r.entity_id.to_string(),
+            },
+            job: r.job,
+            attempts: r.attempts,
+            last_error: r.last_error.unwrap_or_default(),
+            failed_at: r
+                .failed_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Puts a failed job back in the queue with a fresh count of attempts; NotFound for a job that
+/// is not in the dead letter (unknown, done or still queued), so a second click does nothing.
+pub async fn retry(db: &DatabaseConnection, job_id: i64) -> Result<(), AppError> {
+    let res = outbox_job::Entity::update_many()
+        .col_expr(
+            outbox_job::Column::FailedAt,
+            sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox_job::Column::Attempts,
+            sea_orm::sea_query::Expr::value(0),
+        )
+        .col_expr(
+            outbox_job::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(outbox_job::Column::Id.eq(job_id))
+        .filter(outbox_job::Column::FailedAt.is_not_null())
+        .exec(db)
+        .await?;
+    if res.rows_affected == 1 {
+        tracing::info!(job = job_id, "failed job queued again");
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(2));
+        assert_eq!(backoff(3), Duration::seconds(8));
+        assert_eq!(backoff(40), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn a_job_is_retried_until_its_last_attempt_then_dead_lettered() {
+        let now = Utc::now();
+        let busy = Err(JobError::Retry("503".into()));
+        assert_eq!(
+            outcome(&busy, 1, 3, now),
+            Outcome::RetryAt(now + Duration::seconds(2))
+        );
+        assert_eq!(
+            outcome(&busy, 2, 3, now),
+            Outcome::RetryAt(now + Duration::seconds(4))
+        );
+        assert_eq!(outcome(&busy, 3, 3, now), Outcome::DeadLetter);
+        assert_eq!(outcome(&Ok(()), 3, 3, now), Outcome::Done);
+    }
+
+    #[test]
+    fn a_permanent_error_stops_retries_at_once() {
+        let refused = Err(JobError::Permanent("INVALID_DATA".into()));
+        assert_eq!(outcome(&refused, 1, 10, Utc::now()), Outcome::DeadLetter);
+    }
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_name() {
+        for kind in JobKind::ALL {
+            assert_eq!(JobKind::named(kind.name()), Some(kind));
+            assert_eq!(Job::of(kind, 7).kind(), kind);
+            assert_eq!(Job::of(kind, 7).target(), 7);
+        }
+        assert_eq!(JobKind::named("sync_everything"), None);
+    }
+}

@@ -1,0 +1,347 @@
+//! The append-only message log of a conversation: appending inside a write (which numbers the
+//! messages and stamps the conversation), and reading pages of it as views.
+
+use crate::model::Role;
+use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
+use crate::model::money::Money;
+use crate::model::payment::PROVIDER_TEST;
+use crate::model::payment::{PaymentStatus, PaymentView};
+use crate::server::platform::entities::{conversation, message};
+use crate::server::realtime::Audience;
+use crate::server::realtime::changes::{Write, stmt};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
+
+pub use crate::model::chat::kind::{SYSTEM as KIND_SYSTEM, TEXT as KIND_TEXT};
+
+/// A message about to be stored.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub sender_id: Option<i64>,
+    pub kind: &'static str,
+    pub body: String,
+    pub client_msg_id: Option<String>,
+    pub file_id: Option<i64>,
+    pub offer_id: Option<i64>,
+    pub payment_id: Option<i64>,
+}
+
+impl NewMessage {
+    pub fn system(body: impl Into<String>) -> NewMessage {
+        NewMessage::by(None, KIND_SYSTEM, body)
+    }
+
+    /// A message of `kind` from `sender`, without a file or an offer.
+    pub fn by(sender_id: Option<i64>, kind: &'static str, body: impl Into<String>) -> NewMessage {
+        NewMessage {
+            sender_id,
+            kind,
+            body: body.into(),
+            client_msg_id: None,
+            file_id: None,
+            offer_id: None,
+            payment_id: None,
+        }
+    }
+}
+
+/// Who hears about a change to this conversation: its client, its manager, and the whole
+/// staff while it waits in the shared inbox.
+pub fn audience_of(conv: &conversation::Model) -> Audience {
+    Audience::users([conv.client_id, conv.assignee_id]).with_staff(conv.assignee_id.is_none())
+}
+
+/// Stamps the conversation with the write's tick (and, with `new_messages`, reserves that many
+/// sequence numbers). The row lock this takes orders the conversation's writers. Returns the
+/// updated row, or None if the conversation does not exist.
+async fn stamp(
+    w: &mut Write,
+    conversation_id: i64,
+    new_messages: i64,
+) -> Result<Option<conversation::Model>, DbErr> {
+    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
+        (
+            "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
+             WHERE id = ? RETURNING *",
+            vec![
+                new_messages.into(),
+                Utc::now().into(),
+                w.tick.into(),
+                conversation_id.into(),
+            ],
+        )
+    } else {
+        (
+            "UPDATE conversations SET tick = ? WHERE id = ? RETURNING *",
+            vec![w.tick.into(), conversation_id.into()],
+        )
+    };
+    let row = w.txn.query_one_raw(stmt(w.backend(), sql, values)).await?;
+    let conv = row
+        .map(|r| conversation::Model::from_query_result(&r, ""))
+        .transpose()?;
+    if let Some(c) = &conv {
+        w.audience.merge(&audience_of(c));
+    }
+    Ok(conv)
+}
+
+/// Marks a conversation changed without adding messages (assignment, deal, read state).
+pub async fn touch(
+    w: &mut Write,
+    conversation_id: i64,
+) -> Result<Option<conversation::Model>, DbErr> {
+    stamp(w, conversation_id, 0).await
+}
+
+/// Appends messages to a conversation in order; returns the conversation as updated and the
+/// stored rows. None when the conversation does not exist.
+pub async fn append(
+    w: &mut Write,
+    conversation_id: i64,
+    messages: Vec<NewMessage>,
+) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
+    let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+    let Some(conv) = stamp(w, conversation_id, count).await? else {
+        return Ok(None);
+    };
+    if messages.is_empty() {
+        return Ok(Some((conv, Vec::new())));
+    }
+    let first_seq = conv.last_seq - count + 1;
+    let now = conv.last_message_at;
+    let rows = messages
+        .into_iter()
+        .zip(first_seq..)
+        .map(|(m, seq)| message::ActiveModel {
+            conversation_id: Set(conversation_id),
+            seq: Set(seq),
+            sender_id: Set(m.sender_id),
+            kind: Set(m.kind.to_owned()),
+            body: Set(m.body),
+            client_msg_id: Set(m.client_msg_id),
+            created_at: Set(now),
+            file_id: Set(m.file_id),
+            offer_id: Set(m.offer_id),
+            payment_id: Set(m.payment_id),
+            ..Default::default()
+        });
+    let stored = message::Entity::insert_many(rows)
+        .exec_with_returning(&w.txn)
+        .await?;
+    Ok(Some((conv, stored)))
+}
+
+#[derive(Debug, FromQueryResult)]
+struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    seq: i64,
+    sender_id: Option<i64>,
+    kind: String,
+    body: String,
+    client_msg_id: Option<String>,
+    created_at: DateTime<Utc>,
+    sender_name: Option<String>,
+    sender_role: Option<String>,
+    file_id: Option<i64>,
+    file_name: Option<String>,
+    file_size: Option<i64>,
+    file_type: Option<String>,
+    file_sha256: Option<String>,
+    offer_id: Option<i64>,
+    offer_title: Option<String>,
+    offer_status: Option<String>,
+    offer_reason: Option<String>,
+    payment_id: Option<i64>,
+    payment_minor: Option<i64>,
+    payment_currency: Option<String>,
+    payment_description: Option<String>,
+    payment_status: Option<String>,
+    payment_provider: Option<String>,
+}
+
+const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body, \
+     m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role, \
+     m.file_id, f.name AS file_name, f.size AS file_size, f.content_type AS file_type, \
+     f.sha256 AS file_sha256, m.offer_id, o.title AS offer_title, o.status AS offer_status, \
+     o.reason AS offer_reason, m.payment_id, p.amount_minor AS payment_minor, \
+     p.currency AS payment_currency, p.description AS payment_description, \
+     p.status AS payment_status, p.provider AS payment_provider \
+     FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
+     LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id \
+     LEFT JOIN payments p ON p.id = m.payment_id";
+
+/// The view of a message its sender just stored, built from what the sender's session already
+/// says about them instead of reading the row back.
+pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> MessageView {
+    to_view(MessageRow {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        sender_id: m.sender_id,
+        kind: m.kind,
+        body: m.body,
+        client_msg_id: m.client_msg_id,
+        created_at: m.created_at,
+        sender_name: Some(sender_name.to_owned()),
+        sender_role: Some(sender_role.as_str().to_owned()),
+        // A sender's own send is a text message: nothing attached.
+        file_id: None,
+        file_name: None,
+        file_size: None,
+        file_type: None,
+        file_sha256: None,
+        offer_id: None,
+        offer_title: None,
+        offer_status: None,
+        offer_reason: None,
+        payment_id: None,
+        payment_minor: None,
+        payment_currency: None,
+        payment_description: None,
+        payment_status: None,
+        payment_provider: None,
+    })
+}
+
+fn to_view(r: MessageRow) -> MessageView {
+    let side = match (r.sender_id, r.sender_role.as_deref().and_then(Role::parse)) {
+        (None, _) => SenderSide::System,
+        (Some(_), Some(Role::Client)) => SenderSide::Client,
+        (Some(_), _) => SenderSide::Staff,
+    };
+    MessageView {
+        id: r.id,
+        conversation_id: r.conversation_id,
+        seq: r.seq,
+        sender_id: r.sender_id,
+        sender_name: r.sender_name.unwrap_or_else(|| match side {
+            SenderSide::System => "dealchat".to_owned(),
+            _ => "Former user".to_owned(),
+        }),
+        side,
+        kind: r.kind,
+        body: r.body,
+        client_msg_id: r.client_msg_id,
+        created_at_ms: r.created_at.timestamp_millis(),
+        file: match (r.file_id, r.file_name) {
+            (Some(id), Some(name)) => Some(FileRef {
+                id,
+                name,
+                size: r.file_size.unwrap_or(0),
+                content_type: r.file_type.unwrap_or_default(),
+                sha256: r.file_sha256.unwrap_or_default(),
+            }),
+            _ => None,
+        },
+        offer: match (
+            r.offer_id,
+            r.offer_title,
+            r.offer_status.as_deref().and_then(OfferStatus::parse),
+        ) {
+            (Some(id), Some(title), Some(status)) => Some(OfferView {
+                id,
+                title,
+                status,
+                reason: r.offer_reason,
+            }),
+            _ => None,
+        },
+        payment: payment_view(
+            r.payment_id,
+            r.payment_minor,
+            r.payment_currency.as_deref(),
+            r.payment_description,
+            r.payment_status.as_deref(),
+            r.payment_provider.as_deref(),
+        ),
+    }
+}
+
+/// A payment's view from its columns; None when the message shows no payment (or the row is
+/// not readable, which a migration would have to break).
+pub fn payment_view(
+    id: Option<i64>,
+    minor: Option<i64>,
+    currency: Option<&str>,
+    description: Option<String>,
+    status: Option<&str>,
+    provider: Option<&str>,
+) -> Option<PaymentView> {
+    Some(PaymentView {
+        id: id?,
+        amount: Money::stored(minor?, currency?)?,
+        description: description?,
+        status: PaymentStatus::parse(status?)?,
+        test_mode: provider? == PROVIDER_TEST,
+    })
+}
+
+async fn query_views(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<MessageView>, DbErr> {
+    let rows = MessageRow::find_by_statement(stmt(db.get_database_backend(), sql, values))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(to_view).collect())
+}
+
+/// Up to `limit` messages after `after_seq`, oldest first.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    conversation_id: i64,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<MessageView>, DbErr> {
+    let sql =
+        format!("{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    query_views(
+        db,
+        &sql,
+        vec![conversation_id.into(), after_seq.into(), limit.into()],
+    )
+    .await
+}
+
+/// Up to `limit` messages before `before_seq` (or the newest, when None), oldest first.
+pub async fn before(
+    db: &impl ConnectionTrait,
+    conversation_id: i64,
+    before_seq: Option<i64>,
+    limit: u64,
+) -> Result<Vec<MessageView>, DbErr> {
+    let sql = format!(
+        "{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut page = query_views(
+        db,
+        &sql,
+        vec![
+            conversation_id.into(),
+            before_seq.unwrap_or(i64::MAX).into(),
+            limit.into(),
+        ],
+    )
+    .await?;
+    page.reverse();
+    Ok(page)
+}
+
+/// A message its sender already stored under `client_msg_id`, if any.
+pub async fn find_by_client_id(
+    db: &impl ConnectionTrait,
+    sender_id: i64,
+    client_msg_id: &str,
+) -> Result<Option<message::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    message::Entity::find()
+        .filter(message::Column::SenderId.eq(sender_id))
+        .filter(message::Column::ClientMsgId.eq(client_msg_id))
+        .one(db)
+        .await
+}

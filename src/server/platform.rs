@@ -1,0 +1,11 @@
+//! What every feature stands on: settings, the database and its schema, telemetry, and the
+//! HTTP plumbing (serving, body limits, the panic guard, errors as responses).
+
+pub mod body_limit;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod http_error;
+pub mod http_server;
+pub mod panic_guard;
+pub mod telemetry;

@@ -1,0 +1,614 @@
+//! Layered settings: built-in defaults, `config/local.toml`, the file named by `APP_CONFIG_FILE`,
+//! then `APP_*` environment variables. Validated once at start-up; an error names the bad key.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub session: SessionSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub chat: ChatSettings,
+    pub files: FileSettings,
+    pub payments: PaymentSettings,
+    pub jobs: JobSettings,
+    pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub site_root: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    /// SQLite's page cache per pooled connection, in KiB (ignored on PostgreSQL).
+    pub sqlite_cache_kib: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SessionSettings {
+    pub secret: SecretString,
+    pub ttl_hours: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AuthSettings {
+    pub min_password_len: usize,
+    pub max_failed_logins: u32,
+    pub failure_window_secs: u64,
+    pub lockout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LimitSettings {
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChatSettings {
+    pub max_message_chars: usize,
+    pub sends_per_second: u32,
+    pub send_burst: u32,
+    pub history_page: u64,
+    pub poll_timeout_secs: u64,
+    pub write_batch_max: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct FileSettings {
+    pub store: FileStoreKind,
+    /// Largest file a client or manager may upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// Content types accepted for upload; `type/*` accepts a whole family. A list, or one
+    /// comma-separated string (as an environment variable gives it).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_types: Vec<String>,
+    /// An unfinished upload is discarded this long after it began.
+    pub upload_expiry_hours: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct S3Settings {
+    /// Empty: Amazon S3 itself; otherwise the address of an S3-compatible server.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentSettings {
+    pub provider: PaymentProviderKind,
+    pub stripe: StripeSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct StripeSettings {
+    pub api_base: String,
+    pub secret_key: SecretString,
+    pub webhook_secret: SecretString,
+    pub webhook_tolerance_secs: u64,
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct JobSettings {
+    /// A job that failed this many times goes to the dead letter (the failed-jobs page).
+    pub max_attempts: u32,
+    /// How often due jobs are looked for, in milliseconds.
+    pub poll_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct BootstrapSettings {
+    pub admin_email: String,
+    pub admin_password: SecretString,
+    pub admin_name: String,
+}
+
+/// Where deal files are kept (`files.store`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum FileStoreKind {
+    /// On disk under the data dir.
+    Local,
+    /// An S3-compatible object store (`files.s3`).
+    S3,
+}
+
+/// Who takes payments (`payments.provider`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum PaymentProviderKind {
+    /// The built-in checkout page marked TEST; no money moves.
+    Test,
+    /// Stripe Checkout (`payments.stripe`).
+    Stripe,
+}
+
+// Read from text so that a wrong value is told in the words of the settings, with the choices
+// (the configuration reader adds the key).
+impl TryFrom<String> for FileStoreKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        choose(
+            &value,
+            &[("local", FileStoreKind::Local), ("s3", FileStoreKind::S3)],
+        )
+    }
+}
+
+impl TryFrom<String> for PaymentProviderKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        choose(
+            &value,
+            &[
+                ("test", PaymentProviderKind::Test),
+                ("stripe", PaymentProviderKind::Stripe),
+            ],
+        )
+    }
+}
+
+/// The choice named `value`, or an error naming every choice.
+fn choose<T: Copy>(value: &str, choices: &[(&str, T)]) -> Result<T, String> {
+    choices
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, choice)| *choice)
+        .ok_or_else(|| {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            format!("must be {} (got `{value}`)", names.join(" or "))
+        })
+}
+
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(list) => list,
+        Either::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads every layer from the process environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        Self::load_with(&[])
+    }
+
+    /// Reads every layer, then applies `overrides` (dotted keys) on top; tests use this.
+    pub fn load_with(overrides: &[(&str, String)]) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::with_name("config/local").required(false));
+        if let Ok(path) = std::env::var("APP_CONFIG_FILE") {
+            builder = builder.add_source(config::File::with_name(&path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("APP")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true),
+        );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, value.as_str())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn bind_addr(&self) -> SocketAddr {
+        // Checked by `validate`.
+        self.server
+            .bind
+            .parse()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000)))
+    }
+
+    /// Cookies get the Secure flag when users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    pub fn bootstrap_admin(&self) -> Option<(&str, &str, &str)> {
+        let b = &self.bootstrap;
+        (!b.admin_email.is_empty()).then_some((
+            b.admin_email.as_str(),
+            b.admin_password.expose_secret(),
+            b.admin_name.as_str(),
+        ))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                format!("must start with sqlite:// or postgres:// (got `{url}`)"),
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.database.sqlite_cache_kib < 64 {
+            return Err(invalid("database.sqlite_cache_kib", "must be at least 64"));
+        }
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return Err(invalid(
+                "server.bind",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:3000",
+                    self.server.bind
+                ),
+            ));
+        }
+        let public = &self.server.public_url;
+        if url::Url::parse(public)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
+        {
+            return Err(invalid(
+                "server.public_url",
+                format!("`{public}` is not an http(s) URL"),
+            ));
+        }
+        let secret = self.session.secret.expose_secret();
+        if !secret.is_empty() && secret.len() < 32 {
+            return Err(invalid(
+                "session.secret",
+                "must be at least 32 characters (or empty to generate one)",
+            ));
+        }
+        if self.session.ttl_hours == 0 {
+            return Err(invalid("session.ttl_hours", "must be at least 1"));
+        }
+        if !(8..=128).contains(&self.auth.min_password_len) {
+            return Err(invalid(
+                "auth.min_password_len",
+                "must be between 8 and 128",
+            ));
+        }
+        if self.auth.max_failed_logins == 0 {
+            return Err(invalid("auth.max_failed_logins", "must be at least 1"));
+        }
+        if self.limits.max_body_bytes < 1024 {
+            return Err(invalid("limits.max_body_bytes", "must be at least 1024"));
+        }
+        let chat = &self.chat;
+        if !(1..=100_000).contains(&chat.max_message_chars) {
+            return Err(invalid(
+                "chat.max_message_chars",
+                "must be between 1 and 100000",
+            ));
+        }
+        if chat.sends_per_second == 0 || chat.send_burst == 0 {
+            return Err(invalid(
+                "chat.sends_per_second",
+                "sends_per_second and send_burst must be at least 1",
+            ));
+        }
+        if !(1..=500).contains(&chat.history_page) {
+            return Err(invalid("chat.history_page", "must be between 1 and 500"));
+        }
+        if !(1..=120).contains(&chat.poll_timeout_secs) {
+            return Err(invalid(
+                "chat.poll_timeout_secs",
+                "must be between 1 and 120",
+            ));
+        }
+        if !(1..=10_000).contains(&chat.write_batch_max) {
+            return Err(invalid(
+                "chat.write_batch_max",
+                "must be between 1 and 10000",
+            ));
+        }
+        self.validate_files()?;
+        self.validate_payments()?;
+        if let Some((email, password, _)) = self.bootstrap_admin() {
+            if crate::model::account_input::Email::parse(email).is_err() {
+                return Err(invalid(
+                    "bootstrap.admin_email",
+                    format!("`{email}` is not a valid email"),
+                ));
+            }
+            if password.chars().count() < self.auth.min_password_len {
+                return Err(invalid(
+                    "bootstrap.admin_password",
+                    format!("must be at least {} characters", self.auth.min_password_len),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn validate_payments(&self) -> Result<(), ConfigError> {
+        let p = &self.payments;
+        match p.provider {
+            PaymentProviderKind::Test => Ok(()),
+            PaymentProviderKind::Stripe => {
+                if url::Url::parse(&p.stripe.api_base).is_err() {
+                    return Err(invalid(
+                        "payments.stripe.api_base",
+                        format!("`{}` is not a URL", p.stripe.api_base),
+                    ));
+                }
+                if p.stripe.secret_key.expose_secret().is_empty() {
+                    return Err(invalid(
+                        "payments.stripe.secret_key",
+                        "is required when payments.provider is stripe",
+                    ));
+                }
+                if p.stripe.webhook_secret.expose_secret().is_empty() {
+                    return Err(invalid(
+                        "payments.stripe.webhook_secret",
+                        "is required when payments.provider is stripe",
+                    ));
+                }
+                if !(1..=3600).contains(&p.stripe.webhook_tolerance_secs) {
+                    return Err(invalid(
+                        "payments.stripe.webhook_tolerance_secs",
+                        "must be between 1 and 3600",
+                    ));
+                }
+                if !(1..=120).contains(&p.stripe.timeout_secs) {
+                    return Err(invalid(
+                        "payments.stripe.timeout_secs",
+                        "must be between 1 and 120",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn validate_files(&self) -> Result<(), ConfigError> {
+        let files = &self.files;
+        match files.store {
+            FileStoreKind::Local => {}
+            FileStoreKind::S3 => {
+                if files.s3.bucket.is_empty() {
+                    return Err(invalid(
+                        "files.s3.bucket",
+                        "is required when files.store is s3",
+                    ));
+                }
+                if !files.s3.endpoint.is_empty() && url::Url::parse(&files.s3.endpoint).is_err() {
+                    return Err(invalid(
+                        "files.s3.endpoint",
+                        format!("`{}` is not a URL", files.s3.endpoint),
+                    ));
+                }
+            }
+        }
+        if files.max_upload_bytes == 0 {
+            return Err(invalid("files.max_upload_bytes", "must be at least 1"));
+        }
+        if files.allowed_types.is_empty() {
+            return Err(invalid(
+                "files.allowed_types",
+                "must list at least one type",
+            ));
+        }
+        if let Some(bad) = files.allowed_types.iter().find(|t| {
+            let mut parts = t.split('/');
+            let (Some(family), Some(sub), None) = (parts.next(), parts.next(), parts.next()) else {
+                return true;
+            };
+            family.is_empty() || sub.is_empty() || family == "*"
+        }) {
+            return Err(invalid(
+                "files.allowed_types",
+                format!("`{bad}` is not a content type like application/pdf or image/*"),
+            ));
+        }
+        if !(1..=24 * 30).contains(&files.upload_expiry_hours) {
+            return Err(invalid(
+                "files.upload_expiry_hours",
+                "must be between 1 and 720",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(key: &str, value: &str) -> Result<Settings, ConfigError> {
+        Settings::load_with(&[(key, value.to_owned())])
+    }
+
+    fn bad_key(result: Result<Settings, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key.to_owned(),
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn built_in_defaults_are_valid() {
+        let s = Settings::load_with(&[]).expect("defaults load");
+        assert!(s.database.url.starts_with("sqlite:"));
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn a_bad_database_url_names_its_key() {
+        assert_eq!(bad_key(with("database.url", "mysql://x")), "database.url");
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_its_key() {
+        assert_eq!(bad_key(with("server.bind", "localhost")), "server.bind");
+    }
+
+    #[test]
+    fn a_short_session_secret_is_refused() {
+        assert_eq!(bad_key(with("session.secret", "short")), "session.secret");
+    }
+
+    #[test]
+    fn a_non_number_limit_is_a_load_error_naming_the_key() {
+        let err = with("limits.max_body_bytes", "lots").expect_err("must fail");
+        assert!(err.to_string().contains("max_body_bytes"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_message_length_names_its_key() {
+        assert_eq!(
+            bad_key(with("chat.max_message_chars", "0")),
+            "chat.max_message_chars"
+        );
+    }
+
+    #[test]
+    fn a_tiny_sqlite_cache_names_its_key() {
+        assert_eq!(
+            bad_key(with("database.sqlite_cache_kib", "8")),
+            "database.sqlite_cache_kib"
+        );
+    }
+
+    /// A load error that names the key and the choices it has.
+    fn names_key_and_choices(result: Result<Settings, ConfigError>, key: &str, choices: &[&str]) {
+        let err = result.expect_err("must fail").to_string();
+        assert!(err.contains(key), "{err}");
+        for choice in choices {
+            assert!(err.contains(choice), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_file_store_names_its_key() {
+        names_key_and_choices(
+            with("files.store", "ftp"),
+            "files.store",
+            &["local or s3", "`ftp`"],
+        );
+    }
+
+    #[test]
+    fn an_unknown_payment_provider_names_its_key() {
+        names_key_and_choices(
+            with("payments.provider", "paypal"),
+            "payments.provider",
+            &["test or stripe", "`paypal`"],
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let s = Settings::load_with(&[
+            (
+                "session.secret",
+                "a-session-secret-of-32-characters!".into(),
+            ),
+            ("bootstrap.admin_email", "admin@example.com".into()),
+            ("bootstrap.admin_password", "an-admin-password".into()),
+            ("payments.provider", "stripe".into()),
+            (
+                "payments.stripe.secret_key",
+                "sk_test_not_to_be_seen".into(),
+            ),
+            (
+                "payments.stripe.webhook_secret",
+                "whsec_not_to_be_seen".into(),
+            ),
+            ("files.s3.secret_access_key", "s3-key-not-to-be-seen".into()),
+        ])
+        .expect("valid");
+        let printed = format!("{s:?}");
+        for secret in [
+            "a-session-secret",
+            "an-admin-password",
+            "sk_test_not_to_be_seen",
+            "whsec_not_to_be_seen",
+            "s3-key-not-to-be-seen",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert_eq!(s.payments.provider, PaymentProviderKind::Stripe);
+    }
+
+    #[test]
+    fn s3_without_a_bucket_names_its_key() {
+        assert_eq!(bad_key(with("files.store", "s3")), "files.s3.bucket");
+        assert_eq!(
+            bad_key(with("payments.provider", "stripe")),
+            "payments.stripe.secret_key"
+        );
+    }
+
+    #[test]
+    fn the_default_upload_limit_is_5_gib() {
+        let s = Settings::load_with(&[]).expect("defaults load");
+        assert_eq!(s.files.max_upload_bytes, 5 * 1024 * 1024 * 1024);
+        assert_eq!(s.files.store, FileStoreKind::Local);
+    }
+
+    #[test]
+    fn allowed_types_may_be_one_comma_separated_string() {
+        let s = with("files.allowed_types", "application/pdf, image/*").expect("valid");
+        assert_eq!(s.files.allowed_types, ["application/pdf", "image/*"]);
+        assert_eq!(
+            bad_key(with("files.allowed_types", "pdf")),
+            "files.allowed_types"
+        );
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let s = with("server.public_url", "https://chat.example.com").expect("valid");
+        assert!(s.secure_cookies());
+    }
+}

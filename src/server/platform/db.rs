@@ -1,0 +1,77 @@
+//! Connecting to SQLite or PostgreSQL, and turning database errors into user-facing ones.
+
+use crate::model::AppError;
+use crate::server::platform::config::DatabaseSettings;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use std::time::Duration;
+
+/// Opens the pool. SQLite runs in WAL mode with `synchronous = FULL`: a committed write survives
+/// power loss; its page cache per connection is `sqlite_cache_kib`.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    let sqlite_dir = sqlite_file(&settings.url)
+        .and_then(|path| std::path::Path::new(path).parent())
+        .filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = sqlite_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    // Negative: a size in KiB rather than in pages.
+    let cache_size = format!("-{}", settings.sqlite_cache_kib);
+    let mut opts = ConnectOptions::new(settings.url.clone());
+    opts.max_connections(settings.max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", cache_size.clone())
+        });
+    Database::connect(opts).await
+}
+
+/// The file behind a `sqlite://PATH?…` URL (None for in-memory or non-SQLite URLs).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// True when `err` broke the unique constraint `pg_name` (PostgreSQL) / on `sqlite_cols` (SQLite).
+pub fn is_unique_violation(err: &DbErr, pg_name: &str, sqlite_cols: &str) -> bool {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(detail)) => {
+            detail.contains(&format!("\"{pg_name}\"")) || detail.ends_with(sqlite_cols)
+        }
+        _ => false,
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file("sqlite://data/x.db?mode=rwc"),
+            Some("data/x.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
+}

@@ -1,0 +1,123 @@
+//! Admins: list users, create managers and admins, disable or re-enable accounts.
+
+use crate::api::accounts::{CreateUser, SetUserDisabled, list_users};
+use crate::model::{Role, UserView};
+use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
+use crate::ui::forms::password_input::PasswordInput;
+use crate::ui::forms::text_field::TextField;
+use leptos::prelude::*;
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let me = expect_context::<UserView>();
+    if me.role != Role::Admin {
+        return view! {
+            <section class="panel">
+                <h1>"Users"</h1>
+                <p class="form-error" role="alert">"Only administrators can manage users."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let create = ServerAction::<CreateUser>::new();
+    let toggle = ServerAction::<SetUserDisabled>::new();
+    let create_error = last_error(create.value());
+    let toggle_error = last_error(toggle.value());
+    let users = Resource::new(
+        move || (create.version().get(), toggle.version().get()),
+        |_| list_users(),
+    );
+    view! {
+        <section class="panel" aria-labelledby="users-title">
+            <h1 id="users-title">"Users"</h1>
+            <h2>"Create a user"</h2>
+            <ActionForm action=create attr:aria-label="Create user" attr:novalidate=true attr:class="grid-form">
+                <FormError error=create_error />
+                <TextField id="new-email" name="email" label="Email" input_type="email" error=create_error />
+                <TextField id="new-name" name="display_name" label="Display name" error=create_error />
+                <PasswordInput
+                    id="new-password"
+                    name="password"
+                    label="Initial password"
+                    autocomplete="new-password"
+                    error=create_error
+                />
+                <label for="new-role">"Role"</label>
+                <select id="new-role" name="role" aria-describedby="new-role-error">
+                    <option value="manager">"Deal manager"</option>
+                    <option value="admin">"Administrator"</option>
+                    <option value="client">"Client"</option>
+                </select>
+                <FieldError error=create_error field="role" id="new-role-error" />
+                <button type="submit" class="primary" disabled=move || create.pending().get()>
+                    "Create user"
+                </button>
+                <p class="form-ok" aria-live="polite">
+                    {move || {
+                        create
+                            .value()
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|u| format!("Created {} ({}).", u.email, u.role.label()))
+                    }}
+                </p>
+            </ActionForm>
+            <h2>"All users"</h2>
+            <FormError error=toggle_error />
+            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! { <UserTable list toggle /> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserTable(list: Vec<UserView>, toggle: ServerAction<SetUserDisabled>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="users">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Action"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list
+                        .into_iter()
+                        .map(|u| {
+                            let action_label = if u.disabled { "Enable" } else { "Disable" };
+                            let aria = format!("{action_label} {}", u.email);
+                            view! {
+                                <tr>
+                                    <td>{u.display_name.clone()}</td>
+                                    <td>{u.email.clone()}</td>
+                                    <td>{u.role.label()}</td>
+                                    <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
+                                    <td>
+                                        <ActionForm action=toggle>
+                                            <input type="hidden" name="user_id" value=u.id.to_string() />
+                                            <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
+                                            <button type="submit" class="ghost" aria-label=aria>
+                                                {action_label}
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,223 @@
+//! One open chat: header, deal stepper, messages, and what the reader can do there (reply,
+//! accept a waiting chat, move the deal). Registers itself with the poll loop, which appends
+//! what others write; own messages show at once and are confirmed or marked failed.
+
+use crate::api::chat::{mark_read, send_message};
+use crate::api::deals::SetStage;
+use crate::model::chat::ChatDetail;
+use crate::model::{DealStage, UserView};
+use crate::ui::browser;
+use crate::ui::chat::accept_bar::AcceptBar;
+use crate::ui::chat::chat_rights::may_manage_deal;
+use crate::ui::chat::composer::{Attachments, Composer};
+use crate::ui::chat::live::LiveChats;
+use crate::ui::chat::message_list::MessageList;
+use crate::ui::chat::timeline::{Timeline, send_error_text};
+use crate::ui::deals::deal_panel::DealPanel;
+use crate::ui::deals::deal_stepper::DealStepper;
+use crate::ui::files::deal_files::DealFiles;
+use crate::ui::files::upload_progress::{UploadProgress, UploadRow, start_uploads};
+use crate::ui::files::uploader::Target;
+use crate::ui::forms::form_errors::{FormError, last_error};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use send_wrapper::SendWrapper;
+use std::collections::VecDeque;
+
+#[component]
+pub fn ChatWindow(
+    detail: ChatDetail,
+    /// Loads the chat again (after accepting it, when the reader's rights changed).
+    reload: Callback<()>,
+) -> impl IntoView {
+    let me = expect_context::<UserView>();
+    let live = LiveChats::get();
+    let staff = me.role.is_staff();
+    let manage = may_manage_deal(&detail, &me);
+    let ChatDetail {
+        summary,
+        deal,
+        messages,
+        has_older,
+        can_reply,
+        can_accept,
+        ..
+    } = detail;
+    let (id, last_read_seq) = (summary.id, summary.last_read_seq);
+    let timeline = RwSignal::new(Timeline::open(
+        me.id,
+        id,
+        messages,
+        has_older,
+        last_read_seq,
+    ));
+    let deal = RwSignal::new(deal);
+    let gone = RwSignal::new(false);
+    let token = live.open_chat(id, timeline, deal, gone);
+    on_cleanup(move || live.close_chat(token));
+
+    // The header follows the live list row (assignment, title of a newly linked deal).
+    let row = live.row(summary);
+    // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
+    let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
+    let subtitle = move || {
+        row.with(|r| match (staff, &r.assignee_name) {
+            (true, Some(manager)) => format!("{} · with {manager}", r.client_name),
+            (true, None) => format!("{} · waiting for a manager", r.client_name),
+            (false, Some(manager)) => format!("With {manager}"),
+            (false, None) => "Waiting for a manager to accept your chat".to_owned(),
+        })
+    };
+
+    // Own messages go out one at a time, in the order written.
+    let queue = StoredValue::new(VecDeque::<(String, String)>::new());
+    let sending = StoredValue::new(false);
+    let drain = move || {
+        if sending.get_value() {
+            return;
+        }
+        sending.set_value(true);
+        spawn_local(async move {
+            while let Some((client_msg_id, body)) =
+                queue.try_update_value(VecDeque::pop_front).flatten()
+            {
+                let answer = send_message(id, client_msg_id.clone(), body).await;
+                timeline.try_update(|t| match answer {
+                    Ok(stored) => {
+                        t.merge([stored]);
+                    }
+                    Err(e) => t.fail(&client_msg_id, send_error_text(&e)),
+                });
+            }
+            sending.try_set_value(false);
+        });
+    };
+    let on_send = Callback::new(move |body: String| {
+        let client_msg_id = browser::new_client_msg_id();
+        timeline.update(|t| {
+            t.push_outgoing(client_msg_id.clone(), body.clone(), browser::now_ms());
+        });
+        queue.update_value(|q| q.push_back((client_msg_id, body)));
+        drain();
+    });
+    // A retry sends the same id again, so the server stores the message once at most.
+    let on_retry = Callback::new(move |client_msg_id: String| {
+        if let Some(body) = timeline.try_update(|t| t.retry(&client_msg_id)).flatten() {
+            queue.update_value(|q| q.push_back((client_msg_id, body)));
+            drain();
+        }
+    });
+
+    // Reading is recorded when the newest message is in view in a visible tab.
+    let at_bottom = RwSignal::new(false);
+    let read_up_to = StoredValue::new(last_read_seq);
+    Effect::new(move |_| {
+        let newest = timeline.with(Timeline::last_seq);
+        if !at_bottom.get()
+            || !live.page_visible.get()
+            || gone.get()
+            || newest <= read_up_to.get_value()
+        {
+            return;
+        }
+        read_up_to.set_value(newest);
+        live.list.update(|l| l.mark_read(id, newest));
+        spawn_local(async move {
+            // A lost mark is harmless: the next one covers it.
+            let _ = mark_read(id, newest).await;
+        });
+    });
+
+    let set_stage = ServerAction::<SetStage>::new();
+    let stage_error = last_error(set_stage.value());
+    Effect::new(move |_| {
+        if let Some(Ok(moved)) = set_stage.value().get() {
+            deal.set(Some(moved));
+        }
+    });
+    let stage = Signal::derive(move || {
+        deal.with(|d| d.as_ref().map(|d| d.stage))
+            .unwrap_or(DealStage::Inquiry)
+    });
+    let on_stage = manage.then(|| {
+        Callback::new(move |to: DealStage| {
+            set_stage.dispatch(SetStage {
+                conversation_id: id,
+                stage: to.as_str().to_owned(),
+            });
+        })
+    });
+
+    // Staff share files into the chat: attached in the composer, sent with its text.
+    let attachments: Attachments = RwSignal::new(Vec::new());
+    let share_rows = RwSignal::new(Vec::<UploadRow>::new());
+    let on_share = Callback::new(move |note: String| {
+        let files = attachments
+            .try_update(std::mem::take)
+            .unwrap_or_default()
+            .into_iter()
+            .map(SendWrapper::take)
+            .collect();
+        start_uploads(
+            files,
+            Target {
+                conversation_id: id,
+                purpose: "share",
+                note: Some(note),
+            },
+            share_rows,
+            Callback::new(|_| {}),
+        );
+    });
+    let sharing = staff.then_some((attachments, on_share));
+    let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
+
+    let action_area = if can_accept {
+        view! { <AcceptBar conversation_id=id on_accepted=reload /> }.into_any()
+    } else if can_reply {
+        view! {
+            <Show when=move || !gone.get()>
+                <UploadProgress rows=share_rows />
+                {match sharing {
+                    Some(sharing) => view! { <Composer on_send sharing /> }.into_any(),
+                    None => view! { <Composer on_send /> }.into_any(),
+                }}
+            </Show>
+        }
+        .into_any()
+    } else {
+        view! { <p class="hint read-only">"You can read this chat but not reply to it."</p> }
+            .into_any()
+    };
+
+    view! {
+        <Title text=move || format!("{} · dealchat", title()) />
+        <div class="chat-page with-deal-panel">
+            <section class="chat-window" aria-labelledby="chat-title">
+                <header class="chat-header">
+                    <h1 id="chat-title">{title}</h1>
+                    <p class="chat-subtitle">{subtitle}</p>
+                </header>
+                <Show when=move || deal.with(Option::is_some)>
+                    <DealStepper stage on_change=on_stage busy=set_stage.pending() />
+                </Show>
+                <FormError error=stage_error />
+                <Show when=move || gone.get()>
+                    <p class="notice" role="alert">
+                        "This chat has been taken over by another manager; it is no longer open to you."
+                    </p>
+                </Show>
+                <div class="message-area">
+                    <MessageList conversation_id=id timeline at_bottom on_retry />
+                </div>
+                {action_area}
+            </section>
+            <div class="side-panels">
+                {staff.then(|| view! { <DealPanel conversation_id=id deal manage /> })}
+                <DealFiles conversation_id=id deal file_messages />
+            </div>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,136 @@
+//! The one long-poll loop of a signed-in page (design §4). It asks the server for everything
+//! after its cursor, applies the answer to the shared state, and asks again; the server answers
+//! at once when something is newer, otherwise after about 25 s with nothing.
+//!
+//! - Errors back off (1 s, 2 s … 30 s) and resume from the same cursor, so after a lost
+//!   connection or a sleeping laptop nothing is missed and nothing is shown twice.
+//! - When another chat opens, the waiting poll is dropped (which aborts its request) and a
+//!   poll for the new chat starts at once; an answer for a chat no longer open is ignored.
+//! - The loop belongs to the layout's reactive owner and ends with it (logout).
+
+use crate::api::chat::poll;
+use crate::model::AppError;
+use crate::model::chat::PollUpdate;
+use crate::model::local_time::LocalClock;
+use crate::ui::browser;
+use crate::ui::chat::backoff::retry_delay_ms;
+use crate::ui::chat::live::{LiveChats, OpenChat};
+use futures::channel::mpsc;
+use futures::future::{Either, select};
+use futures::{StreamExt, pin_mut};
+use leptos::prelude::*;
+use leptos::task::spawn_local_scoped_with_cancellation;
+use std::time::Duration;
+
+/// How often relative times ("12 min") are refreshed.
+const CLOCK_TICK: Duration = Duration::from_secs(30);
+
+/// Starts the loop and the clock for the current owner (the signed-in layout).
+pub fn start(live: LiveChats) {
+    // The real time zone and "now" once hydration is over: hydrating must see the UTC the
+    // server rendered with, or the day separators would not match.
+    Effect::new(move |_| {
+        live.clock.set(LocalClock {
+            now_ms: browser::now_ms(),
+            zone: browser::time_zone(),
+        });
+        live.page_visible.set(browser::page_visible());
+    });
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            live.clock.try_update(|c| c.now_ms = browser::now_ms());
+        },
+        CLOCK_TICK,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let visibility = window_event_listener_untyped("visibilitychange", move |_| {
+        live.page_visible.try_set(browser::page_visible());
+    });
+    on_cleanup(move || visibility.remove());
+
+    // Wakes the loop when another chat window registers.
+    let (wake_tx, wake_rx) = mpsc::unbounded::<()>();
+    Effect::new(move |last: Option<Option<u64>>| {
+        let token = live.open.with(|o| o.map(|o| o.token));
+        if last.is_some_and(|last| last != token) {
+            let _ = wake_tx.unbounded_send(());
+        }
+        token
+    });
+    spawn_local_scoped_with_cancellation(run(live, wake_rx));
+}
+
+async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
+    // Tick 0 asks for the whole list once; from then on only changes come.
+    let mut tick = 0;
+    let mut failures = 0;
+    // A window whose chat answered "not found": polled without it until another one opens.
+    let mut lost_token = None;
+    loop {
+        while wake.try_recv().is_ok() {}
+        let target = live
+            .open
+            .try_get_untracked()
+            .flatten()
+            .filter(|o| Some(o.token) != lost_token);
+        let after_seq = target
+            .and_then(|o| o.timeline.try_with_untracked(|t| t.poll_seq()))
+            .unwrap_or(0);
+        let call = poll(tick, target.map(|o| o.conversation_id), after_seq);
+        pin_mut!(call);
+        let result = match select(call, wake.next()).await {
+            Either::Left((result, _)) => result,
+            // Another chat opened: dropping the call aborts the request.
+            Either::Right((Some(()), _)) => continue,
+            // The layout is gone.
+            Either::Right((None, _)) => return,
+        };
+        let still_open =
+            live.open.try_get_untracked().flatten().map(|o| o.token) == target.map(|o| o.token);
+        match result {
+            Ok(_) if !still_open => {}
+            Ok(update) => {
+                failures = 0;
+                tick = update.cursor.tick;
+                apply(live, target, update);
+            }
+            Err(AppError::NotFound) if target.is_some() => {
+                // The open chat became unreadable (a colleague accepted it): say so and keep
+                // polling the list, which reports it removed.
+                if let Some(open) = target {
+                    open.gone.try_set(true);
+                    lost_token = Some(open.token);
+                }
+            }
+            Err(_) => {
+                failures += 1;
+                let pause = browser::sleep_ms(retry_delay_ms(failures));
+                pin_mut!(pause);
+                if let Either::Right((None, _)) = select(pause, wake.next()).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Applies one answer; `more` needs nothing here, because the next poll answers at once.
+fn apply(live: LiveChats, target: Option<OpenChat>, update: PollUpdate) {
+    if let Some(open) = target {
+        if update.removed.contains(&open.conversation_id) {
+            open.gone.try_set(true);
+        }
+        if let Some(deal) = update.deal {
+            open.deal.try_set(Some(deal));
+        }
+        let after_seq = update.cursor.after_seq;
+        let messages = update.messages;
+        open.timeline
+            .try_update(|t| t.apply_poll(messages, after_seq));
+    }
+    if !update.chats.is_empty() || !update.removed.is_empty() {
+        let (chats, removed) = (update.chats, update.removed);
+        live.list.try_update(|l| l.apply_poll(chats, &removed));
+    }
+}

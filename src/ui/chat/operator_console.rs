@@ -1,0 +1,62 @@
+//! The operator's inbox: chats waiting for a manager (longest waiting first), then the chats
+//! the reader has accepted (for admins: every accepted chat).
+
+use crate::model::chat::ChatSummary;
+use crate::model::{Role, UserView};
+use crate::ui::chat::chat_list_item::ChatListItem;
+use crate::ui::chat::live::LiveChats;
+use leptos::prelude::*;
+
+#[component]
+pub fn OperatorConsole() -> impl IntoView {
+    let live = LiveChats::get();
+    let me = expect_context::<UserView>();
+    let accepted_title = if me.role == Role::Admin {
+        "Accepted chats"
+    } else {
+        "Assigned to me"
+    };
+    // Memos: each list is read by its rows and by its empty line.
+    let waiting = Memo::new(move |_| live.list.with(|l| l.waiting().cloned().collect()));
+    let accepted = Memo::new(move |_| live.list.with(|l| l.accepted().cloned().collect()));
+    view! {
+        <section class="panel console" aria-labelledby="console-title">
+            <h1 id="console-title">"Operator console"</h1>
+            <ConsoleSection
+                title_id="waiting-title"
+                title="Waiting"
+                rows=waiting
+                empty="No chats are waiting. New client chats appear here."
+            />
+            <ConsoleSection
+                title_id="accepted-title"
+                title=accepted_title
+                rows=accepted
+                empty="Chats you accept appear here."
+            />
+        </section>
+    }
+    .into_any()
+}
+
+/// One titled list of the console, with a line in its place while it is empty.
+#[component]
+fn ConsoleSection(
+    title_id: &'static str,
+    title: &'static str,
+    rows: Memo<Vec<ChatSummary>>,
+    empty: &'static str,
+) -> impl IntoView {
+    view! {
+        <section aria-labelledby=title_id>
+            <h2 id=title_id>{title}</h2>
+            <ul class="chat-rows">
+                <For each=move || rows.get() key=|row| row.id children=|row| view! { <ChatListItem row /> } />
+            </ul>
+            <Show when=move || rows.with(Vec::is_empty)>
+                <p class="empty">{empty}</p>
+            </Show>
+        </section>
+    }
+    .into_any()
+}

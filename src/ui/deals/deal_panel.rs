@@ -1,0 +1,55 @@
+//! Beside the chat, for staff: the deal behind it (title, stage, amount, client, owner), with the
+//! amount editable; for a chat without a deal, creating or linking one.
+
+use crate::model::chat::DealView;
+use crate::ui::deals::deal_amount_form::DealAmountForm;
+use crate::ui::deals::deal_link_form::DealLinkForm;
+use leptos::prelude::*;
+
+#[component]
+pub fn DealPanel(
+    conversation_id: i64,
+    deal: RwSignal<Option<DealView>>,
+    /// The reader may change the deal (or give the chat one).
+    manage: bool,
+) -> impl IntoView {
+    let field = move |f: fn(&DealView) -> String| move || deal.with(|d| d.as_ref().map(f));
+    view! {
+        <aside class="deal-panel panel" aria-labelledby="deal-panel-title">
+            <h2 id="deal-panel-title">"Deal"</h2>
+            <Show
+                when=move || deal.with(Option::is_some)
+                fallback=move || {
+                    if manage {
+                        view! { <DealLinkForm conversation_id deal /> }.into_any()
+                    } else {
+                        view! {
+                            <p class="hint">"No deal yet. Accept the chat to create or link one."</p>
+                        }
+                            .into_any()
+                    }
+                }
+            >
+                <dl class="deal-facts">
+                    <dt>"Title"</dt>
+                    <dd>{field(|d| d.title.clone())}</dd>
+                    <dt>"Stage"</dt>
+                    <dd>{field(|d| d.stage.label().to_owned())}</dd>
+                    <dt>"Amount"</dt>
+                    <dd>
+                        {field(|d| d.amount.map_or_else(|| "Not set".to_owned(), |m| m.to_string()))}
+                    </dd>
+                    <dt>"Client"</dt>
+                    <dd>
+                        {field(|d| d.client_name.clone())} <br />
+                        <span class="email">{field(|d| d.client_email.clone())}</span>
+                    </dd>
+                    <dt>"Owner"</dt>
+                    <dd>{field(|d| d.owner_name.clone().unwrap_or_else(|| "Nobody yet".to_owned()))}</dd>
+                </dl>
+                {manage.then(|| view! { <DealAmountForm conversation_id deal /> })}
+            </Show>
+        </aside>
+    }
+    .into_any()
+}

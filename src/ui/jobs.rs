@@ -1,0 +1,3 @@
+//! The administrator's failed-jobs page.
+
+pub mod failed_jobs;

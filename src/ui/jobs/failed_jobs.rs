@@ -1,0 +1,92 @@
+//! Admins: the jobs that failed for good (CRM deliveries the CRM refused or that kept failing),
+//! with what went wrong, and a button to try each again.
+
+use crate::api::jobs::{RetryJob, failed_jobs};
+use crate::model::jobs::FailedJobView;
+use crate::model::{Role, UserView};
+use crate::ui::forms::form_errors::{FormError, last_error};
+use leptos::prelude::*;
+
+#[component]
+pub fn AdminJobsPage() -> impl IntoView {
+    let me = expect_context::<UserView>();
+    if me.role != Role::Admin {
+        return view! {
+            <section class="panel">
+                <h1>"Failed jobs"</h1>
+                <p class="form-error" role="alert">"Only administrators can see failed jobs."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let retry = ServerAction::<RetryJob>::new();
+    let retry_error = last_error(retry.value());
+    let jobs = Resource::new(move || retry.version().get(), |_| failed_jobs());
+    view! {
+        <section class="panel" aria-labelledby="jobs-title">
+            <h1 id="jobs-title">"Failed jobs"</h1>
+            <p>
+                "Work that failed for good after its retries, or that the other side refused. "
+                "Fix the cause, then try it again."
+            </p>
+            <FormError error=retry_error />
+            <Transition fallback=|| view! { <p class="loading">"Loading failed jobs…"</p> }>
+                {move || Suspend::new(async move {
+                    match jobs.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="empty">"No failed jobs."</p> }.into_any()
+                        }
+                        Ok(list) => view! { <JobTable list retry /> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn JobTable(list: Vec<FailedJobView>, retry: ServerAction<RetryJob>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="jobs">
+                <thead>
+                    <tr>
+                        <th scope="col">"Job"</th>
+                        <th scope="col">"Target"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Last error"</th>
+                        <th scope="col">"Failed"</th>
+                        <th scope="col">"Action"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list
+                        .into_iter()
+                        .map(|j| {
+                            let aria = format!("Retry {} for {}", j.job, j.target);
+                            view! {
+                                <tr>
+                                    <td>{j.job.clone()}</td>
+                                    <td>{j.target.clone()}</td>
+                                    <td>{j.attempts}</td>
+                                    <td class="job-error">{j.last_error.clone()}</td>
+                                    <td>{j.failed_at.clone()}</td>
+                                    <td>
+                                        <ActionForm action=retry>
+                                            <input type="hidden" name="job_id" value=j.id.to_string() />
+                                            <button type="submit" class="ghost" aria-label=aria>
+                                                "Retry"
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

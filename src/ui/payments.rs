@@ -1,0 +1,3 @@
+//! The payment card a `#p` request shows in the chat.
+
+pub mod payment_card;
