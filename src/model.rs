@@ -3,10 +3,12 @@
 
 pub mod account_input;
 pub mod chat;
+pub mod command;
 pub mod deal_stage;
 pub mod error;
 pub mod jobs;
 pub mod local_time;
+pub mod message;
 pub mod message_text;
 pub mod money;
 pub mod payment;

@@ -8,6 +8,7 @@ mod m20261123_000001_deal_tick;
 mod m20261124_000001_files;
 mod m20261125_000001_payments;
 mod m20261202_000001_job_dead_letter;
+mod m20261202_000002_message_events;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_files::Migration),
             Box::new(m20261125_000001_payments::Migration),
             Box::new(m20261202_000001_job_dead_letter::Migration),
+            Box::new(m20261202_000002_message_events::Migration),
         ]
     }
 }

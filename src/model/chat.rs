@@ -2,8 +2,8 @@
 //! Times are milliseconds since the Unix epoch (UTC) so the WASM bundle needs no date library.
 
 use crate::model::DealStage;
+use crate::model::message::MessageContent;
 use crate::model::money::Money;
-use crate::model::payment::PaymentView;
 use serde::{Deserialize, Serialize};
 
 /// How a client starts a chat.
@@ -34,26 +34,6 @@ pub enum SenderSide {
     Staff,
     /// Written by the product itself (stage changes, assignments).
     System,
-}
-
-/// What a message is, as stored in `messages.kind`.
-pub mod kind {
-    pub const TEXT: &str = "text";
-    pub const SYSTEM: &str = "system";
-    /// A manager shared a file in the chat.
-    pub const FILE: &str = "file";
-    /// A manager shared a file the client is asked to accept or reject (`#q`).
-    pub const OFFER: &str = "offer";
-    /// The client decided on an offer; the message carries the offer as decided.
-    pub const OFFER_DECISION: &str = "offer_decision";
-    /// The manager withdrew an offer before the client decided.
-    pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
-    /// Someone uploaded a file into the deal's folder.
-    pub const FOLDER_FILE: &str = "folder_file";
-    /// A manager asked for a payment (`#p`): the client's Pay button.
-    pub const PAYMENT: &str = "payment";
-    /// A payment request was paid, failed or canceled; the message carries it as settled.
-    pub const PAYMENT_STATUS: &str = "payment_status";
 }
 
 /// A stored file, as a message or the deal's file list shows it. Download it at
@@ -132,17 +112,12 @@ pub struct MessageView {
     pub sender_id: Option<i64>,
     pub sender_name: String,
     pub side: SenderSide,
-    pub kind: String,
-    pub body: String,
     /// The id the sender's browser gave the message, so it can match its optimistic echo.
     pub client_msg_id: Option<String>,
     pub created_at_ms: i64,
-    /// The file a file, offer or folder message shows.
-    pub file: Option<FileRef>,
-    /// The offer an offer card or a decision shows, as it stands now.
-    pub offer: Option<OfferView>,
-    /// The payment request a payment card or its status line shows, as it stands now.
-    pub payment: Option<PaymentView>,
+    /// What it says or shows; its `kind` tag sits beside the fields above in the JSON.
+    #[serde(flatten)]
+    pub content: MessageContent,
 }
 
 /// One row of the sidebar (clients) or the inbox (managers).

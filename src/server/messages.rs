@@ -3,6 +3,7 @@
 
 use crate::model::Role;
 use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
+use crate::model::message::{MessageContent, SystemEvent};
 use crate::model::money::Money;
 use crate::model::payment::PROVIDER_TEST;
 use crate::model::payment::{PaymentStatus, PaymentView};
@@ -12,7 +13,23 @@ use crate::server::realtime::changes::{Write, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
 
-pub use crate::model::chat::kind::{SYSTEM as KIND_SYSTEM, TEXT as KIND_TEXT};
+/// The kinds a message is stored under (`messages.kind`): the tags of `MessageContent`.
+pub mod kind {
+    pub const TEXT: &str = "text";
+    /// `body` holds the `SystemEvent` as JSON.
+    pub const SYSTEM: &str = "system";
+    pub const FILE: &str = "file";
+    pub const OFFER: &str = "offer";
+    /// `body` holds the client's reason, if they gave one.
+    pub const OFFER_DECISION: &str = "offer_decision";
+    pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
+    pub const FOLDER_FILE: &str = "folder_file";
+    pub const PAYMENT: &str = "payment";
+    /// `body` holds the status the message reports (`paid`, `failed`, `canceled`).
+    pub const PAYMENT_STATUS: &str = "payment_status";
+}
+
+pub use kind::TEXT as KIND_TEXT;
 
 /// A message about to be stored.
 #[derive(Clone, Debug)]
@@ -27,8 +44,11 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
-    pub fn system(body: impl Into<String>) -> NewMessage {
-        NewMessage::by(None, KIND_SYSTEM, body)
+    /// Something that happened, said by the product.
+    pub fn event(event: &SystemEvent) -> NewMessage {
+        // A plain enum of strings and numbers always serialises.
+        let body = serde_json::to_string(event).unwrap_or_default();
+        NewMessage::by(None, kind::SYSTEM, body)
     }
 
     /// A message of `kind` from `sender`, without a file or an offer.
@@ -172,45 +192,37 @@ const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m
      LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id \
      LEFT JOIN payments p ON p.id = m.payment_id";
 
-/// The view of a message its sender just stored, built from what the sender's session already
-/// says about them instead of reading the row back.
+/// The view of a text message its sender just stored, built from what the sender's session
+/// already says about them instead of reading the row back.
 pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> MessageView {
-    to_view(MessageRow {
+    MessageView {
         id: m.id,
         conversation_id: m.conversation_id,
         seq: m.seq,
+        side: side_of(m.sender_id, Some(sender_role)),
         sender_id: m.sender_id,
-        kind: m.kind,
-        body: m.body,
+        sender_name: sender_name.to_owned(),
         client_msg_id: m.client_msg_id,
-        created_at: m.created_at,
-        sender_name: Some(sender_name.to_owned()),
-        sender_role: Some(sender_role.as_str().to_owned()),
-        // A sender's own send is a text message: nothing attached.
-        file_id: None,
-        file_name: None,
-        file_size: None,
-        file_type: None,
-        file_sha256: None,
-        offer_id: None,
-        offer_title: None,
-        offer_status: None,
-        offer_reason: None,
-        payment_id: None,
-        payment_minor: None,
-        payment_currency: None,
-        payment_description: None,
-        payment_status: None,
-        payment_provider: None,
-    })
+        created_at_ms: m.created_at.timestamp_millis(),
+        content: MessageContent::Text { body: m.body },
+    }
 }
 
-fn to_view(r: MessageRow) -> MessageView {
-    let side = match (r.sender_id, r.sender_role.as_deref().and_then(Role::parse)) {
+fn side_of(sender_id: Option<i64>, role: Option<Role>) -> SenderSide {
+    match (sender_id, role) {
         (None, _) => SenderSide::System,
         (Some(_), Some(Role::Client)) => SenderSide::Client,
         (Some(_), _) => SenderSide::Staff,
-    };
+    }
+}
+
+fn to_view(r: MessageRow) -> MessageView {
+    let side = side_of(r.sender_id, r.sender_role.as_deref().and_then(Role::parse));
+    let (id, kind) = (r.id, r.kind.clone());
+    let content = content_of(&r).unwrap_or_else(|why| {
+        tracing::error!(message = id, kind, %why, "a stored message cannot be read");
+        MessageContent::Unreadable
+    });
     MessageView {
         id: r.id,
         conversation_id: r.conversation_id,
@@ -221,46 +233,83 @@ fn to_view(r: MessageRow) -> MessageView {
             _ => "Former user".to_owned(),
         }),
         side,
-        kind: r.kind,
-        body: r.body,
         client_msg_id: r.client_msg_id,
         created_at_ms: r.created_at.timestamp_millis(),
-        file: match (r.file_id, r.file_name) {
-            (Some(id), Some(name)) => Some(FileRef {
-                id,
-                name,
-                size: r.file_size.unwrap_or(0),
-                content_type: r.file_type.unwrap_or_default(),
-                sha256: r.file_sha256.unwrap_or_default(),
-            }),
-            _ => None,
-        },
-        offer: match (
-            r.offer_id,
-            r.offer_title,
-            r.offer_status.as_deref().and_then(OfferStatus::parse),
-        ) {
-            (Some(id), Some(title), Some(status)) => Some(OfferView {
-                id,
-                title,
-                status,
-                reason: r.offer_reason,
-            }),
-            _ => None,
-        },
-        payment: payment_view(
-            r.payment_id,
-            r.payment_minor,
-            r.payment_currency.as_deref(),
-            r.payment_description,
-            r.payment_status.as_deref(),
-            r.payment_provider.as_deref(),
-        ),
+        content,
     }
 }
 
-/// A payment's view from its columns; None when the message shows no payment (or the row is
-/// not readable, which a migration would have to break).
+/// The content of a stored row: every kind with the parts it needs, or why it cannot be read.
+fn content_of(r: &MessageRow) -> Result<MessageContent, String> {
+    let file = match (r.file_id, &r.file_name) {
+        (Some(id), Some(name)) => Some(FileRef {
+            id,
+            name: name.clone(),
+            size: r.file_size.unwrap_or(0),
+            content_type: r.file_type.clone().unwrap_or_default(),
+            sha256: r.file_sha256.clone().unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    let offer = || -> Result<OfferView, String> {
+        let (Some(id), Some(title), Some(status)) = (r.offer_id, &r.offer_title, &r.offer_status)
+        else {
+            return Err("its offer is missing".into());
+        };
+        Ok(OfferView {
+            id,
+            title: title.clone(),
+            status: OfferStatus::parse(status).ok_or(format!("offer status `{status}`"))?,
+            reason: r.offer_reason.clone(),
+        })
+    };
+    let payment = || -> Result<PaymentView, String> {
+        payment_view(
+            r.payment_id,
+            r.payment_minor,
+            r.payment_currency.as_deref(),
+            r.payment_description.clone(),
+            r.payment_status.as_deref(),
+            r.payment_provider.as_deref(),
+        )
+        .ok_or_else(|| "its payment is missing or unreadable".to_owned())
+    };
+    let body = r.body.clone();
+    Ok(match r.kind.as_str() {
+        kind::TEXT => MessageContent::Text { body },
+        kind::SYSTEM => MessageContent::System {
+            event: serde_json::from_str(&body).map_err(|e| format!("event: {e}"))?,
+        },
+        kind::FILE => MessageContent::File { body, file },
+        kind::OFFER => MessageContent::Offer {
+            body,
+            file,
+            offer: offer()?,
+        },
+        kind::OFFER_DECISION => MessageContent::OfferDecision {
+            offer: offer()?,
+            file,
+            reason: Some(body).filter(|b| !b.is_empty()),
+        },
+        kind::OFFER_WITHDRAWN => MessageContent::OfferWithdrawn {
+            offer: offer()?,
+            file,
+        },
+        kind::FOLDER_FILE => MessageContent::FolderFile { file },
+        kind::PAYMENT => MessageContent::Payment {
+            body,
+            payment: payment()?,
+        },
+        kind::PAYMENT_STATUS => MessageContent::PaymentStatus {
+            payment: payment()?,
+            status: PaymentStatus::parse(&body).ok_or(format!("payment status `{body}`"))?,
+        },
+        other => return Err(format!("unknown kind `{other}`")),
+    })
+}
+
+/// A payment's view from its columns; None when the message shows no payment or the row is
+/// not readable (the caller says which message).
 pub fn payment_view(
     id: Option<i64>,
     minor: Option<i64>,
@@ -330,6 +379,16 @@ pub async fn before(
     .await?;
     page.reverse();
     Ok(page)
+}
+
+/// The messages with these ids (any conversation), in no particular order.
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<MessageView>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!("{SELECT_VIEW} WHERE m.id IN ({marks})");
+    query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
 }
 
 /// A message its sender already stored under `client_msg_id`, if any.

@@ -126,20 +126,22 @@ impl Application {
         ));
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         let mut tasks = Supervisor::new();
-        let runner = job_runner(&settings, &crm);
-        let job_db = db.clone();
-        tasks.every(
-            "jobs",
-            std::time::Duration::from_millis(settings.jobs.poll_ms.max(10)),
-            move || {
-                let (db, runner) = (job_db.clone(), runner.clone());
-                async move {
-                    if let Err(e) = runner.run_due(&db, Utc::now()).await {
-                        tracing::warn!(error = %e, "job pass failed");
+        if settings.jobs.run {
+            let runner = job_runner(&settings, &crm);
+            let job_db = db.clone();
+            tasks.every(
+                "jobs",
+                std::time::Duration::from_millis(settings.jobs.poll_ms),
+                move || {
+                    let (db, runner) = (job_db.clone(), runner.clone());
+                    async move {
+                        if let Err(e) = runner.run_due(&db, Utc::now()).await {
+                            tracing::warn!(error = %e, "job pass failed");
+                        }
                     }
-                }
-            },
-        );
+                },
+            );
+        }
         let files = file_store(&settings)?;
         let payments = payment_provider(&settings)?;
         let staging = settings.data_dir.join("staging");

@@ -267,6 +267,19 @@ async fn a_client_upload_reaches_the_manager_intact(db: Db) {
     let last = messages(&clara.open(id).await).pop().unwrap();
     assert_eq!(last["kind"], "folder_file");
     assert_eq!(last["file"]["id"], file_id);
+    // The chat list says so too, in the chat's own words (it once showed "Client Person:").
+    for who in [&clara, &max] {
+        let row = who
+            .list()
+            .await
+            .into_iter()
+            .find(|c| c["id"] == id)
+            .unwrap();
+        assert_eq!(
+            row["last_message_preview"],
+            "Client Person added a file to the deal files"
+        );
+    }
 }
 on_both_dbs!(a_client_upload_reaches_the_manager_intact);
 
@@ -568,7 +581,7 @@ async fn an_offer_is_decided_once_and_reaches_the_crm(db: Db) {
     }
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
-        notes[0].contains("accepted the offer \"quotation v1\""),
+        notes[0].contains("accepted “quotation v1”."),
         "{}",
         notes[0]
     );

@@ -64,13 +64,22 @@ pub async fn spawn_app(db: Db) -> TestApp {
 }
 
 pub async fn spawn_app_with(db: Db, extra: &[(&str, &str)]) -> TestApp {
+    let (url, data_dir) = fresh_database(db).await;
+    spawn_instance(&url, data_dir, extra).await
+}
+
+/// An empty database of the kind asked for, and a data directory beside it.
+pub async fn fresh_database(db: Db) -> (String, PathBuf) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let data_dir = std::env::temp_dir().join(format!("dealchat-test-{id}"));
     let url = match db {
-        Db::Sqlite => format!("sqlite://{}/test.db?mode=rwc", data_dir.display()),
+        Db::Sqlite => {
+            std::fs::create_dir_all(&data_dir).expect("data dir");
+            format!("sqlite://{}/test.db?mode=rwc", data_dir.display())
+        }
         Db::Postgres => create_pg_database(&format!("dealchat_test_{id}")).await,
     };
-    spawn_instance(&url, data_dir, extra).await
+    (url, data_dir)
 }
 
 /// Another server process-alike on an existing database (for multi-instance tests).
@@ -318,12 +327,16 @@ impl Client {
     }
 }
 
-/// The bodies of a chat's messages, oldest first.
+/// A chat's messages in words (as the chat shows them), oldest first.
 pub fn bodies(detail: &Value) -> Vec<String> {
     detail["messages"]
         .as_array()
         .expect("messages")
         .iter()
-        .map(|m| m["body"].as_str().unwrap_or_default().to_owned())
+        .map(|m| {
+            let m: dealchat::model::chat::MessageView =
+                serde_json::from_value(m.clone()).expect("a message view");
+            m.content.describe(&m.sender_name)
+        })
         .collect()
 }

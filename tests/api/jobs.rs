@@ -37,10 +37,10 @@ impl JobHandler for Scripted {
     }
 }
 
-/// A server whose own job runner makes its first pass at start and then waits an hour, so the
-/// test's runner is the only one that touches the jobs it queues.
+/// A server that runs no jobs itself, so the test's runner is the only one that touches the
+/// jobs it queues.
 async fn quiet_app(db: Db) -> TestApp {
-    spawn_app_with(db, &[("jobs.poll_ms", "3600000")]).await
+    spawn_app_with(db, &[("jobs.run", "false")]).await
 }
 
 fn runner(max_attempts: u32, handler: Arc<Scripted>) -> Runner {

@@ -12,6 +12,7 @@ mod chats;
 mod fake_stripe;
 mod files;
 mod jobs;
+mod migrations;
 mod operations;
 mod pages;
 mod payments;

@@ -8,7 +8,9 @@ use crate::helpers::{Client, Db, Reply, TestApp, msg_id, spawn_app, spawn_app_wi
 use crate::on_both_dbs;
 use dealchat::server::platform::entities::{deal, message, payment, payment_event};
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -69,15 +71,25 @@ async fn payments(app: &TestApp) -> Vec<payment::Model> {
     payment::Entity::find().all(&app.db).await.unwrap()
 }
 
+/// The payment's status messages in the words the chat shows, oldest first.
 async fn status_lines(app: &TestApp, payment_id: i64) -> Vec<String> {
-    message::Entity::find()
+    let ids: Vec<i64> = message::Entity::find()
         .filter(message::Column::PaymentId.eq(payment_id))
         .filter(message::Column::Kind.eq("payment_status"))
+        .order_by_asc(message::Column::Id)
         .all(&app.db)
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.body)
+        .map(|m| m.id)
+        .collect();
+    let mut views = dealchat::server::messages::by_ids(&app.db, &ids)
+        .await
+        .unwrap();
+    views.sort_by_key(|m| m.id);
+    views
+        .iter()
+        .map(|m| m.content.describe(&m.sender_name))
         .collect()
 }
 

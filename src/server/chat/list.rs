@@ -1,11 +1,11 @@
 //! Reading chat list rows (sidebar, inbox, poll updates) for a viewer, with the visibility rules
 //! of `chat_access` expressed in SQL.
 
-use crate::model::chat::ChatSummary;
+use crate::model::chat::{ChatSummary, MessageView};
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
 use crate::server::access::Viewer;
-use crate::server::messages::KIND_SYSTEM;
+use crate::server::messages;
 use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
@@ -30,9 +30,7 @@ struct SummaryRow {
     deal_tick: Option<i64>,
     client_name: Option<String>,
     assignee_name: Option<String>,
-    last_body: Option<String>,
-    last_kind: Option<String>,
-    last_sender_name: Option<String>,
+    last_message_id: Option<i64>,
     last_read_seq: i64,
     unread: i64,
 }
@@ -112,7 +110,7 @@ pub async fn summaries(
                 c.last_message_at, c.last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, au.display_name AS assignee_name, \
-                lm.body AS last_body, lm.kind AS last_kind, lu.display_name AS last_sender_name, \
+                lm.id AS last_message_id, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
                    AND u.seq > COALESCE(me.last_read_seq, 0) \
@@ -122,7 +120,6 @@ pub async fn summaries(
          LEFT JOIN users cu ON cu.id = c.client_id \
          LEFT JOIN users au ON au.id = c.assignee_id \
          LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq \
-         LEFT JOIN users lu ON lu.id = lm.sender_id \
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
          WHERE c.kind = 'client' AND {visible_sql}{narrow} \
          ORDER BY {order} LIMIT {LIST_LIMIT}"
@@ -131,24 +128,35 @@ pub async fn summaries(
     let rows = SummaryRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
+    // The last messages in one read, as the chat shows them, for the previews.
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
+    let mut last: std::collections::HashMap<i64, MessageView> = messages::by_ids(db, &ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| ListRow {
-            summary: to_summary(&r),
+            summary: to_summary(&r, r.last_message_id.and_then(|id| last.remove(&id))),
             tick: r.tick,
             deal_tick: r.deal_tick.unwrap_or(0),
         })
         .collect())
 }
 
-fn to_summary(r: &SummaryRow) -> ChatSummary {
-    let last_message_preview = r.last_body.as_deref().map(|body| {
-        let text = preview(body, PREVIEW_CHARS);
-        match (r.last_kind.as_deref(), &r.last_sender_name) {
-            (Some(KIND_SYSTEM), _) | (_, None) => text,
-            (_, Some(name)) => format!("{name}: {text}"),
-        }
-    });
+/// The list's line for a message: the event's own words, or "Sender: text".
+pub fn preview_of(m: &MessageView) -> String {
+    let text = preview(&m.content.describe(&m.sender_name), PREVIEW_CHARS);
+    if m.content.is_event() {
+        text
+    } else {
+        format!("{}: {text}", m.sender_name)
+    }
+}
+
+fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
+    let last_message_preview = last.as_ref().map(preview_of);
     ChatSummary {
         id: r.id,
         title: r.deal_title.clone().unwrap_or_else(|| r.subject.clone()),

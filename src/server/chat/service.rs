@@ -2,6 +2,8 @@
 //! it. Each function passes the conversation through `access::load` first.
 
 use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
+use crate::model::command::PaymentAsk;
+use crate::model::message::SystemEvent;
 use crate::model::message_text::MessageBody;
 use crate::model::{AppError, Role};
 use crate::server::access::{KIND_CLIENT, STATUS_OPEN, Viewer, load};
@@ -257,7 +259,7 @@ pub async fn send(
         });
     }
     if viewer.role.is_staff()
-        && let Some(ask) = payments::parse_payment_note(body.as_str())
+        && let Some(ask) = PaymentAsk::parse(body.as_str())
     {
         return payments::request(db, hub, payment_provider, viewer, &conv, client_msg_id, ask)
             .await;
@@ -314,7 +316,7 @@ pub async fn accept(
     messages::append(
         &mut w,
         conv.id,
-        vec![NewMessage::system(format!("{name} accepted the chat."))],
+        vec![NewMessage::event(&SystemEvent::Accepted { by: name })],
     )
     .await?;
     // Every inbox must drop the chat, not only the people on it.

@@ -6,10 +6,13 @@
 //! converge on the truth, and the CRM ids it gets back are recorded so a delivery never
 //! creates twice.
 
+use crate::model::chat::{OfferStatus, OfferView};
+use crate::model::message::MessageContent;
 use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::server::deals::service::{amount_of, stage_of};
 use crate::server::jobs::{Job, JobError, JobHandler};
-use crate::server::platform::entities::{crm_ref, deal, file, file_offer, message, payment, user};
+use crate::server::messages;
+use crate::server::platform::entities::{crm_ref, deal, file, file_offer, payment, user};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
 use std::sync::Arc;
 
@@ -167,7 +170,7 @@ pub async fn offer_note(
     let note_id = crm
         .add_deal_note(
             &deal_ref,
-            &offer_note_text(&offer, file.as_ref(), decider.as_ref()),
+            &offer_note_text(&offer, file.as_ref(), decider.as_ref())?,
         )
         .await?;
     remember(db, provider, REF_OFFER_NOTE, offer_id, &note_id).await?;
@@ -187,29 +190,31 @@ pub async fn payment_note(
     {
         return Ok(());
     }
-    let Some(line) = message::Entity::find_by_id(message_id).one(db).await? else {
+    let Some(line) = messages::by_ids(db, &[message_id]).await?.pop() else {
         return Ok(());
     };
-    let Some(payment_id) = line.payment_id else {
-        return Ok(());
+    let Some(payment_id) = line.content.payment().map(|p| p.id) else {
+        return Err(CrmError::Rejected(format!(
+            "message {message_id} is not a payment's status"
+        )));
     };
     let Some(pay) = payment::Entity::find_by_id(payment_id).one(db).await? else {
         return Ok(());
     };
     let deal_ref = deal_ref(db, crm, pay.deal_id).await?;
+    // The chat's own words for the event, then what only the CRM's reader needs.
     let mut text = format!(
         "{} Request \"{}\" via {}",
-        line.body, pay.description, pay.provider
+        line.content.describe(&line.sender_name),
+        pay.description,
+        pay.provider
     );
     if let Some(r) = &pay.provider_ref {
         text.push_str(&format!(" ({r})"));
     }
-    text.push_str(
-        &line
-            .created_at
-            .format(" on %Y-%m-%d %H:%M UTC.")
-            .to_string(),
-    );
+    if let Some(at) = chrono::DateTime::from_timestamp_millis(line.created_at_ms) {
+        text.push_str(&at.format(" on %Y-%m-%d %H:%M UTC.").to_string());
+    }
     let note_id = crm.add_deal_note(&deal_ref, &text).await?;
     remember(db, provider, REF_PAYMENT_NOTE, message_id, &note_id).await?;
     Ok(())
@@ -231,29 +236,37 @@ async fn deal_ref(
         .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} is gone")))
 }
 
-/// "Jane Client accepted the offer "Quotation v1" (quotation.pdf, 12,345 bytes, SHA-256 …)."
+/// The chat's own line for the decision ("Jane Client accepted “Quotation v1”."), then the file
+/// and the time, which the CRM's reader has no other way to see.
 pub fn offer_note_text(
     offer: &file_offer::Model,
     file: Option<&file::Model>,
     decider: Option<&user::Model>,
-) -> String {
-    let who = decider.map_or("The client", |u| u.display_name.as_str());
-    let when = offer
-        .decided_at
-        .map(|t| t.format(" on %Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
-    let mut text = format!("{who} {} the offer \"{}\"{when}", offer.status, offer.title);
+) -> Result<String, CrmError> {
+    let status = OfferStatus::parse(&offer.status).ok_or_else(|| {
+        CrmError::Rejected(format!("offer {} has status `{}`", offer.id, offer.status))
+    })?;
+    let decision = MessageContent::OfferDecision {
+        offer: OfferView {
+            id: offer.id,
+            title: offer.title.clone(),
+            status,
+            reason: offer.reason.clone(),
+        },
+        file: None,
+        reason: offer.reason.clone(),
+    };
+    let mut text = decision.describe(decider.map_or("The client", |u| u.display_name.as_str()));
     if let Some(f) = file {
         text.push_str(&format!(
-            " (file {}, {} bytes, SHA-256 {})",
+            " File {}, {} bytes, SHA-256 {}.",
             f.name, f.size, f.sha256
         ));
     }
-    text.push('.');
-    if let Some(reason) = offer.reason.as_deref().filter(|r| !r.is_empty()) {
-        text.push_str(&format!(" Reason: {reason}"));
+    if let Some(at) = offer.decided_at {
+        text.push_str(&at.format(" Decided on %Y-%m-%d %H:%M UTC.").to_string());
     }
-    text
+    Ok(text)
 }
 
 /// The CRM's copy of our deal, if it has been delivered.

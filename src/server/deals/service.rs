@@ -3,6 +3,7 @@
 //! queued for the CRM (a `SyncDeal` job) in the same transaction, and told in the chat.
 
 use crate::model::chat::DealView;
+use crate::model::message::SystemEvent;
 use crate::model::money::Money;
 use crate::model::{AppError, DealStage};
 use crate::server::access::{self, Access, Viewer};
@@ -216,9 +217,11 @@ pub async fn set_stage(
         messages::append(
             &mut w,
             conv.id,
-            vec![NewMessage::system(format!(
-                "{name} moved the deal from {from} to {stage}."
-            ))],
+            vec![NewMessage::event(&SystemEvent::StageMoved {
+                by: name,
+                from,
+                to: stage,
+            })],
         )
         .await?;
         w.commit(hub).await?;
@@ -250,7 +253,7 @@ pub async fn set_amount(
     messages::append(
         &mut w,
         conv.id,
-        vec![NewMessage::system(format!("Deal amount set to {money}."))],
+        vec![NewMessage::event(&SystemEvent::AmountSet { amount: money })],
     )
     .await?;
     w.commit(hub).await?;
@@ -276,7 +279,7 @@ pub async fn create_deal(
     let client_id = conv.client_id.ok_or(AppError::NotFound)?;
     let mut w = changes::begin(db).await?;
     let deal = create(&w, &title, client_id, conv.assignee_id.or(Some(viewer.id))).await?;
-    link_in(&mut w, &conv, &deal, "created").await?;
+    link_in(&mut w, &conv, &deal, true).await?;
     w.commit(hub).await?;
     make_folder(store, &deal).await;
     view(db, deal.id).await?.ok_or(AppError::NotFound)
@@ -302,7 +305,7 @@ pub async fn link_deal(
         .filter(|d| Some(d.client_id) == conv.client_id)
         .ok_or_else(|| AppError::invalid("deal_id", "Choose one of this client's deals."))?;
     let mut w = changes::begin(db).await?;
-    link_in(&mut w, &conv, &deal, "linked").await?;
+    link_in(&mut w, &conv, &deal, false).await?;
     w.commit(hub).await?;
     view(db, deal.id).await?.ok_or(AppError::NotFound)
 }
@@ -311,7 +314,7 @@ async fn link_in(
     w: &mut changes::Write,
     conv: &conversation::Model,
     deal: &deal::Model,
-    verb: &str,
+    created: bool,
 ) -> Result<(), AppError> {
     let linked = w
         .txn
@@ -340,10 +343,10 @@ async fn link_in(
     messages::append(
         w,
         conv.id,
-        vec![NewMessage::system(format!(
-            "Deal “{}” {verb} for this chat.",
-            deal.title
-        ))],
+        vec![NewMessage::event(&SystemEvent::DealLinked {
+            title: deal.title.clone(),
+            created,
+        })],
     )
     .await?;
     Ok(())

@@ -1,11 +1,11 @@
 //! A deal's files: who may see them, the list for the "Deal files" panel, and recording a
 //! finished upload (with the chat message that announces it) in one transaction.
 
-use crate::model::chat::{DealFileView, FileRef, kind};
+use crate::model::chat::{DealFileView, FileRef};
+use crate::model::command::ShareNote;
 use crate::model::{AppError, Role};
 use crate::server::access::{self, Access, Viewer};
-use crate::server::files::offers::ShareNote;
-use crate::server::messages::{self, NewMessage};
+use crate::server::messages::{self, NewMessage, kind};
 use crate::server::platform::entities::{conversation, deal, file, file_offer};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};

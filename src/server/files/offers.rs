@@ -4,46 +4,15 @@
 
 use crate::model::AppError;
 use crate::model::Role;
-use crate::model::chat::{OfferStatus, OfferView, kind};
+use crate::model::chat::{OfferStatus, OfferView};
 use crate::server::access::{self, Access, Viewer};
 use crate::server::jobs::{self, Job};
-use crate::server::messages::{self, NewMessage};
+use crate::server::messages::{self, NewMessage, kind};
 use crate::server::platform::entities::{conversation, file_offer};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
-
-/// A share's message as the manager typed it: the text to show, and whether it asked for a
-/// decision.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShareNote {
-    pub text: String,
-    pub offer: bool,
-}
-
-/// Finds the `#q` marker (a word of its own, any case) and takes it out of the text; the gaps
-/// it leaves are closed, line breaks kept.
-pub fn parse_share_note(raw: &str) -> ShareNote {
-    let mut offer = false;
-    let lines: Vec<String> = raw
-        .lines()
-        .map(|line| {
-            line.split_whitespace()
-                .filter(|word| {
-                    let marker = word.eq_ignore_ascii_case("#q");
-                    offer |= marker;
-                    !marker
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    ShareNote {
-        text: lines.join("\n").trim().to_owned(),
-        offer,
-    }
-}
 
 /// The client's answer to an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,43 +191,6 @@ pub async fn withdraw(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_marker_makes_an_offer_and_is_not_shown() {
-        assert_eq!(
-            parse_share_note("#q quotation v1"),
-            ShareNote {
-                text: "quotation v1".into(),
-                offer: true
-            }
-        );
-        assert_eq!(
-            parse_share_note("Here is the invoice #Q please check"),
-            ShareNote {
-                text: "Here is the invoice please check".into(),
-                offer: true
-            }
-        );
-    }
-
-    #[test]
-    fn a_marker_inside_a_word_is_just_text() {
-        assert_eq!(
-            parse_share_note("see #quote and x#q"),
-            ShareNote {
-                text: "see #quote and x#q".into(),
-                offer: false
-            }
-        );
-    }
-
-    #[test]
-    fn line_breaks_survive() {
-        assert_eq!(
-            parse_share_note("#q\nline one\nline two").text,
-            "line one\nline two"
-        );
-    }
 
     #[test]
     fn decisions_and_reasons_are_checked() {

@@ -8,9 +8,9 @@
 //! lives in memory beside it; after a restart it is rebuilt by reading the staged bytes once.
 
 use crate::model::AppError;
+use crate::model::command::ShareNote;
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
-use crate::server::files::offers::{self, ShareNote};
 use crate::server::files::rules as file_rules;
 use crate::server::platform::config::{ChatSettings, FileSettings};
 use crate::server::platform::entities::upload;
@@ -561,7 +561,7 @@ async fn finish(
         .await
         .map_err(internal)?;
     let share = match purpose {
-        Purpose::Share => Some(offers::parse_share_note(row.note.as_deref().unwrap_or(""))),
+        Purpose::Share => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
         Purpose::Folder => None::<ShareNote>,
     };
     let recorded = deal_files::record(

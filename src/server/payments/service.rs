@@ -3,14 +3,15 @@
 //! test provider's own checkout page) settles it. Every status change is one conditional
 //! update, written with its chat message and its CRM job in one transaction.
 
-use crate::model::chat::{MessageView, kind};
+use crate::model::chat::MessageView;
+use crate::model::command::PaymentAsk;
 use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::model::{AppError, Role};
 use crate::server::access::{self, Viewer};
 use crate::server::deals::service as deals;
 use crate::server::jobs::{self, Job};
-use crate::server::messages::{self, NewMessage};
+use crate::server::messages::{self, NewMessage, kind};
 use crate::server::payments::providers::{
     CheckoutRequest, Outcome, PROVIDER_TEST, PaymentError, PaymentProvider, ProviderEvent,
 };
@@ -22,84 +23,6 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
 };
-
-/// A `#p` request as the manager typed it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaymentAsk {
-    /// The amount written after the marker, unparsed (parsing gives the error to show).
-    pub amount: Option<String>,
-    pub currency: Option<String>,
-    /// The rest of the message: the request's description.
-    pub text: String,
-}
-
-/// Lower-case codes taken as a currency after an amount (`#p 1500 eur`); any other currency is
-/// written in capitals, so `#p 1500 for the deposit` keeps "for" as text.
-const LOWER_CASE_CODES: [&str; 12] = [
-    "eur", "usd", "gbp", "chf", "jpy", "cad", "aud", "sek", "nok", "dkk", "pln", "czk",
-];
-
-fn looks_like_amount(word: &str) -> bool {
-    word.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | ','))
-}
-
-fn looks_like_currency(word: &str) -> bool {
-    let letters = (2..=5).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_alphabetic());
-    letters && (word.bytes().all(|b| b.is_ascii_uppercase()) || LOWER_CASE_CODES.contains(&word))
-}
-
-/// Finds the `#p` marker (a word of its own, any case) with the amount and currency that may
-/// follow it, and takes them out of the text. None when there is no marker.
-pub fn parse_payment_note(raw: &str) -> Option<PaymentAsk> {
-    #[derive(PartialEq)]
-    enum After {
-        Nothing,
-        Marker,
-        Amount,
-        Done,
-    }
-    let mut at = After::Nothing;
-    let mut amount = None;
-    let mut currency = None;
-    let lines: Vec<String> = raw
-        .lines()
-        .map(|line| {
-            line.split_whitespace()
-                .filter(|word| {
-                    if word.eq_ignore_ascii_case("#p") {
-                        if at == After::Nothing {
-                            at = After::Marker;
-                        }
-                        return false;
-                    }
-                    match at {
-                        After::Marker if looks_like_amount(word) => {
-                            amount = Some((*word).to_owned());
-                            at = After::Amount;
-                            false
-                        }
-                        After::Amount if looks_like_currency(word) => {
-                            currency = Some((*word).to_owned());
-                            at = After::Done;
-                            false
-                        }
-                        After::Marker | After::Amount => {
-                            at = After::Done;
-                            true
-                        }
-                        _ => true,
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    (at != After::Nothing).then(|| PaymentAsk {
-        amount,
-        currency,
-        text: lines.join("\n").trim().to_owned(),
-    })
-}
 
 /// The amount to ask for: as written, or the deal's; an error the manager can act on otherwise.
 pub fn resolve_amount(ask: &PaymentAsk, deal_amount: Option<Money>) -> Result<Money, AppError> {
@@ -129,16 +52,6 @@ fn description(text: &str, deal_title: &str) -> String {
         line.to_owned()
     };
     chosen.chars().take(MAX_DESCRIPTION_CHARS).collect()
-}
-
-/// The status line both sides see when a request settles.
-pub fn status_line(amount: &Money, status: PaymentStatus) -> String {
-    match status {
-        PaymentStatus::Paid => format!("Payment of {amount} paid."),
-        PaymentStatus::Failed => format!("Payment of {amount} failed."),
-        PaymentStatus::Canceled => format!("Payment request of {amount} canceled."),
-        PaymentStatus::Pending => format!("Payment of {amount} requested."),
-    }
 }
 
 /// The request's amount. Rows hold only codes `Money::parse` accepted; XXX ("no currency")
@@ -394,11 +307,7 @@ async fn settle(
         pay.conversation_id,
         vec![NewMessage {
             payment_id: Some(pay.id),
-            ..NewMessage::by(
-                actor,
-                kind::PAYMENT_STATUS,
-                status_line(&amount_of(pay), to),
-            )
+            ..NewMessage::by(actor, kind::PAYMENT_STATUS, to.as_str())
         }],
     )
     .await?
@@ -593,37 +502,7 @@ mod tests {
     use super::*;
 
     fn ask(raw: &str) -> PaymentAsk {
-        parse_payment_note(raw).expect("has a marker")
-    }
-
-    #[test]
-    fn the_marker_amount_and_currency_are_taken_out() {
-        assert_eq!(
-            ask("#p 1500 EUR"),
-            PaymentAsk {
-                amount: Some("1500".into()),
-                currency: Some("EUR".into()),
-                text: String::new()
-            }
-        );
-        assert_eq!(
-            ask("Deposit please #P 1,500.50 usd"),
-            PaymentAsk {
-                amount: Some("1,500.50".into()),
-                currency: Some("usd".into()),
-                text: "Deposit please".into()
-            }
-        );
-        let bare = ask("#p for the first milestone");
-        assert_eq!((bare.amount, bare.currency), (None, None));
-        assert_eq!(bare.text, "for the first milestone");
-        assert_eq!(ask("#p 200 for setup").text, "for setup");
-        assert_eq!(ask("#p 200 for setup").currency, None);
-    }
-
-    #[test]
-    fn no_marker_is_no_request() {
-        assert_eq!(parse_payment_note("see #pay and x#p"), None);
+        PaymentAsk::parse(raw).expect("has a marker")
     }
 
     #[test]
@@ -657,14 +536,5 @@ mod tests {
         assert_eq!(description("", "Website"), "Payment for Website");
         assert_eq!(description("Deposit\nmore", "Website"), "Deposit");
         assert_eq!(description(&"x".repeat(500), "W").chars().count(), 200);
-    }
-
-    #[test]
-    fn status_lines_name_the_amount() {
-        let m = Money::parse("1500", "EUR").unwrap();
-        assert_eq!(
-            status_line(&m, PaymentStatus::Paid),
-            "Payment of 1,500 EUR paid."
-        );
     }
 }

@@ -108,6 +108,8 @@ pub struct StripeSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct JobSettings {
+    /// Whether this instance runs due jobs; instances sharing a database may leave it to some.
+    pub run: bool,
     /// A job that failed this many times goes to the dead letter (the failed-jobs page).
     pub max_attempts: u32,
     /// How often due jobs are looked for, in milliseconds.
@@ -276,6 +278,12 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.jobs.max_attempts == 0 {
+            return Err(invalid("jobs.max_attempts", "must be at least 1"));
+        }
+        if self.jobs.poll_ms < 10 {
+            return Err(invalid("jobs.poll_ms", "must be at least 10"));
         }
         if self.database.sqlite_cache_kib < 64 {
             return Err(invalid("database.sqlite_cache_kib", "must be at least 64"));
@@ -509,6 +517,12 @@ mod tests {
             bad_key(with("chat.max_message_chars", "0")),
             "chat.max_message_chars"
         );
+    }
+
+    #[test]
+    fn job_limits_name_their_keys() {
+        assert_eq!(bad_key(with("jobs.max_attempts", "0")), "jobs.max_attempts");
+        assert_eq!(bad_key(with("jobs.poll_ms", "0")), "jobs.poll_ms");
     }
 
     #[test]

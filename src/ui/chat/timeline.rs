@@ -6,9 +6,9 @@
 //! in a history page is shown once, and its echo disappears when it does.
 
 use crate::model::AppError;
-use crate::model::chat::{FileRef, MessageView, OfferView, SenderSide};
+use crate::model::chat::{MessageView, OfferView};
 use crate::model::local_time::LocalClock;
-use crate::model::payment::PaymentView;
+use crate::model::message::MessageContent;
 
 /// Where an own message stands that the server has not confirmed yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,22 +60,15 @@ pub enum Row {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageRow {
     pub sender: String,
-    /// Written by the product (stage changes, acceptance): styled apart, without a sender.
-    pub system: bool,
     pub own: bool,
     pub time: String,
-    pub body: String,
     /// Stored messages have an id; echoes have their client id and delivery state instead.
     pub id: Option<i64>,
     pub client_msg_id: Option<String>,
     pub delivery: Option<Delivery>,
-    /// `model::chat::kind`; echoes are text.
-    pub kind: String,
-    pub file: Option<FileRef>,
-    /// The offer as it stands now (the newest state any message of this chat carries).
-    pub offer: Option<OfferView>,
-    /// The payment request as it stands now.
-    pub payment: Option<PaymentView>,
+    /// What it says or shows; offers and payments as they stand now (the newest state any
+    /// message of this chat carries). Echoes are text.
+    pub content: MessageContent,
 }
 
 impl Row {
@@ -89,8 +82,8 @@ impl Row {
                 (Some(id), _, _) => format!(
                     "m{id}-{}-{}{}",
                     m.time,
-                    m.offer.as_ref().map_or("", |o| o.status.as_str()),
-                    m.payment.as_ref().map_or("", |p| p.status.as_str())
+                    m.content.offer().map_or("", |o| o.status.as_str()),
+                    m.content.payment().map_or("", |p| p.status.as_str())
                 ),
                 (None, cmid, delivery) => format!(
                     "o{}-{}-{}",
@@ -197,14 +190,14 @@ impl Timeline {
     /// Every message about an offer or a payment shows it as the newest of them says (a
     /// decision or a payment's result arriving later turns the original card).
     fn sync_cards(&mut self) {
-        sync_newest(&mut self.messages, |m| m.offer.as_mut(), |o| o.id);
-        sync_newest(&mut self.messages, |m| m.payment.as_mut(), |p| p.id);
+        sync_newest(&mut self.messages, |m| m.content.offer_mut(), |o| o.id);
+        sync_newest(&mut self.messages, |m| m.content.payment_mut(), |p| p.id);
     }
 
     /// An offer's new state, heard from the decision's answer before the poll brings it.
     pub fn update_offer(&mut self, now: &OfferView) {
         for m in &mut self.messages {
-            if let Some(offer) = m.offer.as_mut().filter(|o| o.id == now.id) {
+            if let Some(offer) = m.content.offer_mut().filter(|o| o.id == now.id) {
                 *offer = now.clone();
             }
         }
@@ -212,7 +205,10 @@ impl Timeline {
 
     /// How many messages show a file: the deal's file list reloads when it grows.
     pub fn file_messages(&self) -> usize {
-        self.messages.iter().filter(|m| m.file.is_some()).count()
+        self.messages
+            .iter()
+            .filter(|m| m.content.file().is_some())
+            .count()
     }
 
     /// A poll answer: new messages and where the next poll starts.
@@ -285,34 +281,26 @@ impl Timeline {
                 } else {
                     m.sender_name.clone()
                 },
-                system: m.side == SenderSide::System,
                 own,
                 time: clock.time_of_day(m.created_at_ms),
-                body: m.body.clone(),
                 id: Some(m.id),
                 client_msg_id: None,
                 delivery: None,
-                kind: m.kind.clone(),
-                file: m.file.clone(),
-                offer: m.offer.clone(),
-                payment: m.payment.clone(),
+                content: m.content.clone(),
             })));
         }
         for o in &self.outgoing {
             day_break(&mut rows, o.created_at_ms);
             rows.push(Row::Message(Box::new(MessageRow {
                 sender: "You".to_owned(),
-                system: false,
                 own: true,
                 time: clock.time_of_day(o.created_at_ms),
-                body: o.body.clone(),
                 id: None,
                 client_msg_id: Some(o.client_msg_id.clone()),
                 delivery: Some(o.delivery.clone()),
-                kind: crate::model::chat::kind::TEXT.to_owned(),
-                file: None,
-                offer: None,
-                payment: None,
+                content: MessageContent::Text {
+                    body: o.body.clone(),
+                },
             })));
         }
         rows
@@ -347,6 +335,7 @@ fn sync_newest<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::chat::SenderSide;
     use crate::model::local_time::TimeZone;
 
     const ME: i64 = 10;
@@ -372,13 +361,11 @@ mod tests {
                 Some(_) => SenderSide::Staff,
                 None => SenderSide::System,
             },
-            kind: "text".into(),
-            body: format!("message {seq}"),
             client_msg_id: sender.map(|s| format!("c{s}-{seq}")),
             created_at_ms: at,
-            file: None,
-            offer: None,
-            payment: None,
+            content: MessageContent::Text {
+                body: format!("message {seq}"),
+            },
         }
     }
 
@@ -398,11 +385,14 @@ mod tests {
             .map(|r| match r {
                 Row::Day { label, .. } => format!("[{label}]"),
                 Row::NewMessages => "[new]".to_owned(),
-                Row::Message(m) => match &m.delivery {
-                    None => m.body.clone(),
-                    Some(Delivery::Sending) => format!("{} (sending)", m.body),
-                    Some(Delivery::Failed(e)) => format!("{} (failed: {e})", m.body),
-                },
+                Row::Message(m) => {
+                    let body = m.content.describe(&m.sender);
+                    match &m.delivery {
+                        None => body,
+                        Some(Delivery::Sending) => format!("{body} (sending)"),
+                        Some(Delivery::Failed(e)) => format!("{body} (failed: {e})"),
+                    }
+                }
             })
             .collect()
     }
@@ -582,18 +572,24 @@ mod tests {
             reason: None,
         };
         let mut card = msg(1, Some(2), T);
-        card.kind = "offer".into();
-        card.offer = Some(offer(OfferStatus::Pending));
+        card.content = MessageContent::Offer {
+            body: String::new(),
+            file: None,
+            offer: offer(OfferStatus::Pending),
+        };
         let mut t = Timeline::open(ME, CHAT, vec![card], false, 1);
         let mut decision = msg(2, Some(ME), T + 1);
-        decision.kind = "offer_decision".into();
-        decision.offer = Some(offer(OfferStatus::Accepted));
+        decision.content = MessageContent::OfferDecision {
+            offer: offer(OfferStatus::Accepted),
+            file: None,
+            reason: None,
+        };
         t.apply_poll(vec![decision], 2);
         let statuses: Vec<_> = t
             .rows(clock())
             .into_iter()
             .filter_map(|r| match r {
-                Row::Message(m) => m.offer.map(|o| o.status),
+                Row::Message(m) => m.content.offer().map(|o| o.status),
                 _ => None,
             })
             .collect();
@@ -607,7 +603,7 @@ mod tests {
     #[test]
     fn a_payment_result_turns_the_pay_card() {
         use crate::model::money::Money;
-        use crate::model::payment::PaymentStatus;
+        use crate::model::payment::{PaymentStatus, PaymentView};
         let pay = |status| PaymentView {
             id: 4,
             amount: Money::parse("1500", "EUR").unwrap(),
@@ -616,18 +612,22 @@ mod tests {
             test_mode: true,
         };
         let mut card = msg(1, Some(OTHER), T);
-        card.kind = "payment".into();
-        card.payment = Some(pay(PaymentStatus::Pending));
+        card.content = MessageContent::Payment {
+            body: String::new(),
+            payment: pay(PaymentStatus::Pending),
+        };
         let mut t = Timeline::open(ME, CHAT, vec![card], false, 1);
         let mut paid = msg(2, None, T + 1);
-        paid.kind = "payment_status".into();
-        paid.payment = Some(pay(PaymentStatus::Paid));
+        paid.content = MessageContent::PaymentStatus {
+            payment: pay(PaymentStatus::Paid),
+            status: PaymentStatus::Paid,
+        };
         t.apply_poll(vec![paid], 2);
         let rows = t.rows(clock());
         let statuses: Vec<_> = rows
             .iter()
             .filter_map(|r| match r {
-                Row::Message(m) => m.payment.as_ref().map(|p| p.status),
+                Row::Message(m) => m.content.payment().map(|p| p.status),
                 _ => None,
             })
             .collect();

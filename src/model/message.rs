@@ -1,0 +1,293 @@
+//! What a message holds, as one type: built once from the stored row on the server, sent to the
+//! browser as it is, rendered by one `match`, and put into words by one `describe()` for the
+//! chat, the chat list's preview and the CRM's notes.
+
+use crate::model::DealStage;
+use crate::model::chat::{FileRef, OfferStatus, OfferView};
+use crate::model::money::Money;
+use crate::model::payment::{PaymentStatus, PaymentView};
+use serde::{Deserialize, Serialize};
+
+/// A message's content. The tag is the stored kind (`messages.kind`), so the JSON a browser gets
+/// reads `{"kind": "offer", "body": …, "file": …, "offer": …}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MessageContent {
+    /// What a person typed.
+    Text { body: String },
+    /// Something that happened in the chat, said by the product itself.
+    System { event: SystemEvent },
+    /// A manager shared a file in the chat, with a note (possibly empty).
+    File { body: String, file: Option<FileRef> },
+    /// A shared file the client is asked to accept or reject (`#q`).
+    Offer {
+        body: String,
+        file: Option<FileRef>,
+        offer: OfferView,
+    },
+    /// The client accepted or rejected an offer (with the reason given, if any).
+    OfferDecision {
+        offer: OfferView,
+        file: Option<FileRef>,
+        reason: Option<String>,
+    },
+    /// The manager withdrew an offer before the client decided.
+    OfferWithdrawn {
+        offer: OfferView,
+        file: Option<FileRef>,
+    },
+    /// Someone added a file to the deal's folder.
+    FolderFile { file: Option<FileRef> },
+    /// A manager asked for a payment (`#p`): the client's Pay button.
+    Payment { body: String, payment: PaymentView },
+    /// A payment request was paid, failed or canceled. `status` is what this message reports;
+    /// `payment` is the request as it stands now.
+    PaymentStatus {
+        payment: PaymentView,
+        status: PaymentStatus,
+    },
+    /// A stored message this version cannot read (logged on the server when it was read).
+    Unreadable,
+}
+
+/// Something that happened, stored as data (who, from, to, how much) and worded by `describe`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SystemEvent {
+    /// A manager took the chat from the queue.
+    Accepted { by: String },
+    /// The deal moved along the stages.
+    StageMoved {
+        by: String,
+        from: DealStage,
+        to: DealStage,
+    },
+    /// The deal's amount was set.
+    AmountSet { amount: Money },
+    /// A deal was created for the chat (`created`) or an existing one linked to it.
+    DealLinked { title: String, created: bool },
+    /// Words without structure: how messages from before events were stored as data.
+    Note { text: String },
+}
+
+impl SystemEvent {
+    pub fn describe(&self) -> String {
+        match self {
+            SystemEvent::Accepted { by } => format!("{by} accepted the chat."),
+            SystemEvent::StageMoved { by, from, to } => {
+                format!("{by} moved the deal from {from} to {to}.")
+            }
+            SystemEvent::AmountSet { amount } => format!("Deal amount set to {amount}."),
+            SystemEvent::DealLinked { title, created } => format!(
+                "Deal “{title}” {} for this chat.",
+                if *created { "created" } else { "linked" }
+            ),
+            SystemEvent::Note { text } => text.clone(),
+        }
+    }
+}
+
+impl MessageContent {
+    /// The message in words, for a reader who sees `sender` as its author: the text of a
+    /// bubble, or the whole sentence of an event line (which names the sender itself).
+    pub fn describe(&self, sender: &str) -> String {
+        let file_name = |file: &Option<FileRef>| {
+            file.as_ref()
+                .map_or_else(|| "a file (since removed)".to_owned(), |f| f.name.clone())
+        };
+        match self {
+            MessageContent::Text { body } => body.clone(),
+            MessageContent::System { event } => event.describe(),
+            MessageContent::File { body, file } if body.is_empty() => file_name(file),
+            MessageContent::File { body, .. } => body.clone(),
+            MessageContent::Offer { body, offer, .. } if body.is_empty() => {
+                format!("Offer: {}", offer.title)
+            }
+            MessageContent::Offer { body, .. } => body.clone(),
+            MessageContent::OfferDecision { offer, reason, .. } => {
+                let verb = match offer.status {
+                    OfferStatus::Rejected => "rejected",
+                    _ => "accepted",
+                };
+                let mut line = format!("{sender} {verb} “{}”.", offer.title);
+                if let Some(reason) = reason.as_deref().filter(|r| !r.is_empty()) {
+                    line.push_str(&format!(" Reason: {reason}"));
+                }
+                line
+            }
+            MessageContent::OfferWithdrawn { offer, .. } => {
+                format!("{sender} withdrew “{}”.", offer.title)
+            }
+            MessageContent::FolderFile { file } => format!(
+                "{sender} added {} to the deal files",
+                if file.is_some() {
+                    "a file"
+                } else {
+                    "a file (since removed)"
+                }
+            ),
+            MessageContent::Payment { body, payment } if body.is_empty() => {
+                format!("Payment request: {}", payment.amount)
+            }
+            MessageContent::Payment { body, .. } => body.clone(),
+            MessageContent::PaymentStatus { payment, status } => {
+                let amount = &payment.amount;
+                match status {
+                    PaymentStatus::Paid => format!("Payment of {amount} paid."),
+                    PaymentStatus::Failed => format!("Payment of {amount} failed."),
+                    PaymentStatus::Canceled => format!("Payment request of {amount} canceled."),
+                    PaymentStatus::Pending => format!("Payment of {amount} requested."),
+                }
+            }
+            MessageContent::Unreadable => "This message cannot be shown.".to_owned(),
+        }
+    }
+
+    /// A one-line event about the chat (said by the product, or about a file, an offer or a
+    /// payment) rather than a bubble someone wrote; its words already name who did it.
+    pub fn is_event(&self) -> bool {
+        matches!(
+            self,
+            MessageContent::System { .. }
+                | MessageContent::OfferDecision { .. }
+                | MessageContent::OfferWithdrawn { .. }
+                | MessageContent::FolderFile { .. }
+                | MessageContent::PaymentStatus { .. }
+                | MessageContent::Unreadable
+        )
+    }
+
+    /// The file the message shows, if any.
+    pub fn file(&self) -> Option<&FileRef> {
+        match self {
+            MessageContent::File { file, .. }
+            | MessageContent::Offer { file, .. }
+            | MessageContent::OfferDecision { file, .. }
+            | MessageContent::OfferWithdrawn { file, .. }
+            | MessageContent::FolderFile { file } => file.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The offer the message shows, as it stands now.
+    pub fn offer_mut(&mut self) -> Option<&mut OfferView> {
+        match self {
+            MessageContent::Offer { offer, .. }
+            | MessageContent::OfferDecision { offer, .. }
+            | MessageContent::OfferWithdrawn { offer, .. } => Some(offer),
+            _ => None,
+        }
+    }
+
+    pub fn offer(&self) -> Option<&OfferView> {
+        match self {
+            MessageContent::Offer { offer, .. }
+            | MessageContent::OfferDecision { offer, .. }
+            | MessageContent::OfferWithdrawn { offer, .. } => Some(offer),
+            _ => None,
+        }
+    }
+
+    /// The payment request the message shows, as it stands now.
+    pub fn payment_mut(&mut self) -> Option<&mut PaymentView> {
+        match self {
+            MessageContent::Payment { payment, .. }
+            | MessageContent::PaymentStatus { payment, .. } => Some(payment),
+            _ => None,
+        }
+    }
+
+    pub fn payment(&self) -> Option<&PaymentView> {
+        match self {
+            MessageContent::Payment { payment, .. }
+            | MessageContent::PaymentStatus { payment, .. } => Some(payment),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer(status: OfferStatus) -> OfferView {
+        OfferView {
+            id: 1,
+            title: "quotation v1".into(),
+            status,
+            reason: None,
+        }
+    }
+
+    fn pay(status: PaymentStatus) -> PaymentView {
+        PaymentView {
+            id: 2,
+            amount: Money::parse("1500", "EUR").expect("money"),
+            description: "Deposit".into(),
+            status,
+            test_mode: true,
+        }
+    }
+
+    #[test]
+    fn events_are_worded_once() {
+        let moved = SystemEvent::StageMoved {
+            by: "Mia".into(),
+            from: DealStage::Inquiry,
+            to: DealStage::Proposal,
+        };
+        assert_eq!(
+            moved.describe(),
+            "Mia moved the deal from Inquiry to Proposal."
+        );
+        let paid = MessageContent::PaymentStatus {
+            payment: pay(PaymentStatus::Paid),
+            status: PaymentStatus::Paid,
+        };
+        assert_eq!(paid.describe("dealchat"), "Payment of 1,500 EUR paid.");
+        let canceled = MessageContent::PaymentStatus {
+            payment: pay(PaymentStatus::Canceled),
+            status: PaymentStatus::Canceled,
+        };
+        assert_eq!(
+            canceled.describe("dealchat"),
+            "Payment request of 1,500 EUR canceled."
+        );
+        let rejected = MessageContent::OfferDecision {
+            offer: offer(OfferStatus::Rejected),
+            file: None,
+            reason: Some("Too dear".into()),
+        };
+        assert_eq!(
+            rejected.describe("Clara"),
+            "Clara rejected “quotation v1”. Reason: Too dear"
+        );
+    }
+
+    #[test]
+    fn a_folder_file_is_described_not_left_empty() {
+        let added = MessageContent::FolderFile { file: None };
+        assert_eq!(
+            added.describe("Clara Client"),
+            "Clara Client added a file (since removed) to the deal files"
+        );
+        assert!(added.is_event());
+    }
+
+    #[test]
+    fn the_json_tag_is_the_stored_kind() {
+        let json = serde_json::to_value(MessageContent::Offer {
+            body: "see attached".into(),
+            file: None,
+            offer: offer(OfferStatus::Pending),
+        })
+        .expect("json");
+        assert_eq!(json["kind"], "offer");
+        assert_eq!(json["offer"]["status"], "pending");
+        let event = serde_json::to_value(MessageContent::System {
+            event: SystemEvent::Accepted { by: "Mia".into() },
+        })
+        .expect("json");
+        assert_eq!(event["event"]["event"], "accepted");
+    }
+}
