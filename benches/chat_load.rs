@@ -15,6 +15,7 @@
 
 mod support;
 
+use dealchat::model::Role;
 use dealchat::server::accounts::{passwords, sessions};
 use dealchat::server::platform::config::DatabaseSettings;
 use dealchat::server::platform::entities::user;
@@ -154,21 +155,21 @@ async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, V
         .unwrap();
     let hash = passwords::hash(PASSWORD.into()).await.unwrap();
     let key = sessions::SessionKey::new(SECRET.as_bytes());
-    let make = |role: &'static str, n: usize| {
+    let make = |role: Role, n: usize| {
         (0..n)
             .map(|i| user::ActiveModel {
                 email: Set(format!("{role}{i}@bench.example")),
                 display_name: Set(format!("{role} {i}")),
                 password_hash: Set(hash.clone()),
-                role: Set(role.to_owned()),
+                role: Set(role),
                 disabled: Set(false),
                 created_at: Set(chrono::Utc::now()),
                 ..Default::default()
             })
             .collect::<Vec<_>>()
     };
-    let client_rows = make("client", clients);
-    let manager_rows = make("manager", managers);
+    let client_rows = make(Role::Client, clients);
+    let manager_rows = make(Role::Manager, managers);
     for chunk in client_rows.chunks(500).chain(manager_rows.chunks(500)) {
         user::Entity::insert_many(chunk.to_vec())
             .exec(&db)
@@ -178,7 +179,7 @@ async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, V
     #[derive(FromQueryResult)]
     struct Row {
         id: i64,
-        role: String,
+        role: Role,
     }
     let rows = Row::find_by_statement(Statement::from_string(
         db.get_database_backend(),
@@ -195,7 +196,7 @@ async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, V
         let s = Session {
             cookie: format!("{}={token}", sessions::COOKIE_NAME),
         };
-        if r.role == "client" {
+        if r.role == Role::Client {
             cs.push(s)
         } else {
             ms.push(s)

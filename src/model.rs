@@ -11,6 +11,7 @@ pub mod local_time;
 pub mod message;
 pub mod message_text;
 pub mod money;
+pub mod names;
 pub mod payment;
 pub mod redirect;
 pub mod role;

@@ -4,6 +4,7 @@
 use crate::model::DealStage;
 use crate::model::message::MessageContent;
 use crate::model::money::Money;
+use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
 
 /// How a client starts a chat.
@@ -55,6 +56,11 @@ impl FileRef {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "OfferStatus::as_str")
+)]
 pub enum OfferStatus {
     Pending,
     Accepted,
@@ -62,27 +68,65 @@ pub enum OfferStatus {
     Withdrawn,
 }
 
-impl OfferStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfferStatus::Pending => "pending",
-            OfferStatus::Accepted => "accepted",
-            OfferStatus::Rejected => "rejected",
-            OfferStatus::Withdrawn => "withdrawn",
-        }
-    }
+stored_names!(OfferStatus {
+    Pending => "pending",
+    Accepted => "accepted",
+    Rejected => "rejected",
+    Withdrawn => "withdrawn",
+});
 
-    pub fn parse(raw: &str) -> Option<OfferStatus> {
-        [
-            OfferStatus::Pending,
-            OfferStatus::Accepted,
-            OfferStatus::Rejected,
-            OfferStatus::Withdrawn,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
-    }
+/// What a conversation is. Only client chats so far; internal chats come next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "ConversationKind::as_str")
+)]
+pub enum ConversationKind {
+    /// Between a client and the company.
+    Client,
 }
+
+stored_names!(ConversationKind { Client => "client" });
+
+/// Whether a conversation takes new messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "ConversationStatus::as_str")
+)]
+pub enum ConversationStatus {
+    Open,
+    Closed,
+}
+
+stored_names!(ConversationStatus {
+    Open => "open",
+    Closed => "closed",
+});
+
+/// Where a deal's file came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "FileOrigin::as_str")
+)]
+pub enum FileOrigin {
+    /// Uploaded into the deal's folder (by the client or a manager).
+    DealFolder,
+    /// Shared by a manager in the chat (possibly as an offer).
+    ChatShare,
+}
+
+stored_names!(FileOrigin {
+    DealFolder => "deal_folder",
+    ChatShare => "chat_share",
+});
 
 /// An offer as it stands now (a card shows the newest state it heard of).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,10 +1,16 @@
 //! The five stages a deal moves through, in order, as shown on the stepper.
 
+use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "DealStage::as_str")
+)]
 pub enum DealStage {
     Inquiry,
     Proposal,
@@ -13,32 +19,15 @@ pub enum DealStage {
     Completion,
 }
 
+stored_names!(DealStage {
+    Inquiry => "inquiry",
+    Proposal => "proposal",
+    Negotiation => "negotiation",
+    Approval => "approval",
+    Completion => "completion",
+});
+
 impl DealStage {
-    pub const ALL: [DealStage; 5] = [
-        DealStage::Inquiry,
-        DealStage::Proposal,
-        DealStage::Negotiation,
-        DealStage::Approval,
-        DealStage::Completion,
-    ];
-
-    /// Parses the stored or submitted name; anything else is refused.
-    pub fn parse(raw: &str) -> Option<DealStage> {
-        DealStage::ALL
-            .into_iter()
-            .find(|s| s.as_str().eq_ignore_ascii_case(raw.trim()))
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DealStage::Inquiry => "inquiry",
-            DealStage::Proposal => "proposal",
-            DealStage::Negotiation => "negotiation",
-            DealStage::Approval => "approval",
-            DealStage::Completion => "completion",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             DealStage::Inquiry => "Inquiry",
@@ -70,7 +59,12 @@ mod tests {
         for stage in DealStage::ALL {
             assert_eq!(DealStage::parse(stage.as_str()), Some(stage));
         }
-        assert_eq!(DealStage::parse(" Proposal "), Some(DealStage::Proposal));
+        assert_eq!(DealStage::parse(" proposal "), Some(DealStage::Proposal));
+        assert_eq!(
+            DealStage::parse("Proposal"),
+            None,
+            "the stored names, exactly"
+        );
         assert_eq!(DealStage::parse("won"), None);
     }
 

@@ -1,14 +1,16 @@
 //! Payment requests as both sides of a chat see them.
 
 use crate::model::money::Money;
+use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
-
-/// The built-in TEST checkout (no money moves).
-pub const PROVIDER_TEST: &str = "test";
-pub const PROVIDER_STRIPE: &str = "stripe";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "PaymentStatus::as_str")
+)]
 pub enum PaymentStatus {
     Pending,
     Paid,
@@ -16,27 +18,33 @@ pub enum PaymentStatus {
     Canceled,
 }
 
+stored_names!(PaymentStatus {
+    Pending => "pending",
+    Paid => "paid",
+    Failed => "failed",
+    Canceled => "canceled",
+});
+
+/// Who takes a payment, as stored with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "Provider::as_str")
+)]
+pub enum Provider {
+    /// The built-in checkout page marked TEST; no money moves.
+    Test,
+    Stripe,
+}
+
+stored_names!(Provider {
+    Test => "test",
+    Stripe => "stripe",
+});
+
 impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 4] = [
-        PaymentStatus::Pending,
-        PaymentStatus::Paid,
-        PaymentStatus::Failed,
-        PaymentStatus::Canceled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Paid => "paid",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Canceled => "canceled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<PaymentStatus> {
-        PaymentStatus::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
     /// Words for a card's badge.
     pub fn label(self) -> &'static str {
         match self {

@@ -1,11 +1,17 @@
 //! The three kinds of account and what each may do.
 
+use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Who a user is to the product. Stored as its lowercase name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "Role::as_str")
+)]
 pub enum Role {
     /// A portal user: sees only their own chats and deals.
     Client,
@@ -15,27 +21,13 @@ pub enum Role {
     Admin,
 }
 
+stored_names!(Role {
+    Client => "client",
+    Manager => "manager",
+    Admin => "admin",
+});
+
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Client, Role::Manager, Role::Admin];
-
-    /// Parses the stored or submitted name; anything else is refused.
-    pub fn parse(raw: &str) -> Option<Role> {
-        match raw.trim() {
-            "client" => Some(Role::Client),
-            "manager" => Some(Role::Manager),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Client => "client",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-
     /// Employees work the operator side of the product.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Manager | Role::Admin)

@@ -1,6 +1,7 @@
 //! Who may see and do what in a conversation: the one place these rules live, and `load`, the
 //! one gate every feature passes a conversation through before it reads or changes it.
 
+use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::{AppError, Role, UserView};
 use crate::server::platform::entities::conversation;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -31,10 +32,6 @@ pub struct Access {
     pub manage_deal: bool,
 }
 
-pub const STATUS_OPEN: &str = "open";
-/// A conversation between a client and the company (the only kind so far).
-pub const KIND_CLIENT: &str = "client";
-
 /// The conversation and what `viewer` may do in it; NotFound when they may not even read it,
 /// so a stranger cannot tell a forbidden chat from a missing one.
 pub async fn load(
@@ -45,7 +42,7 @@ pub async fn load(
     let conv = conversation::Entity::find_by_id(conversation_id)
         .one(db)
         .await?
-        .filter(|c| c.kind == KIND_CLIENT)
+        .filter(|c| c.kind == ConversationKind::Client)
         .ok_or(AppError::NotFound)?;
     let can = access(viewer, &conv);
     if can.read {
@@ -59,7 +56,7 @@ pub async fn load(
 /// chats of the shared inbox and the chats assigned to them, and replies once they accepted;
 /// an administrator reads everything and manages any deal.
 pub fn access(viewer: Viewer, conv: &conversation::Model) -> Access {
-    let open = conv.status == STATUS_OPEN;
+    let open = conv.status == ConversationStatus::Open;
     let waiting = open && conv.assignee_id.is_none();
     let mine = conv.assignee_id == Some(viewer.id);
     match viewer.role {
@@ -95,12 +92,12 @@ mod tests {
     fn chat(client: i64, assignee: Option<i64>) -> conversation::Model {
         conversation::Model {
             id: 1,
-            kind: "client".into(),
+            kind: ConversationKind::Client,
             subject: "s".into(),
             client_id: Some(client),
             deal_id: None,
             assignee_id: assignee,
-            status: STATUS_OPEN.into(),
+            status: ConversationStatus::Open,
             last_seq: 0,
             last_message_at: Utc::now(),
             queued_at: None,
@@ -148,7 +145,7 @@ mod tests {
     #[test]
     fn nobody_replies_in_a_closed_chat() {
         let mut closed = chat(10, Some(2));
-        closed.status = "closed".into();
+        closed.status = ConversationStatus::Closed;
         assert!(!access(as_(10, Role::Client), &closed).reply);
         assert!(!access(as_(2, Role::Manager), &closed).reply);
     }

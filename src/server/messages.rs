@@ -5,7 +5,7 @@ use crate::model::Role;
 use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
 use crate::model::message::{MessageContent, SystemEvent};
 use crate::model::money::Money;
-use crate::model::payment::PROVIDER_TEST;
+use crate::model::payment::Provider;
 use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::platform::entities::{conversation, message};
 use crate::server::realtime::Audience;
@@ -163,7 +163,7 @@ struct MessageRow {
     client_msg_id: Option<String>,
     created_at: DateTime<Utc>,
     sender_name: Option<String>,
-    sender_role: Option<String>,
+    sender_role: Option<Role>,
     file_id: Option<i64>,
     file_name: Option<String>,
     file_size: Option<i64>,
@@ -217,7 +217,7 @@ fn side_of(sender_id: Option<i64>, role: Option<Role>) -> SenderSide {
 }
 
 fn to_view(r: MessageRow) -> MessageView {
-    let side = side_of(r.sender_id, r.sender_role.as_deref().and_then(Role::parse));
+    let side = side_of(r.sender_id, r.sender_role);
     let (id, kind) = (r.id, r.kind.clone());
     let content = content_of(&r).unwrap_or_else(|why| {
         tracing::error!(message = id, kind, %why, "a stored message cannot be read");
@@ -323,7 +323,7 @@ pub fn payment_view(
         amount: Money::stored(minor?, currency?)?,
         description: description?,
         status: PaymentStatus::parse(status?)?,
-        test_mode: provider? == PROVIDER_TEST,
+        test_mode: Provider::parse(provider?)? == Provider::Test,
     })
 }
 

@@ -406,3 +406,26 @@ async fn deals_reach_the_built_in_crm(db: Db) {
     );
 }
 on_both_dbs!(deals_reach_the_built_in_crm);
+
+async fn a_stored_stage_nobody_wrote_is_an_error_not_inquiry(db: Db) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("cleo@example.com").await;
+    let id = client.start_chat("project", "Roof", "Hello").await;
+    assert_eq!(client.open(id).await["deal"]["stage"], "inquiry");
+    // A row no version of the app wrote (a hand edit, a bad import).
+    app.db
+        .execute_unprepared("UPDATE deals SET stage = 'won'")
+        .await
+        .unwrap();
+    let opened = client
+        .call("chats/open", &[("conversation_id", &id.to_string())])
+        .await;
+    assert_eq!(
+        opened.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "not shown as Inquiry: {:?}",
+        opened.body
+    );
+}
+on_both_dbs!(a_stored_stage_nobody_wrote_is_an_error_not_inquiry);

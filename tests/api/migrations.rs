@@ -4,6 +4,7 @@
 use crate::helpers::{Db, fresh_database};
 use crate::on_both_dbs;
 use chrono::Utc;
+use dealchat::model::chat::{ConversationKind, ConversationStatus};
 use dealchat::model::message::SystemEvent;
 use dealchat::server::platform::entities::{conversation, message};
 use migration::{Migrator, MigratorTrait};
@@ -18,12 +19,12 @@ async fn sentences_from_before_events_are_kept_as_events(db: Db) {
     Migrator::up(&conn, Some(BEFORE_EVENTS)).await.unwrap();
     let now = Utc::now();
     let chat = conversation::ActiveModel {
-        kind: Set("client".into()),
+        kind: Set(ConversationKind::Client),
         subject: Set("Roof".into()),
         client_id: Set(None),
         deal_id: Set(None),
         assignee_id: Set(None),
-        status: Set("open".into()),
+        status: Set(ConversationStatus::Open),
         last_seq: Set(2),
         last_message_at: Set(now),
         queued_at: Set(None),

@@ -6,6 +6,7 @@ use crate::fake_stripe::{self, FakeStripe};
 use crate::files::deal_chat;
 use crate::helpers::{Client, Db, Reply, TestApp, msg_id, spawn_app, spawn_app_with};
 use crate::on_both_dbs;
+use dealchat::model::payment::PaymentStatus;
 use dealchat::server::platform::entities::{deal, message, payment, payment_event};
 use reqwest::StatusCode;
 use sea_orm::{
@@ -258,7 +259,7 @@ async fn the_test_checkout_pays_once_and_reaches_the_crm(db: Db) {
         stranger.answer_test_checkout(&url, "pay").await.status(),
         StatusCode::NOT_FOUND
     );
-    assert_eq!(payments(&app).await[0].status, "pending");
+    assert_eq!(payments(&app).await[0].status, PaymentStatus::Pending);
     // Signed out, the page sends the payer to log in and back.
     let anonymous = app.client().get(&url).await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);

@@ -59,7 +59,7 @@ pub async fn create(db: &DatabaseConnection, account: NewAccount) -> Result<User
         email: Set(account.email.as_str().to_owned()),
         display_name: Set(account.display_name.as_str().to_owned()),
         password_hash: Set(hash),
-        role: Set(account.role.as_str().to_owned()),
+        role: Set(account.role),
         disabled: Set(false),
         created_at: Set(Utc::now()),
         ..Default::default()

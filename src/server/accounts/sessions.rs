@@ -1,7 +1,7 @@
 //! Server-side sessions. The browser holds a random token in an HttpOnly cookie; the table holds
 //! only HMAC(secret, token), so a copy of the database cannot be turned into live sessions.
 
-use crate::model::{AppError, Role, UserView};
+use crate::model::{AppError, UserView};
 use crate::server::platform::entities::{session, user};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -49,7 +49,7 @@ pub fn to_view(u: &user::Model) -> UserView {
         id: u.id,
         email: u.email.clone(),
         display_name: u.display_name.clone(),
-        role: Role::parse(&u.role).unwrap_or(Role::Client),
+        role: u.role,
         disabled: u.disabled,
     }
 }

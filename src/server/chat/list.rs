@@ -26,7 +26,7 @@ struct SummaryRow {
     last_seq: i64,
     tick: i64,
     deal_title: Option<String>,
-    deal_stage: Option<String>,
+    deal_stage: Option<DealStage>,
     deal_tick: Option<i64>,
     client_name: Option<String>,
     assignee_name: Option<String>,
@@ -161,7 +161,7 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
         id: r.id,
         title: r.deal_title.clone().unwrap_or_else(|| r.subject.clone()),
         deal_id: r.deal_id,
-        stage: r.deal_stage.as_deref().and_then(DealStage::parse),
+        stage: r.deal_stage,
         client_id: r.client_id,
         client_name: r
             .client_name

@@ -11,6 +11,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{MessageView, PollCursor, PollUpdate};
+use crate::model::payment::Provider;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
 use crate::server::accounts::sessions::SessionUser;
@@ -47,7 +48,7 @@ pub struct ChatState {
     pub rate: Arc<SendRate>,
     pub settings: Arc<Settings>,
     /// The payment provider a manager's `#p` goes through.
-    pub payment_provider: &'static str,
+    pub payment_provider: Provider,
 }
 
 pub fn router<S>() -> Router<S>

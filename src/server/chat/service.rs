@@ -2,11 +2,13 @@
 //! it. Each function passes the conversation through `access::load` first.
 
 use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
+use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
 use crate::model::message::SystemEvent;
 use crate::model::message_text::MessageBody;
+use crate::model::payment::Provider;
 use crate::model::{AppError, Role};
-use crate::server::access::{KIND_CLIENT, STATUS_OPEN, Viewer, load};
+use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::chat::send_rate::SendRate;
@@ -117,12 +119,12 @@ pub async fn start(
     let deal_id = deal.as_ref().map(|d| d.id);
     let now = Utc::now();
     let conv = conversation::ActiveModel {
-        kind: Set(KIND_CLIENT.to_owned()),
+        kind: Set(ConversationKind::Client),
         subject: Set(title),
         client_id: Set(Some(viewer.id)),
         deal_id: Set(deal_id),
         assignee_id: Set(None),
-        status: Set(STATUS_OPEN.to_owned()),
+        status: Set(ConversationStatus::Open),
         last_seq: Set(0),
         last_message_at: Set(now),
         queued_at: Set(Some(now)),
@@ -217,7 +219,7 @@ pub struct SendDeps<'a> {
     pub writer: &'a MessageWriter,
     pub rate: &'a SendRate,
     pub settings: &'a ChatSettings,
-    pub payment_provider: &'a str,
+    pub payment_provider: Provider,
 }
 
 /// Stores a message (once, however often it is retried) and returns it as stored.

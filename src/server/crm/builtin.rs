@@ -1,7 +1,6 @@
 //! The built-in CRM: contacts and deals kept in this app's own database (tables `crm_contacts`
 //! and `crm_deals`), so the product runs alone on one machine with a CRM behind it.
 
-use crate::model::DealStage;
 use crate::model::money::{Currency, Money};
 use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::server::platform::entities::{crm_contact, crm_deal, crm_note};
@@ -31,7 +30,7 @@ fn deal_columns(deal: &CrmDeal) -> Result<crm_deal::ActiveModel, CrmError> {
         title: Set(deal.title.clone()),
         contact_id: Set(parse_id(&deal.contact_id)?),
         owner_email: Set(deal.owner_email.clone()),
-        stage: Set(deal.stage.as_str().to_owned()),
+        stage: Set(deal.stage),
         amount_minor: Set(deal.amount.map(|m| m.minor)),
         currency: Set(deal.amount.map(|m| m.currency.as_str().to_owned())),
         created_at: Set(deal.created_at),
@@ -100,7 +99,7 @@ impl CrmPort for BuiltinCrm {
             title: row.title,
             contact_id: row.contact_id.to_string(),
             owner_email: row.owner_email,
-            stage: DealStage::parse(&row.stage).unwrap_or(DealStage::Inquiry),
+            stage: row.stage,
             amount,
             created_at: row.created_at,
             closed_at: row.closed_at,

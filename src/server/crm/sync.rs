@@ -6,10 +6,10 @@
 //! converge on the truth, and the CRM ids it gets back are recorded so a delivery never
 //! creates twice.
 
-use crate::model::chat::{OfferStatus, OfferView};
+use crate::model::chat::OfferView;
 use crate::model::message::MessageContent;
 use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
-use crate::server::deals::service::{amount_of, stage_of};
+use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
 use crate::server::platform::entities::{crm_ref, deal, file, file_offer, payment, user};
@@ -128,7 +128,7 @@ pub async fn sync_deal(
         title: deal.title.clone(),
         contact_id,
         owner_email,
-        stage: stage_of(&deal),
+        stage: deal.stage,
         amount: amount_of(&deal),
         created_at: deal.created_at,
         closed_at: deal.closed_at,
@@ -170,7 +170,7 @@ pub async fn offer_note(
     let note_id = crm
         .add_deal_note(
             &deal_ref,
-            &offer_note_text(&offer, file.as_ref(), decider.as_ref())?,
+            &offer_note_text(&offer, file.as_ref(), decider.as_ref()),
         )
         .await?;
     remember(db, provider, REF_OFFER_NOTE, offer_id, &note_id).await?;
@@ -207,7 +207,7 @@ pub async fn payment_note(
         "{} Request \"{}\" via {}",
         line.content.describe(&line.sender_name),
         pay.description,
-        pay.provider
+        pay.provider.as_str()
     );
     if let Some(r) = &pay.provider_ref {
         text.push_str(&format!(" ({r})"));
@@ -242,15 +242,12 @@ pub fn offer_note_text(
     offer: &file_offer::Model,
     file: Option<&file::Model>,
     decider: Option<&user::Model>,
-) -> Result<String, CrmError> {
-    let status = OfferStatus::parse(&offer.status).ok_or_else(|| {
-        CrmError::Rejected(format!("offer {} has status `{}`", offer.id, offer.status))
-    })?;
+) -> String {
     let decision = MessageContent::OfferDecision {
         offer: OfferView {
             id: offer.id,
             title: offer.title.clone(),
-            status,
+            status: offer.status,
             reason: offer.reason.clone(),
         },
         file: None,
@@ -266,7 +263,7 @@ pub fn offer_note_text(
     if let Some(at) = offer.decided_at {
         text.push_str(&at.format(" Decided on %Y-%m-%d %H:%M UTC.").to_string());
     }
-    Ok(text)
+    text
 }
 
 /// The CRM's copy of our deal, if it has been delivered.

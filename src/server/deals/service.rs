@@ -54,7 +54,7 @@ pub async fn create(
         title: Set(title.to_owned()),
         client_id: Set(client_id),
         owner_id: Set(owner_id),
-        stage: Set(DealStage::Inquiry.as_str().to_owned()),
+        stage: Set(DealStage::Inquiry),
         amount_minor: Set(None),
         currency: Set(None),
         created_at: Set(Utc::now()),
@@ -106,29 +106,30 @@ pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {
     }
 }
 
-pub fn stage_of(deal: &deal::Model) -> DealStage {
-    stage_named(&deal.stage)
-}
-
-/// A stored stage name; a row can only hold one we wrote, so anything else reads as Inquiry.
-fn stage_named(stored: &str) -> DealStage {
-    DealStage::parse(stored).unwrap_or(DealStage::Inquiry)
-}
-
 pub fn amount_of(deal: &deal::Model) -> Option<Money> {
-    money(deal.amount_minor, deal.currency.as_deref())
+    money(deal.id, deal.amount_minor, deal.currency.as_deref())
 }
 
-/// A stored amount: both columns set (they are written together) and a valid currency.
-fn money(minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
-    Money::stored(minor?, currency?)
+/// A stored amount: both columns set (they are written together) and a valid currency. Columns
+/// that are set but do not read as money are logged: the deal then shows no amount.
+fn money(deal_id: i64, minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
+    let (minor, currency) = (minor?, currency?);
+    let amount = Money::stored(minor, currency);
+    if amount.is_none() {
+        tracing::error!(
+            deal = deal_id,
+            currency,
+            "a stored deal amount cannot be read"
+        );
+    }
+    amount
 }
 
 #[derive(Debug, FromQueryResult)]
 struct ViewRow {
     id: i64,
     title: String,
-    stage: String,
+    stage: DealStage,
     amount_minor: Option<i64>,
     currency: Option<String>,
     created_at: DateTime<Utc>,
@@ -155,8 +156,8 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: i64) -> Result<Option<Deal
     .await?;
     Ok(row.map(|r| DealView {
         id: r.id,
-        stage: stage_named(&r.stage),
-        amount: money(r.amount_minor, r.currency.as_deref()),
+        stage: r.stage,
+        amount: money(r.id, r.amount_minor, r.currency.as_deref()),
         title: r.title,
         client_name: r.client_name.unwrap_or_default(),
         client_email: r.client_email.unwrap_or_default(),
@@ -205,12 +206,12 @@ pub async fn set_stage(
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;
     let deal = deal_of(db, &conv).await?;
-    let from = stage_of(&deal);
+    let from = deal.stage;
     if from != stage {
         let name = display_name(db, viewer.id).await?;
         let mut w = changes::begin(db).await?;
         let mut row: deal::ActiveModel = deal.clone().into();
-        row.stage = Set(stage.as_str().to_owned());
+        row.stage = Set(stage);
         row.tick = Set(w.tick);
         row.update(&w.txn).await?;
         jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;

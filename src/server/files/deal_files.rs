@@ -1,7 +1,7 @@
 //! A deal's files: who may see them, the list for the "Deal files" panel, and recording a
 //! finished upload (with the chat message that announces it) in one transaction.
 
-use crate::model::chat::{DealFileView, FileRef};
+use crate::model::chat::{DealFileView, FileOrigin, FileRef, OfferStatus};
 use crate::model::command::ShareNote;
 use crate::model::{AppError, Role};
 use crate::server::access::{self, Access, Viewer};
@@ -14,9 +14,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult,
 };
-
-pub const ORIGIN_FOLDER: &str = "deal_folder";
-pub const ORIGIN_SHARE: &str = "chat_share";
 
 /// The chat's deal, for a viewer who may read the chat; a clear refusal when there is none.
 pub async fn deal_of_chat(
@@ -50,7 +47,7 @@ struct ListRow {
     size: i64,
     content_type: String,
     sha256: String,
-    origin: String,
+    origin: FileOrigin,
     created_at: DateTime<Utc>,
     uploader_name: Option<String>,
 }
@@ -84,7 +81,7 @@ pub async fn list(
                 sha256: r.sha256,
             },
             uploader_name: r.uploader_name.unwrap_or_else(|| "Former user".into()),
-            shared_in_chat: r.origin == ORIGIN_SHARE,
+            shared_in_chat: r.origin == FileOrigin::ChatShare,
             created_at_ms: r.created_at.timestamp_millis(),
         })
         .collect())
@@ -144,11 +141,10 @@ pub async fn record(
         sha256: Set(done.sha256.to_owned()),
         storage_key: Set(done.storage_key.to_owned()),
         origin: Set(if done.share.is_some() {
-            ORIGIN_SHARE
+            FileOrigin::ChatShare
         } else {
-            ORIGIN_FOLDER
-        }
-        .to_owned()),
+            FileOrigin::DealFolder
+        }),
         created_at: Set(now),
         ..Default::default()
     }
@@ -174,7 +170,7 @@ pub async fn record(
                 conversation_id: Set(done.conversation_id),
                 file_id: Set(row.id),
                 title: Set(title),
-                status: Set("pending".into()),
+                status: Set(OfferStatus::Pending),
                 reason: Set(None),
                 decided_by: Set(None),
                 decided_at: Set(None),

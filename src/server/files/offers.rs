@@ -55,12 +55,12 @@ fn parse_reason(raw: Option<&str>) -> Result<Option<String>, AppError> {
 }
 
 /// Why an offer can no longer be decided, in words for the person who tried.
-fn already(status: &str) -> AppError {
-    AppError::Conflict(match OfferStatus::parse(status) {
-        Some(OfferStatus::Accepted) => "This offer was already accepted.".into(),
-        Some(OfferStatus::Rejected) => "This offer was already rejected.".into(),
-        Some(OfferStatus::Withdrawn) => "The manager withdrew this offer.".into(),
-        _ => "This offer can no longer be decided.".into(),
+fn already(status: OfferStatus) -> AppError {
+    AppError::Conflict(match status {
+        OfferStatus::Accepted => "This offer was already accepted.".into(),
+        OfferStatus::Rejected => "This offer was already rejected.".into(),
+        OfferStatus::Withdrawn => "The manager withdrew this offer.".into(),
+        OfferStatus::Pending => "This offer can no longer be decided.".into(),
     })
 }
 
@@ -118,7 +118,7 @@ async fn settle(
             .one(db)
             .await?
             .ok_or(AppError::NotFound)?;
-        return Err(already(&now.status));
+        return Err(already(now.status));
     }
     let message_kind = if to == OfferStatus::Withdrawn {
         kind::OFFER_WITHDRAWN
@@ -164,8 +164,8 @@ pub async fn decide(
     if viewer.role != Role::Client || conv.client_id != Some(viewer.id) {
         return Err(AppError::Forbidden);
     }
-    if offer.status != OfferStatus::Pending.as_str() {
-        return Err(already(&offer.status));
+    if offer.status != OfferStatus::Pending {
+        return Err(already(offer.status));
     }
     settle(db, hub, viewer, &offer, decision.status(), reason).await
 }
@@ -182,8 +182,8 @@ pub async fn withdraw(
     if !can.manage_deal {
         return Err(AppError::Forbidden);
     }
-    if offer.status != OfferStatus::Pending.as_str() {
-        return Err(already(&offer.status));
+    if offer.status != OfferStatus::Pending {
+        return Err(already(offer.status));
     }
     settle(db, hub, viewer, &offer, OfferStatus::Withdrawn, None).await
 }

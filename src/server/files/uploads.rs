@@ -8,6 +8,7 @@
 //! lives in memory beside it; after a restart it is rebuilt by reading the staged bytes once.
 
 use crate::model::AppError;
+use crate::model::chat::FileOrigin;
 use crate::model::command::ShareNote;
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
@@ -30,32 +31,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedMutexGuard;
 
-/// What an upload is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// Into the deal's folder (clients, and managers of the deal).
-    Folder,
-    /// Shared by a manager in the chat, with a message (`#q` makes it an offer).
-    Share,
-}
-
-impl Purpose {
-    pub fn parse(raw: &str) -> Result<Purpose, AppError> {
-        match raw {
-            "" | deal_files::ORIGIN_FOLDER | "folder" => Ok(Purpose::Folder),
-            deal_files::ORIGIN_SHARE | "share" => Ok(Purpose::Share),
-            _ => Err(AppError::invalid(
-                "purpose",
-                "purpose must be folder or share.",
-            )),
-        }
-    }
-
-    fn stored(self) -> &'static str {
-        match self {
-            Purpose::Folder => deal_files::ORIGIN_FOLDER,
-            Purpose::Share => deal_files::ORIGIN_SHARE,
-        }
+/// What an upload is for, from the client's metadata: into the deal's folder (`folder`, the
+/// default; clients, and managers of the deal) or shared by a manager in the chat with a message
+/// (`share`; `#q` makes it an offer). The stored names are accepted too.
+pub fn purpose_named(raw: &str) -> Result<FileOrigin, AppError> {
+    match raw {
+        "" | "folder" => Ok(FileOrigin::DealFolder),
+        "share" => Ok(FileOrigin::ChatShare),
+        other => FileOrigin::parse(other)
+            .ok_or_else(|| AppError::invalid("purpose", "purpose must be folder or share.")),
     }
 }
 
@@ -167,10 +151,10 @@ async fn authorise(
     deps: Deps<'_>,
     viewer: Viewer,
     conversation_id: i64,
-    purpose: Purpose,
+    purpose: FileOrigin,
 ) -> Result<crate::server::platform::entities::deal::Model, AppError> {
     let (_, can, deal) = match deal_files::deal_of_chat(deps.db, viewer, conversation_id).await {
-        Err(AppError::Conflict(_)) if purpose == Purpose::Share => {
+        Err(AppError::Conflict(_)) if purpose == FileOrigin::ChatShare => {
             return Err(AppError::Conflict(
                 "Create or link a deal first: shared files go into the deal's folder.".into(),
             ));
@@ -183,8 +167,8 @@ async fn authorise(
         ));
     }
     let allowed = match purpose {
-        Purpose::Folder => deal_files::may_upload_to_folder(viewer, can, &deal),
-        Purpose::Share => can.reply && viewer.role != crate::model::Role::Client,
+        FileOrigin::DealFolder => deal_files::may_upload_to_folder(viewer, can, &deal),
+        FileOrigin::ChatShare => can.reply && viewer.role != crate::model::Role::Client,
     };
     if !allowed {
         return Err(AppError::Forbidden);
@@ -199,7 +183,7 @@ pub async fn create(
     viewer: Viewer,
     new: Announce<'_>,
 ) -> Result<upload::Model, AppError> {
-    let purpose = Purpose::parse(new.purpose)?;
+    let purpose = purpose_named(new.purpose)?;
     let size = new.size.ok_or_else(|| {
         AppError::invalid(
             "size",
@@ -216,7 +200,7 @@ pub async fn create(
     )?;
     let sha256 = new.sha256.map(file_rules::sha256_hex).transpose()?;
     let note = match purpose {
-        Purpose::Share => {
+        FileOrigin::ChatShare => {
             let note = new.note.unwrap_or("").trim();
             let chars = note.chars().count();
             if chars > deps.chat.max_message_chars {
@@ -230,7 +214,7 @@ pub async fn create(
             }
             Some(note.to_owned())
         }
-        Purpose::Folder => None,
+        FileOrigin::DealFolder => None,
     };
     let deal = authorise(deps, viewer, new.conversation_id, purpose).await?;
     let now = Utc::now();
@@ -240,7 +224,7 @@ pub async fn create(
         uploader_id: Set(viewer.id),
         conversation_id: Set(new.conversation_id),
         deal_id: Set(deal.id),
-        purpose: Set(purpose.stored().to_owned()),
+        purpose: Set(purpose),
         name: Set(name),
         content_type: Set(content_type),
         size: Set(i64::try_from(size).map_err(|_| AppError::TooLarge {
@@ -540,7 +524,7 @@ async fn finish(
             "The file's SHA-256 does not match the one declared; the upload was discarded.".into(),
         ));
     }
-    let purpose = Purpose::parse(&row.purpose)?;
+    let purpose = row.purpose;
     // Rights may have changed while the bytes travelled.
     let deal = authorise(deps, viewer, row.conversation_id, purpose).await?;
     let folder = deal
@@ -561,8 +545,8 @@ async fn finish(
         .await
         .map_err(internal)?;
     let share = match purpose {
-        Purpose::Share => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
-        Purpose::Folder => None::<ShareNote>,
+        FileOrigin::ChatShare => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
+        FileOrigin::DealFolder => None::<ShareNote>,
     };
     let recorded = deal_files::record(
         deps.db,

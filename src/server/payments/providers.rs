@@ -12,7 +12,7 @@ pub mod test_mode;
 use crate::model::money::Money;
 use chrono::{DateTime, Utc};
 
-pub use crate::model::payment::{PROVIDER_STRIPE, PROVIDER_TEST};
+pub use crate::model::payment::Provider;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PaymentError {
@@ -75,7 +75,7 @@ pub struct ProviderEvent {
 #[async_trait::async_trait]
 pub trait PaymentProvider: Send + Sync {
     /// Short stable name stored with each payment (`test`, `stripe`).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> Provider;
 
     /// Opens a checkout for the request. Called again for the same payment only after the
     /// earlier checkout expired.

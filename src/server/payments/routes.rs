@@ -3,7 +3,6 @@
 //! `payments::apply_event`, the only way a payment changes status on the provider's word.
 
 use crate::model::AppError;
-use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
@@ -11,7 +10,7 @@ use crate::server::payments::providers::PaymentProvider;
 use crate::server::payments::providers::test_mode::{
     self, CHECKOUT_PATH, TestAnswer, is_checkout_ref,
 };
-use crate::server::payments::providers::{PROVIDER_STRIPE, PROVIDER_TEST, PaymentError};
+use crate::server::payments::providers::{PaymentError, Provider};
 use crate::server::payments::service as payments;
 use crate::server::platform::entities::{deal, payment};
 use crate::server::realtime::Hub;
@@ -61,7 +60,7 @@ async fn stripe_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if state.payments.name() != PROVIDER_STRIPE {
+    if state.payments.name() != Provider::Stripe {
         return StatusCode::NOT_FOUND.into_response();
     }
     let signature = headers
@@ -85,7 +84,7 @@ async fn stripe_webhook(
             return StatusCode::BAD_REQUEST.into_response();
         }
     };
-    match payments::apply_event(&state.db, &state.hub, PROVIDER_STRIPE, &event).await {
+    match payments::apply_event(&state.db, &state.hub, Provider::Stripe, &event).await {
         Ok(applied) => Json(serde_json::json!({
             "received": true,
             "applied": format!("{applied:?}").to_lowercase(),
@@ -101,7 +100,7 @@ async fn checkout_of(
     me: Me,
     checkout: &str,
 ) -> Result<(payment::Model, deal::Model), AppError> {
-    if state.payments.name() != PROVIDER_TEST || !is_checkout_ref(checkout) {
+    if state.payments.name() != Provider::Test || !is_checkout_ref(checkout) {
         return Err(AppError::NotFound);
     }
     let SignedIn(me) = me?;
@@ -135,8 +134,11 @@ async fn test_checkout_page(
         Ok(found) => found,
         Err(e) => return refused(&e, &checkout),
     };
-    let status = PaymentStatus::parse(&pay.status).unwrap_or(PaymentStatus::Pending);
-    let amount = amount_of(&pay);
+    let status = pay.status;
+    let amount = match payments::amount_of(&pay) {
+        Ok(amount) => amount.to_string(),
+        Err(e) => return refused(&e, &checkout),
+    };
     page(
         format!("Pay {amount}"),
         checkout_body(&pay, &amount, &deal.title, status),
@@ -208,23 +210,16 @@ async fn test_checkout_answer(
             &checkout,
         );
     };
-    if pay.status != PaymentStatus::Pending.as_str() {
+    if pay.status != PaymentStatus::Pending {
         return refused(
             &AppError::Conflict("This payment request is already settled.".into()),
             &checkout,
         );
     }
     let event = test_mode::answer_event(&checkout, pay.id, answer);
-    match payments::apply_event(&state.db, &state.hub, PROVIDER_TEST, &event).await {
+    match payments::apply_event(&state.db, &state.hub, Provider::Test, &event).await {
         Ok(_) => Redirect::to(&format!("/chats/{}", pay.conversation_id)).into_response(),
         Err(e) => refused(&e, &checkout),
-    }
-}
-
-fn amount_of(p: &payment::Model) -> String {
-    match Money::stored(p.amount_minor, &p.currency) {
-        Some(amount) => amount.to_string(),
-        None => format!("{} {}", p.amount_minor, p.currency),
     }
 }
 
@@ -285,8 +280,8 @@ mod tests {
             amount_minor: 1500,
             currency: "EUR".into(),
             description: "Deposit".into(),
-            status: "pending".into(),
-            provider: PROVIDER_TEST.into(),
+            status: PaymentStatus::Pending,
+            provider: Provider::Test,
             provider_ref: None,
             checkout_url: None,
             requested_by: 4,
@@ -312,7 +307,9 @@ mod tests {
             "Pay <b>".into(),
             checkout_body(
                 &pay,
-                &amount_of(&pay),
+                &payments::amount_of(&pay)
+                    .expect("a test amount")
+                    .to_string(),
                 "<img src=x onerror=alert(2)>",
                 PaymentStatus::Pending,
             ),

@@ -13,7 +13,7 @@ use crate::server::deals::service as deals;
 use crate::server::jobs::{self, Job};
 use crate::server::messages::{self, NewMessage, kind};
 use crate::server::payments::providers::{
-    CheckoutRequest, Outcome, PROVIDER_TEST, PaymentError, PaymentProvider, ProviderEvent,
+    CheckoutRequest, Outcome, PaymentError, PaymentProvider, Provider, ProviderEvent,
 };
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{conversation, deal, message, payment, user};
@@ -54,23 +54,28 @@ fn description(text: &str, deal_title: &str) -> String {
     chosen.chars().take(MAX_DESCRIPTION_CHARS).collect()
 }
 
-/// The request's amount. Rows hold only codes `Money::parse` accepted; XXX ("no currency")
-/// stands in should one ever not parse.
-fn amount_of(p: &payment::Model) -> Money {
-    Money::stored(p.amount_minor, &p.currency)
-        .or_else(|| Money::stored(p.amount_minor, "XXX"))
-        .expect("XXX is a currency code")
+/// The request's amount. Rows hold only codes `Money::parse` accepted; one that no longer
+/// parses is an error (logged), never a made-up currency.
+pub fn amount_of(p: &payment::Model) -> Result<Money, AppError> {
+    Money::stored(p.amount_minor, &p.currency).ok_or_else(|| {
+        tracing::error!(
+            payment = p.id,
+            currency = p.currency,
+            "a stored payment's amount cannot be read"
+        );
+        AppError::Internal
+    })
 }
 
 /// Why a request can no longer be paid or canceled, in words for the person who tried.
-fn already(status: &str) -> AppError {
-    AppError::Conflict(match PaymentStatus::parse(status) {
-        Some(PaymentStatus::Paid) => "This payment was already made.".into(),
-        Some(PaymentStatus::Failed) => {
+fn already(status: PaymentStatus) -> AppError {
+    AppError::Conflict(match status {
+        PaymentStatus::Paid => "This payment was already made.".into(),
+        PaymentStatus::Failed => {
             "This payment failed. Ask your manager for a new payment request.".into()
         }
-        Some(PaymentStatus::Canceled) => "The manager canceled this payment request.".into(),
-        _ => "This payment request can no longer be paid.".into(),
+        PaymentStatus::Canceled => "The manager canceled this payment request.".into(),
+        PaymentStatus::Pending => "This payment request can no longer be paid.".into(),
     })
 }
 
@@ -92,7 +97,7 @@ async fn view_of(db: &impl ConnectionTrait, m: &message::Model) -> Result<Messag
 pub async fn request(
     db: &DatabaseConnection,
     hub: &Hub,
-    provider: &str,
+    provider: Provider,
     viewer: Viewer,
     conv: &conversation::Model,
     client_msg_id: String,
@@ -143,7 +148,7 @@ pub async fn request(
 async fn store_request(
     db: &DatabaseConnection,
     hub: &Hub,
-    provider: &str,
+    provider: Provider,
     viewer: Viewer,
     conversation_id: i64,
     deal: &deal::Model,
@@ -159,8 +164,8 @@ async fn store_request(
         amount_minor: Set(amount.minor),
         currency: Set(amount.currency.as_str().to_owned()),
         description: Set(description(&ask.text, &deal.title)),
-        status: Set(PaymentStatus::Pending.as_str().to_owned()),
-        provider: Set(provider.to_owned()),
+        status: Set(PaymentStatus::Pending),
+        provider: Set(provider),
         provider_ref: Set(None),
         checkout_url: Set(None),
         requested_by: Set(viewer.id),
@@ -207,8 +212,8 @@ pub async fn checkout(
             "Only the deal's client can pay this request.".into(),
         ));
     }
-    if pay.status != PaymentStatus::Pending.as_str() {
-        return Err(already(&pay.status));
+    if pay.status != PaymentStatus::Pending {
+        return Err(already(pay.status));
     }
     let deal = deal::Entity::find_by_id(pay.deal_id)
         .one(db)
@@ -230,7 +235,7 @@ pub async fn checkout(
     let opened = provider
         .create_checkout(&CheckoutRequest {
             payment_id: pay.id,
-            amount: amount_of(&pay),
+            amount: amount_of(&pay)?,
             description: &pay.description,
             customer_email: &email,
             return_url: format!("{}/chats/{}", public_url.trim_end_matches('/'), conv.id),
@@ -260,8 +265,8 @@ pub async fn checkout(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    match (now.status.as_str(), now.checkout_url) {
-        ("pending", Some(url)) => Ok(url),
+    match (now.status, now.checkout_url) {
+        (PaymentStatus::Pending, Some(url)) => Ok(url),
         (status, _) => Err(already(status)),
     }
 }
@@ -333,7 +338,7 @@ pub enum Applied {
 pub async fn apply_event(
     db: &DatabaseConnection,
     hub: &Hub,
-    provider: &str,
+    provider: Provider,
     event: &ProviderEvent,
 ) -> Result<Applied, AppError> {
     let pay = find_for_event(db, provider, event).await?;
@@ -408,7 +413,7 @@ pub async fn apply_event(
 /// The payment an event is about: by its checkout, else by the id we gave the provider.
 async fn find_for_event(
     db: &DatabaseConnection,
-    provider: &str,
+    provider: Provider,
     event: &ProviderEvent,
 ) -> Result<Option<payment::Model>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -438,7 +443,7 @@ pub async fn for_test_checkout(
 ) -> Result<payment::Model, AppError> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let pay = payment::Entity::find()
-        .filter(payment::Column::Provider.eq(PROVIDER_TEST))
+        .filter(payment::Column::Provider.eq(Provider::Test))
         .filter(payment::Column::ProviderRef.eq(provider_ref))
         .one(db)
         .await?
@@ -468,8 +473,8 @@ pub async fn cancel(
     if !can.manage_deal {
         return Err(AppError::Forbidden);
     }
-    if pay.status != PaymentStatus::Pending.as_str() {
-        return Err(already(&pay.status));
+    if pay.status != PaymentStatus::Pending {
+        return Err(already(pay.status));
     }
     if let Some(r) = pay
         .provider_ref
@@ -491,7 +496,7 @@ pub async fn cancel(
             .one(db)
             .await?
             .ok_or(AppError::NotFound)?;
-        return Err(already(&now.status));
+        return Err(already(now.status));
     }
     w.commit(hub).await?;
     Ok(())

@@ -4,8 +4,7 @@
 //! payment; the redirect back from Stripe's page changes nothing.
 
 use super::{
-    Checkout, CheckoutRequest, Outcome, PROVIDER_STRIPE, PaymentError, PaymentProvider,
-    ProviderEvent,
+    Checkout, CheckoutRequest, Outcome, PaymentError, PaymentProvider, Provider, ProviderEvent,
 };
 use crate::server::platform::config::StripeSettings;
 use chrono::{DateTime, Utc};
@@ -285,8 +284,8 @@ pub fn parse_event(body: &[u8]) -> Result<ProviderEvent, PaymentError> {
 
 #[async_trait::async_trait]
 impl PaymentProvider for StripeProvider {
-    fn name(&self) -> &'static str {
-        PROVIDER_STRIPE
+    fn name(&self) -> Provider {
+        Provider::Stripe
     }
 
     async fn create_checkout(&self, req: &CheckoutRequest<'_>) -> Result<Checkout, PaymentError> {

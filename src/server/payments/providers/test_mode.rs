@@ -3,7 +3,7 @@
 //! an id derived from the checkout and the answer, so submitting the page twice is one event.
 
 use super::{
-    Checkout, CheckoutRequest, Outcome, PROVIDER_TEST, PaymentError, PaymentProvider, ProviderEvent,
+    Checkout, CheckoutRequest, Outcome, PaymentError, PaymentProvider, Provider, ProviderEvent,
 };
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -53,8 +53,8 @@ pub fn is_checkout_ref(raw: &str) -> bool {
 
 #[async_trait::async_trait]
 impl PaymentProvider for TestProvider {
-    fn name(&self) -> &'static str {
-        PROVIDER_TEST
+    fn name(&self) -> Provider {
+        Provider::Test
     }
 
     async fn create_checkout(&self, _req: &CheckoutRequest<'_>) -> Result<Checkout, PaymentError> {

@@ -1,3 +1,4 @@
+use crate::model::chat::{ConversationKind, ConversationStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,12 +6,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub subject: String,
     pub client_id: Option<i64>,
     pub deal_id: Option<i64>,
     pub assignee_id: Option<i64>,
-    pub status: String,
+    pub status: ConversationStatus,
     pub last_seq: i64,
     pub last_message_at: ChronoDateTimeUtc,
     pub queued_at: Option<ChronoDateTimeUtc>,

@@ -1,3 +1,4 @@
+use crate::model::DealStage;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub title: String,
     pub client_id: i64,
     pub owner_id: Option<i64>,
-    pub stage: String,
+    pub stage: DealStage,
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,
     pub created_at: ChronoDateTimeUtc,

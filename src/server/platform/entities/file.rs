@@ -1,3 +1,4 @@
+use crate::model::chat::FileOrigin;
 use sea_orm::entity::prelude::*;
 
 /// A stored file: in a deal's folder, or shared in its chat.
@@ -16,7 +17,7 @@ pub struct Model {
     pub sha256: String,
     pub storage_key: String,
     /// `deal_folder` or `chat_share`.
-    pub origin: String,
+    pub origin: FileOrigin,
     pub created_at: ChronoDateTimeUtc,
 }
 

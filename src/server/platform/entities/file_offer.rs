@@ -1,3 +1,4 @@
+use crate::model::chat::OfferStatus;
 use sea_orm::entity::prelude::*;
 
 /// A shared file the client is asked to accept or reject (a quotation, an invoice).
@@ -11,7 +12,7 @@ pub struct Model {
     pub file_id: i64,
     pub title: String,
     /// `pending`, `accepted`, `rejected` or `withdrawn`.
-    pub status: String,
+    pub status: OfferStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub reason: Option<String>,
     pub decided_by: Option<i64>,

@@ -1,3 +1,4 @@
+use crate::model::payment::{PaymentStatus, Provider};
 use sea_orm::entity::prelude::*;
 
 /// A payment the manager asked for in a deal chat (`#p`), and what became of it.
@@ -13,9 +14,9 @@ pub struct Model {
     pub currency: String,
     pub description: String,
     /// `pending`, `paid`, `failed` or `canceled`.
-    pub status: String,
+    pub status: PaymentStatus,
     /// `test` or `stripe`: the provider the payment was asked through.
-    pub provider: String,
+    pub provider: Provider,
     /// The provider's checkout session, once the client opened one.
     pub provider_ref: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,3 +1,4 @@
+use crate::model::payment::Provider;
 use sea_orm::entity::prelude::*;
 
 /// A provider event already applied; its (provider, event id) is unique, so a repeat is seen.
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub payment_id: Option<i64>,
-    pub provider: String,
+    pub provider: Provider,
     pub event_id: String,
     pub event_type: String,
     pub created_at: ChronoDateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::model::chat::FileOrigin;
 use sea_orm::entity::prelude::*;
 
 /// A resumable upload in progress; its bytes so far are in the staging area.
@@ -10,7 +11,7 @@ pub struct Model {
     pub conversation_id: i64,
     pub deal_id: i64,
     /// `deal_folder` or `chat_share`.
-    pub purpose: String,
+    pub purpose: FileOrigin,
     pub name: String,
     pub content_type: String,
     pub size: i64,
