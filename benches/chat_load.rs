@@ -9,7 +9,8 @@
 //!
 //! Run it with `scripts/bench.sh` (builds the release server first). Options:
 //! `--idle N` (5000), `--rate R` msg/s (500), `--latency-secs S` (20), `--blast-secs S` (10),
-//! `--senders N` (128), `--chats N` (50), `--server PATH`.
+//! `--senders N` (128), `--chats N` (50), `--server PATH`, `--migrations N` (prepare the database
+//! with the first N migrations only, to run an older build on it).
 
 #![allow(clippy::unwrap_used)]
 
@@ -40,6 +41,9 @@ struct Options {
     senders: usize,
     chats: usize,
     server: PathBuf,
+    /// Prepare the database with only the first N migrations (the server applies the rest), so
+    /// a build from before a later migration can run on it too.
+    migrations: Option<u32>,
 }
 
 fn options() -> Options {
@@ -51,6 +55,7 @@ fn options() -> Options {
         senders: 128,
         chats: 50,
         server: support::default_server(),
+        migrations: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -64,6 +69,7 @@ fn options() -> Options {
             "--senders" => o.senders = value.parse().unwrap(),
             "--chats" => o.chats = value.parse().unwrap(),
             "--server" => o.server = PathBuf::from(value),
+            "--migrations" => o.migrations = Some(value.parse().unwrap()),
             "--bench" => {
                 i += 1;
                 continue;
@@ -141,7 +147,12 @@ fn ms(d: Duration) -> f64 {
 
 /// Creates the schema and the accounts (with sessions) directly, which is far faster than
 /// signing thousands of users up through argon2 one by one.
-async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, Vec<Session>) {
+async fn prepare(
+    url: &str,
+    migrations: Option<u32>,
+    clients: usize,
+    managers: usize,
+) -> (Vec<Session>, Vec<Session>) {
     let db = dealchat::server::platform::db::connect(&DatabaseSettings {
         url: url.to_owned(),
         max_connections: 1,
@@ -149,7 +160,7 @@ async fn prepare(url: &str, clients: usize, managers: usize) -> (Vec<Session>, V
     })
     .await
     .unwrap();
-    Migrator::up(&db, None).await.unwrap();
+    Migrator::up(&db, migrations).await.unwrap();
     db.execute_unprepared("PRAGMA synchronous = OFF")
         .await
         .unwrap();
@@ -233,7 +244,7 @@ async fn main() {
         "preparing {} clients and {managers} managers…",
         o.idle + o.chats
     );
-    let (clients, manager_sessions) = prepare(&url, o.idle + o.chats, managers).await;
+    let (clients, manager_sessions) = prepare(&url, o.migrations, o.idle + o.chats, managers).await;
     let (active_clients, idle_clients) = clients.split_at(o.chats);
 
     let port = support::free_port();

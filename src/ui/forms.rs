@@ -1,5 +1,6 @@
-//! Form pieces every page uses: text fields, the password input, field and form errors.
+//! Pieces every page uses: text fields, the password input, field and form errors, tables.
 
 pub mod form_errors;
 pub mod password_input;
+pub mod table;
 pub mod text_field;

@@ -144,37 +144,59 @@ pub async fn sync_deal(
     }
 }
 
-/// Writes the offer's decision as a note on the CRM deal, once: the note's CRM id is recorded,
-/// so a repeated delivery finds it and stops.
+/// What a note on a CRM deal says, and which of our deals it belongs to.
+struct Note {
+    deal_id: i64,
+    text: String,
+}
+
+/// Writes a note on the CRM deal once per (`kind`, `id`): the note's CRM id is recorded, so a
+/// repeated delivery finds it and stops. `compose` reads what the note says (None when what it
+/// is about is gone).
+async fn note_once<Fut>(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    kind: &str,
+    id: i64,
+    compose: impl FnOnce() -> Fut,
+) -> Result<(), CrmError>
+where
+    Fut: std::future::Future<Output = Result<Option<Note>, CrmError>>,
+{
+    let provider = crm.provider();
+    if remote_id(db, provider, kind, id).await?.is_some() {
+        return Ok(());
+    }
+    let Some(note) = compose().await? else {
+        return Ok(());
+    };
+    let deal_ref = deal_ref(db, crm, note.deal_id).await?;
+    let note_id = crm.add_deal_note(&deal_ref, &note.text).await?;
+    remember(db, provider, kind, id, &note_id).await?;
+    Ok(())
+}
+
+/// Writes the offer's decision as a note on the CRM deal, once.
 pub async fn offer_note(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
     offer_id: i64,
 ) -> Result<(), CrmError> {
-    let provider = crm.provider();
-    if remote_id(db, provider, REF_OFFER_NOTE, offer_id)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
-        return Ok(());
-    };
-    let deal_ref = deal_ref(db, crm, offer.deal_id).await?;
-    let file = file::Entity::find_by_id(offer.file_id).one(db).await?;
-    let decider = match offer.decided_by {
-        Some(id) => user::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    let note_id = crm
-        .add_deal_note(
-            &deal_ref,
-            &offer_note_text(&offer, file.as_ref(), decider.as_ref()),
-        )
-        .await?;
-    remember(db, provider, REF_OFFER_NOTE, offer_id, &note_id).await?;
-    Ok(())
+    note_once(db, crm, REF_OFFER_NOTE, offer_id, || async move {
+        let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
+            return Ok(None);
+        };
+        let file = file::Entity::find_by_id(offer.file_id).one(db).await?;
+        let decider = match offer.decided_by {
+            Some(id) => user::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        Ok(Some(Note {
+            deal_id: offer.deal_id,
+            text: offer_note_text(&offer, file.as_ref(), decider.as_ref()),
+        }))
+    })
+    .await
 }
 
 /// Writes a payment's status change as a note on the CRM deal, once per status message.
@@ -183,41 +205,37 @@ pub async fn payment_note(
     crm: &dyn CrmPort,
     message_id: i64,
 ) -> Result<(), CrmError> {
-    let provider = crm.provider();
-    if remote_id(db, provider, REF_PAYMENT_NOTE, message_id)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    let Some(line) = messages::by_ids(db, &[message_id]).await?.pop() else {
-        return Ok(());
-    };
-    let Some(payment_id) = line.content.payment().map(|p| p.id) else {
-        return Err(CrmError::Rejected(format!(
-            "message {message_id} is not a payment's status"
-        )));
-    };
-    let Some(pay) = payment::Entity::find_by_id(payment_id).one(db).await? else {
-        return Ok(());
-    };
-    let deal_ref = deal_ref(db, crm, pay.deal_id).await?;
-    // The chat's own words for the event, then what only the CRM's reader needs.
-    let mut text = format!(
-        "{} Request \"{}\" via {}",
-        line.content.describe(&line.sender_name),
-        pay.description,
-        pay.provider.as_str()
-    );
-    if let Some(r) = &pay.provider_ref {
-        text.push_str(&format!(" ({r})"));
-    }
-    if let Some(at) = chrono::DateTime::from_timestamp_millis(line.created_at_ms) {
-        text.push_str(&at.format(" on %Y-%m-%d %H:%M UTC.").to_string());
-    }
-    let note_id = crm.add_deal_note(&deal_ref, &text).await?;
-    remember(db, provider, REF_PAYMENT_NOTE, message_id, &note_id).await?;
-    Ok(())
+    note_once(db, crm, REF_PAYMENT_NOTE, message_id, || async move {
+        let Some(line) = messages::by_ids(db, &[message_id]).await?.pop() else {
+            return Ok(None);
+        };
+        let Some(payment_id) = line.content.payment().map(|p| p.id) else {
+            return Err(CrmError::Rejected(format!(
+                "message {message_id} is not a payment's status"
+            )));
+        };
+        let Some(pay) = payment::Entity::find_by_id(payment_id).one(db).await? else {
+            return Ok(None);
+        };
+        // The chat's own words for the event, then what only the CRM's reader needs.
+        let mut text = format!(
+            "{} Request \"{}\" via {}",
+            line.content.describe(&line.sender_name),
+            pay.description,
+            pay.provider.as_str()
+        );
+        if let Some(r) = &pay.provider_ref {
+            text.push_str(&format!(" ({r})"));
+        }
+        if let Some(at) = chrono::DateTime::from_timestamp_millis(line.created_at_ms) {
+            text.push_str(&at.format(" on %Y-%m-%d %H:%M UTC.").to_string());
+        }
+        Ok(Some(Note {
+            deal_id: pay.deal_id,
+            text,
+        }))
+    })
+    .await
 }
 
 /// The CRM's id of our deal, delivering the deal first if its own job is still waiting.

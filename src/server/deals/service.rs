@@ -208,24 +208,15 @@ pub async fn set_stage(
     let deal = deal_of(db, &conv).await?;
     let from = deal.stage;
     if from != stage {
-        let name = display_name(db, viewer.id).await?;
-        let mut w = changes::begin(db).await?;
+        let by = display_name(db, viewer.id).await?;
         let mut row: deal::ActiveModel = deal.clone().into();
         row.stage = Set(stage);
-        row.tick = Set(w.tick);
-        row.update(&w.txn).await?;
-        jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
-        messages::append(
-            &mut w,
-            conv.id,
-            vec![NewMessage::event(&SystemEvent::StageMoved {
-                by: name,
-                from,
-                to: stage,
-            })],
-        )
-        .await?;
-        w.commit(hub).await?;
+        let event = SystemEvent::StageMoved {
+            by,
+            from,
+            to: stage,
+        };
+        change(db, hub, row, conv.id, &event).await?;
     }
     view(db, deal.id).await?.ok_or(AppError::NotFound)
 }
@@ -244,21 +235,35 @@ pub async fn set_amount(
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;
     let deal = deal_of(db, &conv).await?;
-    let mut w = changes::begin(db).await?;
     let mut row: deal::ActiveModel = deal.clone().into();
     row.amount_minor = Set(Some(money.minor));
     row.currency = Set(Some(money.currency.as_str().to_owned()));
-    row.tick = Set(w.tick);
-    row.update(&w.txn).await?;
-    jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
-    messages::append(
-        &mut w,
+    change(
+        db,
+        hub,
+        row,
         conv.id,
-        vec![NewMessage::event(&SystemEvent::AmountSet { amount: money })],
+        &SystemEvent::AmountSet { amount: money },
     )
     .await?;
-    w.commit(hub).await?;
     view(db, deal.id).await?.ok_or(AppError::NotFound)
+}
+
+/// Writes a change to the deal, queues it for the CRM and tells the chat, in one write.
+async fn change(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    mut row: deal::ActiveModel,
+    conversation_id: i64,
+    event: &SystemEvent,
+) -> Result<(), AppError> {
+    let mut w = changes::begin(db).await?;
+    row.tick = Set(w.tick);
+    let deal = row.update(&w.txn).await?;
+    jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
+    messages::append(&mut w, conversation_id, vec![NewMessage::event(event)]).await?;
+    w.commit(hub).await?;
+    Ok(())
 }
 
 /// Creates a deal for a general-question chat and links it.

@@ -1,23 +1,18 @@
 //! Admins: list users, create managers and admins, disable or re-enable accounts.
 
 use crate::api::accounts::{CreateUser, SetUserDisabled, list_users};
-use crate::model::{Role, UserView};
+use crate::model::UserView;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::password_input::PasswordInput;
+use crate::ui::forms::table::Table;
 use crate::ui::forms::text_field::TextField;
+use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    let me = expect_context::<UserView>();
-    if me.role != Role::Admin {
-        return view! {
-            <section class="panel">
-                <h1>"Users"</h1>
-                <p class="form-error" role="alert">"Only administrators can manage users."</p>
-            </section>
-        }
-        .into_any();
+    if let Some(refused) = refusal("Users", "Only administrators can manage users.") {
+        return refused;
     }
     let create = ServerAction::<CreateUser>::new();
     let toggle = ServerAction::<SetUserDisabled>::new();
@@ -80,44 +75,31 @@ pub fn AdminUsersPage() -> impl IntoView {
 #[component]
 fn UserTable(list: Vec<UserView>, toggle: ServerAction<SetUserDisabled>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="users">
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Action"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list
-                        .into_iter()
-                        .map(|u| {
-                            let action_label = if u.disabled { "Enable" } else { "Disable" };
-                            let aria = format!("{action_label} {}", u.email);
-                            view! {
-                                <tr>
-                                    <td>{u.display_name.clone()}</td>
-                                    <td>{u.email.clone()}</td>
-                                    <td>{u.role.label()}</td>
-                                    <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
-                                    <td>
-                                        <ActionForm action=toggle>
-                                            <input type="hidden" name="user_id" value=u.id.to_string() />
-                                            <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
-                                            <button type="submit" class="ghost" aria-label=aria>
-                                                {action_label}
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <Table class="users" headers=&["Name", "Email", "Role", "Status", "Action"]>
+            {list
+                .into_iter()
+                .map(|u| {
+                    let action_label = if u.disabled { "Enable" } else { "Disable" };
+                    let aria = format!("{action_label} {}", u.email);
+                    view! {
+                        <tr>
+                            <td>{u.display_name.clone()}</td>
+                            <td>{u.email.clone()}</td>
+                            <td>{u.role.label()}</td>
+                            <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
+                            <td>
+                                <ActionForm action=toggle>
+                                    <input type="hidden" name="user_id" value=u.id.to_string() />
+                                    <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
+                                    <button type="submit" class="ghost" aria-label=aria>
+                                        {action_label}
+                                    </button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
+        </Table>
     }
 }

@@ -3,21 +3,15 @@
 
 use crate::api::jobs::{RetryJob, failed_jobs};
 use crate::model::jobs::FailedJobView;
-use crate::model::{Role, UserView};
 use crate::ui::forms::form_errors::{FormError, last_error};
+use crate::ui::forms::table::Table;
+use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
 #[component]
 pub fn AdminJobsPage() -> impl IntoView {
-    let me = expect_context::<UserView>();
-    if me.role != Role::Admin {
-        return view! {
-            <section class="panel">
-                <h1>"Failed jobs"</h1>
-                <p class="form-error" role="alert">"Only administrators can see failed jobs."</p>
-            </section>
-        }
-        .into_any();
+    if let Some(refused) = refusal("Failed jobs", "Only administrators can see failed jobs.") {
+        return refused;
     }
     let retry = ServerAction::<RetryJob>::new();
     let retry_error = last_error(retry.value());
@@ -49,44 +43,30 @@ pub fn AdminJobsPage() -> impl IntoView {
 #[component]
 fn JobTable(list: Vec<FailedJobView>, retry: ServerAction<RetryJob>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="jobs">
-                <thead>
-                    <tr>
-                        <th scope="col">"Job"</th>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Attempts"</th>
-                        <th scope="col">"Last error"</th>
-                        <th scope="col">"Failed"</th>
-                        <th scope="col">"Action"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list
-                        .into_iter()
-                        .map(|j| {
-                            let aria = format!("Retry {} for {}", j.job, j.target);
-                            view! {
-                                <tr>
-                                    <td>{j.job.clone()}</td>
-                                    <td>{j.target.clone()}</td>
-                                    <td>{j.attempts}</td>
-                                    <td class="job-error">{j.last_error.clone()}</td>
-                                    <td>{j.failed_at.clone()}</td>
-                                    <td>
-                                        <ActionForm action=retry>
-                                            <input type="hidden" name="job_id" value=j.id.to_string() />
-                                            <button type="submit" class="ghost" aria-label=aria>
-                                                "Retry"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <Table class="jobs" headers=&["Job", "Target", "Attempts", "Last error", "Failed", "Action"]>
+            {list
+                .into_iter()
+                .map(|j| {
+                    let aria = format!("Retry {} for {}", j.job, j.target);
+                    view! {
+                        <tr>
+                            <td>{j.job.clone()}</td>
+                            <td>{j.target.clone()}</td>
+                            <td>{j.attempts}</td>
+                            <td class="job-error">{j.last_error.clone()}</td>
+                            <td>{j.failed_at.clone()}</td>
+                            <td>
+                                <ActionForm action=retry>
+                                    <input type="hidden" name="job_id" value=j.id.to_string() />
+                                    <button type="submit" class="ghost" aria-label=aria>
+                                        "Retry"
+                                    </button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
+        </Table>
     }
 }
