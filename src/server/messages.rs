@@ -11,7 +11,9 @@ use crate::server::platform::entities::{conversation, message};
 use crate::server::realtime::Audience;
 use crate::server::realtime::changes::{Write, stmt};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Value};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, Value,
+};
 
 /// The kinds a message is stored under (`messages.kind`): the tags of `MessageContent`.
 pub mod kind {
@@ -181,16 +183,73 @@ struct MessageRow {
     payment_provider: Option<String>,
 }
 
-const SELECT_VIEW: &str = "SELECT m.id, m.conversation_id, m.seq, m.sender_id, m.kind, m.body, \
-     m.client_msg_id, m.created_at, u.display_name AS sender_name, u.role AS sender_role, \
-     m.file_id, f.name AS file_name, f.size AS file_size, f.content_type AS file_type, \
-     f.sha256 AS file_sha256, m.offer_id, o.title AS offer_title, o.status AS offer_status, \
-     o.reason AS offer_reason, m.payment_id, p.amount_minor AS payment_minor, \
-     p.currency AS payment_currency, p.description AS payment_description, \
-     p.status AS payment_status, p.provider AS payment_provider \
-     FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-     LEFT JOIN files f ON f.id = m.file_id LEFT JOIN file_offers o ON o.id = m.offer_id \
-     LEFT JOIN payments p ON p.id = m.payment_id";
+/// What a message view reads: (expression, column name). Tables: `m` the message, `u` its
+/// sender, `f` its file, `o` its offer, `p` its payment.
+const VIEW_COLUMNS: [(&str, &str); 25] = [
+    ("m.id", "id"),
+    ("m.conversation_id", "conversation_id"),
+    ("m.seq", "seq"),
+    ("m.sender_id", "sender_id"),
+    ("m.kind", "kind"),
+    ("m.body", "body"),
+    ("m.client_msg_id", "client_msg_id"),
+    ("m.created_at", "created_at"),
+    ("u.display_name", "sender_name"),
+    ("u.role", "sender_role"),
+    ("m.file_id", "file_id"),
+    ("f.name", "file_name"),
+    ("f.size", "file_size"),
+    ("f.content_type", "file_type"),
+    ("f.sha256", "file_sha256"),
+    ("m.offer_id", "offer_id"),
+    ("o.title", "offer_title"),
+    ("o.status", "offer_status"),
+    ("o.reason", "offer_reason"),
+    ("m.payment_id", "payment_id"),
+    ("p.amount_minor", "payment_minor"),
+    ("p.currency", "payment_currency"),
+    ("p.description", "payment_description"),
+    ("p.status", "payment_status"),
+    ("p.provider", "payment_provider"),
+];
+
+/// The select list that reads a message as a view, for a message joined as `{prefix}m`; every
+/// table alias and column name carries `prefix`, so the read can sit inside another query (the
+/// chat list reads each chat's last message this way).
+pub fn view_columns(prefix: &str) -> String {
+    VIEW_COLUMNS
+        .iter()
+        .map(|(expr, name)| format!("{prefix}{expr} AS {prefix}{name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The joins `view_columns` reads from, for a message joined as `{prefix}m`.
+pub fn view_joins(prefix: &str) -> String {
+    format!(
+        "LEFT JOIN users {prefix}u ON {prefix}u.id = {prefix}m.sender_id \
+         LEFT JOIN files {prefix}f ON {prefix}f.id = {prefix}m.file_id \
+         LEFT JOIN file_offers {prefix}o ON {prefix}o.id = {prefix}m.offer_id \
+         LEFT JOIN payments {prefix}p ON {prefix}p.id = {prefix}m.payment_id"
+    )
+}
+
+/// `SELECT … FROM messages m …`, to which a query adds its WHERE and ORDER.
+static SELECT_VIEW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM messages m {}",
+        view_columns(""),
+        view_joins("")
+    )
+});
+
+/// The message a row holds under `prefix` (see `view_columns`), if the row has one.
+pub fn view_in(row: &QueryResult, prefix: &str) -> Result<Option<MessageView>, DbErr> {
+    if row.try_get::<Option<i64>>(prefix, "id")?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(to_view(MessageRow::from_query_result(row, prefix)?)))
+}
 
 /// The view of a text message its sender just stored, built from what the sender's session
 /// already says about them instead of reading the row back.
@@ -345,8 +404,10 @@ pub async fn after(
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
-    let sql =
-        format!("{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?");
+    let sql = format!(
+        "{} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+        *SELECT_VIEW
+    );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     query_views(
         db,
@@ -364,7 +425,8 @@ pub async fn before(
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
     let sql = format!(
-        "{SELECT_VIEW} WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        "{} WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+        *SELECT_VIEW
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut page = query_views(
@@ -387,7 +449,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Messag
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    let sql = format!("{SELECT_VIEW} WHERE m.id IN ({marks})");
+    let sql = format!("{} WHERE m.id IN ({marks})", *SELECT_VIEW);
     query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
 }
 

@@ -30,7 +30,6 @@ struct SummaryRow {
     deal_tick: Option<i64>,
     client_name: Option<String>,
     assignee_name: Option<String>,
-    last_message_id: Option<i64>,
     last_read_seq: i64,
     unread: i64,
 }
@@ -110,7 +109,7 @@ pub async fn summaries(
                 c.last_message_at, c.last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, au.display_name AS assignee_name, \
-                lm.id AS last_message_id, \
+                {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
                    AND u.seq > COALESCE(me.last_read_seq, 0) \
@@ -119,30 +118,30 @@ pub async fn summaries(
          LEFT JOIN deals d ON d.id = c.deal_id \
          LEFT JOIN users cu ON cu.id = c.client_id \
          LEFT JOIN users au ON au.id = c.assignee_id \
-         LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq \
+         LEFT JOIN messages lm_m ON lm_m.conversation_id = c.id AND lm_m.seq = c.last_seq \
+         {last_joins} \
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
          WHERE c.kind = 'client' AND {visible_sql}{narrow} \
-         ORDER BY {order} LIMIT {LIST_LIMIT}"
+         ORDER BY {order} LIMIT {LIST_LIMIT}",
+        last_columns = messages::view_columns("lm_"),
+        last_joins = messages::view_joins("lm_"),
     );
     // The first two values are the unread sender and the member join, in that textual order.
-    let rows = SummaryRow::find_by_statement(stmt(db.get_database_backend(), &sql, values))
-        .all(db)
+    // Each row carries its chat's last message, read as the chat shows it, for the preview.
+    let rows = db
+        .query_all_raw(stmt(db.get_database_backend(), &sql, values))
         .await?;
-    // The last messages in one read, as the chat shows them, for the previews.
-    let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
-    let mut last: std::collections::HashMap<i64, MessageView> = messages::by_ids(db, &ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|r| ListRow {
-            summary: to_summary(&r, r.last_message_id.and_then(|id| last.remove(&id))),
-            tick: r.tick,
-            deal_tick: r.deal_tick.unwrap_or(0),
+    rows.iter()
+        .map(|row| {
+            let r = SummaryRow::from_query_result(row, "")?;
+            let last = messages::view_in(row, "lm_")?;
+            Ok(ListRow {
+                summary: to_summary(&r, last),
+                tick: r.tick,
+                deal_tick: r.deal_tick.unwrap_or(0),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The list's line for a message: the event's own words, or "Sender: text".
