@@ -5,6 +5,7 @@
 pub mod routes;
 pub mod state;
 
+use crate::model::payment::Provider;
 use crate::server::accounts::service as accounts;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::chat::send_rate::SendRate;
@@ -18,7 +19,7 @@ use crate::server::jobs::{JobKind, Runner};
 use crate::server::payments::providers::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
-use crate::server::platform::config::{FileStoreKind, PaymentProviderKind, Settings};
+use crate::server::platform::config::{FileStoreKind, Settings};
 use crate::server::platform::{db, http_server};
 use crate::server::realtime::changes;
 use crate::server::realtime::{Hub, pg_listener};
@@ -237,11 +238,11 @@ fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
 /// The configured payment provider.
 fn payment_provider(settings: &Settings) -> Result<Arc<dyn PaymentProvider>, StartupError> {
     match settings.payments.provider {
-        PaymentProviderKind::Stripe => Ok(Arc::new(
+        Provider::Stripe => Ok(Arc::new(
             StripeProvider::new(&settings.payments.stripe)
                 .map_err(|e| StartupError::Payments(e.to_string()))?,
         )),
-        PaymentProviderKind::Test => Ok(Arc::new(TestProvider)),
+        Provider::Test => Ok(Arc::new(TestProvider)),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Layered settings: built-in defaults, `config/local.toml`, the file named by `APP_CONFIG_FILE`,
 //! then `APP_*` environment variables. Validated once at start-up; an error names the bad key.
 
+use crate::model::payment::Provider;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -93,7 +94,10 @@ pub struct S3Settings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct PaymentSettings {
-    pub provider: PaymentProviderKind,
+    /// Who takes payments: `test` (the built-in checkout page marked TEST; no money moves) or
+    /// `stripe` (Stripe Checkout, `payments.stripe`); the name each payment is stored with.
+    #[serde(deserialize_with = "provider_named")]
+    pub provider: Provider,
     pub stripe: StripeSettings,
 }
 
@@ -133,16 +137,6 @@ pub enum FileStoreKind {
     S3,
 }
 
-/// Who takes payments (`payments.provider`).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
-pub enum PaymentProviderKind {
-    /// The built-in checkout page marked TEST; no money moves.
-    Test,
-    /// Stripe Checkout (`payments.stripe`).
-    Stripe,
-}
-
 // Read from text so that a wrong value is told in the words of the settings, with the choices
 // (the configuration reader adds the key).
 impl TryFrom<String> for FileStoreKind {
@@ -156,18 +150,10 @@ impl TryFrom<String> for FileStoreKind {
     }
 }
 
-impl TryFrom<String> for PaymentProviderKind {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        choose(
-            &value,
-            &[
-                ("test", PaymentProviderKind::Test),
-                ("stripe", PaymentProviderKind::Stripe),
-            ],
-        )
-    }
+/// `payments.provider`, read from text like the other choices.
+fn provider_named<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Provider, D::Error> {
+    let raw = String::deserialize(d)?;
+    choose(&raw, &Provider::ALL.map(|p| (p.as_str(), p))).map_err(serde::de::Error::custom)
 }
 
 /// The choice named `value`, or an error naming every choice.
@@ -381,8 +367,8 @@ impl Settings {
     fn validate_payments(&self) -> Result<(), ConfigError> {
         let p = &self.payments;
         match p.provider {
-            PaymentProviderKind::Test => Ok(()),
-            PaymentProviderKind::Stripe => {
+            Provider::Test => Ok(()),
+            Provider::Stripe => {
                 if url::Url::parse(&p.stripe.api_base).is_err() {
                     return Err(invalid(
                         "payments.stripe.api_base",
@@ -591,7 +577,7 @@ mod tests {
         ] {
             assert!(!printed.contains(secret), "{secret} printed in {printed}");
         }
-        assert_eq!(s.payments.provider, PaymentProviderKind::Stripe);
+        assert_eq!(s.payments.provider, Provider::Stripe);
     }
 
     #[test]

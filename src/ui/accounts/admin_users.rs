@@ -3,6 +3,7 @@
 use crate::api::accounts::{CreateUser, SetUserDisabled, list_users};
 use crate::model::UserView;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
+use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
 use crate::ui::forms::text_field::TextField;
@@ -22,6 +23,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         move || (create.version().get(), toggle.version().get()),
         |_| list_users(),
     );
+    let show_users = move |list: Vec<UserView>| view! { <UserTable list toggle /> };
     view! {
         <section class="panel" aria-labelledby="users-title">
             <h1 id="users-title">"Users"</h1>
@@ -59,14 +61,11 @@ pub fn AdminUsersPage() -> impl IntoView {
             </ActionForm>
             <h2>"All users"</h2>
             <FormError error=toggle_error />
-            <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) => view! { <UserTable list toggle /> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded
+                resource=users
+                loading="Loading users…"
+                show=show_users
+            />
         </section>
     }
     .into_any()

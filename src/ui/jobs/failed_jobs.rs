@@ -4,6 +4,7 @@
 use crate::api::jobs::{RetryJob, failed_jobs};
 use crate::model::jobs::FailedJobView;
 use crate::ui::forms::form_errors::{FormError, last_error};
+use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::table::Table;
 use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
@@ -16,6 +17,13 @@ pub fn AdminJobsPage() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
     let retry_error = last_error(retry.value());
     let jobs = Resource::new(move || retry.version().get(), |_| failed_jobs());
+    let show_jobs = move |list: Vec<FailedJobView>| {
+        if list.is_empty() {
+            view! { <p class="empty">"No failed jobs."</p> }.into_any()
+        } else {
+            view! { <JobTable list retry /> }.into_any()
+        }
+    };
     view! {
         <section class="panel" aria-labelledby="jobs-title">
             <h1 id="jobs-title">"Failed jobs"</h1>
@@ -24,17 +32,11 @@ pub fn AdminJobsPage() -> impl IntoView {
                 "Fix the cause, then try it again."
             </p>
             <FormError error=retry_error />
-            <Transition fallback=|| view! { <p class="loading">"Loading failed jobs…"</p> }>
-                {move || Suspend::new(async move {
-                    match jobs.await {
-                        Ok(list) if list.is_empty() => {
-                            view! { <p class="empty">"No failed jobs."</p> }.into_any()
-                        }
-                        Ok(list) => view! { <JobTable list retry /> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded
+                resource=jobs
+                loading="Loading failed jobs…"
+                show=show_jobs
+            />
         </section>
     }
     .into_any()
