@@ -17,6 +17,7 @@
 mod support;
 
 use dealchat::model::Role;
+use dealchat::model::ids::UserId;
 use dealchat::server::accounts::{passwords, sessions};
 use dealchat::server::platform::config::DatabaseSettings;
 use dealchat::server::platform::entities::user;
@@ -189,7 +190,7 @@ async fn prepare(
     }
     #[derive(FromQueryResult)]
     struct Row {
-        id: i64,
+        id: UserId,
         role: Role,
     }
     let rows = Row::find_by_statement(Statement::from_string(

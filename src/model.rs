@@ -6,6 +6,7 @@ pub mod chat;
 pub mod command;
 pub mod deal_stage;
 pub mod error;
+pub mod ids;
 pub mod jobs;
 pub mod local_time;
 pub mod message;

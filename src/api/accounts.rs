@@ -1,5 +1,6 @@
 //! Signup, login, logout, the current user, password change.
 
+use crate::model::ids::UserId;
 use crate::model::{AppError, UserView};
 use leptos::prelude::*;
 
@@ -17,7 +18,7 @@ fn set_cookie(value: &str) {
 }
 
 #[cfg(feature = "ssr")]
-async fn start_session(user_id: i64) -> Result<(), AppError> {
+async fn start_session(user_id: UserId) -> Result<(), AppError> {
     use crate::server::accounts::{auth, sessions};
     let st = state();
     let ttl = st.session_ttl();
@@ -177,7 +178,7 @@ pub async fn create_user(
 }
 
 #[server(endpoint = "admin/users/disabled")]
-pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<UserView, AppError> {
+pub async fn set_user_disabled(user_id: UserId, disabled: bool) -> Result<UserView, AppError> {
     use crate::server::accounts::service as accounts;
     respond(
         async {

@@ -2,6 +2,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{ChatDetail, ChatSummary, MessageView, PollUpdate};
+use crate::model::ids::ConversationId;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -49,7 +50,7 @@ pub async fn start_chat(
 }
 
 #[server(endpoint = "chats/open")]
-pub async fn open_chat(conversation_id: i64) -> Result<ChatDetail, AppError> {
+pub async fn open_chat(conversation_id: ConversationId) -> Result<ChatDetail, AppError> {
     respond(
         async {
             let st = state();
@@ -61,7 +62,7 @@ pub async fn open_chat(conversation_id: i64) -> Result<ChatDetail, AppError> {
 
 #[server(endpoint = "chats/history")]
 pub async fn chat_history(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     before_seq: i64,
 ) -> Result<Vec<MessageView>, AppError> {
     respond(
@@ -84,7 +85,7 @@ pub async fn chat_history(
 /// browser its client and runs the same code when called during server rendering.
 #[server(endpoint = "chats/send")]
 pub async fn send_message(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     client_msg_id: String,
     body: String,
 ) -> Result<MessageView, AppError> {
@@ -105,7 +106,7 @@ pub async fn send_message(
 }
 
 #[server(endpoint = "chats/read")]
-pub async fn mark_read(conversation_id: i64, seq: i64) -> Result<(), AppError> {
+pub async fn mark_read(conversation_id: ConversationId, seq: i64) -> Result<(), AppError> {
     respond(
         async {
             let st = state();
@@ -116,7 +117,7 @@ pub async fn mark_read(conversation_id: i64, seq: i64) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "chats/accept")]
-pub async fn accept_chat(conversation_id: i64) -> Result<ChatSummary, AppError> {
+pub async fn accept_chat(conversation_id: ConversationId) -> Result<ChatSummary, AppError> {
     respond(
         async {
             let st = state();
@@ -131,7 +132,7 @@ pub async fn accept_chat(conversation_id: i64) -> Result<ChatSummary, AppError> 
 #[server(endpoint = "chats/poll")]
 pub async fn poll(
     tick: i64,
-    conversation_id: Option<i64>,
+    conversation_id: Option<ConversationId>,
     after_seq: i64,
 ) -> Result<PollUpdate, AppError> {
     use crate::server::chat::routes::{ChatState, PollArgs, poll};

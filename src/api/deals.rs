@@ -2,6 +2,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::DealView;
+use crate::model::ids::{ConversationId, DealId};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -10,7 +11,10 @@ use crate::api::{respond, state, viewer};
 use crate::server::deals::service as deals;
 
 #[server(endpoint = "chats/stage")]
-pub async fn set_stage(conversation_id: i64, stage: String) -> Result<DealView, AppError> {
+pub async fn set_stage(
+    conversation_id: ConversationId,
+    stage: String,
+) -> Result<DealView, AppError> {
     respond(
         async {
             let st = state();
@@ -22,7 +26,7 @@ pub async fn set_stage(conversation_id: i64, stage: String) -> Result<DealView, 
 
 #[server(endpoint = "chats/deal/amount")]
 pub async fn set_deal_amount(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     amount: String,
     currency: String,
 ) -> Result<DealView, AppError> {
@@ -44,7 +48,10 @@ pub async fn set_deal_amount(
 }
 
 #[server(endpoint = "chats/deal/create")]
-pub async fn create_deal(conversation_id: i64, title: String) -> Result<DealView, AppError> {
+pub async fn create_deal(
+    conversation_id: ConversationId,
+    title: String,
+) -> Result<DealView, AppError> {
     respond(
         async {
             let st = state();
@@ -63,12 +70,15 @@ pub async fn create_deal(conversation_id: i64, title: String) -> Result<DealView
 }
 
 #[server(endpoint = "chats/deal/linkable")]
-pub async fn linkable_deals(conversation_id: i64) -> Result<Vec<DealView>, AppError> {
+pub async fn linkable_deals(conversation_id: ConversationId) -> Result<Vec<DealView>, AppError> {
     respond(async { deals::linkable_deals(&state().db, viewer()?, conversation_id).await }.await)
 }
 
 #[server(endpoint = "chats/deal/link")]
-pub async fn link_deal(conversation_id: i64, deal_id: i64) -> Result<DealView, AppError> {
+pub async fn link_deal(
+    conversation_id: ConversationId,
+    deal_id: DealId,
+) -> Result<DealView, AppError> {
     respond(
         async {
             let st = state();

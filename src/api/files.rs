@@ -3,6 +3,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{DealFileView, OfferView};
+use crate::model::ids::{ConversationId, OfferId};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -11,13 +12,13 @@ use crate::api::{respond, state, viewer};
 use crate::server::files::{deal_files, offers};
 
 #[server(endpoint = "files/list")]
-pub async fn deal_files(conversation_id: i64) -> Result<Vec<DealFileView>, AppError> {
+pub async fn deal_files(conversation_id: ConversationId) -> Result<Vec<DealFileView>, AppError> {
     respond(async { deal_files::list(&state().db, viewer()?, conversation_id).await }.await)
 }
 
 #[server(endpoint = "offers/decide")]
 pub async fn decide_offer(
-    offer_id: i64,
+    offer_id: OfferId,
     decision: String,
     reason: Option<String>,
 ) -> Result<OfferView, AppError> {
@@ -39,7 +40,7 @@ pub async fn decide_offer(
 }
 
 #[server(endpoint = "offers/withdraw")]
-pub async fn withdraw_offer(offer_id: i64) -> Result<OfferView, AppError> {
+pub async fn withdraw_offer(offer_id: OfferId) -> Result<OfferView, AppError> {
     respond(
         async {
             let st = state();

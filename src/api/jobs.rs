@@ -25,7 +25,7 @@ pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
         async {
             let me = require_admin()?;
             tracing::info!(
-                admin = me.user.id,
+                admin = %me.user.id,
                 job = job_id,
                 "admin retries a failed job"
             );

@@ -2,6 +2,7 @@
 //! Nothing here can mark a payment paid: only the provider's events do (`payment_routes`).
 
 use crate::model::AppError;
+use crate::model::ids::PaymentId;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -11,7 +12,7 @@ use crate::server::payments::service as payments;
 
 /// The address of the provider's checkout page for this request.
 #[server(endpoint = "payments/checkout")]
-pub async fn start_checkout(payment_id: i64) -> Result<String, AppError> {
+pub async fn start_checkout(payment_id: PaymentId) -> Result<String, AppError> {
     respond(
         async {
             let st = state();
@@ -29,7 +30,7 @@ pub async fn start_checkout(payment_id: i64) -> Result<String, AppError> {
 }
 
 #[server(endpoint = "payments/cancel")]
-pub async fn cancel_payment(payment_id: i64) -> Result<(), AppError> {
+pub async fn cancel_payment(payment_id: PaymentId) -> Result<(), AppError> {
     respond(
         async {
             let st = state();

@@ -2,6 +2,7 @@
 //! Times are milliseconds since the Unix epoch (UTC) so the WASM bundle needs no date library.
 
 use crate::model::DealStage;
+use crate::model::ids::{ConversationId, DealId, FileId, MessageId, OfferId, UserId};
 use crate::model::message::MessageContent;
 use crate::model::money::Money;
 use crate::model::names::stored_names;
@@ -41,7 +42,7 @@ pub enum SenderSide {
 /// `/files/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRef {
-    pub id: i64,
+    pub id: FileId,
     pub name: String,
     pub size: i64,
     pub content_type: String,
@@ -131,7 +132,7 @@ stored_names!(FileOrigin {
 /// An offer as it stands now (a card shows the newest state it heard of).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferView {
-    pub id: i64,
+    pub id: OfferId,
     pub title: String,
     pub status: OfferStatus,
     pub reason: Option<String>,
@@ -149,11 +150,11 @@ pub struct DealFileView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
-    pub id: i64,
-    pub conversation_id: i64,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     /// Position in the conversation, from 1 without gaps: the poll and history cursor.
     pub seq: i64,
-    pub sender_id: Option<i64>,
+    pub sender_id: Option<UserId>,
     pub sender_name: String,
     pub side: SenderSide,
     /// The id the sender's browser gave the message, so it can match its optimistic echo.
@@ -167,14 +168,14 @@ pub struct MessageView {
 /// One row of the sidebar (clients) or the inbox (managers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSummary {
-    pub id: i64,
+    pub id: ConversationId,
     /// The deal's title, or the subject of a general question.
     pub title: String,
-    pub deal_id: Option<i64>,
+    pub deal_id: Option<DealId>,
     pub stage: Option<DealStage>,
-    pub client_id: Option<i64>,
+    pub client_id: Option<UserId>,
     pub client_name: String,
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     pub assignee_name: Option<String>,
     /// When it entered the queue, while no manager has accepted it.
     pub waiting_since_ms: Option<i64>,
@@ -190,7 +191,7 @@ pub struct ChatSummary {
 /// The deal behind a chat, as a manager sees it beside the conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DealView {
-    pub id: i64,
+    pub id: DealId,
     pub title: String,
     pub stage: DealStage,
     pub amount: Option<Money>,
@@ -220,7 +221,7 @@ pub struct ChatDetail {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollCursor {
     pub tick: i64,
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
     pub after_seq: i64,
 }
 
@@ -231,7 +232,7 @@ pub struct PollUpdate {
     /// List rows that changed (new chats, new messages, stage, assignment, read state).
     pub chats: Vec<ChatSummary>,
     /// Chats that left the reader's list (accepted by another manager).
-    pub removed: Vec<i64>,
+    pub removed: Vec<ConversationId>,
     /// New messages in the open chat, oldest first.
     pub messages: Vec<MessageView>,
     /// The open chat's deal, when it changed.

@@ -212,7 +212,7 @@ mod tests {
 
     fn offer(status: OfferStatus) -> OfferView {
         OfferView {
-            id: 1,
+            id: crate::model::ids::OfferId(1),
             title: "quotation v1".into(),
             status,
             reason: None,
@@ -221,7 +221,7 @@ mod tests {
 
     fn pay(status: PaymentStatus) -> PaymentView {
         PaymentView {
-            id: 2,
+            id: crate::model::ids::PaymentId(2),
             amount: Money::parse("1500", "EUR").expect("money"),
             description: "Deposit".into(),
             status,

@@ -1,5 +1,6 @@
 //! Payment requests as both sides of a chat see them.
 
+use crate::model::ids::PaymentId;
 use crate::model::money::Money;
 use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ impl PaymentStatus {
 /// A payment request as it stands now (a card shows the newest state it heard of).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentView {
-    pub id: i64,
+    pub id: PaymentId,
     pub amount: Money,
     pub description: String,
     pub status: PaymentStatus,

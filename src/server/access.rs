@@ -2,6 +2,7 @@
 //! one gate every feature passes a conversation through before it reads or changes it.
 
 use crate::model::chat::{ConversationKind, ConversationStatus};
+use crate::model::ids::{ConversationId, UserId};
 use crate::model::{AppError, Role, UserView};
 use crate::server::platform::entities::conversation;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -9,7 +10,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 /// The asking user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Viewer {
-    pub id: i64,
+    pub id: UserId,
     pub role: Role,
 }
 
@@ -37,7 +38,7 @@ pub struct Access {
 pub async fn load(
     db: &impl ConnectionTrait,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<(conversation::Model, Access), AppError> {
     let conv = conversation::Entity::find_by_id(conversation_id)
         .one(db)
@@ -91,12 +92,12 @@ mod tests {
 
     fn chat(client: i64, assignee: Option<i64>) -> conversation::Model {
         conversation::Model {
-            id: 1,
+            id: ConversationId(1),
             kind: ConversationKind::Client,
             subject: "s".into(),
-            client_id: Some(client),
+            client_id: Some(UserId(client)),
             deal_id: None,
-            assignee_id: assignee,
+            assignee_id: assignee.map(UserId),
             status: ConversationStatus::Open,
             last_seq: 0,
             last_message_at: Utc::now(),
@@ -108,7 +109,10 @@ mod tests {
     }
 
     fn as_(id: i64, role: Role) -> Viewer {
-        Viewer { id, role }
+        Viewer {
+            id: UserId(id),
+            role,
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod supervisor;
 
 use crate::model::AppError;
+use crate::model::ids::{DealId, MessageId, OfferId};
 use crate::model::jobs::FailedJobView;
 use crate::server::platform::entities::outbox_job;
 use chrono::{DateTime, Duration, Utc};
@@ -25,11 +26,11 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Job {
     /// Create or update the CRM's copy of a deal.
-    SyncDeal { deal_id: i64 },
+    SyncDeal { deal_id: DealId },
     /// Write an offer's decision as a note on the CRM deal.
-    OfferNote { offer_id: i64 },
+    OfferNote { offer_id: OfferId },
     /// Write a payment's new status (its status message) as a note on the CRM deal.
-    PaymentNote { message_id: i64 },
+    PaymentNote { message_id: MessageId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -77,17 +78,23 @@ impl Job {
     /// The id of the entity the job is about.
     pub fn target(self) -> i64 {
         match self {
-            Job::SyncDeal { deal_id } => deal_id,
-            Job::OfferNote { offer_id } => offer_id,
-            Job::PaymentNote { message_id } => message_id,
+            Job::SyncDeal { deal_id } => deal_id.0,
+            Job::OfferNote { offer_id } => offer_id.0,
+            Job::PaymentNote { message_id } => message_id.0,
         }
     }
 
     fn of(kind: JobKind, target: i64) -> Job {
         match kind {
-            JobKind::SyncDeal => Job::SyncDeal { deal_id: target },
-            JobKind::OfferNote => Job::OfferNote { offer_id: target },
-            JobKind::PaymentNote => Job::PaymentNote { message_id: target },
+            JobKind::SyncDeal => Job::SyncDeal {
+                deal_id: DealId(target),
+            },
+            JobKind::OfferNote => Job::OfferNote {
+                offer_id: OfferId(target),
+            },
+            JobKind::PaymentNote => Job::PaymentNote {
+                message_id: MessageId(target),
+            },
         }
     }
 }
@@ -258,7 +265,7 @@ impl Runner {
                 }
                 Outcome::DeadLetter => {
                     let error = result.err().map(|e| e.to_string()).unwrap_or_default();
-                    tracing::error!(job = row.id, kind = row.job, target = row.entity_id, attempts, %error, "job failed for good");
+                    tracing::error!(job = %row.id, kind = row.job, target = %row.entity_id, attempts, %error, "job failed for good");
                     update.failed_at = Set(Some(finished_at));
                     update.last_error = Set(Some(error));
                 }
@@ -281,7 +288,7 @@ impl Runner {
             .ok_or_else(|| JobError::Permanent(format!("no handler for `{}` jobs", row.job)))?;
         let result = handler.run(db, Job::of(kind, row.entity_id)).await;
         if let Err(e) = &result {
-            tracing::warn!(job = row.id, kind = row.job, target = row.entity_id, error = %e, "job attempt failed");
+            tracing::warn!(job = %row.id, kind = row.job, target = %row.entity_id, error = %e, "job attempt failed");
         }
         result
     }
@@ -336,7 +343,7 @@ pub async fn retry(db: &DatabaseConnection, job_id: i64) -> Result<(), AppError>
         .exec(db)
         .await?;
     if res.rows_affected == 1 {
-        tracing::info!(job = job_id, "failed job queued again");
+        tracing::info!(job = %job_id, "failed job queued again");
         Ok(())
     } else {
         Err(AppError::NotFound)

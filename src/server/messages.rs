@@ -3,6 +3,7 @@
 
 use crate::model::Role;
 use crate::model::chat::{FileRef, MessageView, OfferStatus, OfferView, SenderSide};
+use crate::model::ids::{ConversationId, FileId, MessageId, OfferId, PaymentId, UserId};
 use crate::model::message::{MessageContent, SystemEvent};
 use crate::model::money::Money;
 use crate::model::payment::Provider;
@@ -36,13 +37,13 @@ pub use kind::TEXT as KIND_TEXT;
 /// A message about to be stored.
 #[derive(Clone, Debug)]
 pub struct NewMessage {
-    pub sender_id: Option<i64>,
+    pub sender_id: Option<UserId>,
     pub kind: &'static str,
     pub body: String,
     pub client_msg_id: Option<String>,
-    pub file_id: Option<i64>,
-    pub offer_id: Option<i64>,
-    pub payment_id: Option<i64>,
+    pub file_id: Option<FileId>,
+    pub offer_id: Option<OfferId>,
+    pub payment_id: Option<PaymentId>,
 }
 
 impl NewMessage {
@@ -54,7 +55,11 @@ impl NewMessage {
     }
 
     /// A message of `kind` from `sender`, without a file or an offer.
-    pub fn by(sender_id: Option<i64>, kind: &'static str, body: impl Into<String>) -> NewMessage {
+    pub fn by(
+        sender_id: Option<UserId>,
+        kind: &'static str,
+        body: impl Into<String>,
+    ) -> NewMessage {
         NewMessage {
             sender_id,
             kind,
@@ -78,7 +83,7 @@ pub fn audience_of(conv: &conversation::Model) -> Audience {
 /// updated row, or None if the conversation does not exist.
 async fn stamp(
     w: &mut Write,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     new_messages: i64,
 ) -> Result<Option<conversation::Model>, DbErr> {
     let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
@@ -111,7 +116,7 @@ async fn stamp(
 /// Marks a conversation changed without adding messages (assignment, deal, read state).
 pub async fn touch(
     w: &mut Write,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<Option<conversation::Model>, DbErr> {
     stamp(w, conversation_id, 0).await
 }
@@ -120,7 +125,7 @@ pub async fn touch(
 /// stored rows. None when the conversation does not exist.
 pub async fn append(
     w: &mut Write,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     messages: Vec<NewMessage>,
 ) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
     let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
@@ -156,26 +161,26 @@ pub async fn append(
 
 #[derive(Debug, FromQueryResult)]
 struct MessageRow {
-    id: i64,
-    conversation_id: i64,
+    id: MessageId,
+    conversation_id: ConversationId,
     seq: i64,
-    sender_id: Option<i64>,
+    sender_id: Option<UserId>,
     kind: String,
     body: String,
     client_msg_id: Option<String>,
     created_at: DateTime<Utc>,
     sender_name: Option<String>,
     sender_role: Option<Role>,
-    file_id: Option<i64>,
+    file_id: Option<FileId>,
     file_name: Option<String>,
     file_size: Option<i64>,
     file_type: Option<String>,
     file_sha256: Option<String>,
-    offer_id: Option<i64>,
+    offer_id: Option<OfferId>,
     offer_title: Option<String>,
     offer_status: Option<String>,
     offer_reason: Option<String>,
-    payment_id: Option<i64>,
+    payment_id: Option<PaymentId>,
     payment_minor: Option<i64>,
     payment_currency: Option<String>,
     payment_description: Option<String>,
@@ -267,7 +272,7 @@ pub fn sent_view(m: message::Model, sender_name: &str, sender_role: Role) -> Mes
     }
 }
 
-fn side_of(sender_id: Option<i64>, role: Option<Role>) -> SenderSide {
+fn side_of(sender_id: Option<UserId>, role: Option<Role>) -> SenderSide {
     match (sender_id, role) {
         (None, _) => SenderSide::System,
         (Some(_), Some(Role::Client)) => SenderSide::Client,
@@ -279,7 +284,7 @@ fn to_view(r: MessageRow) -> MessageView {
     let side = side_of(r.sender_id, r.sender_role);
     let (id, kind) = (r.id, r.kind.clone());
     let content = content_of(&r).unwrap_or_else(|why| {
-        tracing::error!(message = id, kind, %why, "a stored message cannot be read");
+        tracing::error!(message = %id, kind, %why, "a stored message cannot be read");
         MessageContent::Unreadable
     });
     MessageView {
@@ -370,7 +375,7 @@ fn content_of(r: &MessageRow) -> Result<MessageContent, String> {
 /// A payment's view from its columns; None when the message shows no payment or the row is
 /// not readable (the caller says which message).
 pub fn payment_view(
-    id: Option<i64>,
+    id: Option<PaymentId>,
     minor: Option<i64>,
     currency: Option<&str>,
     description: Option<String>,
@@ -400,7 +405,7 @@ async fn query_views(
 /// Up to `limit` messages after `after_seq`, oldest first.
 pub async fn after(
     db: &impl ConnectionTrait,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
@@ -420,7 +425,7 @@ pub async fn after(
 /// Up to `limit` messages before `before_seq` (or the newest, when None), oldest first.
 pub async fn before(
     db: &impl ConnectionTrait,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     before_seq: Option<i64>,
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
@@ -444,7 +449,10 @@ pub async fn before(
 }
 
 /// The messages with these ids (any conversation), in no particular order.
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<MessageView>, DbErr> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[MessageId],
+) -> Result<Vec<MessageView>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -456,7 +464,7 @@ pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<Messag
 /// A message its sender already stored under `client_msg_id`, if any.
 pub async fn find_by_client_id(
     db: &impl ConnectionTrait,
-    sender_id: i64,
+    sender_id: UserId,
     client_msg_id: &str,
 ) -> Result<Option<message::Model>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};

@@ -16,6 +16,7 @@ pub mod changes;
 pub mod pg_listener;
 
 use crate::model::Role;
+use crate::model::ids::UserId;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -26,7 +27,7 @@ pub const CHANNEL: &str = "dealchat_changes";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Key {
-    User(i64),
+    User(UserId),
     /// Every manager and administrator: the shared inbox changed.
     Staff,
     /// Every administrator: they see all chats.
@@ -36,14 +37,14 @@ enum Key {
 /// Who must hear about a change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Audience {
-    pub users: Vec<i64>,
+    pub users: Vec<UserId>,
     /// The shared inbox changed (a waiting chat appeared, moved or was taken).
     pub staff: bool,
 }
 
 impl Audience {
-    pub fn users(users: impl IntoIterator<Item = Option<i64>>) -> Audience {
-        let mut users: Vec<i64> = users.into_iter().flatten().collect();
+    pub fn users(users: impl IntoIterator<Item = Option<UserId>>) -> Audience {
+        let mut users: Vec<UserId> = users.into_iter().flatten().collect();
         users.sort_unstable();
         users.dedup();
         Audience {
@@ -76,7 +77,7 @@ impl Audience {
 
     /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2`.
     pub fn encode(&self, tick: i64) -> String {
-        let users: Vec<String> = self.users.iter().map(i64::to_string).collect();
+        let users: Vec<String> = self.users.iter().map(UserId::to_string).collect();
         format!("{tick};{};{}", u8::from(self.staff), users.join(","))
     }
 
@@ -93,7 +94,7 @@ impl Audience {
             .split(',')
             .filter(|s| !s.is_empty())
             .map(|s| s.parse().ok())
-            .collect::<Option<Vec<i64>>>()?;
+            .collect::<Option<Vec<UserId>>>()?;
         Some((tick, Audience { users, staff }))
     }
 }
@@ -163,7 +164,7 @@ impl Hub {
         Hub::default()
     }
 
-    fn keys_for(user_id: i64, role: Role) -> Vec<Key> {
+    fn keys_for(user_id: UserId, role: Role) -> Vec<Key> {
         match role {
             Role::Client => vec![Key::User(user_id)],
             Role::Manager => vec![Key::User(user_id), Key::Staff],
@@ -173,7 +174,7 @@ impl Hub {
 
     /// Start listening before reading the database, so no change can slip between the read and
     /// the wait.
-    pub fn subscribe(&self, user_id: i64, role: Role) -> Subscription {
+    pub fn subscribe(&self, user_id: UserId, role: Role) -> Subscription {
         let mut keys = self.keys.lock().expect("hub lock");
         let receivers = Hub::keys_for(user_id, role)
             .into_iter()
@@ -204,7 +205,7 @@ impl Hub {
 
     /// True when a change after `tick` may concern this user: one was announced to one of their
     /// keys, or the hub cannot tell.
-    pub fn may_have_news(&self, user_id: i64, role: Role, tick: i64) -> bool {
+    pub fn may_have_news(&self, user_id: UserId, role: Role, tick: i64) -> bool {
         let heard = self.heard.lock().expect("hub lock");
         if tick < heard.floor {
             return true;
@@ -262,20 +263,20 @@ mod tests {
     #[tokio::test]
     async fn a_client_wakes_only_for_their_own_changes() {
         let hub = Hub::new();
-        let mut sub = hub.subscribe(7, Role::Client);
-        hub.publish(1, &Audience::users([Some(8)]).with_staff(true));
+        let mut sub = hub.subscribe(UserId(7), Role::Client);
+        hub.publish(1, &Audience::users([Some(UserId(8))]).with_staff(true));
         assert!(
             timeout(SHORT, sub.changed()).await.is_err(),
             "woke for someone else"
         );
-        hub.publish(2, &Audience::users([Some(7)]));
+        hub.publish(2, &Audience::users([Some(UserId(7))]));
         assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
     }
 
     #[tokio::test]
     async fn a_change_before_the_wait_is_not_missed() {
         let hub = Hub::new();
-        let mut sub = hub.subscribe(3, Role::Manager);
+        let mut sub = hub.subscribe(UserId(3), Role::Manager);
         hub.publish(1, &Audience::default().with_staff(true));
         assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
     }
@@ -283,9 +284,9 @@ mod tests {
     #[tokio::test]
     async fn admins_hear_every_change_and_managers_only_the_inbox() {
         let hub = Hub::new();
-        let mut admin = hub.subscribe(1, Role::Admin);
-        let mut manager = hub.subscribe(2, Role::Manager);
-        hub.publish(1, &Audience::users([Some(9)]));
+        let mut admin = hub.subscribe(UserId(1), Role::Admin);
+        let mut manager = hub.subscribe(UserId(2), Role::Manager);
+        hub.publish(1, &Audience::users([Some(UserId(9))]));
         assert_eq!(timeout(SHORT, admin.changed()).await, Ok(true));
         assert!(timeout(SHORT, manager.changed()).await.is_err());
     }
@@ -293,7 +294,7 @@ mod tests {
     #[tokio::test]
     async fn stopping_releases_waiting_polls() {
         let hub = Hub::new();
-        let mut sub = hub.subscribe(1, Role::Client);
+        let mut sub = hub.subscribe(UserId(1), Role::Client);
         hub.stop();
         assert_eq!(timeout(SHORT, sub.changed()).await, Ok(false));
     }
@@ -301,41 +302,54 @@ mod tests {
     #[test]
     fn before_its_floor_is_known_the_hub_sends_every_poll_to_the_database() {
         let hub = Hub::new();
-        assert!(hub.may_have_news(7, Role::Client, 1_000_000));
+        assert!(hub.may_have_news(UserId(7), Role::Client, 1_000_000));
         hub.hear_everything_after(10);
-        assert!(hub.may_have_news(7, Role::Client, 9), "older cursor");
-        assert!(!hub.may_have_news(7, Role::Client, 10));
+        assert!(
+            hub.may_have_news(UserId(7), Role::Client, 9),
+            "older cursor"
+        );
+        assert!(!hub.may_have_news(UserId(7), Role::Client, 10));
         hub.forget();
-        assert!(hub.may_have_news(7, Role::Client, 10));
+        assert!(hub.may_have_news(UserId(7), Role::Client, 10));
     }
 
     #[test]
     fn news_is_counted_per_key_after_the_cursor() {
         let hub = Hub::new();
         hub.hear_everything_after(10);
-        hub.publish(11, &Audience::users([Some(7)]));
+        hub.publish(11, &Audience::users([Some(UserId(7))]));
         hub.publish(12, &Audience::default().with_staff(true));
-        assert!(hub.may_have_news(7, Role::Client, 10));
-        assert!(!hub.may_have_news(7, Role::Client, 11), "already read");
-        assert!(!hub.may_have_news(8, Role::Client, 10), "someone else's");
-        assert!(hub.may_have_news(8, Role::Manager, 11), "the inbox changed");
-        assert!(!hub.may_have_news(8, Role::Manager, 12));
+        assert!(hub.may_have_news(UserId(7), Role::Client, 10));
+        assert!(
+            !hub.may_have_news(UserId(7), Role::Client, 11),
+            "already read"
+        );
+        assert!(
+            !hub.may_have_news(UserId(8), Role::Client, 10),
+            "someone else's"
+        );
+        assert!(
+            hub.may_have_news(UserId(8), Role::Manager, 11),
+            "the inbox changed"
+        );
+        assert!(!hub.may_have_news(UserId(8), Role::Manager, 12));
         // Administrators hear every change.
-        assert!(hub.may_have_news(9, Role::Admin, 11));
+        assert!(hub.may_have_news(UserId(9), Role::Admin, 11));
     }
 
     #[test]
     fn keys_without_listeners_are_dropped_on_publish() {
         let hub = Hub::new();
-        drop(hub.subscribe(5, Role::Client));
-        hub.publish(1, &Audience::users([Some(5)]));
+        drop(hub.subscribe(UserId(5), Role::Client));
+        hub.publish(1, &Audience::users([Some(UserId(5))]));
         assert_eq!(hub.keys.lock().unwrap().len(), 0);
     }
 
     #[test]
     fn audiences_survive_the_notify_payload() {
-        let a = Audience::users([Some(3), Some(1), None, Some(3)]).with_staff(true);
-        assert_eq!(a.users, vec![1, 3]);
+        let a = Audience::users([Some(UserId(3)), Some(UserId(1)), None, Some(UserId(3))])
+            .with_staff(true);
+        assert_eq!(a.users, vec![UserId(1), UserId(3)]);
         assert_eq!(Audience::decode(&a.encode(42)), Some((42, a)));
         assert_eq!(Audience::decode("x;0;"), None);
         assert_eq!(Audience::decode("5;0;"), Some((5, Audience::default())));

@@ -385,7 +385,8 @@ async fn deals_reach_the_built_in_crm(db: Db) {
     )
     .await
     .expect_ok();
-    let deal_id = client.open(id).await["deal"]["id"].as_i64().unwrap();
+    let deal_id =
+        dealchat::model::ids::DealId(client.open(id).await["deal"]["id"].as_i64().unwrap());
 
     let crm = BuiltinCrm::new(app.db.clone());
     let mut copy = None;

@@ -569,7 +569,8 @@ async fn an_offer_is_decided_once_and_reaches_the_crm(db: Db) {
     assert_eq!(plain["kind"], "file");
     assert!(plain["offer"].is_null());
 
-    let deal_id = clara.open(id).await["deal"]["id"].as_i64().unwrap();
+    let deal_id =
+        dealchat::model::ids::DealId(clara.open(id).await["deal"]["id"].as_i64().unwrap());
     let crm = BuiltinCrm::new(app.db.clone());
     let mut notes = Vec::new();
     for _ in 0..60 {

@@ -4,6 +4,7 @@
 use crate::helpers::{Db, TestApp, spawn_app_with};
 use crate::on_both_dbs;
 use chrono::{Duration, Utc};
+use dealchat::model::ids::{DealId, MessageId, OfferId};
 use dealchat::server::jobs::{self, Job, JobError, JobHandler, JobKind, Runner};
 use reqwest::StatusCode;
 use sea_orm::DatabaseConnection;
@@ -49,9 +50,14 @@ fn runner(max_attempts: u32, handler: Arc<Scripted>) -> Runner {
 
 async fn failing_jobs_are_retried_then_dead_lettered(db: Db) {
     let app = quiet_app(db).await;
-    jobs::enqueue(&app.db, Job::SyncDeal { deal_id: 424_242 })
-        .await
-        .unwrap();
+    jobs::enqueue(
+        &app.db,
+        Job::SyncDeal {
+            deal_id: DealId(424_242),
+        },
+    )
+    .await
+    .unwrap();
     let busy = Scripted::new(Err(JobError::Retry("CRM unavailable: 503".into())));
     let run = runner(3, busy.clone());
     let start = Utc::now();
@@ -89,9 +95,14 @@ on_both_dbs!(failing_jobs_are_retried_then_dead_lettered);
 
 async fn a_permanent_error_dead_letters_at_once_and_an_admin_retries_it(db: Db) {
     let app = quiet_app(db).await;
-    jobs::enqueue(&app.db, Job::OfferNote { offer_id: 7 })
-        .await
-        .unwrap();
+    jobs::enqueue(
+        &app.db,
+        Job::OfferNote {
+            offer_id: OfferId(7),
+        },
+    )
+    .await
+    .unwrap();
     let refused = Scripted::new(Err(JobError::Permanent(
         "CRM refused the request: INVALID_DATA".into(),
     )));
@@ -141,9 +152,14 @@ on_both_dbs!(a_permanent_error_dead_letters_at_once_and_an_admin_retries_it);
 
 async fn only_admins_see_and_retry_failed_jobs(db: Db) {
     let app = quiet_app(db).await;
-    jobs::enqueue(&app.db, Job::PaymentNote { message_id: 3 })
-        .await
-        .unwrap();
+    jobs::enqueue(
+        &app.db,
+        Job::PaymentNote {
+            message_id: MessageId(3),
+        },
+    )
+    .await
+    .unwrap();
     runner(
         1,
         Scripted::new(Err(JobError::Retry("CRM unavailable".into()))),

@@ -74,7 +74,7 @@ async fn payments(app: &TestApp) -> Vec<payment::Model> {
 
 /// The payment's status messages in the words the chat shows, oldest first.
 async fn status_lines(app: &TestApp, payment_id: i64) -> Vec<String> {
-    let ids: Vec<i64> = message::Entity::find()
+    let ids: Vec<_> = message::Entity::find()
         .filter(message::Column::PaymentId.eq(payment_id))
         .filter(message::Column::Kind.eq("payment_status"))
         .order_by_asc(message::Column::Id)
@@ -108,9 +108,11 @@ async fn card(who: &Client, conversation_id: i64, payment_id: i64) -> Value {
 async fn crm_notes_eventually(app: &TestApp, conversation_id: i64, who: &Client) -> Vec<String> {
     use dealchat::server::crm::builtin::BuiltinCrm;
     use dealchat::server::crm::sync as crm_sync;
-    let deal_id = who.open(conversation_id).await["deal"]["id"]
-        .as_i64()
-        .unwrap();
+    let deal_id = dealchat::model::ids::DealId(
+        who.open(conversation_id).await["deal"]["id"]
+            .as_i64()
+            .unwrap(),
+    );
     let crm = BuiltinCrm::new(app.db.clone());
     for _ in 0..60 {
         let notes = crm_sync::crm_notes(&app.db, &crm, deal_id).await.unwrap();
@@ -204,7 +206,8 @@ async fn payment_requests_refuse_bad_input_and_keep_nothing(db: Db) {
     assert_eq!(payments(&app).await.len(), 2);
 
     // A closed deal takes no new requests, and its open ones cannot be paid.
-    let deal_id = clara.open(id).await["deal"]["id"].as_i64().unwrap();
+    let deal_id =
+        dealchat::model::ids::DealId(clara.open(id).await["deal"]["id"].as_i64().unwrap());
     let mut row: deal::ActiveModel = deal::Entity::find_by_id(deal_id)
         .one(&app.db)
         .await

@@ -53,7 +53,8 @@ async fn spawn_on_s3() -> (TestApp, S3Store) {
 async fn files_go_to_the_deals_prefix_in_the_bucket_and_come_back_intact() {
     let (app, store) = spawn_on_s3().await;
     let (clara, max, id) = deal_chat(&app).await;
-    let deal_id = clara.open(id).await["deal"]["id"].as_i64().unwrap();
+    let deal_id =
+        dealchat::model::ids::DealId(clara.open(id).await["deal"]["id"].as_i64().unwrap());
     let prefix = StoreKey::parse(&format!("deals/{deal_id}")).unwrap();
     // The folder was made with the deal: its marker is there, no files yet.
     assert!(store.get(&prefix.child(".folder").unwrap()).await.is_ok());
@@ -92,7 +93,8 @@ async fn files_go_to_the_deals_prefix_in_the_bucket_and_come_back_intact() {
 async fn a_failed_upload_leaves_no_object_in_the_bucket() {
     let (app, store) = spawn_on_s3().await;
     let (clara, _max, id) = deal_chat(&app).await;
-    let deal_id = clara.open(id).await["deal"]["id"].as_i64().unwrap();
+    let deal_id =
+        dealchat::model::ids::DealId(clara.open(id).await["deal"]["id"].as_i64().unwrap());
     let bytes = pseudo_random(5000, 2);
     let created = clara
         .create_upload(&Announce {

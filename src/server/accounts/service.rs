@@ -1,6 +1,7 @@
 //! Accounts: signup, admin-created users, authentication, disabling, password change.
 
 use crate::model::account_input::{DisplayName, Email, NewPassword};
+use crate::model::ids::UserId;
 use crate::model::{AppError, Role, UserView};
 use crate::server::accounts::{login_throttle, passwords, sessions};
 use crate::server::platform::db::is_unique_violation;
@@ -12,7 +13,7 @@ use sea_orm::{
 };
 
 /// The user's display name, for the system messages that say who did what ("" for a user gone).
-pub async fn display_name(db: &impl ConnectionTrait, user_id: i64) -> Result<String, AppError> {
+pub async fn display_name(db: &impl ConnectionTrait, user_id: UserId) -> Result<String, AppError> {
     Ok(user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -137,8 +138,8 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<UserView>, AppError> {
 #[tracing::instrument(skip(db))]
 pub async fn set_disabled(
     db: &DatabaseConnection,
-    actor_id: i64,
-    user_id: i64,
+    actor_id: UserId,
+    user_id: UserId,
     disabled: bool,
 ) -> Result<UserView, AppError> {
     if disabled && actor_id == user_id {
@@ -163,7 +164,7 @@ pub async fn set_disabled(
 #[tracing::instrument(skip(db, current, new_password))]
 pub async fn change_password(
     db: &DatabaseConnection,
-    user_id: i64,
+    user_id: UserId,
     keep_session: &str,
     current: &str,
     new_password: NewPassword,

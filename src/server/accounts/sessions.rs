@@ -1,6 +1,7 @@
 //! Server-side sessions. The browser holds a random token in an HttpOnly cookie; the table holds
 //! only HMAC(secret, token), so a copy of the database cannot be turned into live sessions.
 
+use crate::model::ids::UserId;
 use crate::model::{AppError, UserView};
 use crate::server::platform::entities::{session, user};
 use base64::Engine;
@@ -59,7 +60,7 @@ pub fn to_view(u: &user::Model) -> UserView {
 pub async fn start(
     db: &DatabaseConnection,
     key: &SessionKey,
-    user_id: i64,
+    user_id: UserId,
     ttl: Duration,
 ) -> Result<String, AppError> {
     let token = new_token();
@@ -123,7 +124,7 @@ pub async fn end(db: &DatabaseConnection, session_id: &str) -> Result<(), AppErr
 /// Ends every session of a user, except `keep` (the one changing its own password).
 pub async fn end_all_for_user(
     db: &DatabaseConnection,
-    user_id: i64,
+    user_id: UserId,
     keep: Option<&str>,
 ) -> Result<u64, AppError> {
     let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));

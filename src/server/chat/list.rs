@@ -2,6 +2,7 @@
 //! of `chat_access` expressed in SQL.
 
 use crate::model::chat::{ChatSummary, MessageView};
+use crate::model::ids::{ConversationId, DealId, UserId};
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
 use crate::server::access::Viewer;
@@ -16,11 +17,11 @@ const PREVIEW_CHARS: usize = 100;
 
 #[derive(Debug, FromQueryResult)]
 struct SummaryRow {
-    id: i64,
+    id: ConversationId,
     subject: String,
-    client_id: Option<i64>,
-    deal_id: Option<i64>,
-    assignee_id: Option<i64>,
+    client_id: Option<UserId>,
+    deal_id: Option<DealId>,
+    assignee_id: Option<UserId>,
     queued_at: Option<DateTime<Utc>>,
     last_message_at: DateTime<Utc>,
     last_seq: i64,
@@ -59,7 +60,7 @@ pub struct ListRow {
 /// How a list is narrowed.
 pub enum Filter<'a> {
     All,
-    One(i64),
+    One(ConversationId),
     /// Title, subject or any message contains the text (case-insensitive).
     Search(&'a str),
     ChangedAfter(i64),
@@ -198,13 +199,13 @@ pub async fn taken_by_others(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     tick: i64,
-) -> Result<Vec<i64>, DbErr> {
+) -> Result<Vec<ConversationId>, DbErr> {
     if viewer.role != Role::Manager {
         return Ok(Vec::new());
     }
     #[derive(FromQueryResult)]
     struct Id {
-        id: i64,
+        id: ConversationId,
     }
     let rows = Id::find_by_statement(stmt(
         db.get_database_backend(),

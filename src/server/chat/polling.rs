@@ -36,7 +36,7 @@ pub fn spread(timeout: Duration) -> Duration {
 }
 
 /// Waits for news after `cursor`, up to the limits.
-#[tracing::instrument(skip(db, hub), fields(user = viewer.id))]
+#[tracing::instrument(skip(db, hub), fields(user = %viewer.id))]
 pub async fn poll(
     db: &DatabaseConnection,
     hub: &Hub,

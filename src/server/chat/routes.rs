@@ -11,6 +11,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{MessageView, PollCursor, PollUpdate};
+use crate::model::ids::ConversationId;
 use crate::model::payment::Provider;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
@@ -65,14 +66,14 @@ where
 #[derive(Debug, Deserialize)]
 pub struct PollArgs {
     pub tick: i64,
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
     pub after_seq: i64,
 }
 
 /// The arguments of `api::chat::send_message`.
 #[derive(Debug, Deserialize)]
 pub struct SendArgs {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub client_msg_id: String,
     pub body: String,
 }

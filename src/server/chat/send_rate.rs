@@ -1,5 +1,6 @@
 //! The per-user send rate: a token bucket per user, refilled continuously.
 
+use crate::model::ids::UserId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 pub struct SendRate {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<i64, Bucket>>,
+    buckets: Mutex<HashMap<UserId, Bucket>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +30,7 @@ impl SendRate {
     }
 
     /// Takes one send from the user's allowance, or says how long until one is free.
-    pub fn take(&self, user_id: i64, now: Instant) -> Result<(), Duration> {
+    pub fn take(&self, user_id: UserId, now: Instant) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().expect("send rate lock");
         if buckets.len() > PRUNE_ABOVE {
             let (rate, burst) = (self.per_second, self.burst);
@@ -63,22 +64,25 @@ mod tests {
         let rate = SendRate::new(2, 3);
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(rate.take(1, t0).is_ok());
+            assert!(rate.take(UserId(1), t0).is_ok());
         }
-        let wait = rate.take(1, t0).unwrap_err();
+        let wait = rate.take(UserId(1), t0).unwrap_err();
         assert!(
             wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
             "{wait:?}"
         );
-        assert!(rate.take(1, t0 + Duration::from_millis(500)).is_ok());
+        assert!(
+            rate.take(UserId(1), t0 + Duration::from_millis(500))
+                .is_ok()
+        );
     }
 
     #[test]
     fn users_have_separate_allowances() {
         let rate = SendRate::new(1, 1);
         let t0 = Instant::now();
-        assert!(rate.take(1, t0).is_ok());
-        assert!(rate.take(1, t0).is_err());
-        assert!(rate.take(2, t0).is_ok());
+        assert!(rate.take(UserId(1), t0).is_ok());
+        assert!(rate.take(UserId(1), t0).is_err());
+        assert!(rate.take(UserId(2), t0).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
+use crate::model::ids::{ConversationId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::message_text::MessageBody;
 use crate::model::payment::Provider;
@@ -48,7 +49,7 @@ pub fn parse_client_msg_id(raw: &str) -> Result<String, AppError> {
 async fn summary(
     db: &impl ConnectionTrait,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<ChatSummary, AppError> {
     chat_list::summaries(db, viewer, Filter::One(conversation_id))
         .await?
@@ -172,7 +173,7 @@ pub async fn detail(
     db: &DatabaseConnection,
     settings: &ChatSettings,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<ChatDetail, AppError> {
     let (conv, can) = load(db, viewer, conversation_id).await?;
     let messages = messages::before(db, conv.id, None, settings.history_page).await?;
@@ -196,7 +197,7 @@ pub async fn history(
     db: &DatabaseConnection,
     settings: &ChatSettings,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     before_seq: i64,
 ) -> Result<Vec<MessageView>, AppError> {
     let (conv, _) = load(db, viewer, conversation_id).await?;
@@ -206,7 +207,7 @@ pub async fn history(
 /// A message as its sender submits it.
 #[derive(Debug)]
 pub struct Outgoing<'a> {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub client_msg_id: &'a str,
     pub body: &'a str,
 }
@@ -225,7 +226,7 @@ pub struct SendDeps<'a> {
 /// Stores a message (once, however often it is retried) and returns it as stored.
 /// `sender_name` is the viewer's display name, for the returned view. A staff message with
 /// `#p` is a payment request instead.
-#[tracing::instrument(skip(deps, sender_name, out), fields(conversation_id = out.conversation_id))]
+#[tracing::instrument(skip(deps, sender_name, out), fields(conversation_id = %out.conversation_id))]
 pub async fn send(
     deps: SendDeps<'_>,
     viewer: Viewer,
@@ -283,7 +284,7 @@ pub async fn accept(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<ChatSummary, AppError> {
     let (conv, can) = load(db, viewer, conversation_id).await?;
     if !can.accept {
@@ -331,8 +332,8 @@ pub async fn accept(
 /// and an existing member keeps their role.
 async fn upsert_member(
     txn: &impl ConnectionTrait,
-    conversation_id: i64,
-    user_id: i64,
+    conversation_id: ConversationId,
+    user_id: UserId,
     role: &str,
     read_seq: i64,
 ) -> Result<(), AppError> {
@@ -360,7 +361,7 @@ pub async fn mark_read(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     seq: i64,
 ) -> Result<(), AppError> {
     let (conv, _) = load(db, viewer, conversation_id).await?;

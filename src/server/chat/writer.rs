@@ -7,6 +7,7 @@
 //! batches, and answered with the message already stored.
 
 use crate::model::AppError;
+use crate::model::ids::{ConversationId, UserId};
 use crate::server::messages::{self, KIND_TEXT, NewMessage};
 use crate::server::platform::entities::message;
 use crate::server::realtime::Hub;
@@ -20,8 +21,8 @@ use tracing::Instrument;
 /// A validated, authorised message to store.
 #[derive(Clone, Debug)]
 pub struct Submit {
-    pub conversation_id: i64,
-    pub sender_id: i64,
+    pub conversation_id: ConversationId,
+    pub sender_id: UserId,
     pub body: String,
     pub client_msg_id: String,
 }
@@ -101,11 +102,11 @@ async fn write_batch(
 
     // Earlier copies of retried sends. Both columns are named so the lookup runs on the
     // (sender, client id) index; pairs that only match across senders are filtered out below.
-    let mut senders: Vec<i64> = submits.iter().map(|s| s.sender_id).collect();
+    let mut senders: Vec<UserId> = submits.iter().map(|s| s.sender_id).collect();
     senders.sort_unstable();
     senders.dedup();
     let client_ids: Vec<&str> = submits.iter().map(|s| s.client_msg_id.as_str()).collect();
-    let mut stored: HashMap<(i64, String), message::Model> = HashMap::new();
+    let mut stored: HashMap<(UserId, String), message::Model> = HashMap::new();
     for chunk in client_ids.chunks(500) {
         let found = message::Entity::find()
             .filter(message::Column::SenderId.is_in(senders.iter().copied()))
@@ -121,8 +122,8 @@ async fn write_batch(
 
     // New messages grouped per conversation, in arrival order; duplicates within the batch
     // wait for the first copy.
-    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    let mut first_copy: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut groups: BTreeMap<ConversationId, Vec<usize>> = BTreeMap::new();
+    let mut first_copy: HashMap<(UserId, &str), usize> = HashMap::new();
     let mut repeats: Vec<(usize, usize)> = Vec::new();
     for (i, s) in submits.iter().enumerate() {
         let key = (s.sender_id, s.client_msg_id.clone());

@@ -7,6 +7,7 @@
 //! creates twice.
 
 use crate::model::chat::OfferView;
+use crate::model::ids::{DealId, MessageId, OfferId};
 use crate::model::message::MessageContent;
 use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
 use crate::server::deals::service::amount_of;
@@ -87,7 +88,7 @@ async fn contact_for(
     client: &user::Model,
 ) -> Result<String, CrmError> {
     let provider = crm.provider();
-    if let Some(id) = remote_id(db, provider, "user", client.id).await? {
+    if let Some(id) = remote_id(db, provider, "user", client.id.0).await? {
         return Ok(id);
     }
     let id = match crm.find_contact_by_email(&client.email).await? {
@@ -102,7 +103,7 @@ async fn contact_for(
             .await?
         }
     };
-    remember(db, provider, "user", client.id, &id).await?;
+    remember(db, provider, "user", client.id.0, &id).await?;
     Ok(id)
 }
 
@@ -110,7 +111,7 @@ async fn contact_for(
 pub async fn sync_deal(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    deal_id: i64,
+    deal_id: DealId,
 ) -> Result<(), CrmError> {
     let Some(deal) = deal::Entity::find_by_id(deal_id).one(db).await? else {
         return Ok(()); // Deleted since: nothing to send.
@@ -134,11 +135,11 @@ pub async fn sync_deal(
         closed_at: deal.closed_at,
     };
     let provider = crm.provider();
-    match remote_id(db, provider, "deal", deal.id).await? {
+    match remote_id(db, provider, "deal", deal.id.0).await? {
         Some(id) => crm.update_deal(&id, &record).await,
         None => {
             let id = crm.create_deal(&record).await?;
-            remember(db, provider, "deal", deal.id, &id).await?;
+            remember(db, provider, "deal", deal.id.0, &id).await?;
             Ok(())
         }
     }
@@ -146,7 +147,7 @@ pub async fn sync_deal(
 
 /// What a note on a CRM deal says, and which of our deals it belongs to.
 struct Note {
-    deal_id: i64,
+    deal_id: DealId,
     text: String,
 }
 
@@ -180,9 +181,9 @@ where
 pub async fn offer_note(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    offer_id: i64,
+    offer_id: OfferId,
 ) -> Result<(), CrmError> {
-    note_once(db, crm, REF_OFFER_NOTE, offer_id, || async move {
+    note_once(db, crm, REF_OFFER_NOTE, offer_id.0, || async move {
         let Some(offer) = file_offer::Entity::find_by_id(offer_id).one(db).await? else {
             return Ok(None);
         };
@@ -203,9 +204,9 @@ pub async fn offer_note(
 pub async fn payment_note(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    message_id: i64,
+    message_id: MessageId,
 ) -> Result<(), CrmError> {
-    note_once(db, crm, REF_PAYMENT_NOTE, message_id, || async move {
+    note_once(db, crm, REF_PAYMENT_NOTE, message_id.0, || async move {
         let Some(line) = messages::by_ids(db, &[message_id]).await?.pop() else {
             return Ok(None);
         };
@@ -242,14 +243,14 @@ pub async fn payment_note(
 async fn deal_ref(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    deal_id: i64,
+    deal_id: DealId,
 ) -> Result<String, CrmError> {
     let provider = crm.provider();
-    if let Some(id) = remote_id(db, provider, "deal", deal_id).await? {
+    if let Some(id) = remote_id(db, provider, "deal", deal_id.0).await? {
         return Ok(id);
     }
     sync_deal(db, crm, deal_id).await?;
-    remote_id(db, provider, "deal", deal_id)
+    remote_id(db, provider, "deal", deal_id.0)
         .await?
         .ok_or_else(|| CrmError::Rejected(format!("deal {deal_id} is gone")))
 }
@@ -288,9 +289,9 @@ pub fn offer_note_text(
 pub async fn crm_copy(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    deal_id: i64,
+    deal_id: DealId,
 ) -> Result<Option<CrmDeal>, CrmError> {
-    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
         Some(id) => crm.get_deal(&id).await,
         None => Ok(None),
     }
@@ -300,9 +301,9 @@ pub async fn crm_copy(
 pub async fn crm_notes(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    deal_id: i64,
+    deal_id: DealId,
 ) -> Result<Vec<String>, CrmError> {
-    match remote_id(db, crm.provider(), "deal", deal_id).await? {
+    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
         Some(id) => crm.deal_notes(&id).await,
         None => Ok(Vec::new()),
     }

@@ -3,6 +3,7 @@
 //! queued for the CRM (a `SyncDeal` job) in the same transaction, and told in the chat.
 
 use crate::model::chat::DealView;
+use crate::model::ids::{ConversationId, DealId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::money::Money;
 use crate::model::{AppError, DealStage};
@@ -22,7 +23,7 @@ use sea_orm::{
 };
 
 /// The folder a deal's files go to in the store.
-pub fn folder_of(deal_id: i64) -> String {
+pub fn folder_of(deal_id: DealId) -> String {
     format!("deals/{deal_id}")
 }
 
@@ -46,8 +47,8 @@ pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
 pub async fn create(
     w: &Write,
     title: &str,
-    client_id: i64,
-    owner_id: Option<i64>,
+    client_id: UserId,
+    owner_id: Option<UserId>,
 ) -> Result<deal::Model, DbErr> {
     let txn = &w.txn;
     let row = deal::ActiveModel {
@@ -74,7 +75,7 @@ pub async fn create(
 
 /// Makes `owner_id` the deal's owner if it has none yet (the first manager to accept its chat),
 /// inside the caller's write.
-pub async fn claim_owner(w: &Write, deal_id: i64, owner_id: i64) -> Result<(), DbErr> {
+pub async fn claim_owner(w: &Write, deal_id: DealId, owner_id: UserId) -> Result<(), DbErr> {
     let claimed = deal::Entity::update_many()
         .col_expr(
             deal::Column::OwnerId,
@@ -102,7 +103,7 @@ pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {
         Err(e) => Err(e),
     };
     if let Err(e) = made {
-        tracing::warn!(error = %e, deal = deal.id, "could not make the deal's folder");
+        tracing::warn!(error = %e, deal = %deal.id, "could not make the deal's folder");
     }
 }
 
@@ -112,12 +113,12 @@ pub fn amount_of(deal: &deal::Model) -> Option<Money> {
 
 /// A stored amount: both columns set (they are written together) and a valid currency. Columns
 /// that are set but do not read as money are logged: the deal then shows no amount.
-fn money(deal_id: i64, minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
+fn money(deal_id: DealId, minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
     let (minor, currency) = (minor?, currency?);
     let amount = Money::stored(minor, currency);
     if amount.is_none() {
         tracing::error!(
-            deal = deal_id,
+            deal = %deal_id,
             currency,
             "a stored deal amount cannot be read"
         );
@@ -127,7 +128,7 @@ fn money(deal_id: i64, minor: Option<i64>, currency: Option<&str>) -> Option<Mon
 
 #[derive(Debug, FromQueryResult)]
 struct ViewRow {
-    id: i64,
+    id: DealId,
     title: String,
     stage: DealStage,
     amount_minor: Option<i64>,
@@ -140,7 +141,7 @@ struct ViewRow {
 }
 
 /// The deal with its client's contact details and its owner's name, in one read.
-pub async fn view(db: &impl ConnectionTrait, deal_id: i64) -> Result<Option<DealView>, DbErr> {
+pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<DealView>, DbErr> {
     let row = ViewRow::find_by_statement(stmt(
         db.get_database_backend(),
         "SELECT d.id, d.title, d.stage, d.amount_minor, d.currency, d.created_at, d.closed_at, \
@@ -194,7 +195,7 @@ pub async fn set_stage(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     stage: &str,
 ) -> Result<DealView, AppError> {
     let stage = DealStage::parse(stage).ok_or_else(|| {
@@ -227,7 +228,7 @@ pub async fn set_amount(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     amount: &str,
     currency: &str,
 ) -> Result<DealView, AppError> {
@@ -254,7 +255,7 @@ async fn change(
     db: &DatabaseConnection,
     hub: &Hub,
     mut row: deal::ActiveModel,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     event: &SystemEvent,
 ) -> Result<(), AppError> {
     let mut w = changes::begin(db).await?;
@@ -273,7 +274,7 @@ pub async fn create_deal(
     hub: &Hub,
     store: &dyn FileStore,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     title: &str,
 ) -> Result<DealView, AppError> {
     let title = parse_title(title, "title")?;
@@ -297,8 +298,8 @@ pub async fn link_deal(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    conversation_id: i64,
-    deal_id: i64,
+    conversation_id: ConversationId,
+    deal_id: DealId,
 ) -> Result<DealView, AppError> {
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;
@@ -362,7 +363,7 @@ async fn link_in(
 pub async fn linkable_deals(
     db: &DatabaseConnection,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<Vec<DealView>, AppError> {
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;

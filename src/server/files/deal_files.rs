@@ -3,6 +3,7 @@
 
 use crate::model::chat::{DealFileView, FileOrigin, FileRef, OfferStatus};
 use crate::model::command::ShareNote;
+use crate::model::ids::{ConversationId, DealId, FileId, UserId};
 use crate::model::{AppError, Role};
 use crate::server::access::{self, Access, Viewer};
 use crate::server::messages::{self, NewMessage, kind};
@@ -19,7 +20,7 @@ use sea_orm::{
 pub async fn deal_of_chat(
     db: &impl ConnectionTrait,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<(conversation::Model, Access, deal::Model), AppError> {
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     let deal_id = conv.deal_id.ok_or_else(|| {
@@ -42,7 +43,7 @@ pub fn may_upload_to_folder(viewer: Viewer, can: Access, deal: &deal::Model) -> 
 
 #[derive(Debug, FromQueryResult)]
 struct ListRow {
-    id: i64,
+    id: FileId,
     name: String,
     size: i64,
     content_type: String,
@@ -57,7 +58,7 @@ struct ListRow {
 pub async fn list(
     db: &DatabaseConnection,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> Result<Vec<DealFileView>, AppError> {
     let (_, _, deal) = deal_of_chat(db, viewer, conversation_id).await?;
     let rows = ListRow::find_by_statement(stmt(
@@ -91,7 +92,7 @@ pub async fn list(
 pub async fn readable(
     db: &DatabaseConnection,
     viewer: Viewer,
-    file_id: i64,
+    file_id: FileId,
 ) -> Result<file::Model, AppError> {
     let file = file::Entity::find_by_id(file_id)
         .one(db)
@@ -109,9 +110,9 @@ pub async fn readable(
 
 /// A finished upload, checked and in the store, about to be recorded.
 pub struct Finished<'a> {
-    pub deal_id: i64,
-    pub conversation_id: i64,
-    pub uploader_id: i64,
+    pub deal_id: DealId,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
     pub name: &'a str,
     pub size: i64,
     pub content_type: &'a str,

@@ -5,6 +5,7 @@
 use crate::model::AppError;
 use crate::model::Role;
 use crate::model::chat::{OfferStatus, OfferView};
+use crate::model::ids::OfferId;
 use crate::server::access::{self, Access, Viewer};
 use crate::server::jobs::{self, Job};
 use crate::server::messages::{self, NewMessage, kind};
@@ -67,7 +68,7 @@ fn already(status: OfferStatus) -> AppError {
 async fn offer_in_reach(
     db: &impl ConnectionTrait,
     viewer: Viewer,
-    offer_id: i64,
+    offer_id: OfferId,
 ) -> Result<(file_offer::Model, Access, conversation::Model), AppError> {
     let offer = file_offer::Entity::find_by_id(offer_id)
         .one(db)
@@ -151,7 +152,7 @@ pub async fn decide(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    offer_id: i64,
+    offer_id: OfferId,
     decision: &str,
     reason: Option<&str>,
 ) -> Result<OfferView, AppError> {
@@ -176,7 +177,7 @@ pub async fn withdraw(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    offer_id: i64,
+    offer_id: OfferId,
 ) -> Result<OfferView, AppError> {
     let (offer, can, _) = offer_in_reach(db, viewer, offer_id).await?;
     if !can.manage_deal {

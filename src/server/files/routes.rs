@@ -3,6 +3,7 @@
 //! downloads at `/files/{id}`, always as attachments.
 
 use crate::model::AppError;
+use crate::model::ids::FileId;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
 use crate::server::files::uploads::UploadArea;
@@ -317,14 +318,14 @@ async fn cancel(State(state): State<FilesState>, me: Me, Path(token): Path<Strin
 async fn download(State(state): State<FilesState>, me: Me, Path(id): Path<String>) -> Response {
     let result = async {
         let viewer = viewer(me)?;
-        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        let id: FileId = id.parse().map_err(|_| AppError::NotFound)?;
         let file = deal_files::readable(&state.db, viewer, id).await?;
         let key = crate::server::storage::StoreKey::parse(&file.storage_key).map_err(|e| {
-            tracing::error!(error = %e, file = file.id, "stored key is invalid");
+            tracing::error!(error = %e, file = %file.id, "stored key is invalid");
             AppError::Internal
         })?;
         let object = state.store.get(&key).await.map_err(|e| {
-            tracing::error!(error = %e, file = file.id, "stored file unreadable");
+            tracing::error!(error = %e, file = %file.id, "stored file unreadable");
             AppError::Internal
         })?;
         Ok::<_, AppError>((file, object))

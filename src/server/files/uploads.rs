@@ -10,6 +10,7 @@
 use crate::model::AppError;
 use crate::model::chat::FileOrigin;
 use crate::model::command::ShareNote;
+use crate::model::ids::{ConversationId, FileId};
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
 use crate::server::files::rules as file_rules;
@@ -129,7 +130,7 @@ pub struct Deps<'a> {
 /// A new upload as the client announces it (tus `Upload-Length` and `Upload-Metadata`).
 #[derive(Debug, Default)]
 pub struct Announce<'a> {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub purpose: &'a str,
     pub name: &'a str,
     pub content_type: &'a str,
@@ -150,7 +151,7 @@ fn new_token() -> String {
 async fn authorise(
     deps: Deps<'_>,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     purpose: FileOrigin,
 ) -> Result<crate::server::platform::entities::deal::Model, AppError> {
     let (_, can, deal) = match deal_files::deal_of_chat(deps.db, viewer, conversation_id).await {
@@ -177,7 +178,7 @@ async fn authorise(
 }
 
 /// Starts an upload: checks it, records it and makes its empty staging file.
-#[tracing::instrument(skip(deps, new), fields(conversation_id = new.conversation_id))]
+#[tracing::instrument(skip(deps, new), fields(conversation_id = %new.conversation_id))]
 pub async fn create(
     deps: Deps<'_>,
     viewer: Viewer,
@@ -265,7 +266,7 @@ pub struct Status {
     pub offset: u64,
     pub size: u64,
     /// The stored file, once complete.
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
 }
 
 fn size_of(row: &upload::Model) -> u64 {
@@ -513,7 +514,7 @@ async fn finish(
     viewer: Viewer,
     row: &upload::Model,
     digest: [u8; 32],
-) -> Result<i64, UploadError> {
+) -> Result<FileId, UploadError> {
     let sha256 = hex::encode(digest);
     if row
         .expected_sha256
@@ -567,7 +568,7 @@ async fn finish(
     .await;
     match recorded {
         Ok(file) => {
-            tracing::info!(file_id = file.id, size = row.size, "upload stored");
+            tracing::info!(file_id = %file.id, size = row.size, "upload stored");
             Ok(file.id)
         }
         Err(e) => {

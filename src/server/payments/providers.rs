@@ -9,6 +9,7 @@
 pub mod stripe;
 pub mod test_mode;
 
+use crate::model::ids::PaymentId;
 use crate::model::money::Money;
 use chrono::{DateTime, Utc};
 
@@ -30,7 +31,7 @@ pub enum PaymentError {
 /// What the payer is sent to check out.
 #[derive(Clone, Debug)]
 pub struct CheckoutRequest<'a> {
-    pub payment_id: i64,
+    pub payment_id: PaymentId,
     pub amount: Money,
     pub description: &'a str,
     pub customer_email: &'a str,
@@ -64,7 +65,7 @@ pub struct ProviderEvent {
     pub id: String,
     pub event_type: String,
     /// Our payment id, as we gave it to the provider.
-    pub payment_id: Option<i64>,
+    pub payment_id: Option<PaymentId>,
     /// The checkout the event is about.
     pub provider_ref: Option<String>,
     /// What the provider charged, when it says: checked against the request.

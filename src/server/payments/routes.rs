@@ -274,9 +274,9 @@ mod tests {
 
     fn test_payment() -> payment::Model {
         payment::Model {
-            id: 1,
-            deal_id: 2,
-            conversation_id: 3,
+            id: crate::model::ids::PaymentId(1),
+            deal_id: crate::model::ids::DealId(2),
+            conversation_id: crate::model::ids::ConversationId(3),
             amount_minor: 1500,
             currency: "EUR".into(),
             description: "Deposit".into(),
@@ -284,7 +284,7 @@ mod tests {
             provider: Provider::Test,
             provider_ref: None,
             checkout_url: None,
-            requested_by: 4,
+            requested_by: crate::model::ids::UserId(4),
             created_at: chrono::Utc::now(),
             settled_at: None,
         }

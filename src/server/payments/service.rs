@@ -5,6 +5,7 @@
 
 use crate::model::chat::MessageView;
 use crate::model::command::PaymentAsk;
+use crate::model::ids::{ConversationId, PaymentId, UserId};
 use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::model::{AppError, Role};
@@ -59,7 +60,7 @@ fn description(text: &str, deal_title: &str) -> String {
 pub fn amount_of(p: &payment::Model) -> Result<Money, AppError> {
     Money::stored(p.amount_minor, &p.currency).ok_or_else(|| {
         tracing::error!(
-            payment = p.id,
+            payment = %p.id,
             currency = p.currency,
             "a stored payment's amount cannot be read"
         );
@@ -93,7 +94,7 @@ async fn view_of(db: &impl ConnectionTrait, m: &message::Model) -> Result<Messag
 
 /// A manager's `#p` message: stores the payment request and its Pay card together, once per
 /// client message id. `provider` is the provider's name the request is made under.
-#[tracing::instrument(skip(db, hub, ask), fields(conversation_id = conv.id))]
+#[tracing::instrument(skip(db, hub, ask), fields(conversation_id = %conv.id))]
 pub async fn request(
     db: &DatabaseConnection,
     hub: &Hub,
@@ -150,7 +151,7 @@ async fn store_request(
     hub: &Hub,
     provider: Provider,
     viewer: Viewer,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     deal: &deal::Model,
     amount: Money,
     ask: &PaymentAsk,
@@ -200,7 +201,7 @@ pub async fn checkout(
     provider: &dyn PaymentProvider,
     public_url: &str,
     viewer: Viewer,
-    payment_id: i64,
+    payment_id: PaymentId,
 ) -> Result<String, AppError> {
     let pay = payment::Entity::find_by_id(payment_id)
         .one(db)
@@ -289,7 +290,7 @@ async fn settle(
     w: &mut Write,
     pay: &payment::Model,
     to: PaymentStatus,
-    actor: Option<i64>,
+    actor: Option<UserId>,
 ) -> Result<bool, DbErr> {
     let guard = if to == PaymentStatus::Paid {
         "status <> 'paid'"
@@ -372,7 +373,7 @@ pub async fn apply_event(
                 && (*minor != pay.amount_minor || *currency != pay.currency)
             {
                 tracing::error!(
-                    payment = pay.id,
+                    payment = %pay.id,
                     charged_minor = minor,
                     charged_currency = %currency,
                     "provider charged a different amount than requested; left for a person to check"
@@ -463,7 +464,7 @@ pub async fn cancel(
     hub: &Hub,
     provider: &dyn PaymentProvider,
     viewer: Viewer,
-    payment_id: i64,
+    payment_id: PaymentId,
 ) -> Result<(), AppError> {
     let pay = payment::Entity::find_by_id(payment_id)
         .one(db)

@@ -2,13 +2,14 @@
 //! chat from the inbox.
 
 use crate::api::chat::AcceptChat;
+use crate::model::ids::ConversationId;
 use crate::model::{AppError, UserView};
 use crate::ui::chat::live::LiveChats;
 use crate::ui::forms::form_errors::FormError;
 use leptos::prelude::*;
 
 #[component]
-pub fn AcceptBar(conversation_id: i64, on_accepted: Callback<()>) -> impl IntoView {
+pub fn AcceptBar(conversation_id: ConversationId, on_accepted: Callback<()>) -> impl IntoView {
     let live = LiveChats::get();
     let me = expect_context::<UserView>().id;
     let accept = ServerAction::<AcceptChat>::new();

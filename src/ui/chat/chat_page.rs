@@ -2,6 +2,7 @@
 
 use crate::api::chat::open_chat;
 use crate::model::AppError;
+use crate::model::ids::ConversationId;
 use crate::ui::chat::chat_window::ChatWindow;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -13,7 +14,7 @@ pub fn ChatPage() -> impl IntoView {
         params
             .read()
             .get("id")
-            .and_then(|raw| raw.parse::<i64>().ok())
+            .and_then(|raw| raw.parse::<ConversationId>().ok())
     };
     let detail = Resource::new(id, |id| async move {
         match id {

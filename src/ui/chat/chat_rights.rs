@@ -27,11 +27,11 @@ mod tests {
     fn detail(can_reply: bool, can_change_stage: bool) -> ChatDetail {
         ChatDetail {
             summary: ChatSummary {
-                id: 1,
+                id: crate::model::ids::ConversationId(1),
                 title: "Question".into(),
                 deal_id: None,
                 stage: None,
-                client_id: Some(3),
+                client_id: Some(crate::model::ids::UserId(3)),
                 client_name: "Clara".into(),
                 assignee_id: None,
                 assignee_name: None,
@@ -53,7 +53,7 @@ mod tests {
 
     fn user(role: Role) -> UserView {
         UserView {
-            id: 2,
+            id: crate::model::ids::UserId(2),
             email: "x@example.com".into(),
             display_name: "X".into(),
             role,

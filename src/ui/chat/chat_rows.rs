@@ -2,6 +2,7 @@
 //! replaced by newer ones, dropped when a colleague takes a chat, and kept in the server's order.
 
 use crate::model::chat::ChatSummary;
+use crate::model::ids::ConversationId;
 use std::cmp::{Ordering, Reverse};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,7 +23,7 @@ impl ChatRows {
         &self.rows
     }
 
-    pub fn get(&self, id: i64) -> Option<&ChatSummary> {
+    pub fn get(&self, id: ConversationId) -> Option<&ChatSummary> {
         self.rows.iter().find(|r| r.id == id)
     }
 
@@ -49,7 +50,7 @@ impl ChatRows {
 
     /// Applies a poll answer: its rows are the newest state of those chats (polls arrive in
     /// change order), except that reading done here since the poll was answered is kept.
-    pub fn apply_poll(&mut self, changed: Vec<ChatSummary>, removed: &[i64]) {
+    pub fn apply_poll(&mut self, changed: Vec<ChatSummary>, removed: &[ConversationId]) {
         for mut row in changed {
             match self.rows.iter_mut().find(|r| r.id == row.id) {
                 Some(old) => {
@@ -77,12 +78,12 @@ impl ChatRows {
         self.sort();
     }
 
-    pub fn remove(&mut self, id: i64) {
+    pub fn remove(&mut self, id: ConversationId) {
         self.rows.retain(|r| r.id != id);
     }
 
     /// The reader has seen everything up to `seq`: the badge clears before the server confirms.
-    pub fn mark_read(&mut self, id: i64, seq: i64) {
+    pub fn mark_read(&mut self, id: ConversationId, seq: i64) {
         if let Some(row) = self.rows.iter_mut().find(|r| r.id == id)
             && seq > row.last_read_seq
         {
@@ -131,16 +132,17 @@ fn order(staff: bool, a: &ChatSummary, b: &ChatSummary) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::UserId;
 
     fn row(id: i64, activity: i64, waiting: Option<i64>) -> ChatSummary {
         ChatSummary {
-            id,
+            id: ConversationId(id),
             title: format!("Chat {id}"),
             deal_id: None,
             stage: None,
-            client_id: Some(100),
+            client_id: Some(UserId(100)),
             client_name: "Clara".into(),
-            assignee_id: waiting.is_none().then_some(7),
+            assignee_id: waiting.is_none().then_some(UserId(7)),
             assignee_name: None,
             waiting_since_ms: waiting,
             last_message_preview: None,
@@ -152,7 +154,7 @@ mod tests {
     }
 
     fn ids(list: &ChatRows) -> Vec<i64> {
-        list.rows().iter().map(|r| r.id).collect()
+        list.rows().iter().map(|r| r.id.0).collect()
     }
 
     #[test]
@@ -176,8 +178,8 @@ mod tests {
             ],
         );
         assert_eq!(ids(&list), [3, 2, 4, 1]);
-        assert_eq!(list.waiting().map(|r| r.id).collect::<Vec<_>>(), [3, 2]);
-        assert_eq!(list.accepted().map(|r| r.id).collect::<Vec<_>>(), [4, 1]);
+        assert_eq!(list.waiting().map(|r| r.id.0).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(list.accepted().map(|r| r.id.0).collect::<Vec<_>>(), [4, 1]);
     }
 
     #[test]
@@ -188,13 +190,13 @@ mod tests {
         newer.unread = 1;
         list.apply_poll(vec![newer, row(3, 25, None)], &[]);
         assert_eq!(ids(&list), [1, 3, 2]);
-        assert_eq!(list.get(1).map(|r| r.unread), Some(1));
+        assert_eq!(list.get(ConversationId(1)).map(|r| r.unread), Some(1));
     }
 
     #[test]
     fn chats_taken_by_a_colleague_leave_the_list() {
         let mut list = ChatRows::new(true, vec![row(1, 10, Some(5)), row(2, 20, Some(6))]);
-        list.apply_poll(Vec::new(), &[1]);
+        list.apply_poll(Vec::new(), &[ConversationId(1)]);
         assert_eq!(ids(&list), [2]);
     }
 
@@ -204,13 +206,14 @@ mod tests {
         first.last_seq = 4;
         first.unread = 3;
         let mut list = ChatRows::new(false, vec![first.clone()]);
-        list.mark_read(1, 4);
-        assert_eq!(list.get(1).map(|r| r.unread), Some(0));
+        list.mark_read(ConversationId(1), 4);
+        assert_eq!(list.get(ConversationId(1)).map(|r| r.unread), Some(0));
 
         // The poll answered with the row as it was before the read reached the server.
         list.apply_poll(vec![first], &[]);
         assert_eq!(
-            list.get(1).map(|r| (r.unread, r.last_read_seq)),
+            list.get(ConversationId(1))
+                .map(|r| (r.unread, r.last_read_seq)),
             Some((0, 4))
         );
 
@@ -220,7 +223,7 @@ mod tests {
         later.last_read_seq = 4;
         later.unread = 1;
         list.apply_poll(vec![later], &[]);
-        assert_eq!(list.get(1).map(|r| r.unread), Some(1));
+        assert_eq!(list.get(ConversationId(1)).map(|r| r.unread), Some(1));
     }
 
     #[test]
@@ -231,7 +234,7 @@ mod tests {
         let mut accepted = row(1, 10, None);
         accepted.last_seq = 2;
         list.upsert(accepted);
-        assert_eq!(list.get(1).map(|r| r.last_seq), Some(3));
+        assert_eq!(list.get(ConversationId(1)).map(|r| r.last_seq), Some(3));
         list.upsert(row(2, 5, Some(5)));
         assert_eq!(ids(&list), [2, 1]);
     }
@@ -247,7 +250,7 @@ mod tests {
         newer.unread = 2;
         list.apply_poll(vec![newer], &[]);
         let shown = list.refresh(&found);
-        assert_eq!(shown.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(shown.iter().map(|r| r.id.0).collect::<Vec<_>>(), [1, 2]);
         assert_eq!(shown[0].unread, 2);
     }
 }

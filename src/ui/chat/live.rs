@@ -5,6 +5,7 @@
 pub mod poll_loop;
 
 use crate::model::chat::{ChatSummary, DealView};
+use crate::model::ids::ConversationId;
 use crate::model::local_time::{LocalClock, TimeZone};
 use crate::ui::browser;
 use crate::ui::chat::chat_rows::ChatRows;
@@ -14,7 +15,7 @@ use leptos::prelude::*;
 /// The open chat window's state, which the poll loop appends to.
 #[derive(Clone, Copy)]
 pub struct OpenChat {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     /// Tells windows apart when one chat is reopened (a reload after accepting).
     pub token: u64,
     pub timeline: RwSignal<Timeline>,
@@ -62,7 +63,7 @@ impl LiveChats {
     /// A chat window opened: the poll loop now follows it. Returns the token to close it with.
     pub fn open_chat(
         &self,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         timeline: RwSignal<Timeline>,
         deal: RwSignal<Option<DealView>>,
         gone: RwSignal<bool>,

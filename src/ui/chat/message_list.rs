@@ -3,6 +3,7 @@
 //! and announced by a "Jump to newest" button otherwise.
 
 use crate::api::chat::chat_history;
+use crate::model::ids::{ConversationId, MessageId};
 use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_item::MessageItem;
 use crate::ui::chat::timeline::{Row, Timeline};
@@ -17,7 +18,7 @@ const NEAR_TOP_PX: i32 = 80;
 
 #[component]
 pub fn MessageList(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     timeline: RwSignal<Timeline>,
     /// Kept up to date here: whether the newest message is in view (the window marks read then).
     at_bottom: RwSignal<bool>,
@@ -70,7 +71,7 @@ pub fn MessageList(
 
     // Follow new messages while at the bottom (and always after sending one); otherwise count
     // them for the jump button. The DOM is updated before the next frame.
-    Effect::new(move |last: Option<Option<(Option<i64>, bool)>>| {
+    Effect::new(move |last: Option<Option<(Option<MessageId>, bool)>>| {
         let newest = timeline.with(Timeline::newest);
         if let Some(last) = last
             && last != newest

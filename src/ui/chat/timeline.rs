@@ -7,6 +7,7 @@
 
 use crate::model::AppError;
 use crate::model::chat::{MessageView, OfferView};
+use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::local_time::LocalClock;
 use crate::model::message::MessageContent;
 
@@ -30,8 +31,8 @@ pub struct Outgoing {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Timeline {
     /// The reader, to recognise their own messages.
-    me: i64,
-    conversation_id: i64,
+    me: UserId,
+    conversation_id: ConversationId,
     /// Stored messages, ascending `seq` (unique in a conversation, so it also identifies them).
     messages: Vec<MessageView>,
     outgoing: Vec<Outgoing>,
@@ -63,7 +64,7 @@ pub struct MessageRow {
     pub own: bool,
     pub time: String,
     /// Stored messages have an id; echoes have their client id and delivery state instead.
-    pub id: Option<i64>,
+    pub id: Option<MessageId>,
     pub client_msg_id: Option<String>,
     pub delivery: Option<Delivery>,
     /// What it says or shows; offers and payments as they stand now (the newest state any
@@ -111,8 +112,8 @@ pub fn send_error_text(err: &AppError) -> String {
 impl Timeline {
     /// The chat as it opened: its newest page and the reader's read marker.
     pub fn open(
-        me: i64,
-        conversation_id: i64,
+        me: UserId,
+        conversation_id: ConversationId,
         messages: Vec<MessageView>,
         has_older: bool,
         last_read_seq: i64,
@@ -153,7 +154,7 @@ impl Timeline {
     }
 
     /// What the newest row is, to notice new arrivals (stored id or own echo id).
-    pub fn newest(&self) -> Option<(Option<i64>, bool)> {
+    pub fn newest(&self) -> Option<(Option<MessageId>, bool)> {
         match self.outgoing.last() {
             Some(_) => Some((None, true)),
             None => self
@@ -309,10 +310,10 @@ impl Timeline {
 
 /// Makes every copy of a card (found by `card`, told apart by `id`) equal to the newest
 /// message's copy; messages are in seq order.
-fn sync_newest<T: Clone>(
+fn sync_newest<T: Clone, K: PartialEq>(
     messages: &mut [MessageView],
     card: impl Fn(&mut MessageView) -> Option<&mut T>,
-    id: impl Fn(&T) -> i64,
+    id: impl Fn(&T) -> K,
 ) {
     let mut newest: Vec<T> = Vec::new();
     for m in messages.iter_mut() {
@@ -338,16 +339,16 @@ mod tests {
     use crate::model::chat::SenderSide;
     use crate::model::local_time::TimeZone;
 
-    const ME: i64 = 10;
-    const OTHER: i64 = 20;
-    const CHAT: i64 = 5;
+    const ME: UserId = UserId(10);
+    const OTHER: UserId = UserId(20);
+    const CHAT: ConversationId = ConversationId(5);
     /// 2025-02-03 14:03 UTC.
     const T: i64 = 1_738_591_380_000;
     const DAY: i64 = 86_400_000;
 
-    fn msg(seq: i64, sender: Option<i64>, at: i64) -> MessageView {
+    fn msg(seq: i64, sender: Option<UserId>, at: i64) -> MessageView {
         MessageView {
-            id: 1000 + seq,
+            id: MessageId(1000 + seq),
             conversation_id: CHAT,
             seq,
             sender_id: sender,
@@ -423,7 +424,7 @@ mod tests {
     fn messages_of_another_chat_are_ignored() {
         let mut t = Timeline::open(ME, CHAT, vec![msg(1, Some(ME), T)], false, 1);
         let mut stray = msg(2, Some(OTHER), T);
-        stray.conversation_id = CHAT + 1;
+        stray.conversation_id = ConversationId(6);
         assert_eq!(t.merge([stray]), 0);
     }
 
@@ -566,12 +567,12 @@ mod tests {
     fn a_decision_turns_the_original_offer_card() {
         use crate::model::chat::OfferStatus;
         let offer = |status| OfferView {
-            id: 9,
+            id: crate::model::ids::OfferId(9),
             title: "quotation v1".into(),
             status,
             reason: None,
         };
-        let mut card = msg(1, Some(2), T);
+        let mut card = msg(1, Some(UserId(2)), T);
         card.content = MessageContent::Offer {
             body: String::new(),
             file: None,
@@ -605,7 +606,7 @@ mod tests {
         use crate::model::money::Money;
         use crate::model::payment::{PaymentStatus, PaymentView};
         let pay = |status| PaymentView {
-            id: 4,
+            id: crate::model::ids::PaymentId(4),
             amount: Money::parse("1500", "EUR").unwrap(),
             description: "Deposit".into(),
             status,

@@ -2,12 +2,16 @@
 
 use crate::api::deals::SetDealAmount;
 use crate::model::chat::DealView;
+use crate::model::ids::ConversationId;
 use crate::ui::deals::deal_fields::{amount_text, currency_text};
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use leptos::prelude::*;
 
 #[component]
-pub fn DealAmountForm(conversation_id: i64, deal: RwSignal<Option<DealView>>) -> impl IntoView {
+pub fn DealAmountForm(
+    conversation_id: ConversationId,
+    deal: RwSignal<Option<DealView>>,
+) -> impl IntoView {
     let save = ServerAction::<SetDealAmount>::new();
     let error = last_error(save.value());
     Effect::new(move |_| {

@@ -3,11 +3,15 @@
 
 use crate::api::deals::{CreateDeal, LinkDeal, linkable_deals};
 use crate::model::chat::DealView;
+use crate::model::ids::ConversationId;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use leptos::prelude::*;
 
 #[component]
-pub fn DealLinkForm(conversation_id: i64, deal: RwSignal<Option<DealView>>) -> impl IntoView {
+pub fn DealLinkForm(
+    conversation_id: ConversationId,
+    deal: RwSignal<Option<DealView>>,
+) -> impl IntoView {
     let create = ServerAction::<CreateDeal>::new();
     let link = ServerAction::<LinkDeal>::new();
     let create_error = last_error(create.value());

@@ -2,13 +2,14 @@
 //! amount editable; for a chat without a deal, creating or linking one.
 
 use crate::model::chat::DealView;
+use crate::model::ids::ConversationId;
 use crate::ui::deals::deal_amount_form::DealAmountForm;
 use crate::ui::deals::deal_link_form::DealLinkForm;
 use leptos::prelude::*;
 
 #[component]
 pub fn DealPanel(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     deal: RwSignal<Option<DealView>>,
     /// The reader may change the deal (or give the chat one).
     manage: bool,

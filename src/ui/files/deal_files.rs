@@ -5,6 +5,7 @@
 use crate::api::files::deal_files;
 use crate::model::AppError;
 use crate::model::chat::{DealFileView, DealView};
+use crate::model::ids::ConversationId;
 use crate::ui::files::file_chip::FileChip;
 use crate::ui::files::upload_progress::{UploadProgress, file_list, start_uploads};
 use crate::ui::files::uploader::Target;
@@ -14,7 +15,7 @@ use leptos::wasm_bindgen::JsCast;
 
 #[component]
 pub fn DealFiles(
-    conversation_id: i64,
+    conversation_id: ConversationId,
     deal: RwSignal<Option<DealView>>,
     /// Grows whenever the chat shows a new file message: the list reloads.
     file_messages: Signal<usize>,

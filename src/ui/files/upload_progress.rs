@@ -67,7 +67,7 @@ pub fn start_uploads(
     files: Vec<web_sys::File>,
     target: crate::ui::files::uploader::Target,
     rows: RwSignal<Vec<UploadRow>>,
-    on_done: Callback<i64>,
+    on_done: Callback<crate::model::ids::FileId>,
 ) {
     #[cfg(feature = "hydrate")]
     {

@@ -3,12 +3,13 @@
 //! events, and after a dropped connection or a server error it asks where the upload stands
 //! and resumes from there. The decisions are in `state::upload_plan`.
 
+use crate::model::ids::ConversationId;
 use std::rc::Rc;
 
 /// Where a file goes.
 #[derive(Clone, Debug)]
 pub struct Target {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     /// `folder` (the deal's files) or `share` (a message in the chat).
     pub purpose: &'static str,
     /// A share's message text.
@@ -24,7 +25,7 @@ pub async fn upload(
     file: web_sys::File,
     target: Target,
     progress: Progress,
-) -> Result<i64, String> {
+) -> Result<crate::model::ids::FileId, String> {
     use crate::ui::files::upload_plan::{self, Next};
     let size = file.size();
     let conversation_id = target.conversation_id.to_string();
@@ -138,6 +139,7 @@ pub async fn upload(
 mod xhr {
     use super::Progress;
     use crate::model::AppError;
+    use crate::model::ids::FileId;
     use std::cell::RefCell;
     use std::rc::Rc;
     use wasm_bindgen::JsCast;
@@ -150,7 +152,7 @@ mod xhr {
         pub status: u16,
         pub offset: Option<f64>,
         pub location: Option<String>,
-        pub file_id: Option<i64>,
+        pub file_id: Option<FileId>,
         pub error: String,
     }
 

@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn the_session_form_carries_the_request() {
         let form = session_form(&CheckoutRequest {
-            payment_id: 12,
+            payment_id: crate::model::ids::PaymentId(12),
             amount: Money::parse("1500", "EUR").unwrap(),
             description: "Deposit",
             customer_email: "c@example.com",
@@ -419,7 +419,7 @@ mod tests {
         };
         let paid = parse_event(event("checkout.session.completed", "paid").as_bytes()).unwrap();
         assert_eq!(paid.outcome, Outcome::Paid);
-        assert_eq!(paid.payment_id, Some(12));
+        assert_eq!(paid.payment_id, Some(crate::model::ids::PaymentId(12)));
         assert_eq!(paid.provider_ref.as_deref(), Some("cs_1"));
         assert_eq!(paid.charged, Some((150_000, "EUR".into())));
         let later = parse_event(event("checkout.session.completed", "unpaid").as_bytes()).unwrap();

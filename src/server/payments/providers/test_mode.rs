@@ -5,6 +5,7 @@
 use super::{
     Checkout, CheckoutRequest, Outcome, PaymentError, PaymentProvider, Provider, ProviderEvent,
 };
+use crate::model::ids::PaymentId;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 
@@ -31,7 +32,11 @@ impl TestAnswer {
 }
 
 /// The event the test checkout's answer stands for.
-pub fn answer_event(provider_ref: &str, payment_id: i64, answer: TestAnswer) -> ProviderEvent {
+pub fn answer_event(
+    provider_ref: &str,
+    payment_id: PaymentId,
+    answer: TestAnswer,
+) -> ProviderEvent {
     let (name, outcome) = match answer {
         TestAnswer::Pay => ("paid", Outcome::Paid),
         TestAnswer::Decline => ("declined", Outcome::Failed),
@@ -101,18 +106,21 @@ mod tests {
 
     #[test]
     fn the_same_answer_is_the_same_event() {
-        let one = answer_event("tcs_x", 1, TestAnswer::Pay);
-        assert_eq!(one, answer_event("tcs_x", 1, TestAnswer::Pay));
-        assert_ne!(one.id, answer_event("tcs_x", 1, TestAnswer::Decline).id);
+        let one = answer_event("tcs_x", PaymentId(1), TestAnswer::Pay);
+        assert_eq!(one, answer_event("tcs_x", PaymentId(1), TestAnswer::Pay));
+        assert_ne!(
+            one.id,
+            answer_event("tcs_x", PaymentId(1), TestAnswer::Decline).id
+        );
         assert_eq!(
-            answer_event("tcs_x", 1, TestAnswer::Decline).outcome,
+            answer_event("tcs_x", PaymentId(1), TestAnswer::Decline).outcome,
             Outcome::Failed
         );
     }
 
     fn req() -> CheckoutRequest<'static> {
         CheckoutRequest {
-            payment_id: 1,
+            payment_id: PaymentId(1),
             amount: crate::model::money::Money::parse("10", "EUR").unwrap(),
             description: "x",
             customer_email: "a@b.c",

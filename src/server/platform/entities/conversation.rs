@@ -1,16 +1,17 @@
 use crate::model::chat::{ConversationKind, ConversationStatus};
+use crate::model::ids::{ConversationId, DealId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "conversations")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: ConversationId,
     pub kind: ConversationKind,
     pub subject: String,
-    pub client_id: Option<i64>,
-    pub deal_id: Option<i64>,
-    pub assignee_id: Option<i64>,
+    pub client_id: Option<UserId>,
+    pub deal_id: Option<DealId>,
+    pub assignee_id: Option<UserId>,
     pub status: ConversationStatus,
     pub last_seq: i64,
     pub last_message_at: ChronoDateTimeUtc,

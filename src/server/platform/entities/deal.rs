@@ -1,14 +1,15 @@
 use crate::model::DealStage;
+use crate::model::ids::{DealId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deals")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: DealId,
     pub title: String,
-    pub client_id: i64,
-    pub owner_id: Option<i64>,
+    pub client_id: UserId,
+    pub owner_id: Option<UserId>,
     pub stage: DealStage,
     pub amount_minor: Option<i64>,
     pub currency: Option<String>,

@@ -1,4 +1,5 @@
 use crate::model::chat::FileOrigin;
+use crate::model::ids::{ConversationId, DealId, FileId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A stored file: in a deal's folder, or shared in its chat.
@@ -6,10 +7,10 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "files")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub deal_id: i64,
-    pub conversation_id: Option<i64>,
-    pub uploader_id: Option<i64>,
+    pub id: FileId,
+    pub deal_id: DealId,
+    pub conversation_id: Option<ConversationId>,
+    pub uploader_id: Option<UserId>,
     pub name: String,
     pub size: i64,
     pub content_type: String,

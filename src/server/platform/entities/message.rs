@@ -1,24 +1,25 @@
+use crate::model::ids::{ConversationId, FileId, MessageId, OfferId, PaymentId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "messages")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub conversation_id: i64,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     pub seq: i64,
-    pub sender_id: Option<i64>,
+    pub sender_id: Option<UserId>,
     pub kind: String,
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub client_msg_id: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     /// The file a file message shows.
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
     /// The offer an offer card (or a decision on it) shows.
-    pub offer_id: Option<i64>,
+    pub offer_id: Option<OfferId>,
     /// The payment request a payment card (or its status line) shows.
-    pub payment_id: Option<i64>,
+    pub payment_id: Option<PaymentId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,3 +1,4 @@
+use crate::model::ids::{ConversationId, DealId, PaymentId, UserId};
 use crate::model::payment::{PaymentStatus, Provider};
 use sea_orm::entity::prelude::*;
 
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "payments")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
-    pub deal_id: i64,
-    pub conversation_id: i64,
+    pub id: PaymentId,
+    pub deal_id: DealId,
+    pub conversation_id: ConversationId,
     /// In the currency's hundredths.
     pub amount_minor: i64,
     pub currency: String,
@@ -21,7 +22,7 @@ pub struct Model {
     pub provider_ref: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub checkout_url: Option<String>,
-    pub requested_by: i64,
+    pub requested_by: UserId,
     pub created_at: ChronoDateTimeUtc,
     pub settled_at: Option<ChronoDateTimeUtc>,
 }

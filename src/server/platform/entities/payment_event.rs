@@ -1,3 +1,4 @@
+use crate::model::ids::PaymentId;
 use crate::model::payment::Provider;
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub payment_id: Option<i64>,
+    pub payment_id: Option<PaymentId>,
     pub provider: Provider,
     pub event_id: String,
     pub event_type: String,

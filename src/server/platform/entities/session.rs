@@ -1,3 +1,4 @@
+use crate::model::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// A server-side session. `id` is a keyed hash of the cookie token, so the table alone cannot be replayed.
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
     pub last_seen_at: ChronoDateTimeUtc,

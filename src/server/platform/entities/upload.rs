@@ -1,4 +1,5 @@
 use crate::model::chat::FileOrigin;
+use crate::model::ids::{ConversationId, DealId, FileId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A resumable upload in progress; its bytes so far are in the staging area.
@@ -7,9 +8,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub token: String,
-    pub uploader_id: i64,
-    pub conversation_id: i64,
-    pub deal_id: i64,
+    pub uploader_id: UserId,
+    pub conversation_id: ConversationId,
+    pub deal_id: DealId,
     /// `deal_folder` or `chat_share`.
     pub purpose: FileOrigin,
     pub name: String,
@@ -20,7 +21,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     /// Set once the upload completed: the file it became (a retried last chunk finds it here).
-    pub file_id: Option<i64>,
+    pub file_id: Option<FileId>,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
 }

@@ -1,11 +1,12 @@
 use crate::model::Role;
+use crate::model::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub password_hash: String,

@@ -1,0 +1,64 @@
+//! The ids of stored things, one type each, so a conversation's id cannot be passed where a
+//! deal's is wanted. They travel as plain numbers (in JSON, forms and URLs) and are stored as
+//! BIGINT columns.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident;)+) => {$(
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+
+            fn from_str(raw: &str) -> Result<$name, Self::Err> {
+                raw.parse().map($name)
+            }
+        }
+    )+};
+}
+
+id_type! {
+    /// A conversation (a chat).
+    ConversationId;
+    /// A deal.
+    DealId;
+    /// A user: client, manager or administrator.
+    UserId;
+    /// A stored file.
+    FileId;
+    /// An offer (a file shared with `#q`).
+    OfferId;
+    /// A payment request.
+    PaymentId;
+    /// A message.
+    MessageId;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_travel_as_plain_numbers() {
+        assert_eq!(serde_json::to_string(&DealId(42)).expect("json"), "42");
+        assert_eq!(
+            serde_json::from_str::<ConversationId>("7").expect("json"),
+            ConversationId(7)
+        );
+        assert_eq!("12".parse::<UserId>(), Ok(UserId(12)));
+        assert_eq!(FileId(3).to_string(), "3");
+    }
+}
