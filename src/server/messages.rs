@@ -280,11 +280,12 @@ fn side_of(sender_id: Option<UserId>, role: Option<Role>) -> SenderSide {
     }
 }
 
-fn to_view(r: MessageRow) -> MessageView {
+fn to_view(mut r: MessageRow) -> MessageView {
     let side = side_of(r.sender_id, r.sender_role);
-    let (id, kind) = (r.id, r.kind.clone());
-    let content = content_of(&r).unwrap_or_else(|why| {
-        tracing::error!(message = %id, kind, %why, "a stored message cannot be read");
+    // The body moves into the content; the row is only read for the rest.
+    let body = std::mem::take(&mut r.body);
+    let content = content_of(&r, body).unwrap_or_else(|why| {
+        tracing::error!(message = %r.id, kind = r.kind, %why, "a stored message cannot be read");
         MessageContent::Unreadable
     });
     MessageView {
@@ -303,8 +304,9 @@ fn to_view(r: MessageRow) -> MessageView {
     }
 }
 
-/// The content of a stored row: every kind with the parts it needs, or why it cannot be read.
-fn content_of(r: &MessageRow) -> Result<MessageContent, String> {
+/// The content of a stored row (its `body` taken out): every kind with the parts it needs, or why
+/// it cannot be read.
+fn content_of(r: &MessageRow, body: String) -> Result<MessageContent, String> {
     let file = match (r.file_id, &r.file_name) {
         (Some(id), Some(name)) => Some(FileRef {
             id,
@@ -338,7 +340,6 @@ fn content_of(r: &MessageRow) -> Result<MessageContent, String> {
         )
         .ok_or_else(|| "its payment is missing or unreadable".to_owned())
     };
-    let body = r.body.clone();
     Ok(match r.kind.as_str() {
         kind::TEXT => MessageContent::Text { body },
         kind::SYSTEM => MessageContent::System {
@@ -374,7 +375,7 @@ fn content_of(r: &MessageRow) -> Result<MessageContent, String> {
 
 /// A payment's view from its columns; None when the message shows no payment or the row is
 /// not readable (the caller says which message).
-pub fn payment_view(
+fn payment_view(
     id: Option<PaymentId>,
     minor: Option<i64>,
     currency: Option<&str>,

@@ -15,6 +15,11 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 pub const LIST_LIMIT: i64 = 200;
 const PREVIEW_CHARS: usize = 100;
 
+/// The columns and joins that read each chat's last message (joined as `lm_m`), built once: the
+/// list is on the poll's path.
+static LAST_MESSAGE: std::sync::LazyLock<(String, String)> =
+    std::sync::LazyLock::new(|| (messages::view_columns("lm_"), messages::view_joins("lm_")));
+
 #[derive(Debug, FromQueryResult)]
 struct SummaryRow {
     id: ConversationId,
@@ -124,8 +129,8 @@ pub async fn summaries(
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
          WHERE c.kind = 'client' AND {visible_sql}{narrow} \
          ORDER BY {order} LIMIT {LIST_LIMIT}",
-        last_columns = messages::view_columns("lm_"),
-        last_joins = messages::view_joins("lm_"),
+        last_columns = LAST_MESSAGE.0,
+        last_joins = LAST_MESSAGE.1,
     );
     // The first two values are the unread sender and the member join, in that textual order.
     // Each row carries its chat's last message, read as the chat shows it, for the preview.
@@ -146,7 +151,7 @@ pub async fn summaries(
 }
 
 /// The list's line for a message: the event's own words, or "Sender: text".
-pub fn preview_of(m: &MessageView) -> String {
+fn preview_of(m: &MessageView) -> String {
     let text = preview(&m.content.describe(&m.sender_name), PREVIEW_CHARS);
     if m.content.is_event() {
         text
