@@ -202,11 +202,17 @@ async fn prepare(
     .unwrap();
     let (mut cs, mut ms) = (Vec::new(), Vec::new());
     for r in rows {
-        let token = sessions::start(&db, &key, r.id, chrono::Duration::days(1))
-            .await
-            .unwrap();
+        let token = sessions::start(
+            &db,
+            &key,
+            r.id,
+            chrono::Duration::days(1),
+            sessions::Device::default(),
+        )
+        .await
+        .unwrap();
         let s = Session {
-            cookie: format!("{}={token}", sessions::COOKIE_NAME),
+            cookie: format!("{}={token}", sessions::cookie_name(false)),
         };
         if r.role == Role::Client {
             cs.push(s)
@@ -227,6 +233,9 @@ fn start_server(o: &Options, url: &str, dir: &std::path::Path, port: u16) -> Chi
         // The benchmark measures the server, not the per-user send limit.
         .env("APP_CHAT__SENDS_PER_SECOND", "1000000")
         .env("APP_CHAT__SEND_BURST", "1000000")
+        // Every simulated user connects from 127.0.0.1.
+        .env("APP_LIMITS__MAX_CONNECTIONS_PER_IP", "100000")
+        .env("APP_LIMITS__MAX_CONNECTIONS", "100000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -17,6 +17,9 @@ pub fn register_server_functions() {
     register_explicit::<accounts::Logout>();
     register_explicit::<accounts::CurrentUser>();
     register_explicit::<accounts::ChangePassword>();
+    register_explicit::<accounts::ListSessions>();
+    register_explicit::<accounts::EndSession>();
+    register_explicit::<accounts::EndAllSessions>();
     register_explicit::<accounts::ListUsers>();
     register_explicit::<accounts::CreateUser>();
     register_explicit::<accounts::SetUserDisabled>();
@@ -59,6 +62,9 @@ pub(crate) fn respond<T>(
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
         ) {
             opts.set_status(crate::server::platform::http_error::status_of(err));
+            if let Some(v) = crate::server::platform::http_error::retry_after(err) {
+                opts.insert_header(http::header::RETRY_AFTER, v);
+            }
         }
     }
     result
@@ -70,6 +76,20 @@ pub(crate) fn viewer() -> Result<crate::server::access::Viewer, crate::model::Ap
     Ok(crate::server::access::Viewer::of(
         &crate::server::accounts::auth::current_user()?.user,
     ))
+}
+
+/// Counts one request against a per-address limit (`limit` picks it from the state's limits).
+#[cfg(feature = "ssr")]
+pub(crate) fn limit_by_ip(
+    limit: impl FnOnce(
+        &crate::server::platform::rate_limit::AbuseLimits,
+    ) -> &crate::server::platform::rate_limit::RateLimit<std::net::IpAddr>,
+) -> Result<(), crate::model::AppError> {
+    use crate::server::platform::rate_limit::AbuseLimits;
+    let st = state();
+    let ip = leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| st.limits.client_ip(&p.extensions, &p.headers));
+    AbuseLimits::check_ip(limit(&st.limits), ip)
 }
 
 /// The application state inside a server function.

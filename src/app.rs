@@ -12,6 +12,16 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's Content-Security-Policy names the nonce Leptos puts on its inline scripts.
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(csp)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&crate::server::platform::security_headers::page_policy(
+            leptos::nonce::use_nonce().as_deref(),
+        )),
+    ) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, csp);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -6,15 +6,16 @@ pub mod chat;
 pub mod command;
 pub mod deal_stage;
 pub mod error;
+pub mod file_size;
 pub mod ids;
 pub mod jobs;
+pub mod label;
 pub mod local_time;
 pub mod message;
 pub mod message_text;
 pub mod money;
 pub mod names;
 pub mod payment;
-pub mod redirect;
 pub mod role;
 pub mod user;
 

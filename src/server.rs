@@ -21,3 +21,5 @@ pub mod startup;
 
 #[cfg(test)]
 mod layers;
+#[cfg(test)]
+mod properties;

@@ -18,6 +18,30 @@ test("a client signs up, lands in the chat layout, logs out and logs in again", 
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
 });
 
+test("the app runs under its Content-Security-Policy without a single violation", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (msg) => {
+    if (/Content Security Policy|Content-Security-Policy/i.test(msg.text())) violations.push(msg.text());
+  });
+  await page.exposeFunction("reportViolation", (v: string) => violations.push(v));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { reportViolation: (v: string) => void }).reportViolation(
+        `${e.violatedDirective} ${e.blockedURI}`,
+      ),
+    );
+  });
+  const response = await page.goto("/signup");
+  expect(response?.headers()["content-security-policy"]).toContain("frame-ancestors 'none'");
+  await waitForHydration(page);
+  await signUp(page, uniqueEmail("csp"), "Cy Policy", "client-password-1");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+  // A hydrated page reacts: the new-chat page opens by client-side navigation.
+  await page.goto("/chats/new");
+  await waitForHydration(page);
+  expect(violations).toEqual([]);
+});
+
 test("bad signup input is shown next to its field", async ({ page }) => {
   await page.goto("/signup");
   await waitForHydration(page);
@@ -28,7 +52,7 @@ test("bad signup input is shown next to its field", async ({ page }) => {
   await expect(page.locator("#signup-email-error")).toHaveText(/valid email/);
   await page.getByLabel("Email").fill(uniqueEmail("short"));
   await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page.locator("#signup-password-error")).toHaveText("Use at least 10 characters.");
+  await expect(page.locator("#signup-password-error")).toHaveText("Use at least 12 characters.");
   await expect(page).toHaveURL(/\/signup/);
 });
 
@@ -117,4 +141,29 @@ test("a user changes their password and logs in with the new one", async ({ page
   await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
   await logIn(page, email, "second-password-2");
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+});
+
+test("a user sees where they are signed in and signs out another device", async ({ page, browser }) => {
+  const email = uniqueEmail("devices");
+  await signUp(page, email, "Dev Ices", "device-password-1");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+  // A second device signs in.
+  const other = await browser.newContext();
+  const phone = await other.newPage();
+  await logIn(phone, email, "device-password-1");
+  await expect(phone.getByRole("heading", { name: "My chats" })).toBeVisible();
+
+  await page.goto("/account");
+  await waitForHydration(page);
+  const table = page.locator("table.sessions");
+  await expect(table.locator("tbody tr")).toHaveCount(2);
+  await expect(table).toContainText("Current");
+  await expect(table).toContainText("127.0.0.1");
+  await table.getByRole("button", { name: /^Sign out / }).click();
+  await expect(table.locator("tbody tr")).toHaveCount(1);
+
+  // The other device is signed out: its next page asks it to log in.
+  await phone.goto("/");
+  await expect(phone).toHaveURL(/\/login/);
+  await other.close();
 });

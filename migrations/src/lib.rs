@@ -9,6 +9,7 @@ mod m20261124_000001_files;
 mod m20261125_000001_payments;
 mod m20261202_000001_job_dead_letter;
 mod m20261202_000002_message_events;
+mod m20261203_000001_session_devices;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_payments::Migration),
             Box::new(m20261202_000001_job_dead_letter::Migration),
             Box::new(m20261202_000002_message_events::Migration),
+            Box::new(m20261203_000001_session_devices::Migration),
         ]
     }
 }

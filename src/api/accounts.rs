@@ -1,11 +1,12 @@
 //! Signup, login, logout, the current user, password change.
 
 use crate::model::ids::UserId;
+use crate::model::user::SessionView;
 use crate::model::{AppError, UserView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{require_admin, respond, state};
+use crate::api::{limit_by_ip, require_admin, respond, state};
 
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) {
@@ -21,8 +22,29 @@ fn set_cookie(value: &str) {
 async fn start_session(user_id: UserId) -> Result<(), AppError> {
     use crate::server::accounts::{auth, sessions};
     let st = state();
+    // Signing in always gets a new session id; a session the browser already had ends, so an id
+    // planted before sign-in is worth nothing after it.
+    if let Ok(before) = auth::current_user() {
+        // Already gone (signed out elsewhere) is fine.
+        match sessions::end(&st.db, &st.hub, before.user.id, &before.session_id).await {
+            Ok(()) | Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let ttl = st.session_ttl();
-    let token = sessions::start(&st.db, &st.session_key, user_id, ttl).await?;
+    let parts = use_context::<http::request::Parts>();
+    let device = sessions::Device {
+        user_agent: parts
+            .as_ref()
+            .and_then(|p| p.headers.get(http::header::USER_AGENT))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ip: parts
+            .as_ref()
+            .and_then(|p| st.limits.client_ip(&p.extensions, &p.headers))
+            .map(|ip| ip.to_string()),
+    };
+    let token = sessions::start(&st.db, &st.session_key, user_id, ttl, device).await?;
     set_cookie(&auth::session_cookie(
         &token,
         ttl.num_hours(),
@@ -42,6 +64,7 @@ pub async fn signup(
     use crate::server::accounts::service::{self as accounts, NewAccount};
     respond(
         async {
+            limit_by_ip(|l| &l.auth_per_ip)?;
             let st = state();
             let account = NewAccount::parse(
                 &email,
@@ -50,7 +73,7 @@ pub async fn signup(
                 Role::Client.as_str(),
                 st.settings.auth.min_password_len,
             )?;
-            let user = accounts::create(&st.db, account).await?;
+            let user = accounts::create(&st.db, &st.hasher, account).await?;
             start_session(user.id).await?;
             leptos_axum::redirect("/");
             Ok(user)
@@ -65,14 +88,17 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<UserView, AppError> {
-    use crate::model::redirect::safe_next;
+    use crate::server::accounts::redirect::safe_next;
     use crate::server::accounts::service as accounts;
     respond(
         async {
+            limit_by_ip(|l| &l.auth_per_ip)?;
             let st = state();
-            let user = accounts::authenticate(&st.db, &email, &password, st.login_policy()).await?;
+            let user =
+                accounts::authenticate(&st.db, &st.hasher, &email, &password, st.login_policy())
+                    .await?;
             start_session(user.id).await?;
-            leptos_axum::redirect(&safe_next(next.as_deref()));
+            leptos_axum::redirect(&safe_next(next.as_deref(), &st.settings.public_url()));
             Ok(user)
         }
         .await,
@@ -87,7 +113,10 @@ pub async fn logout() -> Result<(), AppError> {
         async {
             let st = state();
             if let Ok(me) = auth::current_user() {
-                sessions::end(&st.db, &me.session_id).await?;
+                match sessions::end(&st.db, &st.hub, me.user.id, &me.session_id).await {
+                    Ok(()) | Err(AppError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
             }
             set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
             leptos_axum::redirect("/login");
@@ -117,6 +146,7 @@ pub async fn change_password(
         async {
             let st = state();
             let me = auth::current_user()?;
+            limit_by_ip(|l| &l.auth_per_ip)?;
             let new_password = NewPassword::parse(&new_password, st.settings.auth.min_password_len)
                 .map_err(|_| {
                     AppError::invalid(
@@ -129,12 +159,65 @@ pub async fn change_password(
                 })?;
             accounts::change_password(
                 &st.db,
+                &st.hub,
+                &st.hasher,
+                st.login_policy(),
                 me.user.id,
                 &me.session_id,
                 &current_password,
                 new_password,
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user's sessions (device, address, last use), this one marked.
+#[server(endpoint = "auth/sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::server::accounts::{auth, sessions};
+    respond(
+        async {
+            let me = auth::current_user()?;
+            sessions::list_for(&state().db, me.user.id, &me.session_id).await
+        }
+        .await,
+    )
+}
+
+/// Signs out one of the user's sessions (another device, or this one).
+#[server(endpoint = "auth/sessions/end")]
+pub async fn end_session(session_id: String) -> Result<(), AppError> {
+    use crate::server::accounts::{auth, sessions};
+    respond(
+        async {
+            let me = auth::current_user()?;
+            let st = state();
+            sessions::end(&st.db, &st.hub, me.user.id, &session_id).await?;
+            if session_id == me.session_id {
+                set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs out every session of the user, this one too when `including_this` (then the cookie goes).
+#[server(endpoint = "auth/sessions/end-all")]
+pub async fn end_all_sessions(including_this: bool) -> Result<u64, AppError> {
+    use crate::server::accounts::{auth, sessions};
+    respond(
+        async {
+            let me = auth::current_user()?;
+            let st = state();
+            let keep = (!including_this).then_some(me.session_id.as_str());
+            let ended = sessions::end_all_for_user(&st.db, &st.hub, me.user.id, keep).await?;
+            if including_this {
+                set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
+            }
+            Ok(ended)
         }
         .await,
     )
@@ -171,7 +254,7 @@ pub async fn create_user(
                 &role,
                 st.settings.auth.min_password_len,
             )?;
-            accounts::create(&st.db, account).await
+            accounts::create(&st.db, &st.hasher, account).await
         }
         .await,
     )
@@ -183,7 +266,8 @@ pub async fn set_user_disabled(user_id: UserId, disabled: bool) -> Result<UserVi
     respond(
         async {
             let me = require_admin()?;
-            accounts::set_disabled(&state().db, me.user.id, user_id, disabled).await
+            let st = state();
+            accounts::set_disabled(&st.db, &st.hub, me.user.id, user_id, disabled).await
         }
         .await,
     )

@@ -6,13 +6,22 @@ use crate::model::ids::ConversationId;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{respond, state, viewer};
+use crate::api::{limit_by_ip, respond, state, viewer};
 #[cfg(feature = "ssr")]
 use crate::server::chat::service as chats;
 
 #[server(endpoint = "chats/list")]
 pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppError> {
-    respond(async { chats::list(&state().db, viewer()?, search.as_deref()).await }.await)
+    respond(
+        async {
+            let (st, viewer) = (state(), viewer()?);
+            if search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+                st.limits.searches_per_user.check(viewer.id)?;
+            }
+            chats::list(&st.db, viewer, search.as_deref()).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "chats/start")]
@@ -25,6 +34,8 @@ pub async fn start_chat(
     respond(
         async {
             let viewer = viewer()?;
+            limit_by_ip(|l| &l.chat_starts_per_ip)?;
+            state().limits.chat_starts_per_user.check(viewer.id)?;
             let topic = crate::model::chat::ChatTopic::parse(&topic).ok_or_else(|| {
                 AppError::invalid("topic", "Choose a new project or a general question.")
             })?;

@@ -57,8 +57,10 @@ pub struct DisplayName(String);
 impl DisplayName {
     pub const MAX_CHARS: usize = 80;
 
+    /// Control and direction-changing characters are removed (`label::clean`), then the rules apply.
     pub fn parse(raw: &str) -> Result<DisplayName, AppError> {
-        let name = raw.trim();
+        let cleaned = crate::model::label::clean(raw);
+        let name = cleaned.as_str();
         if name.is_empty() {
             return Err(AppError::invalid("display_name", "Enter your name."));
         }
@@ -66,12 +68,6 @@ impl DisplayName {
             return Err(AppError::invalid(
                 "display_name",
                 format!("Use at most {} characters.", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "display_name",
-                "The name contains invalid characters.",
             ));
         }
         Ok(DisplayName(name.to_owned()))

@@ -37,6 +37,12 @@ pub enum AppError {
     /// A service we depend on (a payment provider) could not be reached; worth retrying.
     #[error("{0}")]
     Unavailable(String),
+    /// The server is saturated (too many password checks at once); retry after the wait.
+    #[error("The server is busy. Try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
+    /// The request came from another site (cross-site request forgery is refused).
+    #[error("This request came from another site and was refused.")]
+    CrossSite,
     /// Transport or encoding failure reported by the server-function layer.
     #[error("{0}")]
     Transport(String),
@@ -59,6 +65,17 @@ impl AppError {
         }
     }
 
+    /// Seconds the caller should wait before trying again (the `Retry-After` header), if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::LockedOut { retry_after_secs } | AppError::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            AppError::RateLimited { retry_after_ms } => Some(retry_after_ms.div_ceil(1000).max(1)),
+            _ => None,
+        }
+    }
+
     /// True when the message belongs to the form as a whole rather than one field.
     pub fn is_form_level(&self) -> bool {
         !matches!(self, AppError::Invalid { .. } | AppError::EmailTaken)
@@ -70,12 +87,12 @@ impl AppError {
             AppError::Invalid { .. } => 400,
             AppError::EmailTaken | AppError::Conflict(_) => 409,
             AppError::BadCredentials | AppError::Unauthenticated => 401,
-            AppError::AccountDisabled | AppError::Forbidden => 403,
+            AppError::AccountDisabled | AppError::Forbidden | AppError::CrossSite => 403,
             AppError::NotFound => 404,
             AppError::TooLarge { .. } => 413,
             AppError::LockedOut { .. } | AppError::RateLimited { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::Busy { .. } => 503,
         }
     }
 }

@@ -4,5 +4,6 @@
 pub mod auth;
 pub mod login_throttle;
 pub mod passwords;
+pub mod redirect;
 pub mod service;
 pub mod sessions;

@@ -4,6 +4,5 @@
 pub mod list;
 pub mod polling;
 pub mod routes;
-pub mod send_rate;
 pub mod service;
 pub mod writer;

@@ -6,9 +6,10 @@ pub mod routes;
 pub mod state;
 
 use crate::model::payment::Provider;
+use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::service as accounts;
 use crate::server::accounts::sessions::SessionKey;
-use crate::server::chat::send_rate::SendRate;
+use crate::server::chat::polling::PollSeats;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
@@ -20,6 +21,7 @@ use crate::server::payments::providers::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
 use crate::server::platform::config::{FileStoreKind, Settings};
+use crate::server::platform::rate_limit::{AbuseLimits, RateLimit};
 use crate::server::platform::{db, http_server};
 use crate::server::realtime::changes;
 use crate::server::realtime::{Hub, pg_listener};
@@ -79,9 +81,14 @@ impl Application {
         let secret = session_secret(&settings)?;
         let db = db::connect(&settings.database).await?;
         Migrator::up(&db, None).await?;
+        let hasher = Hasher::new(
+            settings.hash_permits(),
+            std::time::Duration::from_millis(settings.auth.hash_wait_ms),
+        );
         if let Some((email, password, name)) = settings.bootstrap_admin() {
             let created = accounts::bootstrap_admin(
                 &db,
+                &hasher,
                 email,
                 password,
                 name,
@@ -121,7 +128,7 @@ impl Application {
             hub.hear_everything_after(changes::current(&db).await?);
         }
         let writer = MessageWriter::spawn(db.clone(), hub.clone(), settings.chat.write_batch_max);
-        let send_rate = Arc::new(SendRate::new(
+        let send_rate = Arc::new(RateLimit::new(
             settings.chat.sends_per_second,
             settings.chat.send_burst,
         ));
@@ -164,14 +171,22 @@ impl Application {
                 }
             }
         });
+        let max_polls = settings.chat.max_polls_per_user;
+        let limits = Arc::new(AbuseLimits::new(
+            &settings.rate_limits,
+            settings.trusted_proxies(),
+        ));
         let state = AppState {
             leptos_options,
             db,
             settings: Arc::new(settings),
             session_key: SessionKey::new(&secret),
+            hasher,
             hub,
             writer,
             send_rate,
+            poll_seats: Arc::new(PollSeats::new(max_polls)),
+            limits,
             crm,
             files,
             uploads: upload_area,
@@ -208,7 +223,14 @@ impl Application {
             shutdown.await;
             hub.stop();
         };
-        http_server::serve(self.listener, self.router, shutdown).await;
+        let limits = &self.state.settings.limits;
+        let connection_limits = http_server::ConnectionLimits {
+            max_total: limits.max_connections,
+            max_per_ip: limits.max_connections_per_ip,
+            body_idle: std::time::Duration::from_secs(limits.body_idle_secs),
+            trusted_proxies: self.state.settings.trusted_proxies().into(),
+        };
+        http_server::serve(self.listener, self.router, connection_limits, shutdown).await;
         // Periodic tasks finish the pass they are in (a job delivery is not cut in half).
         self.tasks.shutdown().await;
         self.state.db.close_by_ref().await?;
@@ -242,7 +264,15 @@ fn payment_provider(settings: &Settings) -> Result<Arc<dyn PaymentProvider>, Sta
             StripeProvider::new(&settings.payments.stripe)
                 .map_err(|e| StartupError::Payments(e.to_string()))?,
         )),
-        Provider::Test => Ok(Arc::new(TestProvider)),
+        Provider::Test => {
+            if settings.secure_cookies() {
+                tracing::warn!(
+                    "payments.provider is test on an https site: no money moves, every payment \
+                     shows TEST (payments.allow_test_mode is set)"
+                );
+            }
+            Ok(Arc::new(TestProvider))
+        }
     }
 }
 

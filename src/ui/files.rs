@@ -2,7 +2,6 @@
 
 pub mod deal_files;
 pub mod file_chip;
-pub mod file_size;
 pub mod offer_card;
 pub mod upload_plan;
 pub mod upload_progress;

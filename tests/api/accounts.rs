@@ -132,7 +132,14 @@ async fn repeated_failures_lock_the_account_for_a_while(db: Db) {
 on_both_dbs!(repeated_failures_lock_the_account_for_a_while);
 
 async fn secure_cookie_when_served_over_https(db: Db) {
-    let app = spawn_app_with(db, &[("server.public_url", "https://chat.example.com")]).await;
+    let app = spawn_app_with(
+        db,
+        &[
+            ("server.public_url", "https://chat.example.com"),
+            ("payments.allow_test_mode", "true"),
+        ],
+    )
+    .await;
     let r = app
         .client()
         .login(ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)

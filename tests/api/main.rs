@@ -11,6 +11,7 @@ mod chat_authorization;
 mod chats;
 mod fake_stripe;
 mod files;
+mod hardening;
 mod jobs;
 mod migrations;
 mod operations;

@@ -3,7 +3,7 @@
 
 use crate::model::AppError;
 use crate::server::accounts::sessions::SessionKey;
-use crate::server::accounts::sessions::{self, COOKIE_NAME, SessionUser};
+use crate::server::accounts::sessions::{self, SessionUser, cookie_name};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -23,19 +23,21 @@ pub fn is_public_path(path: &str) -> bool {
             .is_some_and(|last| last.contains('.'))
 }
 
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
+/// The session token among the request's cookies (only under the cookie's own name).
+pub fn session_token(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| Cookie::parse(c.trim().to_owned()).ok())
-        .find(|c| c.name() == COOKIE_NAME)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
 pub fn session_cookie(token: &str, max_age_hours: i64, secure: bool) -> String {
-    Cookie::build((COOKIE_NAME, token.to_owned()))
+    Cookie::build((cookie_name(secure), token.to_owned()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -46,7 +48,7 @@ pub fn session_cookie(token: &str, max_age_hours: i64, secure: bool) -> String {
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    Cookie::build((COOKIE_NAME, ""))
+    Cookie::build((cookie_name(secure), ""))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -61,7 +63,9 @@ pub fn clear_session_cookie(secure: bool) -> String {
 pub struct SessionState {
     pub db: DatabaseConnection,
     pub key: SessionKey,
-    pub ttl: chrono::Duration,
+    pub life: sessions::Lifetime,
+    /// Whether the site is served over https (the cookie's name depends on it).
+    pub secure: bool,
 }
 
 /// Resolves the session into a request extension and guards protected pages.
@@ -70,11 +74,11 @@ pub async fn resolve_session(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let user = match session_token(req.headers()) {
+    let user = match session_token(req.headers(), state.secure) {
         // Boxed: the lookup's future is large and done before the request is handled, so it
         // must not stay inside this middleware's future while a long-poll waits downstream.
         Some(token) => {
-            match Box::pin(sessions::resolve(&state.db, &state.key, &token, state.ttl)).await {
+            match Box::pin(sessions::resolve(&state.db, &state.key, &token, state.life)).await {
                 Ok(user) => user,
                 Err(e) => return e.into_response(),
             }
@@ -143,7 +147,9 @@ mod tests {
         assert!(c.contains("HttpOnly"));
         assert!(c.contains("SameSite=Lax"));
         assert!(!c.contains("Secure"));
-        assert!(session_cookie("tok", 1, true).contains("Secure"));
+        let https = session_cookie("tok", 1, true);
+        assert!(https.contains("Secure") && https.starts_with("__Host-dealchat_session="));
+        assert!(https.contains("Path=/") && !https.contains("Domain"));
     }
 
     #[test]
@@ -151,10 +157,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,
-            format!("a=1; {COOKIE_NAME}=xyz; b=2")
-                .parse()
-                .expect("header"),
+            "a=1; dealchat_session=xyz; b=2".parse().expect("header"),
         );
-        assert_eq!(session_token(&h).as_deref(), Some("xyz"));
+        assert_eq!(session_token(&h, false).as_deref(), Some("xyz"));
+        // Under https only the prefixed cookie counts: a plain one may come from a sibling host.
+        assert_eq!(session_token(&h, true), None);
     }
 }

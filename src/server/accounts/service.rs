@@ -3,9 +3,12 @@
 use crate::model::account_input::{DisplayName, Email, NewPassword};
 use crate::model::ids::UserId;
 use crate::model::{AppError, Role, UserView};
-use crate::server::accounts::{login_throttle, passwords, sessions};
+use crate::server::accounts::login_throttle::{self, Admission};
+use crate::server::accounts::passwords::Hasher;
+use crate::server::accounts::sessions;
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::user;
+use crate::server::realtime::Hub;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -54,8 +57,12 @@ impl NewAccount {
 }
 
 #[tracing::instrument(skip(db, account), fields(email = %account.email.as_str(), role = %account.role))]
-pub async fn create(db: &DatabaseConnection, account: NewAccount) -> Result<UserView, AppError> {
-    let hash = passwords::hash(account.password.expose().to_owned()).await?;
+pub async fn create(
+    db: &DatabaseConnection,
+    hasher: &Hasher,
+    account: NewAccount,
+) -> Result<UserView, AppError> {
+    let hash = hasher.hash(account.password.expose().to_owned()).await?;
     let row = user::ActiveModel {
         email: Set(account.email.as_str().to_owned()),
         display_name: Set(account.display_name.as_str().to_owned()),
@@ -74,53 +81,61 @@ pub async fn create(db: &DatabaseConnection, account: NewAccount) -> Result<User
     }
 }
 
+/// Checks a password for `email` under the login throttle: the attempt is counted first, a wrong
+/// one stays counted, a right one is forgiven unless the lock fell meanwhile. `Ok(false)`: wrong.
+async fn check_throttled(
+    db: &DatabaseConnection,
+    hasher: &Hasher,
+    email: &str,
+    password: &str,
+    stored: Option<String>,
+    policy: login_throttle::Policy,
+) -> Result<bool, AppError> {
+    let now = Utc::now();
+    let attempt = match login_throttle::admit(db, email, now, policy).await? {
+        Admission::Check { attempt } => attempt,
+        Admission::Locked { retry_after_secs } => {
+            return Err(AppError::LockedOut { retry_after_secs });
+        }
+    };
+    if hasher.verify(password.to_owned(), stored).await? {
+        return match login_throttle::succeeded(db, email, now, policy).await? {
+            Ok(()) => Ok(true),
+            Err(retry_after_secs) => Err(AppError::LockedOut { retry_after_secs }),
+        };
+    }
+    tracing::info!(attempt, "failed password check");
+    match login_throttle::failed(db, email, attempt, now, policy).await? {
+        Some(retry_after_secs) => Err(AppError::LockedOut { retry_after_secs }),
+        None => Ok(false),
+    }
+}
+
 /// Checks the credentials under the throttle; returns the user on success.
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(
     db: &DatabaseConnection,
+    hasher: &Hasher,
     raw_email: &str,
     password: &str,
     policy: login_throttle::Policy,
 ) -> Result<UserView, AppError> {
     let email = Email::parse(raw_email)?;
     let email = email.as_str();
-    let now = Utc::now();
-    let throttle = login_throttle::load(db, email).await?;
-    if let Some(secs) = login_throttle::locked_for(throttle.as_ref(), now) {
-        return Err(AppError::LockedOut {
-            retry_after_secs: secs,
-        });
-    }
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)
         .await?;
-    let ok = passwords::verify(
-        password.to_owned(),
-        found.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+    let stored = found.as_ref().map(|u| u.password_hash.clone());
+    let ok = check_throttled(db, hasher, email, password, stored, policy).await?;
     match found {
         Some(u) if ok => {
-            if throttle.is_some() {
-                login_throttle::clear(db, email).await?;
-            }
             if u.disabled {
                 return Err(AppError::AccountDisabled);
             }
             Ok(sessions::to_view(&u))
         }
-        _ => {
-            let next =
-                login_throttle::record_failure(db, email, throttle.as_ref(), now, policy).await?;
-            tracing::info!(failures = next.failures, "failed login");
-            match login_throttle::locked_for(Some(&next), now) {
-                Some(secs) => Err(AppError::LockedOut {
-                    retry_after_secs: secs,
-                }),
-                None => Err(AppError::BadCredentials),
-            }
-        }
+        _ => Err(AppError::BadCredentials),
     }
 }
 
@@ -135,9 +150,10 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<UserView>, AppError> {
 }
 
 /// Disables or re-enables a user; disabling ends all their sessions at once.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, hub))]
 pub async fn set_disabled(
     db: &DatabaseConnection,
+    hub: &Hub,
     actor_id: UserId,
     user_id: UserId,
     disabled: bool,
@@ -155,15 +171,20 @@ pub async fn set_disabled(
     active.disabled = Set(disabled);
     let updated = active.update(db).await?;
     if disabled {
-        sessions::end_all_for_user(db, user_id, None).await?;
+        sessions::end_all_for_user(db, hub, user_id, None).await?;
     }
     Ok(sessions::to_view(&updated))
 }
 
-/// Changes a password after checking the current one; every other session of the user ends.
-#[tracing::instrument(skip(db, current, new_password))]
+/// Changes a password after checking the current one (a wrong one counts like a failed login);
+/// every other session of the user ends.
+#[tracing::instrument(skip(db, hub, hasher, current, new_password))]
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     db: &DatabaseConnection,
+    hub: &Hub,
+    hasher: &Hasher,
+    policy: login_throttle::Policy,
     user_id: UserId,
     keep_session: &str,
     current: &str,
@@ -172,23 +193,25 @@ pub async fn change_password(
     let Some(found) = user::Entity::find_by_id(user_id).one(db).await? else {
         return Err(AppError::NotFound);
     };
-    if !passwords::verify(current.to_owned(), Some(found.password_hash.clone())).await? {
+    let stored = Some(found.password_hash.clone());
+    if !check_throttled(db, hasher, &found.email, current, stored, policy).await? {
         return Err(AppError::invalid(
             "current_password",
             "The current password is wrong.",
         ));
     }
-    let hash = passwords::hash(new_password.expose().to_owned()).await?;
+    let hash = hasher.hash(new_password.expose().to_owned()).await?;
     let mut active: user::ActiveModel = found.into();
     active.password_hash = Set(hash);
     active.update(db).await?;
-    sessions::end_all_for_user(db, user_id, Some(keep_session)).await?;
+    sessions::end_all_for_user(db, hub, user_id, Some(keep_session)).await?;
     Ok(())
 }
 
 /// Creates the configured first admin when no admin exists yet. Idempotent across restarts.
 pub async fn bootstrap_admin(
     db: &DatabaseConnection,
+    hasher: &Hasher,
     email: &str,
     password: &str,
     name: &str,
@@ -208,7 +231,7 @@ pub async fn bootstrap_admin(
         Role::Admin.as_str(),
         min_password_len,
     )?;
-    match create(db, account).await {
+    match create(db, hasher, account).await {
         Ok(_) => Ok(true),
         // The email belongs to an existing non-admin: promote nobody silently, say so.
         Err(AppError::EmailTaken) => {

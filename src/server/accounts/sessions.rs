@@ -2,19 +2,30 @@
 //! only HMAC(secret, token), so a copy of the database cannot be turned into live sessions.
 
 use crate::model::ids::UserId;
+use crate::model::user::{SessionView, device_name};
 use crate::model::{AppError, UserView};
 use crate::server::platform::entities::{session, user};
+use crate::server::realtime::{Audience, Hub, changes};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use sha2::Sha256;
 use std::sync::Arc;
 
-pub const COOKIE_NAME: &str = "dealchat_session";
+/// The session cookie's name. Under https it carries the `__Host-` prefix, which browsers accept only
+/// from this exact host, with Secure and `Path=/`: a sibling subdomain cannot plant or shadow it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-dealchat_session"
+    } else {
+        "dealchat_session"
+    }
+}
 
 /// Keyed hashing of session tokens. Shared, because the state holding it is cloned per request.
 #[derive(Clone)]
@@ -55,13 +66,21 @@ pub fn to_view(u: &user::Model) -> UserView {
     }
 }
 
+/// Where a session was signed in from, for the list of active sessions.
+#[derive(Clone, Debug, Default)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
 /// Starts a session and returns the token for the cookie.
-#[tracing::instrument(skip(db, key))]
+#[tracing::instrument(skip(db, key, device))]
 pub async fn start(
     db: &DatabaseConnection,
     key: &SessionKey,
     user_id: UserId,
     ttl: Duration,
+    device: Device,
 ) -> Result<String, AppError> {
     let token = new_token();
     let now = Utc::now();
@@ -71,10 +90,34 @@ pub async fn start(
         created_at: Set(now),
         expires_at: Set(now + ttl),
         last_seen_at: Set(now),
+        user_agent: Set(device
+            .user_agent
+            .map(|ua| crate::model::label::clean(&ua).chars().take(512).collect())),
+        ip: Set(device.ip),
     }
     .insert(db)
     .await?;
     Ok(token)
+}
+
+/// How long sessions live: `ttl` after the last use (sliding), and never longer than `absolute`
+/// after sign-in, however busy.
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetime {
+    pub ttl: Duration,
+    pub absolute: Duration,
+}
+
+impl Lifetime {
+    /// Whether a session signed in at `created_at` has outlived its absolute lifetime.
+    pub fn ended(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        created_at + self.absolute <= now
+    }
+
+    /// The expiry after a use at `now`.
+    pub fn expiry(&self, created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (now + self.ttl).min(created_at + self.absolute)
+    }
 }
 
 /// The live, enabled user behind `token`; expired sessions are removed on sight.
@@ -82,7 +125,7 @@ pub async fn resolve(
     db: &DatabaseConnection,
     key: &SessionKey,
     token: &str,
-    ttl: Duration,
+    life: Lifetime,
 ) -> Result<Option<SessionUser>, AppError> {
     let id = key.id_for(token);
     let Some((sess, Some(owner))) = session::Entity::find_by_id(id.clone())
@@ -93,15 +136,16 @@ pub async fn resolve(
         return Ok(None);
     };
     let now = Utc::now();
-    if sess.expires_at <= now || owner.disabled {
+    if sess.expires_at <= now || life.ended(sess.created_at, now) || owner.disabled {
         session::Entity::delete_by_id(id).exec(db).await?;
         return Ok(None);
     }
     if needs_refresh(sess.last_seen_at, now) {
         // Sliding expiry, written at most every few minutes so reads stay reads.
+        let expires_at = life.expiry(sess.created_at, now);
         let mut active: session::ActiveModel = sess.into();
         active.last_seen_at = Set(now);
-        active.expires_at = Set(now + ttl);
+        active.expires_at = Set(expires_at);
         active.update(db).await?;
     }
     Ok(Some(SessionUser {
@@ -114,24 +158,93 @@ fn needs_refresh(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - last_seen > Duration::minutes(5)
 }
 
-pub async fn end(db: &DatabaseConnection, session_id: &str) -> Result<(), AppError> {
-    session::Entity::delete_by_id(session_id.to_owned())
-        .exec(db)
-        .await?;
+/// Ends sessions (one, or a user's), inside a write of the change clock: the user's waiting
+/// long-polls wake, find their session gone and answer at once.
+async fn end_where(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    user_id: UserId,
+    filter: Condition,
+) -> Result<u64, AppError> {
+    let w = changes::begin(db).await?;
+    let ended = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(filter)
+        .exec(&w.txn)
+        .await?
+        .rows_affected;
+    let mut w = w;
+    w.audience = Audience::users([Some(user_id)]);
+    w.commit(hub).await?;
+    Ok(ended)
+}
+
+/// Ends one session of `user_id`; NotFound when it is not theirs (or already gone).
+pub async fn end(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    user_id: UserId,
+    session_id: &str,
+) -> Result<(), AppError> {
+    let ended = end_where(
+        db,
+        hub,
+        user_id,
+        Condition::all().add(session::Column::Id.eq(session_id)),
+    )
+    .await?;
+    if ended == 0 {
+        return Err(AppError::NotFound);
+    }
     Ok(())
 }
 
-/// Ends every session of a user, except `keep` (the one changing its own password).
+/// Ends every session of a user, except `keep` (the one changing its own password, or asking to
+/// sign out everywhere else).
 pub async fn end_all_for_user(
     db: &DatabaseConnection,
+    hub: &Hub,
     user_id: UserId,
     keep: Option<&str>,
 ) -> Result<u64, AppError> {
-    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    let mut filter = Condition::all();
     if let Some(keep) = keep {
-        q = q.filter(session::Column::Id.ne(keep));
+        filter = filter.add(session::Column::Id.ne(keep));
     }
-    Ok(q.exec(db).await?.rows_affected)
+    end_where(db, hub, user_id, filter).await
+}
+
+/// Whether a session still exists (a waiting poll asks after every wake).
+pub async fn alive(db: &DatabaseConnection, session_id: &str) -> Result<bool, AppError> {
+    Ok(session::Entity::find_by_id(session_id.to_owned())
+        .one(db)
+        .await?
+        .is_some_and(|s| s.expires_at > Utc::now()))
+}
+
+/// The user's live sessions, the most recently used first.
+pub async fn list_for(
+    db: &DatabaseConnection,
+    user_id: UserId,
+    current: &str,
+) -> Result<Vec<SessionView>, AppError> {
+    let now = Utc::now();
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == current,
+            device: device_name(s.user_agent.as_deref().unwrap_or("")),
+            ip: s.ip.unwrap_or_default(),
+            created_at_ms: s.created_at.timestamp_millis(),
+            last_seen_at_ms: s.last_seen_at.timestamp_millis(),
+            id: s.id,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -156,6 +269,20 @@ mod tests {
             x.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
+    }
+
+    #[test]
+    fn a_busy_session_still_ends_at_its_absolute_lifetime() {
+        let life = Lifetime {
+            ttl: Duration::days(14),
+            absolute: Duration::days(30),
+        };
+        let signed_in = Utc::now();
+        let day = |n| signed_in + Duration::days(n);
+        assert_eq!(life.expiry(signed_in, day(1)), day(15));
+        assert_eq!(life.expiry(signed_in, day(20)), day(30));
+        assert!(!life.ended(signed_in, day(29)));
+        assert!(life.ended(signed_in, day(30)));
     }
 
     #[test]

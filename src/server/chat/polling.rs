@@ -9,7 +9,9 @@
 
 use crate::model::AppError;
 use crate::model::chat::{PollCursor, PollUpdate};
+use crate::model::ids::{ConversationId, UserId};
 use crate::server::access::{self, Viewer};
+use crate::server::accounts::sessions;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::deals::service as deals;
 use crate::server::messages;
@@ -17,7 +19,11 @@ use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
 use rand::Rng;
 use sea_orm::DatabaseConnection;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// How a poll is bounded.
 #[derive(Clone, Copy, Debug)]
@@ -35,15 +41,86 @@ pub fn spread(timeout: Duration) -> Duration {
     timeout.mul_f64(rand::thread_rng().gen_range(0.7..=1.0))
 }
 
-/// Waits for news after `cursor`, up to the limits.
-#[tracing::instrument(skip(db, hub), fields(user = %viewer.id))]
+/// The waiting polls of each user, at most `max` each: a new poll ends the user's oldest, so a
+/// client opening poll after poll (a script, a tab storm) holds a bounded number of them.
+pub struct PollSeats {
+    max: usize,
+    waiting: Mutex<HashMap<UserId, VecDeque<Waiting>>>,
+    next: AtomicU64,
+}
+
+/// A waiting poll: its seat number and how to tell it to end.
+type Waiting = (u64, Arc<Notify>);
+
+/// One waiting poll's place; told to end when the user opens too many. Freed when dropped.
+pub struct Seat<'a> {
+    seats: &'a PollSeats,
+    user: UserId,
+    id: u64,
+    pub ended: Arc<Notify>,
+}
+
+impl PollSeats {
+    pub fn new(max: usize) -> Self {
+        PollSeats {
+            max: max.max(1),
+            waiting: Mutex::default(),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes a seat for `user`, ending their oldest poll when all of theirs are taken.
+    pub fn take(&self, user: UserId) -> Seat<'_> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let ended = Arc::new(Notify::new());
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let queue = waiting.entry(user).or_default();
+        while queue.len() >= self.max {
+            if let Some((_, oldest)) = queue.pop_front() {
+                oldest.notify_one();
+            }
+        }
+        queue.push_back((id, ended.clone()));
+        Seat {
+            seats: self,
+            user,
+            id,
+            ended,
+        }
+    }
+}
+
+impl Drop for Seat<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self.seats.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(queue) = waiting.get_mut(&self.user) {
+            queue.retain(|(id, _)| *id != self.id);
+            if queue.is_empty() {
+                waiting.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// Who is polling: the viewer, and the session the poll belongs to (it ends with it).
+#[derive(Clone, Copy, Debug)]
+pub struct Poller<'a> {
+    pub viewer: Viewer,
+    pub session_id: &'a str,
+}
+
+/// Waits for news after `cursor`, up to the limits. The poll ends at once when its session ends
+/// (answering `Unauthenticated`) or when the user opens more polls than `seats` allows.
+#[tracing::instrument(skip(db, hub, seats, poller), fields(user = %poller.viewer.id))]
 pub async fn poll(
     db: &DatabaseConnection,
     hub: &Hub,
-    viewer: Viewer,
+    seats: &PollSeats,
+    poller: Poller<'_>,
     mut cursor: PollCursor,
     limits: PollLimits,
 ) -> Result<PollUpdate, AppError> {
+    let viewer = poller.viewer;
     if cursor.tick < 0 || cursor.after_seq < 0 {
         return Err(AppError::invalid(
             "tick",
@@ -58,7 +135,29 @@ pub async fn poll(
         let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
         open_chat_ahead = conv.last_seq > cursor.after_seq;
     }
+    let seat = seats.take(viewer.id);
+    let mut woken = false;
     loop {
+        // A wake may be the end of this session (sign-out elsewhere, a password change, the
+        // account disabled): then the poll must not read on.
+        if woken && !Box::pin(sessions::alive(db, poller.session_id)).await? {
+            return Err(AppError::Unauthenticated);
+        }
+        // Nor may it wait on a chat the caller can no longer read (a colleague accepted it),
+        // whatever cursor it was given.
+        if woken
+            && let Some(open) = cursor.conversation_id
+            && !Box::pin(still_readable(db, viewer, open)).await?
+        {
+            return Ok(PollUpdate {
+                removed: vec![open],
+                cursor: PollCursor {
+                    conversation_id: None,
+                    ..cursor
+                },
+                ..Default::default()
+            });
+        }
         if open_chat_ahead || hub.may_have_news(viewer.id, viewer.role, cursor.tick) {
             let update = Box::pin(collect(db, viewer, cursor, limits.page)).await?;
             if !update.is_empty() {
@@ -73,7 +172,9 @@ pub async fn poll(
                 if !running {
                     break;
                 }
+                woken = true;
             }
+            () = seat.ended.notified() => break,
             _ = tokio::time::sleep_until(deadline) => break,
         }
     }
@@ -81,6 +182,19 @@ pub async fn poll(
         cursor,
         ..Default::default()
     })
+}
+
+/// Whether `viewer` may still read the conversation (false for one taken by a colleague).
+async fn still_readable(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    id: ConversationId,
+) -> Result<bool, AppError> {
+    match access::load(db, viewer, id).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Everything after `cursor` that `viewer` may see, and the cursor after it.
@@ -112,10 +226,18 @@ pub async fn collect(
         removed,
         ..Default::default()
     };
-    if let Some(open) = cursor
+    let mut open_chat = cursor
         .conversation_id
-        .filter(|id| !update.removed.contains(id))
+        .filter(|id| !update.removed.contains(id));
+    // The open chat is read only while the caller may still read it (a colleague may have just
+    // accepted it): checked on every read, whatever cursor the caller sends.
+    if let Some(open) = open_chat
+        && !still_readable(db, viewer, open).await?
     {
+        update.removed.push(open);
+        open_chat = None;
+    }
+    if let Some(open) = open_chat {
         let mut messages = messages::after(db, open, cursor.after_seq, page + 1).await?;
         update.more = messages.len() as u64 > page;
         messages.truncate(usize::try_from(page).unwrap_or(usize::MAX));
@@ -137,6 +259,38 @@ pub async fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_users_newest_poll_ends_their_oldest_beyond_the_cap() {
+        let seats = PollSeats::new(2);
+        let first = seats.take(UserId(1));
+        let _second = seats.take(UserId(1));
+        let _other = seats.take(UserId(2));
+        let ended = first.ended.clone();
+        let _third = seats.take(UserId(1));
+        tokio::time::timeout(Duration::from_millis(100), ended.notified())
+            .await
+            .expect("the oldest poll is told to end");
+        drop(first);
+        assert_eq!(
+            seats
+                .waiting
+                .lock()
+                .expect("lock")
+                .get(&UserId(1))
+                .map(VecDeque::len),
+            Some(2)
+        );
+        assert_eq!(
+            seats
+                .waiting
+                .lock()
+                .expect("lock")
+                .get(&UserId(2))
+                .map(VecDeque::len),
+            Some(1)
+        );
+    }
 
     #[test]
     fn waits_are_spread_below_the_timeout() {

@@ -12,15 +12,16 @@
 use crate::model::AppError;
 use crate::model::chat::{MessageView, PollCursor, PollUpdate};
 use crate::model::ids::ConversationId;
+use crate::model::ids::UserId;
 use crate::model::payment::Provider;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
 use crate::server::accounts::sessions::SessionUser;
-use crate::server::chat::polling::{self, PollLimits};
-use crate::server::chat::send_rate::SendRate;
+use crate::server::chat::polling::{self, PollLimits, PollSeats, Poller};
 use crate::server::chat::service::{self as chats, Outgoing};
 use crate::server::chat::writer::MessageWriter;
 use crate::server::platform::config::Settings;
+use crate::server::platform::rate_limit::RateLimit;
 use crate::server::realtime::Hub;
 use axum::extract::FromRef;
 use axum::extract::rejection::FormRejection;
@@ -46,7 +47,8 @@ pub struct ChatState {
     pub db: DatabaseConnection,
     pub hub: Arc<Hub>,
     pub writer: MessageWriter,
-    pub rate: Arc<SendRate>,
+    pub rate: Arc<RateLimit<UserId>>,
+    pub seats: Arc<PollSeats>,
     pub settings: Arc<Settings>,
     /// The payment provider a manager's `#p` goes through.
     pub payment_provider: Provider,
@@ -87,7 +89,11 @@ pub async fn poll(
     polling::poll(
         &state.db,
         &state.hub,
-        Viewer::of(&me.user),
+        &state.seats,
+        Poller {
+            viewer: Viewer::of(&me.user),
+            session_id: &me.session_id,
+        },
         PollCursor {
             tick: args.tick,
             conversation_id: args.conversation_id,

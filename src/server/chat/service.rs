@@ -12,7 +12,6 @@ use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::chat::list::{self as chat_list, Filter};
-use crate::server::chat::send_rate::SendRate;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
 use crate::server::messages::{self, KIND_TEXT, NewMessage};
@@ -20,6 +19,7 @@ use crate::server::payments::service as payments;
 use crate::server::platform::config::ChatSettings;
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{conversation, conversation_member};
+use crate::server::platform::rate_limit::RateLimit;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};
 use crate::server::storage::FileStore;
@@ -218,7 +218,7 @@ pub struct SendDeps<'a> {
     pub db: &'a DatabaseConnection,
     pub hub: &'a Hub,
     pub writer: &'a MessageWriter,
-    pub rate: &'a SendRate,
+    pub rate: &'a RateLimit<UserId>,
     pub settings: &'a ChatSettings,
     pub payment_provider: Provider,
 }

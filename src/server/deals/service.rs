@@ -27,9 +27,11 @@ pub fn folder_of(deal_id: DealId) -> String {
     format!("deals/{deal_id}")
 }
 
-/// A deal title: 1 to 120 characters after trimming.
+/// A deal title: 1 to 120 characters after removing control and direction-changing characters
+/// and trimming.
 pub fn parse_title(raw: &str, field: &str) -> Result<String, AppError> {
-    let title = raw.trim();
+    let cleaned = crate::model::label::clean(raw);
+    let title = cleaned.as_str();
     if title.is_empty() {
         return Err(AppError::invalid(field, "Give it a short name."));
     }
@@ -410,5 +412,10 @@ mod tests {
                 .is_some()
         );
         assert!(parse_title(&"x".repeat(121), "title").is_err());
+        assert_eq!(
+            parse_title("Site\u{202E}gnp.exe\n", "title").unwrap(),
+            "Sitegnp.exe"
+        );
+        assert!(parse_title("\u{202E}\u{2066}", "title").is_err());
     }
 }

@@ -10,6 +10,7 @@ use crate::server::files::uploads::UploadArea;
 use crate::server::files::uploads::{self, Announce, Status, UploadError};
 use crate::server::files::{deal_files, rules as file_rules};
 use crate::server::platform::config::Settings;
+use crate::server::platform::rate_limit::AbuseLimits;
 use crate::server::realtime::Hub;
 use crate::server::storage::FileStore;
 use axum::body::Body;
@@ -34,6 +35,7 @@ const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
 const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
 const UPLOAD_METADATA: HeaderName = HeaderName::from_static("upload-metadata");
 const UPLOAD_CHECKSUM: HeaderName = HeaderName::from_static("upload-checksum");
+const UPLOAD_EXPIRES: HeaderName = HeaderName::from_static("upload-expires");
 /// The stored file's id, on the answer that completed an upload (and on later HEADs).
 const FILE_ID: HeaderName = HeaderName::from_static("dealchat-file-id");
 
@@ -45,6 +47,7 @@ pub struct FilesState {
     pub store: Arc<dyn FileStore>,
     pub area: Arc<UploadArea>,
     pub settings: Arc<Settings>,
+    pub limits: Arc<AbuseLimits>,
 }
 
 impl FilesState {
@@ -105,6 +108,30 @@ fn fail(err: UploadError) -> Response {
             Json(AppError::invalid("checksum", message)),
         )
             .into_response(),
+        UploadError::Busy => (
+            StatusCode::LOCKED,
+            Json(AppError::Conflict(
+                "Another request is writing this upload; try again in a moment.".into(),
+            )),
+        )
+            .into_response(),
+        UploadError::UnsupportedVersion => (
+            StatusCode::PRECONDITION_FAILED,
+            [(HeaderName::from_static("tus-version"), TUS_VERSION)],
+            Json(AppError::invalid(
+                "tus-resumable",
+                format!("Only tus {TUS_VERSION} is supported."),
+            )),
+        )
+            .into_response(),
+        UploadError::WrongContentType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Json(AppError::invalid(
+                "content-type",
+                format!("Send chunks as {OFFSET_STREAM}."),
+            )),
+        )
+            .into_response(),
         UploadError::PastEnd { size } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             Json(AppError::invalid(
@@ -121,14 +148,17 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> 
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// tus: a request in a version we do not speak (or in none) is answered 412 with ours.
 fn require_tus(headers: &HeaderMap) -> Result<(), UploadError> {
     match header_str(headers, &TUS_RESUMABLE) {
         Some(TUS_VERSION) => Ok(()),
-        _ => Err(UploadError::App(AppError::invalid(
-            "tus-resumable",
-            "Send Tus-Resumable: 1.0.0.",
-        ))),
+        _ => Err(UploadError::UnsupportedVersion),
     }
+}
+
+/// `Upload-Expires`, an HTTP date (RFC 9110 IMF-fixdate).
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// `Upload-Metadata`: comma-separated `key base64(value)` pairs.
@@ -170,8 +200,9 @@ fn status_headers(status: &Status) -> Vec<(HeaderName, String)> {
         (UPLOAD_LENGTH, status.size.to_string()),
         (header::CACHE_CONTROL, "no-store".to_owned()),
     ];
-    if let Some(id) = status.file_id {
-        h.push((FILE_ID, id.to_string()));
+    match status.file_id {
+        Some(id) => h.push((FILE_ID, id.to_string())),
+        None => h.push((UPLOAD_EXPIRES, http_date(status.expires_at))),
     }
     h
 }
@@ -201,7 +232,7 @@ async fn options(State(state): State<FilesState>) -> Response {
             (HeaderName::from_static("tus-version"), TUS_VERSION.into()),
             (
                 HeaderName::from_static("tus-extension"),
-                "creation,termination,checksum".into(),
+                "creation,termination,checksum,expiration".into(),
             ),
             (
                 HeaderName::from_static("tus-max-size"),
@@ -219,6 +250,7 @@ async fn create(State(state): State<FilesState>, me: Me, headers: HeaderMap) -> 
     let result = async {
         let viewer = viewer(me)?;
         require_tus(&headers)?;
+        state.limits.uploads_per_user.check(viewer.id)?;
         let meta = parse_metadata(header_str(&headers, &UPLOAD_METADATA).unwrap_or(""))?;
         let get = |k: &str| meta.get(k).map(String::as_str);
         let conversation_id = get("conversation_id")
@@ -244,31 +276,42 @@ async fn create(State(state): State<FilesState>, me: Me, headers: HeaderMap) -> 
             },
         )
         .await?;
-        Ok::<_, UploadError>(row.token)
+        Ok::<_, UploadError>(row)
     }
     .await;
     match result {
-        Ok(token) => with_headers(
+        Ok(row) => with_headers(
             StatusCode::CREATED,
             vec![
-                (header::LOCATION, format!("{UPLOADS_PATH}/{token}")),
+                (header::LOCATION, format!("{UPLOADS_PATH}/{}", row.token)),
                 (UPLOAD_OFFSET, "0".into()),
+                (UPLOAD_EXPIRES, http_date(row.expires_at)),
             ],
         ),
         Err(e) => fail(e),
     }
 }
 
-async fn head(State(state): State<FilesState>, me: Me, Path(token): Path<String>) -> Response {
+async fn head(
+    State(state): State<FilesState>,
+    me: Me,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let result = async {
         let viewer = viewer(me)?;
+        require_tus(&headers)?;
         uploads::status(state.upload_deps(), viewer, &token).await
     }
     .await;
     match result {
         Ok(status) => with_headers(StatusCode::OK, status_headers(&status)),
-        // A HEAD answer has no body; the status says it all.
-        Err(e) => tus(crate::server::platform::http_error::status_of(&e).into_response()),
+        // A HEAD answer has no body; the status (and tus's headers) say it all.
+        Err(e) => {
+            let mut res = fail(e);
+            *res.body_mut() = Body::empty();
+            res
+        }
     }
 }
 
@@ -283,10 +326,7 @@ async fn patch(
         let viewer = viewer(me)?;
         require_tus(&headers)?;
         if header_str(&headers, &header::CONTENT_TYPE) != Some(OFFSET_STREAM) {
-            return Err(UploadError::App(AppError::invalid(
-                "content-type",
-                "Send chunks as application/offset+octet-stream.",
-            )));
+            return Err(UploadError::WrongContentType);
         }
         let offset = header_str(&headers, &UPLOAD_OFFSET)
             .and_then(|v| v.trim().parse::<u64>().ok())

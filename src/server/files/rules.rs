@@ -2,6 +2,7 @@
 //! how it is labelled on the way out so a browser never runs it from our origin.
 
 use crate::model::AppError;
+use crate::model::label::is_direction_mark;
 
 /// A file name as people see it: the last path segment, without control or direction-changing
 /// characters, trimmed, at most 255 bytes (the extension kept).
@@ -9,17 +10,13 @@ pub fn display_name(raw: &str) -> Result<String, AppError> {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !c.is_control() && !is_direction_mark(*c))
         .collect();
     let name = cleaned.trim().trim_end_matches(['.', ' ']).trim();
     if name.is_empty() || name == "." || name == ".." {
         return Err(AppError::invalid("name", "The file needs a name."));
     }
     Ok(shorten(name, 255))
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 /// Cuts a name to `max` bytes on a character boundary, keeping a short extension.

@@ -10,20 +10,23 @@
 use crate::model::AppError;
 use crate::model::chat::FileOrigin;
 use crate::model::command::ShareNote;
-use crate::model::ids::{ConversationId, FileId};
+use crate::model::file_size::file_size;
+use crate::model::ids::{ConversationId, DealId, FileId};
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
 use crate::server::files::rules as file_rules;
 use crate::server::platform::config::{ChatSettings, FileSettings};
 use crate::server::platform::entities::upload;
 use crate::server::realtime::Hub;
+use crate::server::realtime::changes::stmt;
 use crate::server::storage::{FileStore, StoreKey};
 use axum::body::{Body, Bytes};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -58,6 +61,13 @@ pub enum UploadError {
     PastEnd {
         size: u64,
     },
+    /// Another request is writing this upload (423 Locked: the client retries, it does not start
+    /// over).
+    Busy,
+    /// `Tus-Resumable` missing or not 1.0.0 (412 with `Tus-Version`).
+    UnsupportedVersion,
+    /// A chunk not sent as `application/offset+octet-stream` (415).
+    WrongContentType,
 }
 
 impl From<AppError> for UploadError {
@@ -219,6 +229,7 @@ pub async fn create(
     };
     let deal = authorise(deps, viewer, new.conversation_id, purpose).await?;
     let now = Utc::now();
+    check_allowances(deps, viewer, deal.id, size, now).await?;
     let hours = i64::try_from(deps.files.upload_expiry_hours).unwrap_or(24);
     let row = upload::ActiveModel {
         token: Set(new_token()),
@@ -248,6 +259,57 @@ pub async fn create(
     Ok(row)
 }
 
+/// Uploads in progress per user, and the bytes a deal's files (stored and arriving) may take.
+/// Two uploads created at the same moment may both pass; the overshoot is at most one file.
+async fn check_allowances(
+    deps: Deps<'_>,
+    viewer: Viewer,
+    deal_id: DealId,
+    size: u64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let in_progress = upload::Entity::find()
+        .filter(upload::Column::UploaderId.eq(viewer.id))
+        .filter(upload::Column::FileId.is_null())
+        .filter(upload::Column::ExpiresAt.gt(now))
+        .count(deps.db)
+        .await?;
+    if in_progress >= deps.files.max_uploads_in_progress {
+        return Err(AppError::Conflict(format!(
+            "You have {in_progress} uploads in progress; let one finish or cancel it first."
+        )));
+    }
+    let backend = deps.db.get_database_backend();
+    let used = deps
+        .db
+        .query_one_raw(stmt(
+            backend,
+            "SELECT CAST(COALESCE((SELECT SUM(size) FROM files WHERE deal_id = ?), 0) \
+             + COALESCE((SELECT SUM(size) FROM uploads WHERE deal_id = ? AND file_id IS NULL \
+             AND expires_at > ?), 0) AS BIGINT) AS used",
+            [deal_id.into(), deal_id.into(), now.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "used"))
+        .transpose()?
+        .unwrap_or(0);
+    let used = u64::try_from(used).unwrap_or(0);
+    let quota = deps.files.deal_quota_bytes;
+    if used.saturating_add(size) > quota {
+        return Err(AppError::invalid(
+            "size",
+            format!(
+                "This deal's files may take {} in all and {} are taken; this file needs {}. \
+                 Remove files from the deal or ask an administrator for more room.",
+                file_size(i64::try_from(quota).unwrap_or(i64::MAX)),
+                file_size(i64::try_from(used).unwrap_or(i64::MAX)),
+                file_size(i64::try_from(size).unwrap_or(i64::MAX))
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The viewer's own upload that has not expired.
 async fn own(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<upload::Model, AppError> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -267,14 +329,19 @@ pub struct Status {
     pub size: u64,
     /// The stored file, once complete.
     pub file_id: Option<FileId>,
+    /// When an unfinished upload is discarded (tus `Upload-Expires`).
+    pub expires_at: DateTime<Utc>,
 }
 
 fn size_of(row: &upload::Model) -> u64 {
     u64::try_from(row.size).unwrap_or(0)
 }
 
+/// How long a `HEAD` waits for a write that is finishing before it answers 423.
+const HEAD_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The offset to resume from (tus `HEAD`).
-pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Status, AppError> {
+pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Status, UploadError> {
     let row = own(deps, viewer, token).await?;
     let size = size_of(&row);
     if row.file_id.is_some() {
@@ -282,13 +349,15 @@ pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Statu
             offset: size,
             size,
             file_id: row.file_id,
+            expires_at: row.expires_at,
         });
     }
-    // Wait for a write still in flight, so the answer is the offset it ends at.
+    // A write that is just ending (its connection dropped) is waited for, so the answer is the
+    // offset it ends at; one still receiving bytes makes the client come back later.
     let slot = deps.area.slot(token);
-    let guard = tokio::time::timeout(std::time::Duration::from_secs(30), slot.lock())
+    let guard = tokio::time::timeout(HEAD_WAIT, slot.lock())
         .await
-        .map_err(|_| AppError::Conflict("The upload is busy; try again.".into()))?;
+        .map_err(|_| UploadError::Busy)?;
     let offset = match guard.as_ref() {
         Some(p) => p.offset,
         None => tokio::fs::metadata(deps.area.path(token))
@@ -300,6 +369,7 @@ pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Statu
         offset,
         size,
         file_id: None,
+        expires_at: row.expires_at,
     })
 }
 
@@ -345,17 +415,17 @@ pub async fn append(
                 offset: size,
                 size,
                 file_id: row.file_id,
+                expires_at: row.expires_at,
             })
         } else {
             Err(UploadError::OffsetMismatch { offset: size })
         };
     }
     let slot = deps.area.slot(token);
-    let guard = slot.clone().try_lock_owned().map_err(|_| {
-        UploadError::App(AppError::Conflict(
-            "Another request is writing this upload.".into(),
-        ))
-    })?;
+    let guard = slot
+        .clone()
+        .try_lock_owned()
+        .map_err(|_| UploadError::Busy)?;
     let path = deps.area.path(token);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(PIPE_DEPTH);
     // The writer owns the lock: if this request is dropped mid-body, the writer still records
@@ -396,6 +466,7 @@ pub async fn append(
             offset,
             size,
             file_id: None,
+            expires_at: row.expires_at,
         }),
         Chunk::Written {
             offset,
@@ -412,6 +483,7 @@ pub async fn append(
                 offset,
                 size,
                 file_id: Some(file_id),
+                expires_at: row.expires_at,
             })
         }
     }

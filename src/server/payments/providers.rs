@@ -64,8 +64,6 @@ pub struct ProviderEvent {
     /// The provider's event id: applied once, however often it is delivered.
     pub id: String,
     pub event_type: String,
-    /// Our payment id, as we gave it to the provider.
-    pub payment_id: Option<PaymentId>,
     /// The checkout the event is about.
     pub provider_ref: Option<String>,
     /// What the provider charged, when it says: checked against the request.

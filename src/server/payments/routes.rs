@@ -216,7 +216,7 @@ async fn test_checkout_answer(
             &checkout,
         );
     }
-    let event = test_mode::answer_event(&checkout, pay.id, answer);
+    let event = test_mode::answer_event(&checkout, answer);
     match payments::apply_event(&state.db, &state.hub, Provider::Test, &event).await {
         Ok(_) => Redirect::to(&format!("/chats/{}", pay.conversation_id)).into_response(),
         Err(e) => refused(&e, &checkout),

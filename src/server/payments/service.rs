@@ -418,22 +418,16 @@ async fn find_for_event(
     event: &ProviderEvent,
 ) -> Result<Option<payment::Model>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    if let Some(r) = &event.provider_ref
-        && let Some(found) = payment::Entity::find()
-            .filter(payment::Column::Provider.eq(provider))
-            .filter(payment::Column::ProviderRef.eq(r.as_str()))
-            .one(db)
-            .await?
-    {
-        return Ok(Some(found));
-    }
-    let Some(id) = event.payment_id else {
+    // Only the checkout we created names the payment: an id the event carries in its metadata
+    // could be any payment's.
+    let Some(r) = &event.provider_ref else {
         return Ok(None);
     };
-    Ok(payment::Entity::find_by_id(id)
+    payment::Entity::find()
+        .filter(payment::Column::Provider.eq(provider))
+        .filter(payment::Column::ProviderRef.eq(r.as_str()))
         .one(db)
-        .await?
-        .filter(|p| p.provider == provider))
+        .await
 }
 
 /// The payment behind a test checkout page, for the deal's client only.

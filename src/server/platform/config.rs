@@ -21,7 +21,19 @@ pub struct Settings {
     pub files: FileSettings,
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
+    pub rate_limits: RateLimitSettings,
     pub bootstrap: BootstrapSettings,
+}
+
+/// Requests per minute one client address or one user may make of a kind (bursts up to the same
+/// number); more are answered 429 with `Retry-After`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RateLimitSettings {
+    pub auth_per_ip_per_minute: u32,
+    pub chat_starts_per_ip_per_minute: u32,
+    pub chat_starts_per_user_per_minute: u32,
+    pub uploads_per_user_per_minute: u32,
+    pub searches_per_user_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -29,6 +41,18 @@ pub struct ServerSettings {
     pub bind: String,
     pub public_url: String,
     pub site_root: String,
+    /// Addresses of reverse proxies in front of the app: only from them is `X-Forwarded-For`
+    /// believed, and their connections are not capped per address. A list, or one
+    /// comma-separated string.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// `public_url` parsed (filled in by `load_with` once validated).
+    #[serde(skip, default = "placeholder_url")]
+    public: Option<url::Url>,
+}
+
+fn placeholder_url() -> Option<url::Url> {
+    None
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -43,6 +67,8 @@ pub struct DatabaseSettings {
 pub struct SessionSettings {
     pub secret: SecretString,
     pub ttl_hours: u64,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_days: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -51,11 +77,21 @@ pub struct AuthSettings {
     pub max_failed_logins: u32,
     pub failure_window_secs: u64,
     pub lockout_secs: u64,
+    /// Password hashes run at once (each holds about 19 MiB); 0: one per core.
+    pub max_concurrent_hashes: usize,
+    /// A login that would wait longer than this for a hashing slot is answered 503.
+    pub hash_wait_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct LimitSettings {
     pub max_body_bytes: usize,
+    /// Open connections in all; more are closed at once.
+    pub max_connections: usize,
+    /// Open connections from one address (trusted proxies are exempt).
+    pub max_connections_per_ip: usize,
+    /// A request body that sends nothing for this long is cut off.
+    pub body_idle_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -65,6 +101,8 @@ pub struct ChatSettings {
     pub send_burst: u32,
     pub history_page: u64,
     pub poll_timeout_secs: u64,
+    /// Long-polls one user may have waiting; a new one ends their oldest.
+    pub max_polls_per_user: usize,
     pub write_batch_max: usize,
 }
 
@@ -79,6 +117,10 @@ pub struct FileSettings {
     pub allowed_types: Vec<String>,
     /// An unfinished upload is discarded this long after it began.
     pub upload_expiry_hours: u64,
+    /// Uploads one user may have in progress at once.
+    pub max_uploads_in_progress: u64,
+    /// Bytes one deal's files (stored and arriving) may take.
+    pub deal_quota_bytes: u64,
     pub s3: S3Settings,
 }
 
@@ -98,6 +140,8 @@ pub struct PaymentSettings {
     /// `stripe` (Stripe Checkout, `payments.stripe`); the name each payment is stored with.
     #[serde(deserialize_with = "provider_named")]
     pub provider: Provider,
+    /// The TEST provider on a public (https) site moves no money: refused there unless this is set.
+    pub allow_test_mode: bool,
     pub stripe: StripeSettings,
 }
 
@@ -224,9 +268,35 @@ impl Settings {
         for (key, value) in overrides {
             builder = builder.set_override(*key, value.as_str())?;
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.validate()?;
+        settings.server.public = url::Url::parse(&settings.server.public_url).ok();
         Ok(settings)
+    }
+
+    /// The address users reach, parsed; its origin is the one requests must come from.
+    pub fn public_url(&self) -> url::Url {
+        self.server.public.clone().unwrap_or_else(|| {
+            url::Url::parse(&self.server.public_url)
+                .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1:3000").expect("a valid URL"))
+        })
+    }
+
+    /// The reverse proxies' addresses (validated by `validate`).
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    }
+
+    /// How many password hashes may run at once.
+    pub fn hash_permits(&self) -> usize {
+        match self.auth.max_concurrent_hashes {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            n => n,
+        }
     }
 
     pub fn bind_addr(&self) -> SocketAddr {
@@ -261,6 +331,26 @@ impl Settings {
                 "database.url",
                 format!("must start with sqlite:// or postgres:// (got `{url}`)"),
             ));
+        }
+        if let Some(bad) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|p| p.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(invalid(
+                "server.trusted_proxies",
+                format!("`{bad}` is not an IP address"),
+            ));
+        }
+        if self.limits.max_connections == 0 || self.limits.max_connections_per_ip == 0 {
+            return Err(invalid(
+                "limits.max_connections",
+                "max_connections and max_connections_per_ip must be at least 1",
+            ));
+        }
+        if self.limits.body_idle_secs == 0 {
+            return Err(invalid("limits.body_idle_secs", "must be at least 1"));
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
@@ -367,6 +457,11 @@ impl Settings {
     fn validate_payments(&self) -> Result<(), ConfigError> {
         let p = &self.payments;
         match p.provider {
+            Provider::Test if self.secure_cookies() && !p.allow_test_mode => Err(invalid(
+                "payments.provider",
+                "is test (no money moves) on an https site; choose stripe, or set \
+                 payments.allow_test_mode = true for a staging site",
+            )),
             Provider::Test => Ok(()),
             Provider::Stripe => {
                 if url::Url::parse(&p.stripe.api_base).is_err() {
@@ -608,7 +703,29 @@ mod tests {
 
     #[test]
     fn https_public_url_turns_on_secure_cookies() {
-        let s = with("server.public_url", "https://chat.example.com").expect("valid");
+        let s = Settings::load_with(&[
+            ("server.public_url", "https://chat.example.com".into()),
+            ("payments.allow_test_mode", "true".into()),
+        ])
+        .expect("valid");
         assert!(s.secure_cookies());
+        assert_eq!(
+            s.public_url().origin().ascii_serialization(),
+            "https://chat.example.com"
+        );
+    }
+
+    #[test]
+    fn the_test_provider_is_refused_on_an_https_site_unless_allowed() {
+        assert_eq!(
+            bad_key(with("server.public_url", "https://chat.example.com")),
+            "payments.provider"
+        );
+    }
+
+    #[test]
+    fn passwords_are_at_least_12_characters_by_default() {
+        let s = Settings::load_with(&[]).expect("defaults load");
+        assert_eq!(s.auth.min_password_len, 12);
     }
 }

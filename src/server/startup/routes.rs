@@ -3,7 +3,9 @@
 use crate::app::{App, shell};
 use crate::server::accounts::auth::{self, SessionState};
 use crate::server::platform::body_limit::DeclaredBodyLimitLayer;
+use crate::server::platform::csrf::{self, CsrfGuard};
 use crate::server::platform::panic_guard::PanicGuardLayer;
+use crate::server::platform::security_headers::{self, HeaderPolicy};
 use crate::server::startup::state::AppState;
 use crate::server::{chat, files, payments};
 use axum::Router;
@@ -59,6 +61,20 @@ pub fn router(state: AppState) -> Router {
                 auth::resolve_session,
             )),
         )
+        // Before anything reads the body or the session; the signed webhook is exempt.
+        .layer(axum::middleware::from_fn_with_state(
+            CsrfGuard::new(
+                &state.settings.public_url(),
+                &[payments::routes::STRIPE_WEBHOOK_PATH],
+            ),
+            csrf::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            HeaderPolicy {
+                https: state.settings.secure_cookies(),
+            },
+            security_headers::apply,
+        ))
         // Inside the request span, so a logged panic carries the request's route and id.
         .layer(PanicGuardLayer)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

@@ -1,11 +1,13 @@
 //! The one state value server functions read, and the slice of it each feature's handlers take
 //! (`FromRef`), so a feature's routes name only what they use and never this file.
 
+use crate::model::ids::UserId;
 use crate::server::accounts::auth::SessionState;
 use crate::server::accounts::login_throttle::Policy;
-use crate::server::accounts::sessions::SessionKey;
+use crate::server::accounts::passwords::Hasher;
+use crate::server::accounts::sessions::{Lifetime, SessionKey};
+use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
-use crate::server::chat::send_rate::SendRate;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::port::CrmPort;
 use crate::server::files::routes::FilesState;
@@ -13,6 +15,7 @@ use crate::server::files::uploads::UploadArea;
 use crate::server::payments::providers::PaymentProvider;
 use crate::server::payments::routes::PaymentsState;
 use crate::server::platform::config::Settings;
+use crate::server::platform::rate_limit::{AbuseLimits, RateLimit};
 use crate::server::realtime::Hub;
 use crate::server::storage::FileStore;
 use axum::extract::FromRef;
@@ -27,9 +30,13 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub session_key: SessionKey,
+    pub hasher: Hasher,
     pub hub: Arc<Hub>,
     pub writer: MessageWriter,
-    pub send_rate: Arc<SendRate>,
+    pub send_rate: Arc<RateLimit<UserId>>,
+    pub poll_seats: Arc<PollSeats>,
+    /// The abuse limits per client address and per user.
+    pub limits: Arc<AbuseLimits>,
     pub crm: Arc<dyn CrmPort>,
     pub files: Arc<dyn FileStore>,
     pub uploads: Arc<UploadArea>,
@@ -47,7 +54,8 @@ impl FromRef<AppState> for SessionState {
         SessionState {
             db: state.db.clone(),
             key: state.session_key.clone(),
-            ttl: state.session_ttl(),
+            life: state.session_lifetime(),
+            secure: state.settings.secure_cookies(),
         }
     }
 }
@@ -59,6 +67,7 @@ impl FromRef<AppState> for ChatState {
             hub: state.hub.clone(),
             writer: state.writer.clone(),
             rate: state.send_rate.clone(),
+            seats: state.poll_seats.clone(),
             settings: state.settings.clone(),
             payment_provider: state.payments.name(),
         }
@@ -73,6 +82,7 @@ impl FromRef<AppState> for FilesState {
             store: state.files.clone(),
             area: state.uploads.clone(),
             settings: state.settings.clone(),
+            limits: state.limits.clone(),
         }
     }
 }
@@ -90,6 +100,15 @@ impl FromRef<AppState> for PaymentsState {
 impl AppState {
     pub fn session_ttl(&self) -> Duration {
         Duration::hours(i64::try_from(self.settings.session.ttl_hours).unwrap_or(24 * 14))
+    }
+
+    pub fn session_lifetime(&self) -> Lifetime {
+        Lifetime {
+            ttl: self.session_ttl(),
+            absolute: Duration::days(
+                i64::try_from(self.settings.session.absolute_days).unwrap_or(30),
+            ),
+        }
     }
 
     pub fn login_policy(&self) -> Policy {

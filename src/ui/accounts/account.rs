@@ -1,9 +1,15 @@
-//! The signed-in user's own account: change the password (other sessions are signed out).
+//! The signed-in user's own account: change the password (other sessions are signed out), and the
+//! active sessions, each with its device, address and last use, to sign out one or all.
 
-use crate::api::accounts::ChangePassword;
+use crate::api::accounts::{ChangePassword, EndAllSessions, EndSession, list_sessions};
 use crate::model::UserView;
+use crate::model::local_time::LocalClock;
+use crate::model::user::SessionView;
+use crate::ui::browser::now_ms;
 use crate::ui::forms::form_errors::{FormError, last_error};
+use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::password_input::PasswordInput;
+use crate::ui::forms::table::Table;
 use leptos::prelude::*;
 
 #[component]
@@ -42,6 +48,80 @@ pub fn AccountPage() -> impl IntoView {
                     </p>
                 </Show>
             </ActionForm>
+            <ActiveSessions />
         </section>
+    }
+}
+
+#[component]
+fn ActiveSessions() -> impl IntoView {
+    let end_one = ServerAction::<EndSession>::new();
+    let end_all = ServerAction::<EndAllSessions>::new();
+    let error = last_error(end_one.value());
+    let all_error = last_error(end_all.value());
+    let sessions = Resource::new(
+        move || (end_one.version().get(), end_all.version().get()),
+        |_| list_sessions(),
+    );
+    let show = move |list: Vec<SessionView>| view! { <SessionTable list end_one /> };
+    view! {
+        <h2>"Active sessions"</h2>
+        <p class="hint">"Where you are signed in. Sign out a device you do not recognise."</p>
+        <FormError error />
+        <FormError error=all_error />
+        <Loaded resource=sessions loading="Loading sessions…" show />
+        <ActionForm action=end_all attr:aria-label="Sign out everywhere else">
+            <input type="hidden" name="including_this" value="false" />
+            <button type="submit" class="ghost" disabled=move || end_all.pending().get()>
+                "Sign out everywhere else"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SessionTable(list: Vec<SessionView>, end_one: ServerAction<EndSession>) -> impl IntoView {
+    let clock = LocalClock {
+        now_ms: now_ms(),
+        ..Default::default()
+    };
+    view! {
+        <Table class="sessions" headers=&["Device", "Address", "Last active", "Action"]>
+            {list
+                .into_iter()
+                .map(|s| {
+                    let last = if s.current {
+                        "this session".to_owned()
+                    } else {
+                        match clock.elapsed_since(s.last_seen_at_ms).as_str() {
+                            "just now" => "just now".to_owned(),
+                            ago => format!("{ago} ago"),
+                        }
+                    };
+                    let action = if s.current {
+                        view! { <span class="hint">"Current"</span> }.into_any()
+                    } else {
+                        let aria = format!("Sign out {} ({})", s.device, s.ip);
+                        view! {
+                            <ActionForm action=end_one>
+                                <input type="hidden" name="session_id" value=s.id.clone() />
+                                <button type="submit" class="ghost" aria-label=aria>
+                                    "Sign out"
+                                </button>
+                            </ActionForm>
+                        }
+                        .into_any()
+                    };
+                    view! {
+                        <tr>
+                            <td>{s.device.clone()}</td>
+                            <td>{s.ip}</td>
+                            <td>{last}</td>
+                            <td>{action}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
+        </Table>
     }
 }

@@ -1,7 +1,7 @@
 //! A file as a message or the deal's list shows it: name, size and a download link.
 
 use crate::model::chat::FileRef;
-use crate::ui::files::file_size::file_size;
+use crate::model::file_size::file_size;
 use leptos::prelude::*;
 
 #[component]

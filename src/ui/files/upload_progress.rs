@@ -1,6 +1,6 @@
 //! Files on their way up: name, a progress bar and the percentage, or why it failed.
 
-use crate::ui::files::file_size::percent;
+use crate::model::file_size::percent;
 use leptos::prelude::*;
 
 /// One upload as the list shows it.

@@ -116,7 +116,8 @@ pub async fn upload(
                                 return Ok(id);
                             }
                         }
-                        (0 | 500..=599, _) => {}
+                        // 423: another request is still writing it; ask again later.
+                        (0 | 423 | 500..=599, _) => {}
                         (404, _) => return Err("The upload expired; start it again.".into()),
                         (status, _) => return Err(format!("The upload failed (HTTP {status}).")),
                     }

@@ -65,7 +65,6 @@ struct Session {
     id: String,
     url: Option<String>,
     status: Option<String>,
-    client_reference_id: Option<String>,
     amount_total: Option<i64>,
     currency: Option<String>,
     payment_status: Option<String>,
@@ -266,18 +265,22 @@ pub fn parse_event(body: &[u8]) -> Result<ProviderEvent, PaymentError> {
         ("checkout.session.expired", Some(_)) => Outcome::CheckoutExpired,
         _ => Outcome::Nothing,
     };
+    let charged = session.as_ref().and_then(|s| {
+        let currency = s.currency.as_deref()?.to_ascii_uppercase();
+        Some((from_stripe_amount(s.amount_total?, &currency), currency))
+    });
+    // A payment is paid only for an amount we can check against the request.
+    let outcome = if outcome == Outcome::Paid && charged.is_none() {
+        tracing::warn!(event = %event.id, "paid event without amount_total; not applied");
+        Outcome::Nothing
+    } else {
+        outcome
+    };
     Ok(ProviderEvent {
         id: event.id,
         event_type: event.event_type,
-        payment_id: session
-            .as_ref()
-            .and_then(|s| s.client_reference_id.as_deref())
-            .and_then(|id| id.parse().ok()),
         provider_ref: session.as_ref().map(|s| s.id.clone()),
-        charged: session.as_ref().and_then(|s| {
-            let currency = s.currency.as_deref()?.to_ascii_uppercase();
-            Some((from_stripe_amount(s.amount_total?, &currency), currency))
-        }),
+        charged,
         outcome,
     })
 }
@@ -419,7 +422,6 @@ mod tests {
         };
         let paid = parse_event(event("checkout.session.completed", "paid").as_bytes()).unwrap();
         assert_eq!(paid.outcome, Outcome::Paid);
-        assert_eq!(paid.payment_id, Some(crate::model::ids::PaymentId(12)));
         assert_eq!(paid.provider_ref.as_deref(), Some("cs_1"));
         assert_eq!(paid.charged, Some((150_000, "EUR".into())));
         let later = parse_event(event("checkout.session.completed", "unpaid").as_bytes()).unwrap();
@@ -430,6 +432,15 @@ mod tests {
         assert_eq!(failed.outcome, Outcome::Failed);
         let expired = parse_event(event("checkout.session.expired", "unpaid").as_bytes()).unwrap();
         assert_eq!(expired.outcome, Outcome::CheckoutExpired);
+        let no_amount = parse_event(
+            br#"{"id":"evt_3","type":"checkout.session.completed","data":{"object":{"id":"cs_1","payment_status":"paid","currency":"eur"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            no_amount.outcome,
+            Outcome::Nothing,
+            "paid without amount_total"
+        );
         let other = parse_event(
             br#"{"id":"evt_2","type":"charge.refunded","data":{"object":{"id":"ch_1"}}}"#,
         )

@@ -11,6 +11,10 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
     pub last_seen_at: ChronoDateTimeUtc,
+    /// The browser's `User-Agent` at sign-in (cut to 512 characters).
+    pub user_agent: Option<String>,
+    /// The client address at sign-in.
+    pub ip: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

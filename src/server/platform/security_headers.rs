@@ -1,0 +1,96 @@
+//! Headers every answer carries: no framing, a same-origin referrer, no MIME sniffing, HSTS under
+//! https, `no-store` on everything but the site's static files, and a Content-Security-Policy on
+//! every HTML page. App pages get theirs from the shell, with the nonce Leptos puts on its
+//! hydration scripts (`page_policy`); any other HTML (plain pages, errors) gets one that allows no
+//! inline script at all.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The policy of an app page: scripts only from this site or carrying the page's nonce, WASM
+/// compilation allowed, nothing framed, forms and requests only to this site. Styles may be
+/// inline (components set `style` attributes).
+pub fn page_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_owned(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[derive(Clone, Copy)]
+pub struct HeaderPolicy {
+    pub https: bool,
+}
+
+/// Static files the browser may cache: the bundle and the site's own files.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || (!path.starts_with("/files/")
+            && path.rsplit('/').next().is_some_and(|l| l.contains('.')))
+}
+
+pub async fn apply(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {
+    let cacheable = is_static(req.uri().path());
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if policy.https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if !cacheable && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html
+        && !h.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(v) = HeaderValue::from_str(&page_policy(None))
+    {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_policy_allows_only_its_own_nonce_inline() {
+        let p = page_policy(Some("abc123"));
+        assert!(p.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
+        assert!(!p.contains("script-src 'self' 'unsafe-inline'"));
+        assert!(p.contains("frame-ancestors 'none'"));
+        assert!(!page_policy(None).contains("nonce"));
+    }
+
+    #[test]
+    fn only_the_bundle_and_site_files_are_cacheable() {
+        assert!(is_static("/pkg/dealchat.wasm"));
+        assert!(is_static("/favicon.svg"));
+        assert!(!is_static("/chats/4"));
+        assert!(!is_static("/api/chats/list"));
+        assert!(!is_static("/files/12"));
+        assert!(!is_static("/files/uploads/x.y"));
+    }
+}
