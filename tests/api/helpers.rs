@@ -84,6 +84,15 @@ pub async fn fresh_database(db: Db) -> (String, PathBuf) {
 
 /// Another server process-alike on an existing database (for multi-instance tests).
 pub async fn spawn_instance(url: &str, data_dir: PathBuf, extra: &[(&str, &str)]) -> TestApp {
+    // The server's log, shown with a failing test's output (RUST_LOG picks the level; warn by
+    // default, so an Internal answer comes with its cause).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
     let url = url.to_owned();
     let mut overrides: Vec<(&str, String)> = vec![
         ("data_dir", data_dir.display().to_string()),
