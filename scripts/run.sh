@@ -9,6 +9,6 @@ log "building (release)"
 cargo leptos build --release
 log "serving at http://127.0.0.1:3000 (Ctrl-C to stop)"
 if [[ -z "${APP_BOOTSTRAP__ADMIN_EMAIL:-}" ]]; then
-  log "no first admin configured: set APP_BOOTSTRAP__ADMIN_EMAIL and APP_BOOTSTRAP__ADMIN_PASSWORD to create one"
+  log "until an admin exists, the server prints a setup code below: open http://127.0.0.1:3000/setup and enter it"
 fi
 exec "$CARGO_TARGET_DIR/release/dealchat"

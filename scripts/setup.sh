@@ -88,5 +88,14 @@ os.replace(sys.argv[2] + ".tmp", sys.argv[2])
 PY
     rm -rf "$wheels"
   fi
+  # aiosmtpd, the SMTP server the mail tests send through, into its own folder (no system pip
+  # install): three pure-Python wheels.
+  if [[ ! -f "$TOOLS/aiosmtpd-$AIOSMTPD_VERSION/.installed" ]]; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION (the SMTP test server)"
+    rm -rf "$TOOLS/aiosmtpd-$AIOSMTPD_VERSION"
+    python3 -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+      --target "$TOOLS/aiosmtpd-$AIOSMTPD_VERSION" "aiosmtpd==$AIOSMTPD_VERSION"
+    touch "$TOOLS/aiosmtpd-$AIOSMTPD_VERSION/.installed"
+  fi
 fi
 log "setup done (toolchain: $DEALCHAT_TOOLCHAIN)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every check: format, clippy (ssr and hydrate), the release build
-# that `scripts/run.sh` serves, unit and integration tests on SQLite and on a real PostgreSQL, and
+# that `scripts/run.sh` serves, unit and integration tests on SQLite and on a real PostgreSQL (with a
+# real S3-compatible store and a real SMTP server), and
 # the Playwright suite against that release build in Debian's Chromium and Firefox.
 # Ends with a summary; exits non-zero when anything failed.
 set -uo pipefail
@@ -91,11 +92,40 @@ stop_s3() {
   S3_PID=
 }
 
+# aiosmtpd on a free port, writing what it receives into a maildir the mail tests read.
+start_smtp() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  SMTP_DIR=$(mktemp -d)
+  mkdir -p "$SMTP_DIR/maildir"
+  PYTHONPATH="$TOOLS/aiosmtpd-$AIOSMTPD_VERSION" nohup python3 -m aiosmtpd -n \
+    -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$SMTP_DIR/maildir" >"$SMTP_DIR/smtp.log" 2>&1 &
+  SMTP_PID=$!
+  for _ in $(seq 1 100); do
+    if python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $port), 1); sys.exit(0 if s.recv(3) == b'220' else 1)" 2>/dev/null; then
+      export DEALCHAT_TEST_SMTP_PORT=$port DEALCHAT_TEST_MAILDIR="$SMTP_DIR/maildir"
+      return 0
+    fi
+    kill -0 "$SMTP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$SMTP_DIR/smtp.log"
+  return 1
+}
+
+stop_smtp() {
+  [[ -n "${SMTP_PID:-}" ]] || return 0
+  kill "$SMTP_PID" 2>/dev/null
+  rm -rf "$SMTP_DIR"
+  SMTP_PID=
+}
+
 run_playwright() {
   local data port=3100 pid rc
   data=$(mktemp -d)
   pid=$("$ROOT/scripts/e2e-server.sh" "$port" "$data") || return 1
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" npx playwright test)
+  # The server writes its mails as files (the embedded default); the tests read them there.
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" MAIL_DIR="$data/mail" npx playwright test)
   rc=$?
   kill -TERM "$pid" 2>/dev/null
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
@@ -122,6 +152,7 @@ fi
 
 step "start PostgreSQL" start_postgres
 step "start the S3 test server (SeaweedFS)" start_s3
+step "start the SMTP test server (aiosmtpd)" start_smtp
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -132,6 +163,7 @@ step "unit + integration tests (SQLite and PostgreSQL)" \
   timeout --kill-after=30s "${DEALCHAT_TEST_TIMEOUT:-30m}" cargo test --workspace --features dealchat/ssr
 step "browser tests (Playwright on the release build, Chromium and Firefox)" run_playwright
 stop_s3
+stop_smtp
 
 echo
 echo "================ dealchat test summary ================"

@@ -18,6 +18,10 @@ pub fn register_server_functions() {
     register_explicit::<accounts::CurrentUser>();
     register_explicit::<accounts::ChangePassword>();
     register_explicit::<accounts::ListSessions>();
+    register_explicit::<accounts::RequestPasswordReset>();
+    register_explicit::<accounts::CompletePasswordReset>();
+    register_explicit::<accounts::SetupOpen>();
+    register_explicit::<accounts::CreateFirstAdmin>();
     register_explicit::<accounts::EndSession>();
     register_explicit::<accounts::EndAllSessions>();
     register_explicit::<accounts::ListUsers>();

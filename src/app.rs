@@ -1,6 +1,8 @@
 //! The HTML shell and the route table.
 
 use crate::ui::accounts::{account::AccountPage, admin_users::AdminUsersPage};
+use crate::ui::accounts::password_reset::{ForgotPasswordPage, ResetPasswordPage};
+use crate::ui::accounts::setup::SetupPage;
 use crate::ui::accounts::{login::LoginPage, signup::SignupPage};
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatPage};
 use crate::ui::jobs::failed_jobs::AdminJobsPage;
@@ -50,6 +52,9 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/signup") view=SignupPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/setup") view=SetupPage />
                 // Async: the signed-in pages are sent whole, so they also work without JavaScript.
                 <ParentRoute path=path!("") view=ChatLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePanel ssr=SsrMode::Async />

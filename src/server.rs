@@ -5,8 +5,10 @@
 pub mod jobs;
 pub mod platform;
 pub mod realtime;
-// Shared by the features: who may see a conversation, the message log, the file store port.
+// Shared by the features: who may see a conversation, the message log, the file store port,
+// outgoing mail.
 pub mod access;
+pub mod mail;
 pub mod messages;
 pub mod storage;
 // The features.

@@ -167,3 +167,54 @@ test("a user sees where they are signed in and signs out another device", async 
   await expect(phone).toHaveURL(/\/login/);
   await other.close();
 });
+
+/** The newest mail the server wrote for `to` (the embedded mail folder), decoded to text. */
+async function newestMailTo(to: string, subject: string): Promise<string> {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const dir = process.env.MAIL_DIR;
+  if (!dir) throw new Error("MAIL_DIR is not set: run the browser tests with scripts/test.sh");
+  for (let i = 0; i < 100; i++) {
+    const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith(".eml")).sort() : [];
+    for (const name of names.reverse()) {
+      const raw = fs.readFileSync(path.join(dir, name), "utf8").replace(/\r\n/g, "\n");
+      const [head, ...rest] = raw.split("\n\n");
+      if (!head.includes(`To: ${to}`) || !head.includes(subject)) continue;
+      let body = rest.join("\n\n");
+      if (/Content-Transfer-Encoding: base64/i.test(head)) body = Buffer.from(body.replace(/\s+/g, ""), "base64").toString("utf8");
+      if (/Content-Transfer-Encoding: quoted-printable/i.test(head))
+        body = body.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      return body;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail "${subject}" to ${to}`);
+}
+
+test("a forgotten password is reset through the emailed link", async ({ page }) => {
+  const email = uniqueEmail("forgot");
+  await signUp(page, email, "Fora Gotten", "forgotten-password-1");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+  await logOut(page);
+
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await expect(page.getByRole("heading", { name: "Reset your password" })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send the link" }).click();
+  await expect(page.getByRole("status")).toContainText("on its way");
+
+  const mail = await newestMailTo(email, "Reset your dealchat password");
+  const link = mail.match(/https?:\/\/\S+\/reset-password\?token=[A-Za-z0-9_-]+/)?.[0];
+  expect(link).toBeTruthy();
+  await page.goto(new URL(link!).pathname + new URL(link!).search);
+  await waitForHydration(page);
+  await page.getByLabel("New password").fill("remembered-password-2");
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await expect(page).toHaveURL(/\/login\?reset=1/);
+  await expect(page.getByRole("status")).toContainText("Your password is changed");
+  await logIn(page, email, "remembered-password-2");
+  await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();
+});

@@ -10,6 +10,7 @@ mod m20261125_000001_payments;
 mod m20261202_000001_job_dead_letter;
 mod m20261202_000002_message_events;
 mod m20261203_000001_session_devices;
+mod m20261203_000002_mail;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_job_dead_letter::Migration),
             Box::new(m20261202_000002_message_events::Migration),
             Box::new(m20261203_000001_session_devices::Migration),
+            Box::new(m20261203_000002_mail::Migration),
         ]
     }
 }

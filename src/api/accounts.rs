@@ -73,7 +73,8 @@ pub async fn signup(
                 Role::Client.as_str(),
                 st.settings.auth.min_password_len,
             )?;
-            let user = accounts::create(&st.db, &st.hasher, account).await?;
+            let links = st.mail_links();
+            let user = accounts::create(&st.db, &st.hasher, Some(&links), account).await?;
             start_session(user.id).await?;
             leptos_axum::redirect("/");
             Ok(user)
@@ -173,6 +174,101 @@ pub async fn change_password(
     )
 }
 
+/// Mails a password-reset link when the email has an account; answers the same either way.
+#[server(endpoint = "auth/reset/request")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use crate::server::accounts::email as account_mail;
+    respond(
+        async {
+            limit_by_ip(|l| &l.auth_per_ip)?;
+            let st = state();
+            account_mail::request_reset(&st.db, &st.mail_links(), &email).await
+        }
+        .await,
+    )
+}
+
+/// Sets a new password with the token from a reset mail; every session of the account ends.
+#[server(endpoint = "auth/reset/complete")]
+pub async fn complete_password_reset(token: String, new_password: String) -> Result<(), AppError> {
+    use crate::model::account_input::NewPassword;
+    use crate::server::accounts::email as account_mail;
+    respond(
+        async {
+            limit_by_ip(|l| &l.auth_per_ip)?;
+            let st = state();
+            let new_password = NewPassword::parse(&new_password, st.settings.auth.min_password_len)
+                .map_err(|e| match e {
+                    AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
+                    other => other,
+                })?;
+            account_mail::complete_reset(&st.db, &st.hub, &st.hasher, &token, new_password)
+                .await?;
+            leptos_axum::redirect("/login?reset=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Whether the first-run setup is open (no administrator yet).
+#[server(endpoint = "setup/status")]
+pub async fn setup_open() -> Result<bool, AppError> {
+    Ok(state().setup.pending())
+}
+
+/// First run: creates the first administrator with the setup code from the server's log, and
+/// signs them in. Works once; afterwards the page is gone (404).
+#[server(endpoint = "setup/admin")]
+pub async fn create_first_admin(
+    code: String,
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<UserView, AppError> {
+    use crate::model::Role;
+    use crate::server::accounts::service::{self as accounts, NewAccount};
+    respond(
+        async {
+            limit_by_ip(|l| &l.auth_per_ip)?;
+            let st = state();
+            if !st.setup.pending() {
+                return Err(AppError::NotFound);
+            }
+            // Bad input must not use the code up.
+            let account = NewAccount::parse(
+                &email,
+                &display_name,
+                &password,
+                Role::Admin.as_str(),
+                st.settings.auth.min_password_len,
+            )?;
+            if !st.setup.claim(&code) {
+                tracing::warn!("wrong setup code");
+                return Err(AppError::invalid(
+                    "code",
+                    "That is not the setup code. It is in the server's log.",
+                ));
+            }
+            if accounts::admin_exists(&st.db).await? {
+                return Err(AppError::NotFound);
+            }
+            let user = match accounts::create(&st.db, &st.hasher, None, account).await {
+                Ok(user) => user,
+                Err(e) => {
+                    st.setup.reopen(&code);
+                    return Err(e);
+                }
+            };
+            tracing::info!(email = %user.email, "first administrator created through setup");
+            start_session(user.id).await?;
+            leptos_axum::redirect("/");
+            Ok(user)
+        }
+        .await,
+    )
+}
+
 /// The signed-in user's sessions (device, address, last use), this one marked.
 #[server(endpoint = "auth/sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
@@ -254,7 +350,7 @@ pub async fn create_user(
                 &role,
                 st.settings.auth.min_password_len,
             )?;
-            accounts::create(&st.db, &st.hasher, account).await
+            accounts::create(&st.db, &st.hasher, Some(&st.mail_links()), account).await
         }
         .await,
     )

@@ -45,6 +45,8 @@ id_type! {
     PaymentId;
     /// A message.
     MessageId;
+    /// A mail in the outbox.
+    MailId;
 }
 
 #[cfg(test)]

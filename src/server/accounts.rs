@@ -2,8 +2,11 @@
 //! viewer for handlers, and the administrator's user list.
 
 pub mod auth;
+pub mod email;
 pub mod login_throttle;
 pub mod passwords;
 pub mod redirect;
+pub mod routes;
 pub mod service;
+pub mod setup;
 pub mod sessions;

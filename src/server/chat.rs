@@ -2,6 +2,7 @@
 //! sidebar/inbox list, marking read, and the long-poll that delivers all of it live.
 
 pub mod list;
+pub mod notify;
 pub mod polling;
 pub mod routes;
 pub mod service;

@@ -11,7 +11,7 @@
 pub mod supervisor;
 
 use crate::model::AppError;
-use crate::model::ids::{DealId, MessageId, OfferId};
+use crate::model::ids::{ConversationId, DealId, MailId, MessageId, OfferId};
 use crate::model::jobs::FailedJobView;
 use crate::server::platform::entities::outbox_job;
 use chrono::{DateTime, Duration, Utc};
@@ -31,6 +31,10 @@ pub enum Job {
     OfferNote { offer_id: OfferId },
     /// Write a payment's new status (its status message) as a note on the CRM deal.
     PaymentNote { message_id: MessageId },
+    /// Send a mail from the outbox.
+    SendMail { mail_id: MailId },
+    /// Tell a chat's client by email of messages they have not read (queued with a delay).
+    NotifyUnread { conversation_id: ConversationId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -39,16 +43,26 @@ pub enum JobKind {
     SyncDeal,
     OfferNote,
     PaymentNote,
+    SendMail,
+    NotifyUnread,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote];
+    pub const ALL: [JobKind; 5] = [
+        JobKind::SyncDeal,
+        JobKind::OfferNote,
+        JobKind::PaymentNote,
+        JobKind::SendMail,
+        JobKind::NotifyUnread,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             JobKind::SyncDeal => "sync_deal",
             JobKind::OfferNote => "offer_note",
             JobKind::PaymentNote => "payment_note",
+            JobKind::SendMail => "send_mail",
+            JobKind::NotifyUnread => "notify_unread",
         }
     }
 
@@ -62,6 +76,8 @@ impl JobKind {
             JobKind::SyncDeal => "deal",
             JobKind::OfferNote => "offer",
             JobKind::PaymentNote => "message",
+            JobKind::SendMail => "mail",
+            JobKind::NotifyUnread => "chat",
         }
     }
 }
@@ -72,6 +88,8 @@ impl Job {
             Job::SyncDeal { .. } => JobKind::SyncDeal,
             Job::OfferNote { .. } => JobKind::OfferNote,
             Job::PaymentNote { .. } => JobKind::PaymentNote,
+            Job::SendMail { .. } => JobKind::SendMail,
+            Job::NotifyUnread { .. } => JobKind::NotifyUnread,
         }
     }
 
@@ -81,6 +99,8 @@ impl Job {
             Job::SyncDeal { deal_id } => deal_id.0,
             Job::OfferNote { offer_id } => offer_id.0,
             Job::PaymentNote { message_id } => message_id.0,
+            Job::SendMail { mail_id } => mail_id.0,
+            Job::NotifyUnread { conversation_id } => conversation_id.0,
         }
     }
 
@@ -94,6 +114,12 @@ impl Job {
             },
             JobKind::PaymentNote => Job::PaymentNote {
                 message_id: MessageId(target),
+            },
+            JobKind::SendMail => Job::SendMail {
+                mail_id: MailId(target),
+            },
+            JobKind::NotifyUnread => Job::NotifyUnread {
+                conversation_id: ConversationId(target),
             },
         }
     }
@@ -125,6 +151,16 @@ pub trait JobHandler: Send + Sync {
 /// Queues `job` inside the caller's transaction, unless the same job is already waiting
 /// untouched (two changes before a delivery need one delivery: it sends the latest state).
 pub async fn enqueue(txn: &impl ConnectionTrait, job: Job) -> Result<(), DbErr> {
+    enqueue_at(txn, job, Utc::now()).await
+}
+
+/// `enqueue`, due at `at` rather than at once. A job already waiting keeps its own time, so a
+/// delayed job gathers every change until it runs.
+pub async fn enqueue_at(
+    txn: &impl ConnectionTrait,
+    job: Job,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let kind = job.kind().name();
     let waiting = outbox_job::Entity::find()
         .filter(outbox_job::Column::Job.eq(kind))
@@ -143,7 +179,7 @@ pub async fn enqueue(txn: &impl ConnectionTrait, job: Job) -> Result<(), DbErr> 
         job: Set(kind.to_owned()),
         entity_id: Set(job.target()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(at),
         locked_until: Set(None),
         last_error: Set(None),
         done_at: Set(None),

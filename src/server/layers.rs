@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Below the features: they may import each other (without circles) but no feature.
-const SHARED: [&str; 6] = [
-    "platform", "realtime", "jobs", "access", "messages", "storage",
+const SHARED: [&str; 7] = [
+    "platform", "realtime", "jobs", "access", "messages", "storage", "mail",
 ];
 /// Wires everything together; nothing in the server imports it.
 const TOP: &str = "startup";

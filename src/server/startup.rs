@@ -7,9 +7,14 @@ pub mod state;
 
 use crate::model::payment::Provider;
 use crate::server::accounts::passwords::Hasher;
+use crate::server::accounts::setup::SetupCode;
+use crate::server::mail::folder::FolderMailer;
+use crate::server::mail::smtp::SmtpMailer;
+use crate::server::mail::{MailJobs, Mailer};
 use crate::server::accounts::service as accounts;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::chat::polling::PollSeats;
+use crate::server::chat::notify::UnreadMail;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
@@ -20,7 +25,7 @@ use crate::server::jobs::{JobKind, Runner};
 use crate::server::payments::providers::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
-use crate::server::platform::config::{FileStoreKind, Settings};
+use crate::server::platform::config::{FileStoreKind, MailTransport, Settings};
 use crate::server::platform::rate_limit::{AbuseLimits, RateLimit};
 use crate::server::platform::{db, http_server};
 use crate::server::realtime::changes;
@@ -59,6 +64,8 @@ pub enum StartupError {
     FileStore(String),
     #[error("payment provider: {0}")]
     Payments(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// How often expired uploads are swept away.
@@ -100,6 +107,17 @@ impl Application {
                 tracing::info!(email, "created the first admin account");
             }
         }
+        let setup = Arc::new(SetupCode::new(
+            !accounts::admin_exists(&db)
+                .await
+                .map_err(StartupError::Bootstrap)?,
+        ));
+        if let Some(code) = setup.code() {
+            tracing::warn!(
+                "no administrator exists yet: open {}/setup and enter the setup code {code} to                  create the first one (or set bootstrap.admin_email and bootstrap.admin_password)",
+                settings.public_url().as_str().trim_end_matches('/')
+            );
+        }
         let addr = settings.bind_addr();
         let listener = TcpListener::bind(addr)
             .await
@@ -127,7 +145,12 @@ impl Application {
             // SQLite has one server process, and every later commit goes through this hub.
             hub.hear_everything_after(changes::current(&db).await?);
         }
-        let writer = MessageWriter::spawn(db.clone(), hub.clone(), settings.chat.write_batch_max);
+        let writer = MessageWriter::spawn(
+            db.clone(),
+            hub.clone(),
+            settings.chat.write_batch_max,
+            chrono::Duration::seconds(i64::try_from(settings.mail.notify_delay_secs).unwrap_or(120)),
+        );
         let send_rate = Arc::new(RateLimit::new(
             settings.chat.sends_per_second,
             settings.chat.send_burst,
@@ -135,7 +158,7 @@ impl Application {
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
-            let runner = job_runner(&settings, &crm);
+            let runner = job_runner(&settings, &crm, SessionKey::new(&secret))?;
             let job_db = db.clone();
             tasks.every(
                 "jobs",
@@ -182,6 +205,7 @@ impl Application {
             settings: Arc::new(settings),
             session_key: SessionKey::new(&secret),
             hasher,
+            setup,
             hub,
             writer,
             send_rate,
@@ -240,11 +264,41 @@ impl Application {
 }
 
 /// The job runner with every feature's handlers.
-pub fn job_runner(settings: &Settings, crm: &Arc<dyn CrmPort>) -> Runner {
-    Runner::new(settings.jobs.max_attempts).register(
-        &[JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote],
-        Arc::new(CrmJobs::new(crm.clone())),
-    )
+pub fn job_runner(
+    settings: &Settings,
+    crm: &Arc<dyn CrmPort>,
+    key: SessionKey,
+) -> Result<Runner, StartupError> {
+    let unread = UnreadMail {
+        key,
+        base: settings.public_url().as_str().trim_end_matches('/').to_owned(),
+        interval: chrono::Duration::minutes(
+            i64::try_from(settings.mail.notify_interval_mins).unwrap_or(30),
+        ),
+    };
+    Ok(Runner::new(settings.jobs.max_attempts)
+        .register(
+            &[JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote],
+            Arc::new(CrmJobs::new(crm.clone())),
+        )
+        .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))
+        .register(&[JobKind::NotifyUnread], Arc::new(unread)))
+}
+
+/// The configured mail transport, as the handler of `SendMail` jobs.
+fn mail_jobs(settings: &Settings) -> Result<MailJobs, StartupError> {
+    let mailer: Arc<dyn Mailer> = match settings.mail.transport {
+        MailTransport::Smtp => {
+            Arc::new(SmtpMailer::new(&settings.mail.smtp).map_err(StartupError::Mail)?)
+        }
+        MailTransport::Folder => Arc::new(FolderMailer::new(settings.data_dir.join("mail"))),
+    };
+    let from = settings
+        .mail
+        .from
+        .parse()
+        .map_err(|e| StartupError::Mail(format!("mail.from: {e}")))?;
+    Ok(MailJobs::new(mailer, from))
 }
 
 /// The configured file store.

@@ -34,6 +34,8 @@ macro_rules! on_both_dbs {
 
 pub struct TestApp {
     pub base: String,
+    /// The first-run setup code, when the app started without an administrator.
+    pub setup_code: Option<String>,
     pub data_dir: PathBuf,
     pub db_url: String,
     pub db: sea_orm::DatabaseConnection,
@@ -111,9 +113,11 @@ pub async fn spawn_instance(url: &str, data_dir: PathBuf, extra: &[(&str, &str)]
     let app = Application::build(settings).await.expect("server starts");
     let base = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
+    let setup_code = app.state().setup.code();
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        setup_code,
         data_dir,
         db_url: url,
         db,

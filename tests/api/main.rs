@@ -13,6 +13,7 @@ mod fake_stripe;
 mod files;
 mod hardening;
 mod jobs;
+mod mail;
 mod migrations;
 mod operations;
 mod pages;

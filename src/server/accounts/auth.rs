@@ -3,6 +3,8 @@
 
 use crate::model::AppError;
 use crate::server::accounts::sessions::SessionKey;
+use crate::server::accounts::setup::SetupCode;
+use std::sync::Arc;
 use crate::server::accounts::sessions::{self, SessionUser, cookie_name};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -14,7 +16,18 @@ use sea_orm::DatabaseConnection;
 
 /// Paths anyone may load; everything else is a page that needs a session.
 pub fn is_public_path(path: &str) -> bool {
-    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.ico")
+    matches!(
+        path,
+        "/login"
+            | "/signup"
+            | "/healthz"
+            | "/favicon.ico"
+            | "/setup"
+            | "/forgot-password"
+            | "/reset-password"
+            | "/verify-email"
+            | "/unsubscribe"
+    )
         || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path
@@ -66,6 +79,8 @@ pub struct SessionState {
     pub life: sessions::Lifetime,
     /// Whether the site is served over https (the cookie's name depends on it).
     pub secure: bool,
+    /// Open while no administrator exists: pages lead to the setup page.
+    pub setup: Arc<SetupCode>,
 }
 
 /// Resolves the session into a request extension and guards protected pages.
@@ -86,6 +101,9 @@ pub async fn resolve_session(
         None => None,
     };
     let path = req.uri().path();
+    if req.method() == Method::GET && !is_public_path(path) && state.setup.pending() {
+        return Redirect::to("/setup").into_response();
+    }
     if user.is_none() && req.method() == Method::GET && !is_public_path(path) {
         let target = req
             .uri()

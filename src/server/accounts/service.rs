@@ -5,14 +5,14 @@ use crate::model::ids::UserId;
 use crate::model::{AppError, Role, UserView};
 use crate::server::accounts::login_throttle::{self, Admission};
 use crate::server::accounts::passwords::Hasher;
-use crate::server::accounts::sessions;
+use crate::server::accounts::{email, sessions};
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::user;
 use crate::server::realtime::Hub;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
 /// The user's display name, for the system messages that say who did what ("" for a user gone).
@@ -57,9 +57,12 @@ impl NewAccount {
 }
 
 #[tracing::instrument(skip(db, account), fields(email = %account.email.as_str(), role = %account.role))]
+/// Creates an account; a client's gets the mail that verifies its address (`links`), in the same
+/// transaction, so there is no account whose mail was lost.
 pub async fn create(
     db: &DatabaseConnection,
     hasher: &Hasher,
+    links: Option<&email::Links>,
     account: NewAccount,
 ) -> Result<UserView, AppError> {
     let hash = hasher.hash(account.password.expose().to_owned()).await?;
@@ -72,13 +75,21 @@ pub async fn create(
         created_at: Set(Utc::now()),
         ..Default::default()
     };
-    match row.insert(db).await {
-        Ok(model) => Ok(sessions::to_view(&model)),
+    let txn = db.begin().await?;
+    let model = match row.insert(&txn).await {
+        Ok(model) => model,
         Err(e) if is_unique_violation(&e, "ux_users_email", "users.email") => {
-            Err(AppError::EmailTaken)
+            return Err(AppError::EmailTaken);
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(links) = links
+        && model.role == Role::Client
+    {
+        email::send_verification(&txn, links, &model).await?;
     }
+    txn.commit().await?;
+    Ok(sessions::to_view(&model))
 }
 
 /// Checks a password for `email` under the login throttle: the attempt is counted first, a wrong
@@ -208,6 +219,15 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Whether any administrator exists (the first-run setup is open until one does).
+pub async fn admin_exists(db: &DatabaseConnection) -> Result<bool, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
+
 /// Creates the configured first admin when no admin exists yet. Idempotent across restarts.
 pub async fn bootstrap_admin(
     db: &DatabaseConnection,
@@ -231,7 +251,7 @@ pub async fn bootstrap_admin(
         Role::Admin.as_str(),
         min_password_len,
     )?;
-    match create(db, hasher, account).await {
+    match create(db, hasher, None, account).await {
         Ok(_) => Ok(true),
         // The email belongs to an existing non-admin: promote nobody silently, say so.
         Err(AppError::EmailTaken) => {

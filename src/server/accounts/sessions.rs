@@ -37,9 +37,24 @@ impl SessionKey {
     }
 
     fn id_for(&self, token: &str) -> String {
+        self.sign(token)
+    }
+
+    /// HMAC-SHA256 of `text` under the secret, in hex (signed links).
+    pub fn sign(&self, text: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
-        mac.update(token.as_bytes());
+        mac.update(text.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Whether `sig` is `text`'s signature (compared in constant time).
+    pub fn verify(&self, text: &str, sig: &str) -> bool {
+        let Ok(raw) = hex::decode(sig) else {
+            return false;
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(text.as_bytes());
+        mac.verify_slice(&raw).is_ok()
     }
 }
 

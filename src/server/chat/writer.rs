@@ -8,6 +8,7 @@
 
 use crate::model::AppError;
 use crate::model::ids::{ConversationId, UserId};
+use crate::server::jobs;
 use crate::server::messages::{self, KIND_TEXT, NewMessage};
 use crate::server::platform::entities::message;
 use crate::server::realtime::Hub;
@@ -41,9 +42,16 @@ pub struct MessageWriter {
 const QUEUE_DEPTH: usize = 16_384;
 
 impl MessageWriter {
-    pub fn spawn(db: DatabaseConnection, hub: Arc<Hub>, batch_max: usize) -> MessageWriter {
+    /// `notify_after`: how long a message from the staff side waits for the client to read it
+    /// before the client is told by email (a `NotifyUnread` job queued with the message).
+    pub fn spawn(
+        db: DatabaseConnection,
+        hub: Arc<Hub>,
+        batch_max: usize,
+        notify_after: chrono::Duration,
+    ) -> MessageWriter {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(db, hub, rx, batch_max.max(1)));
+        tokio::spawn(run(db, hub, rx, batch_max.max(1), notify_after));
         MessageWriter { queue }
     }
 
@@ -58,13 +66,19 @@ impl MessageWriter {
     }
 }
 
-async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
+async fn run(
+    db: DatabaseConnection,
+    hub: Arc<Hub>,
+    mut rx: mpsc::Receiver<Job>,
+    batch_max: usize,
+    notify_after: chrono::Duration,
+) {
     let mut jobs = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut jobs, batch_max).await > 0 {
         let batch: Vec<Job> = std::mem::take(&mut jobs);
         let submits: Vec<&Submit> = batch.iter().map(|j| &j.submit).collect();
         let span = tracing::debug_span!("message_batch", size = batch.len());
-        match write_batch(&db, &hub, &submits).instrument(span).await {
+        match write_batch(&db, &hub, &submits, notify_after).instrument(span).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -74,7 +88,7 @@ async fn run(db: DatabaseConnection, hub: Arc<Hub>, mut rx: mpsc::Receiver<Job>,
                 // One bad send must not sink the others: write them one by one.
                 tracing::warn!(error = %e, size = batch.len(), "batch failed; writing singly");
                 for job in batch {
-                    let result = match write_batch(&db, &hub, &[&job.submit]).await {
+                    let result = match write_batch(&db, &hub, &[&job.submit], notify_after).await {
                         Ok(mut r) => r.pop().unwrap_or(Err(AppError::Internal)),
                         Err(e) => Err(e.into()),
                     };
@@ -96,6 +110,7 @@ async fn write_batch(
     db: &DatabaseConnection,
     hub: &Hub,
     submits: &[&Submit],
+    notify_after: chrono::Duration,
 ) -> Result<Vec<Result<message::Model, AppError>>, DbErr> {
     let mut w = changes::begin(db).await?;
     let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
@@ -150,7 +165,18 @@ async fn write_batch(
             })
             .collect();
         match messages::append(&mut w, conversation_id, messages).await? {
-            Some((_, rows)) => {
+            Some((conv, rows)) => {
+                // Someone other than the client wrote: the client may need telling by email.
+                if let Some(client) = conv.client_id
+                    && idxs.iter().any(|&i| submits[i].sender_id != client)
+                {
+                    jobs::enqueue_at(
+                        &w.txn,
+                        jobs::Job::NotifyUnread { conversation_id },
+                        chrono::Utc::now() + notify_after,
+                    )
+                    .await?;
+                }
                 for (i, row) in idxs.into_iter().zip(rows) {
                     results[i] = Some(Ok(row));
                 }

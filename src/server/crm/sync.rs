@@ -81,7 +81,8 @@ async fn remember(
     Ok(())
 }
 
-/// The CRM contact for a client: the one we recorded, else one found by email, else a new one.
+/// The CRM contact for a client: the one we recorded, else one found by their verified email,
+/// else a new one.
 async fn contact_for(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
@@ -91,7 +92,12 @@ async fn contact_for(
     if let Some(id) = remote_id(db, provider, "user", client.id.0).await? {
         return Ok(id);
     }
-    let id = match crm.find_contact_by_email(&client.email).await? {
+    // An address nobody proved is theirs must not attach them to someone else's CRM contact.
+    let existing = match client.email_verified_at {
+        Some(_) => crm.find_contact_by_email(&client.email).await?,
+        None => None,
+    };
+    let id = match existing {
         Some(id) => id,
         None => {
             crm.create_contact(&CrmContact {

@@ -22,7 +22,80 @@ pub struct Settings {
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
     pub rate_limits: RateLimitSettings,
+    pub mail: MailSettings,
     pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MailSettings {
+    /// `folder` (each mail an `.eml` file under DATA_DIR/mail) or `smtp`.
+    pub transport: MailTransport,
+    /// The sender, `Name <address>` or an address.
+    pub from: String,
+    /// How long a verification link works.
+    pub verify_hours: u64,
+    /// How long a password-reset link works.
+    pub reset_minutes: u64,
+    /// A manager's message waits this long for the client to read it before it is mailed.
+    pub notify_delay_secs: u64,
+    /// At most one unread-messages mail per chat and client in this time.
+    pub notify_interval_mins: u64,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum MailTransport {
+    Folder,
+    Smtp,
+}
+
+impl TryFrom<String> for MailTransport {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        choose(
+            &value,
+            &[("folder", MailTransport::Folder), ("smtp", MailTransport::Smtp)],
+        )
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: SecretString,
+    pub timeout_secs: u64,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// Plain, then STARTTLS, which must succeed (port 587).
+    StartTls,
+    /// No TLS at all: only for a relay on the same machine or a test server.
+    None,
+}
+
+impl TryFrom<String> for SmtpSecurity {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        choose(
+            &value,
+            &[
+                ("tls", SmtpSecurity::Tls),
+                ("starttls", SmtpSecurity::StartTls),
+                ("none", SmtpSecurity::None),
+            ],
+        )
+    }
 }
 
 /// Requests per minute one client address or one user may make of a kind (bursts up to the same
@@ -348,6 +421,15 @@ impl Settings {
                 "limits.max_connections",
                 "max_connections and max_connections_per_ip must be at least 1",
             ));
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "mail.from",
+                format!("`{}` is not an address like `dealchat <no-reply@example.com>`", self.mail.from),
+            ));
+        }
+        if self.mail.transport == MailTransport::Smtp && self.mail.smtp.host.trim().is_empty() {
+            return Err(invalid("mail.smtp.host", "is required when mail.transport is smtp"));
         }
         if self.limits.body_idle_secs == 0 {
             return Err(invalid("limits.body_idle_secs", "must be at least 1"));

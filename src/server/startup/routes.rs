@@ -7,7 +7,7 @@ use crate::server::platform::csrf::{self, CsrfGuard};
 use crate::server::platform::panic_guard::PanicGuardLayer;
 use crate::server::platform::security_headers::{self, HeaderPolicy};
 use crate::server::startup::state::AppState;
-use crate::server::{chat, files, payments};
+use crate::server::{accounts, chat, files, payments};
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(chat::routes::router())
         .merge(payments::routes::router())
+        .merge(accounts::routes::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -3,6 +3,9 @@
 
 use crate::model::ids::UserId;
 use crate::server::accounts::auth::SessionState;
+use crate::server::accounts::email::Links;
+use crate::server::accounts::routes::AccountsState;
+use crate::server::accounts::setup::SetupCode;
 use crate::server::accounts::login_throttle::Policy;
 use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::sessions::{Lifetime, SessionKey};
@@ -31,6 +34,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub session_key: SessionKey,
     pub hasher: Hasher,
+    /// The first-run setup code, while no administrator exists.
+    pub setup: Arc<SetupCode>,
     pub hub: Arc<Hub>,
     pub writer: MessageWriter,
     pub send_rate: Arc<RateLimit<UserId>>,
@@ -56,6 +61,16 @@ impl FromRef<AppState> for SessionState {
             key: state.session_key.clone(),
             life: state.session_lifetime(),
             secure: state.settings.secure_cookies(),
+            setup: state.setup.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for AccountsState {
+    fn from_ref(state: &AppState) -> Self {
+        AccountsState {
+            db: state.db.clone(),
+            key: state.session_key.clone(),
         }
     }
 }
@@ -108,6 +123,16 @@ impl AppState {
             absolute: Duration::days(
                 i64::try_from(self.settings.session.absolute_days).unwrap_or(30),
             ),
+        }
+    }
+
+    /// The links account mails carry, and how long they work.
+    pub fn mail_links(&self) -> Links {
+        let mail = &self.settings.mail;
+        Links {
+            base: self.settings.public_url().as_str().trim_end_matches('/').to_owned(),
+            verify_for: Duration::hours(i64::try_from(mail.verify_hours).unwrap_or(48)),
+            reset_for: Duration::minutes(i64::try_from(mail.reset_minutes).unwrap_or(60)),
         }
     }
 

@@ -13,11 +13,17 @@ pub fn LoginPage() -> impl IntoView {
     let error = last_error(login.value());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let after_reset = move || query.read().get("reset").is_some();
     view! {
         <main class="auth-page">
             <section class="auth-card">
                 <h1>"Log in to dealchat"</h1>
                 <HydrationMarker />
+                <Show when=after_reset>
+                    <p class="form-ok" role="status">
+                        "Your password is changed. Log in with the new one."
+                    </p>
+                </Show>
                 <ActionForm action=login attr:aria-label="Log in" attr:novalidate=true>
                     <input type="hidden" name="next" prop:value=next />
                     <FormError error />
@@ -40,6 +46,9 @@ pub fn LoginPage() -> impl IntoView {
                         "Log in"
                     </button>
                 </ActionForm>
+                <p class="switch">
+                    <A href="/forgot-password">"Forgot your password?"</A>
+                </p>
                 <p class="switch">"New here? " <A href="/signup">"Create an account"</A></p>
             </section>
         </main>

@@ -13,6 +13,10 @@ pub struct Model {
     pub role: Role,
     pub disabled: bool,
     pub created_at: ChronoDateTimeUtc,
+    /// When the owner proved the address is theirs (the link in the verification mail).
+    pub email_verified_at: Option<ChronoDateTimeUtc>,
+    /// Whether they want an email when a manager writes while they are away.
+    pub notify_by_email: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
