@@ -97,7 +97,7 @@ start_smtp() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   SMTP_DIR=$(mktemp -d)
-  mkdir -p "$SMTP_DIR/maildir"
+  mkdir -p "$SMTP_DIR/maildir/tmp" "$SMTP_DIR/maildir/new" "$SMTP_DIR/maildir/cur"
   PYTHONPATH="$TOOLS/aiosmtpd-$AIOSMTPD_VERSION" nohup python3 -m aiosmtpd -n \
     -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$SMTP_DIR/maildir" >"$SMTP_DIR/smtp.log" 2>&1 &
   SMTP_PID=$!

@@ -1,8 +1,8 @@
 //! The HTML shell and the route table.
 
-use crate::ui::accounts::{account::AccountPage, admin_users::AdminUsersPage};
 use crate::ui::accounts::password_reset::{ForgotPasswordPage, ResetPasswordPage};
 use crate::ui::accounts::setup::SetupPage;
+use crate::ui::accounts::{account::AccountPage, admin_users::AdminUsersPage};
 use crate::ui::accounts::{login::LoginPage, signup::SignupPage};
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatPage};
 use crate::ui::jobs::failed_jobs::AdminJobsPage;

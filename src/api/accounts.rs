@@ -202,8 +202,7 @@ pub async fn complete_password_reset(token: String, new_password: String) -> Res
                     AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
                     other => other,
                 })?;
-            account_mail::complete_reset(&st.db, &st.hub, &st.hasher, &token, new_password)
-                .await?;
+            account_mail::complete_reset(&st.db, &st.hub, &st.hasher, &token, new_password).await?;
             leptos_axum::redirect("/login?reset=1");
             Ok(())
         }

@@ -8,5 +8,5 @@ pub mod passwords;
 pub mod redirect;
 pub mod routes;
 pub mod service;
-pub mod setup;
 pub mod sessions;
+pub mod setup;

@@ -140,11 +140,19 @@ mod tests {
 
     #[test]
     fn a_mail_is_plain_text_with_a_stable_id() {
-        let from: Mailbox = "dealchat <no-reply@chat.example.com>".parse().expect("from");
+        let from: Mailbox = "dealchat <no-reply@chat.example.com>"
+            .parse()
+            .expect("from");
         let m = message(&from, &outgoing("ann@example.com")).expect("builds");
         let text = String::from_utf8(m.formatted()).expect("utf-8");
-        assert!(text.contains("Message-ID: <mail-7@chat.example.com>"), "{text}");
-        assert!(text.contains("Content-Type: text/plain; charset=utf-8"), "{text}");
+        assert!(
+            text.contains("Message-ID: <mail-7@chat.example.com>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Content-Type: text/plain; charset=utf-8"),
+            "{text}"
+        );
         assert!(text.contains("To: ann@example.com"), "{text}");
     }
 

@@ -7,14 +7,11 @@ pub mod state;
 
 use crate::model::payment::Provider;
 use crate::server::accounts::passwords::Hasher;
-use crate::server::accounts::setup::SetupCode;
-use crate::server::mail::folder::FolderMailer;
-use crate::server::mail::smtp::SmtpMailer;
-use crate::server::mail::{MailJobs, Mailer};
 use crate::server::accounts::service as accounts;
 use crate::server::accounts::sessions::SessionKey;
-use crate::server::chat::polling::PollSeats;
+use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::notify::UnreadMail;
+use crate::server::chat::polling::PollSeats;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
@@ -22,6 +19,9 @@ use crate::server::crm::sync::CrmJobs;
 use crate::server::files::uploads::{self, UploadArea};
 use crate::server::jobs::supervisor::Supervisor;
 use crate::server::jobs::{JobKind, Runner};
+use crate::server::mail::folder::FolderMailer;
+use crate::server::mail::smtp::SmtpMailer;
+use crate::server::mail::{MailJobs, Mailer};
 use crate::server::payments::providers::{
     PaymentProvider, stripe::StripeProvider, test_mode::TestProvider,
 };
@@ -149,7 +149,9 @@ impl Application {
             db.clone(),
             hub.clone(),
             settings.chat.write_batch_max,
-            chrono::Duration::seconds(i64::try_from(settings.mail.notify_delay_secs).unwrap_or(120)),
+            chrono::Duration::seconds(
+                i64::try_from(settings.mail.notify_delay_secs).unwrap_or(120),
+            ),
         );
         let send_rate = Arc::new(RateLimit::new(
             settings.chat.sends_per_second,
@@ -271,7 +273,11 @@ pub fn job_runner(
 ) -> Result<Runner, StartupError> {
     let unread = UnreadMail {
         key,
-        base: settings.public_url().as_str().trim_end_matches('/').to_owned(),
+        base: settings
+            .public_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned(),
         interval: chrono::Duration::minutes(
             i64::try_from(settings.mail.notify_interval_mins).unwrap_or(30),
         ),

@@ -80,12 +80,12 @@ fn decode(raw: &str) -> String {
             let mut out = Vec::new();
             let mut i = 0;
             while i < bytes.len() {
-                if bytes[i] == b'=' && i + 2 < bytes.len() + 1 {
-                    if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
+                if bytes[i] == b'='
+                    && let Some(Ok(b)) = joined.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
+                {
+                    out.push(b);
+                    i += 3;
+                    continue;
                 }
                 out.push(bytes[i]);
                 i += 1;
@@ -103,7 +103,10 @@ async fn wait_for_mail(to: &str, subject: &str, n: usize) -> String {
     loop {
         let matching: Vec<String> = mails_to(to)
             .into_iter()
-            .filter(|m| m.lines().any(|l| l.starts_with("Subject:") && l.contains(subject)))
+            .filter(|m| {
+                m.lines()
+                    .any(|l| l.starts_with("Subject:") && l.contains(subject))
+            })
             .collect();
         if matching.len() >= n {
             return matching[n - 1].clone();
@@ -120,18 +123,19 @@ async fn wait_for_mail(to: &str, subject: &str, n: usize) -> String {
 fn count_mails(to: &str, subject: &str) -> usize {
     mails_to(to)
         .iter()
-        .filter(|m| m.lines().any(|l| l.starts_with("Subject:") && l.contains(subject)))
+        .filter(|m| {
+            m.lines()
+                .any(|l| l.starts_with("Subject:") && l.contains(subject))
+        })
         .count()
 }
 
 /// The path and query of the link to `path` in a mail.
 fn link(mail: &str, path: &str) -> String {
-    let at = mail.find(path).unwrap_or_else(|| panic!("no {path} link in {mail}"));
-    mail[at..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+    let at = mail
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in {mail}"));
+    mail[at..].split_whitespace().next().unwrap().to_owned()
 }
 
 fn unique(prefix: &str) -> String {
@@ -154,9 +158,15 @@ async fn signup_mails_a_link_that_verifies_the_address(db: Db) {
     let user = user_row(&app, &email).await;
     assert!(user.email_verified_at.is_some());
     // A link works once; a made-up one never.
-    assert_eq!(app.client().get(&verify).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.client().get(&verify).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let forged = format!("/verify-email?token={}", "A".repeat(43));
-    assert_eq!(app.client().get(&forged).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.client().get(&forged).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 on_both_dbs!(signup_mails_a_link_that_verifies_the_address);
 
@@ -304,9 +314,7 @@ async fn an_away_client_is_mailed_once_per_interval_and_can_stop_it(db: Db) {
         .await
         .expect_ok();
     let mail = wait_for_mail(&email, "Confirm your email address", 1).await;
-    app.client()
-        .get(&link(&mail, "/verify-email?token="))
-        .await;
+    app.client().get(&link(&mail, "/verify-email?token=")).await;
     let id = client.start_chat("project", "Kitchen", "Hello").await;
     let max = app.manager(&unique("max"), "Max").await;
     max.accept(id).await.expect_ok();
@@ -328,7 +336,10 @@ async fn an_away_client_is_mailed_once_per_interval_and_can_stop_it(db: Db) {
     // The stop link works without signing in, for this user only.
     let stop = link(&notice, "/unsubscribe?");
     let tampered = stop.replace("user=", "user=9");
-    assert_eq!(app.client().get(&tampered).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.client().get(&tampered).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert!(user_row(&app, &email).await.notify_by_email);
     assert_eq!(app.client().get(&stop).await.status(), StatusCode::OK);
     assert!(!user_row(&app, &email).await.notify_by_email);
@@ -355,7 +366,10 @@ async fn a_client_who_reads_in_time_gets_no_mail(db: Db) {
     client
         .call(
             "chats/read",
-            &[("conversation_id", &id.to_string()), ("seq", &seq.to_string())],
+            &[
+                ("conversation_id", &id.to_string()),
+                ("seq", &seq.to_string()),
+            ],
         )
         .await
         .expect_ok();
@@ -408,7 +422,7 @@ async fn the_first_administrator_is_created_once_with_the_setup_code(db: Db) {
 on_both_dbs!(the_first_administrator_is_created_once_with_the_setup_code);
 
 async fn an_unverified_address_is_not_matched_to_a_crm_contact(db: Db) {
-    use dealchat::server::platform::entities::crm_contact;
+    use dealchat::server::platform::entities::{crm_contact, crm_deal};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
     let app = mail_app(db, &[]).await;
     let email = unique("crm");
@@ -428,18 +442,38 @@ async fn an_unverified_address_is_not_matched_to_a_crm_contact(db: Db) {
         .await
         .expect_ok();
     client.start_chat("project", "Claim", "Hello").await;
-    let started = Instant::now();
-    loop {
-        let contacts = crm_contact::Entity::find()
-            .filter(crm_contact::Column::Email.eq(email.as_str()))
+    let linked = || async {
+        crm_deal::Entity::find()
             .all(&app.db)
             .await
-            .unwrap();
-        if contacts.len() == 2 {
-            assert!(contacts.iter().any(|c| c.name == "Claimer"));
+            .unwrap()
+            .into_iter()
+            .map(|d| d.contact_id)
+            .collect::<Vec<_>>()
+    };
+    // Unverified: the delivery waits rather than attach them to the owner's contact.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(linked().await.is_empty());
+    let contacts = crm_contact::Entity::find()
+        .filter(crm_contact::Column::Email.eq(email.as_str()))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    // Verified: the waiting delivery goes, to that contact.
+    let mail = wait_for_mail(&email, "Confirm your email address", 1).await;
+    app.client().get(&link(&mail, "/verify-email?token=")).await;
+    let started = Instant::now();
+    loop {
+        let deals = linked().await;
+        if !deals.is_empty() {
+            assert_eq!(deals, vec![contacts[0].id]);
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "{contacts:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never delivered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

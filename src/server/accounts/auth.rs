@@ -3,9 +3,8 @@
 
 use crate::model::AppError;
 use crate::server::accounts::sessions::SessionKey;
-use crate::server::accounts::setup::SetupCode;
-use std::sync::Arc;
 use crate::server::accounts::sessions::{self, SessionUser, cookie_name};
+use crate::server::accounts::setup::SetupCode;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -13,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 /// Paths anyone may load; everything else is a page that needs a session.
 pub fn is_public_path(path: &str) -> bool {
@@ -27,8 +27,7 @@ pub fn is_public_path(path: &str) -> bool {
             | "/reset-password"
             | "/verify-email"
             | "/unsubscribe"
-    )
-        || path.starts_with("/api/")
+    ) || path.starts_with("/api/")
         || path.starts_with("/pkg/")
         || path
             .rsplit('/')

@@ -7,8 +7,9 @@ use crate::model::account_input::{Email, NewPassword};
 use crate::model::ids::UserId;
 use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::sessions::{self, SessionKey};
+use crate::server::jobs::{self, Job};
 use crate::server::mail;
-use crate::server::platform::entities::{login_throttle, mail_token, user};
+use crate::server::platform::entities::{deal, login_throttle, mail_token, user};
 use crate::server::realtime::Hub;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -78,7 +79,11 @@ async fn consume(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<UserId>, DbErr> {
-    if token.len() != 43 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Ok(None);
     }
     let hash = digest(token);
@@ -106,7 +111,14 @@ pub async fn send_verification(
     links: &Links,
     account: &user::Model,
 ) -> Result<(), DbErr> {
-    let token = issue(txn, account.id, Purpose::Verify, links.verify_for, Utc::now()).await?;
+    let token = issue(
+        txn,
+        account.id,
+        Purpose::Verify,
+        links.verify_for,
+        Utc::now(),
+    )
+    .await?;
     let body = format!(
         "Hello {name},\n\n\
          please confirm that {email} is your address by opening this link:\n\n\
@@ -135,6 +147,14 @@ pub async fn verify(db: &DatabaseConnection, token: &str) -> Result<bool, AppErr
         .filter(user::Column::EmailVerifiedAt.is_null())
         .exec(&txn)
         .await?;
+    // Deals whose CRM delivery waited for a verified address go now.
+    for d in deal::Entity::find()
+        .filter(deal::Column::ClientId.eq(user_id))
+        .all(&txn)
+        .await?
+    {
+        jobs::enqueue(&txn, Job::SyncDeal { deal_id: d.id }).await?;
+    }
     txn.commit().await?;
     tracing::info!(user = %user_id, "email address verified");
     Ok(true)
@@ -200,7 +220,12 @@ pub async fn complete_reset(
     token: &str,
     new_password: NewPassword,
 ) -> Result<UserId, AppError> {
-    let bad = || AppError::invalid("token", "This link is not valid any more. Ask for a new one.");
+    let bad = || {
+        AppError::invalid(
+            "token",
+            "This link is not valid any more. Ask for a new one.",
+        )
+    };
     // Hash first: a failure there must not use the token up.
     let hash = hasher.hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();
@@ -227,7 +252,9 @@ pub async fn complete_reset(
         .filter(mail_token::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    login_throttle::Entity::delete_by_id(email).exec(&txn).await?;
+    login_throttle::Entity::delete_by_id(email)
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     sessions::end_all_for_user(db, hub, user_id, None).await?;
     tracing::info!(user = %user_id, "password reset by email");

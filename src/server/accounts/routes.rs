@@ -4,11 +4,11 @@
 use crate::model::ids::UserId;
 use crate::server::accounts::email;
 use crate::server::accounts::sessions::SessionKey;
+use axum::Router;
 use axum::extract::{FromRef, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
@@ -85,7 +85,11 @@ async fn unsubscribe(
     Query(args): Query<UnsubscribeArgs>,
 ) -> Response {
     let Some(user) = args.user else {
-        return page(StatusCode::NOT_FOUND, "Link not valid", "This link is not complete.");
+        return page(
+            StatusCode::NOT_FOUND,
+            "Link not valid",
+            "This link is not complete.",
+        );
     };
     match email::unsubscribe(&state.db, &state.key, UserId(user), &args.sig).await {
         Ok(true) => page(
@@ -93,7 +97,11 @@ async fn unsubscribe(
             "No more chat emails",
             "You will not get emails about new messages any more. Your chats are still there.",
         ),
-        Ok(false) => page(StatusCode::NOT_FOUND, "Link not valid", "This link is not valid."),
+        Ok(false) => page(
+            StatusCode::NOT_FOUND,
+            "Link not valid",
+            "This link is not valid.",
+        ),
         Err(e) => {
             tracing::error!(error = %e, "unsubscribe failed");
             page(

@@ -9,7 +9,9 @@ use crate::server::accounts::email::unsubscribe_link;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::jobs::{self, Job, JobError, JobHandler};
 use crate::server::mail;
-use crate::server::platform::entities::{conversation, conversation_member, mail_notice, message, user};
+use crate::server::platform::entities::{
+    conversation, conversation_member, mail_notice, message, user,
+};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -33,9 +35,14 @@ pub fn next_allowed(last_sent: Option<DateTime<Utc>>, interval: Duration) -> Opt
 impl JobHandler for UnreadMail {
     async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
         let Job::NotifyUnread { conversation_id } = job else {
-            return Err(JobError::Permanent(format!("not an unread-mail job: {job:?}")));
+            return Err(JobError::Permanent(format!(
+                "not an unread-mail job: {job:?}"
+            )));
         };
-        let Some(conv) = conversation::Entity::find_by_id(conversation_id).one(db).await? else {
+        let Some(conv) = conversation::Entity::find_by_id(conversation_id)
+            .one(db)
+            .await?
+        else {
             return Ok(());
         };
         let Some(client_id) = conv.client_id else {
@@ -86,9 +93,12 @@ impl JobHandler for UnreadMail {
             last_sent_at: Set(now),
         })
         .on_conflict(
-            OnConflict::columns([mail_notice::Column::ConversationId, mail_notice::Column::UserId])
-                .update_column(mail_notice::Column::LastSentAt)
-                .to_owned(),
+            OnConflict::columns([
+                mail_notice::Column::ConversationId,
+                mail_notice::Column::UserId,
+            ])
+            .update_column(mail_notice::Column::LastSentAt)
+            .to_owned(),
         )
         .exec(&txn)
         .await?;

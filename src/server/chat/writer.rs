@@ -78,7 +78,10 @@ async fn run(
         let batch: Vec<Job> = std::mem::take(&mut jobs);
         let submits: Vec<&Submit> = batch.iter().map(|j| &j.submit).collect();
         let span = tracing::debug_span!("message_batch", size = batch.len());
-        match write_batch(&db, &hub, &submits, notify_after).instrument(span).await {
+        match write_batch(&db, &hub, &submits, notify_after)
+            .instrument(span)
+            .await
+        {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);

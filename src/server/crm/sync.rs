@@ -40,6 +40,9 @@ impl JobHandler for CrmJobs {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
             Job::PaymentNote { message_id } => payment_note(db, crm, message_id).await,
+            other @ (Job::SendMail { .. } | Job::NotifyUnread { .. }) => {
+                return Err(JobError::Permanent(format!("not a CRM job: {other:?}")));
+            }
         };
         done.map_err(|e| match e {
             // The CRM refused the request as it is: sending it again cannot help.
@@ -92,12 +95,15 @@ async fn contact_for(
     if let Some(id) = remote_id(db, provider, "user", client.id.0).await? {
         return Ok(id);
     }
-    // An address nobody proved is theirs must not attach them to someone else's CRM contact.
-    let existing = match client.email_verified_at {
-        Some(_) => crm.find_contact_by_email(&client.email).await?,
-        None => None,
-    };
-    let id = match existing {
+    let id = match crm.find_contact_by_email(&client.email).await? {
+        // An address nobody proved is theirs must not attach them to someone else's CRM
+        // contact: the delivery waits, and verifying the address queues it again.
+        Some(_) if client.email_verified_at.is_none() => {
+            return Err(CrmError::Unavailable(format!(
+                "waiting for the client to verify {}: a CRM contact already has that address",
+                client.email
+            )));
+        }
         Some(id) => id,
         None => {
             crm.create_contact(&CrmContact {

@@ -18,14 +18,19 @@ impl FolderMailer {
 impl Mailer for FolderMailer {
     async fn send(&self, mail: &lettre::Message) -> Result<(), MailError> {
         let temporary = |e: std::io::Error| MailError::Temporary(format!("mail folder: {e}"));
-        tokio::fs::create_dir_all(&self.dir).await.map_err(temporary)?;
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(temporary)?;
         let id = mail
             .headers()
             .get_raw("Message-ID")
             .unwrap_or("<mail>")
             .trim_matches(['<', '>'])
             .replace(['/', '\\'], "_");
-        let name = format!("{}-{id}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"));
+        let name = format!(
+            "{}-{id}.eml",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f")
+        );
         // Written aside, then renamed: a reader never sees half a mail.
         let partial = self.dir.join(format!(".{name}.part"));
         tokio::fs::write(&partial, mail.formatted())
@@ -66,6 +71,10 @@ mod tests {
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(&files[0]).expect("text");
         assert!(text.contains("Subject: Hello") && text.contains("To: bo@example.com"));
-        assert!(files[0].to_string_lossy().ends_with("mail-3@chat.example.com.eml"));
+        assert!(
+            files[0]
+                .to_string_lossy()
+                .ends_with("mail-3@chat.example.com.eml")
+        );
     }
 }

@@ -19,10 +19,8 @@ impl SmtpMailer {
             SmtpSecurity::None => {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())
             }
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                    .map_err(|e| format!("mail.smtp.host: {e}"))?
-            }
+            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+                .map_err(|e| format!("mail.smtp.host: {e}"))?,
             SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
                 .map_err(|e| format!("mail.smtp.host: {e}"))?,
         };

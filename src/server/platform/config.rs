@@ -56,7 +56,10 @@ impl TryFrom<String> for MailTransport {
     fn try_from(value: String) -> Result<Self, String> {
         choose(
             &value,
-            &[("folder", MailTransport::Folder), ("smtp", MailTransport::Smtp)],
+            &[
+                ("folder", MailTransport::Folder),
+                ("smtp", MailTransport::Smtp),
+            ],
         )
     }
 }
@@ -425,11 +428,17 @@ impl Settings {
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(invalid(
                 "mail.from",
-                format!("`{}` is not an address like `dealchat <no-reply@example.com>`", self.mail.from),
+                format!(
+                    "`{}` is not an address like `dealchat <no-reply@example.com>`",
+                    self.mail.from
+                ),
             ));
         }
         if self.mail.transport == MailTransport::Smtp && self.mail.smtp.host.trim().is_empty() {
-            return Err(invalid("mail.smtp.host", "is required when mail.transport is smtp"));
+            return Err(invalid(
+                "mail.smtp.host",
+                "is required when mail.transport is smtp",
+            ));
         }
         if self.limits.body_idle_secs == 0 {
             return Err(invalid("limits.body_idle_secs", "must be at least 1"));

@@ -4,11 +4,11 @@
 use crate::model::ids::UserId;
 use crate::server::accounts::auth::SessionState;
 use crate::server::accounts::email::Links;
-use crate::server::accounts::routes::AccountsState;
-use crate::server::accounts::setup::SetupCode;
 use crate::server::accounts::login_throttle::Policy;
 use crate::server::accounts::passwords::Hasher;
+use crate::server::accounts::routes::AccountsState;
 use crate::server::accounts::sessions::{Lifetime, SessionKey};
+use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
 use crate::server::chat::writer::MessageWriter;
@@ -130,7 +130,12 @@ impl AppState {
     pub fn mail_links(&self) -> Links {
         let mail = &self.settings.mail;
         Links {
-            base: self.settings.public_url().as_str().trim_end_matches('/').to_owned(),
+            base: self
+                .settings
+                .public_url()
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
             verify_for: Duration::hours(i64::try_from(mail.verify_hours).unwrap_or(48)),
             reset_for: Duration::minutes(i64::try_from(mail.reset_minutes).unwrap_or(60)),
         }
