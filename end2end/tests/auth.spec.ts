@@ -211,7 +211,7 @@ test("a forgotten password is reset through the emailed link", async ({ page }) 
   expect(link).toBeTruthy();
   await page.goto(new URL(link!).pathname + new URL(link!).search);
   await waitForHydration(page);
-  await page.getByLabel("New password").fill("remembered-password-2");
+  await page.getByLabel("New password", { exact: true }).fill("remembered-password-2");
   await page.getByRole("button", { name: "Set the new password" }).click();
   await expect(page).toHaveURL(/\/login\?reset=1/);
   await expect(page.getByRole("status")).toContainText("Your password is changed");

@@ -758,3 +758,97 @@ async fn uploads_in_progress_and_deal_room_are_bounded(db: Db) {
     assert_eq!(third.status, StatusCode::CONFLICT, "{}", third.body);
 }
 on_both_dbs!(uploads_in_progress_and_deal_room_are_bounded);
+
+async fn a_body_that_stops_arriving_is_cut_off_and_the_upload_resumes(db: Db) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(db, &[("limits.body_idle_secs", "1")]).await;
+    let (clara, _max, id) = deal_chat(&app).await;
+    let created = clara
+        .create_upload(&Announce {
+            conversation_id: id,
+            purpose: "folder",
+            name: "slow.pdf",
+            content_type: "application/pdf",
+            size: 1000,
+            sha256: None,
+            note: None,
+        })
+        .await;
+    let location = created.header("location").unwrap().to_owned();
+    let cookie = clara_cookie(&app).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PATCH {location} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nTus-Resumable: 1.0.0\r\n\
+         Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n\
+         Content-Length: 1000\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    // Ten bytes, then nothing: a client trickling or gone quiet.
+    sock.write_all(&[7u8; 10]).await.unwrap();
+    sock.flush().await.unwrap();
+    // The server answers (or closes) once the body has been silent for a second, instead of
+    // holding the request and the upload's lock for ever.
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .expect("the request ends instead of waiting for ever")
+            .unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // The upload is free again and stands where the bytes stopped.
+    let status = clara.head_upload(&location).await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert_eq!(status.offset(), 10);
+}
+on_both_dbs!(a_body_that_stops_arriving_is_cut_off_and_the_upload_resumes);
+
+/// Clara's session cookie as a raw `Cookie:` header value.
+async fn clara_cookie(app: &crate::helpers::TestApp) -> String {
+    let r = app
+        .client()
+        .login("clara@example.com", "client-password-1")
+        .await;
+    r.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn connections_beyond_the_cap_are_closed_at_once(db: Db) {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app_with(db, &[("limits.max_connections_per_ip", "3")]).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // Give the accept loop time to count them.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut fourth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), fourth.read(&mut buf))
+        .await
+        .expect("closed at once, not left waiting");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    // Once one closes, a new connection is served again.
+    drop(held.pop());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let health = app.client().get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+}
+on_both_dbs!(connections_beyond_the_cap_are_closed_at_once);

@@ -56,7 +56,7 @@ impl NewAccount {
     }
 }
 
-#[tracing::instrument(skip(db, account), fields(email = %account.email.as_str(), role = %account.role))]
+#[tracing::instrument(skip(db, hasher, links, account), fields(email = %account.email.as_str(), role = %account.role))]
 /// Creates an account; a client's gets the mail that verifies its address (`links`), in the same
 /// transaction, so there is no account whose mail was lost.
 pub async fn create(
@@ -189,7 +189,7 @@ pub async fn set_disabled(
 
 /// Changes a password after checking the current one (a wrong one counts like a failed login);
 /// every other session of the user ends.
-#[tracing::instrument(skip(db, hub, hasher, current, new_password))]
+#[tracing::instrument(skip(db, hub, hasher, policy, keep_session, current, new_password))]
 #[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     db: &DatabaseConnection,
