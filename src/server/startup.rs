@@ -114,7 +114,8 @@ impl Application {
         ));
         if let Some(code) = setup.code() {
             tracing::warn!(
-                "no administrator exists yet: open {}/setup and enter the setup code {code} to                  create the first one (or set bootstrap.admin_email and bootstrap.admin_password)",
+                "no administrator exists yet: open {}/setup and enter the setup code {code} to \
+                 create the first one (or set bootstrap.admin_email and bootstrap.admin_password)",
                 settings.public_url().as_str().trim_end_matches('/')
             );
         }
