@@ -20,7 +20,6 @@ pub fn register_server_functions() {
     register_explicit::<accounts::ListSessions>();
     register_explicit::<accounts::RequestPasswordReset>();
     register_explicit::<accounts::CompletePasswordReset>();
-    register_explicit::<accounts::SetupOpen>();
     register_explicit::<accounts::CreateFirstAdmin>();
     register_explicit::<accounts::EndSession>();
     register_explicit::<accounts::EndAllSessions>();
@@ -82,6 +81,13 @@ pub(crate) fn viewer() -> Result<crate::server::access::Viewer, crate::model::Ap
     ))
 }
 
+/// The caller's address (behind a trusted proxy, the one it forwards).
+#[cfg(feature = "ssr")]
+pub(crate) fn client_ip() -> Option<std::net::IpAddr> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| state().limits.client_ip(&p.extensions, &p.headers))
+}
+
 /// Counts one request against a per-address limit (`limit` picks it from the state's limits).
 #[cfg(feature = "ssr")]
 pub(crate) fn limit_by_ip(
@@ -90,10 +96,7 @@ pub(crate) fn limit_by_ip(
     ) -> &crate::server::platform::rate_limit::RateLimit<std::net::IpAddr>,
 ) -> Result<(), crate::model::AppError> {
     use crate::server::platform::rate_limit::AbuseLimits;
-    let st = state();
-    let ip = leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|p| st.limits.client_ip(&p.extensions, &p.headers));
-    AbuseLimits::check_ip(limit(&st.limits), ip)
+    AbuseLimits::check_ip(limit(&state().limits), client_ip())
 }
 
 /// The application state inside a server function.

@@ -6,7 +6,7 @@ use crate::model::{AppError, UserView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{limit_by_ip, require_admin, respond, state};
+use crate::api::{client_ip, limit_by_ip, require_admin, respond, state};
 
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) {
@@ -26,23 +26,14 @@ async fn start_session(user_id: UserId) -> Result<(), AppError> {
     // planted before sign-in is worth nothing after it.
     if let Ok(before) = auth::current_user() {
         // Already gone (signed out elsewhere) is fine.
-        match sessions::end(&st.db, &st.hub, before.user.id, &before.session_id).await {
-            Ok(()) | Err(AppError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
+        sessions::end(&st.db, &st.hub, before.user.id, &before.session_id).await?;
     }
     let ttl = st.session_ttl();
-    let parts = use_context::<http::request::Parts>();
     let device = sessions::Device {
-        user_agent: parts
-            .as_ref()
-            .and_then(|p| p.headers.get(http::header::USER_AGENT))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        ip: parts
-            .as_ref()
-            .and_then(|p| st.limits.client_ip(&p.extensions, &p.headers))
-            .map(|ip| ip.to_string()),
+        user_agent: use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(http::header::USER_AGENT).cloned())
+            .and_then(|v| v.to_str().ok().map(str::to_owned)),
+        ip: client_ip().map(|ip| ip.to_string()),
     };
     let token = sessions::start(&st.db, &st.session_key, user_id, ttl, device).await?;
     set_cookie(&auth::session_cookie(
@@ -51,6 +42,16 @@ async fn start_session(user_id: UserId) -> Result<(), AppError> {
         st.settings.secure_cookies(),
     ));
     Ok(())
+}
+
+/// A new password, its error shown at the `new_password` field (the rule names `password`).
+#[cfg(feature = "ssr")]
+fn parse_new_password(raw: &str) -> Result<crate::model::account_input::NewPassword, AppError> {
+    use crate::model::account_input::NewPassword;
+    NewPassword::parse(raw, state().settings.auth.min_password_len).map_err(|e| match e {
+        AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
+        other => other,
+    })
 }
 
 /// Creates a client account and signs it in.
@@ -114,10 +115,7 @@ pub async fn logout() -> Result<(), AppError> {
         async {
             let st = state();
             if let Ok(me) = auth::current_user() {
-                match sessions::end(&st.db, &st.hub, me.user.id, &me.session_id).await {
-                    Ok(()) | Err(AppError::NotFound) => {}
-                    Err(e) => return Err(e),
-                }
+                sessions::end(&st.db, &st.hub, me.user.id, &me.session_id).await?;
             }
             set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
             leptos_axum::redirect("/login");
@@ -141,23 +139,13 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::model::account_input::NewPassword;
     use crate::server::accounts::{auth, service as accounts};
     respond(
         async {
             let st = state();
             let me = auth::current_user()?;
             limit_by_ip(|l| &l.auth_per_ip)?;
-            let new_password = NewPassword::parse(&new_password, st.settings.auth.min_password_len)
-                .map_err(|_| {
-                    AppError::invalid(
-                        "new_password",
-                        format!(
-                            "Use at least {} characters.",
-                            st.settings.auth.min_password_len
-                        ),
-                    )
-                })?;
+            let new_password = parse_new_password(&new_password)?;
             accounts::change_password(
                 &st.db,
                 &st.hub,
@@ -191,29 +179,18 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 /// Sets a new password with the token from a reset mail; every session of the account ends.
 #[server(endpoint = "auth/reset/complete")]
 pub async fn complete_password_reset(token: String, new_password: String) -> Result<(), AppError> {
-    use crate::model::account_input::NewPassword;
     use crate::server::accounts::email as account_mail;
     respond(
         async {
             limit_by_ip(|l| &l.auth_per_ip)?;
             let st = state();
-            let new_password = NewPassword::parse(&new_password, st.settings.auth.min_password_len)
-                .map_err(|e| match e {
-                    AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
-                    other => other,
-                })?;
+            let new_password = parse_new_password(&new_password)?;
             account_mail::complete_reset(&st.db, &st.hub, &st.hasher, &token, new_password).await?;
             leptos_axum::redirect("/login?reset=1");
             Ok(())
         }
         .await,
     )
-}
-
-/// Whether the first-run setup is open (no administrator yet).
-#[server(endpoint = "setup/status")]
-pub async fn setup_open() -> Result<bool, AppError> {
-    Ok(state().setup.pending())
 }
 
 /// First run: creates the first administrator with the setup code from the server's log, and
@@ -289,7 +266,9 @@ pub async fn end_session(session_id: String) -> Result<(), AppError> {
         async {
             let me = auth::current_user()?;
             let st = state();
-            sessions::end(&st.db, &st.hub, me.user.id, &session_id).await?;
+            if !sessions::end(&st.db, &st.hub, me.user.id, &session_id).await? {
+                return Err(AppError::NotFound);
+            }
             if session_id == me.session_id {
                 set_cookie(&auth::clear_session_cookie(st.settings.secure_cookies()));
             }

@@ -19,7 +19,7 @@ pub async fn start_checkout(payment_id: PaymentId) -> Result<String, AppError> {
             payments::checkout(
                 &st.db,
                 st.payments.as_ref(),
-                &st.settings.server.public_url,
+                &st.settings.public_base(),
                 viewer()?,
                 payment_id,
             )

@@ -85,7 +85,7 @@ impl Application {
             path: settings.data_dir.display().to_string(),
             source,
         })?;
-        let secret = session_secret(&settings)?;
+        let session_key = SessionKey::new(&session_secret(&settings)?);
         let db = db::connect(&settings.database).await?;
         Migrator::up(&db, None).await?;
         let hasher = Hasher::new(
@@ -116,7 +116,7 @@ impl Application {
             tracing::warn!(
                 "no administrator exists yet: open {}/setup and enter the setup code {code} to \
                  create the first one (or set bootstrap.admin_email and bootstrap.admin_password)",
-                settings.public_url().as_str().trim_end_matches('/')
+                settings.public_base()
             );
         }
         let addr = settings.bind_addr();
@@ -161,7 +161,7 @@ impl Application {
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
-            let runner = job_runner(&settings, &crm, SessionKey::new(&secret))?;
+            let runner = job_runner(&settings, &crm, session_key.clone())?;
             let job_db = db.clone();
             tasks.every(
                 "jobs",
@@ -206,7 +206,7 @@ impl Application {
             leptos_options,
             db,
             settings: Arc::new(settings),
-            session_key: SessionKey::new(&secret),
+            session_key,
             hasher,
             setup,
             hub,
@@ -274,11 +274,7 @@ pub fn job_runner(
 ) -> Result<Runner, StartupError> {
     let unread = UnreadMail {
         key,
-        base: settings
-            .public_url()
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned(),
+        base: settings.public_base(),
         interval: chrono::Duration::minutes(
             i64::try_from(settings.mail.notify_interval_mins).unwrap_or(30),
         ),

@@ -5,6 +5,7 @@ use crate::model::AppError;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::sessions::{self, SessionUser, cookie_name};
 use crate::server::accounts::setup::SetupCode;
+use crate::server::platform::security_headers::is_site_file;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -28,11 +29,7 @@ pub fn is_public_path(path: &str) -> bool {
             | "/verify-email"
             | "/unsubscribe"
     ) || path.starts_with("/api/")
-        || path.starts_with("/pkg/")
-        || path
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
+        || is_site_file(path)
 }
 
 /// The session token among the request's cookies (only under the cookie's own name).

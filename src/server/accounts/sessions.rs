@@ -194,13 +194,13 @@ async fn end_where(
     Ok(ended)
 }
 
-/// Ends one session of `user_id`; NotFound when it is not theirs (or already gone).
+/// Ends one session of `user_id`; false when it is not theirs (or already gone).
 pub async fn end(
     db: &DatabaseConnection,
     hub: &Hub,
     user_id: UserId,
     session_id: &str,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let ended = end_where(
         db,
         hub,
@@ -208,10 +208,7 @@ pub async fn end(
         Condition::all().add(session::Column::Id.eq(session_id)),
     )
     .await?;
-    if ended == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    Ok(ended > 0)
 }
 
 /// Ends every session of a user, except `keep` (the one changing its own password, or asking to

@@ -198,7 +198,7 @@ async fn still_readable(
 }
 
 /// Everything after `cursor` that `viewer` may see, and the cursor after it.
-pub async fn collect(
+async fn collect(
     db: &DatabaseConnection,
     viewer: Viewer,
     cursor: PollCursor,
@@ -226,18 +226,12 @@ pub async fn collect(
         removed,
         ..Default::default()
     };
-    let mut open_chat = cursor
+    // `poll` checked that the caller may read the open chat at its start and after every wake,
+    // so no wait lies between that check and this read.
+    if let Some(open) = cursor
         .conversation_id
-        .filter(|id| !update.removed.contains(id));
-    // The open chat is read only while the caller may still read it (a colleague may have just
-    // accepted it): checked on every read, whatever cursor the caller sends.
-    if let Some(open) = open_chat
-        && !still_readable(db, viewer, open).await?
+        .filter(|id| !update.removed.contains(id))
     {
-        update.removed.push(open);
-        open_chat = None;
-    }
-    if let Some(open) = open_chat {
         let mut messages = messages::after(db, open, cursor.after_seq, page + 1).await?;
         update.more = messages.len() as u64 > page;
         messages.truncate(usize::try_from(page).unwrap_or(usize::MAX));

@@ -27,7 +27,6 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
 };
-use std::time::Instant;
 
 /// A client message id: what the browser generates for each message (a UUID or similar).
 pub fn parse_client_msg_id(raw: &str) -> Result<String, AppError> {
@@ -256,11 +255,7 @@ pub async fn send(
             AppError::Forbidden
         });
     }
-    if let Err(wait) = rate.take(viewer.id, Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1),
-        });
-    }
+    rate.check(viewer.id)?;
     if viewer.role.is_staff()
         && let Some(ask) = PaymentAsk::parse(body.as_str())
     {

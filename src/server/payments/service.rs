@@ -195,11 +195,12 @@ async fn store_request(
 
 /// The deal's client asks to pay: opens (or reopens) the provider's checkout and gives its
 /// address. Paying happens there; this changes no status.
-#[tracing::instrument(skip(db, provider, public_url))]
+#[tracing::instrument(skip(db, provider, public_base))]
 pub async fn checkout(
     db: &DatabaseConnection,
     provider: &dyn PaymentProvider,
-    public_url: &str,
+    // The public URL without a trailing slash (`Settings::public_base`).
+    public_base: &str,
     viewer: Viewer,
     payment_id: PaymentId,
 ) -> Result<String, AppError> {
@@ -239,7 +240,7 @@ pub async fn checkout(
             amount: amount_of(&pay)?,
             description: &pay.description,
             customer_email: &email,
-            return_url: format!("{}/chats/{}", public_url.trim_end_matches('/'), conv.id),
+            return_url: format!("{public_base}/chats/{}", conv.id),
         })
         .await
         .map_err(|e| unreachable_provider(&e))?;

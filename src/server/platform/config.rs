@@ -123,12 +123,8 @@ pub struct ServerSettings {
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
     /// `public_url` parsed (filled in by `load_with` once validated).
-    #[serde(skip, default = "placeholder_url")]
+    #[serde(skip)]
     public: Option<url::Url>,
-}
-
-fn placeholder_url() -> Option<url::Url> {
-    None
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -365,6 +361,11 @@ impl Settings {
             .iter()
             .filter_map(|p| p.parse().ok())
             .collect()
+    }
+
+    /// The public URL without a trailing slash, for links in mails and pages.
+    pub fn public_base(&self) -> String {
+        self.public_url().as_str().trim_end_matches('/').to_owned()
     }
 
     /// How many password hashes may run at once.

@@ -29,11 +29,14 @@ pub struct HeaderPolicy {
     pub https: bool,
 }
 
-/// Static files the browser may cache: the bundle and the site's own files.
+/// A path of the site's own files: the bundle, or a name with an extension (`/main.css`).
+pub fn is_site_file(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.rsplit('/').next().is_some_and(|l| l.contains('.'))
+}
+
+/// Static files the browser may cache: the site's files, not the deal files under `/files/`.
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || (!path.starts_with("/files/")
-            && path.rsplit('/').next().is_some_and(|l| l.contains('.')))
+    is_site_file(path) && !path.starts_with("/files/")
 }
 
 pub async fn apply(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {

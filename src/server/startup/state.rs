@@ -130,12 +130,7 @@ impl AppState {
     pub fn mail_links(&self) -> Links {
         let mail = &self.settings.mail;
         Links {
-            base: self
-                .settings
-                .public_url()
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned(),
+            base: self.settings.public_base(),
             verify_for: Duration::hours(i64::try_from(mail.verify_hours).unwrap_or(48)),
             reset_for: Duration::minutes(i64::try_from(mail.reset_minutes).unwrap_or(60)),
         }
