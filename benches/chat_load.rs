@@ -158,6 +158,7 @@ async fn prepare(
         url: url.to_owned(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
+        acquire_timeout_secs: 10,
     })
     .await
     .unwrap();
@@ -472,6 +473,7 @@ async fn main() {
         url: url.clone(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
+        acquire_timeout_secs: 10,
     })
     .await
     .unwrap();

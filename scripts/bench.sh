@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# Builds the release server and runs a benchmark against it on SQLite: the chat load benchmark
-# (benches/chat_load.rs) by default, or with `--upload` first the 1 GiB upload benchmark
-# (benches/upload.rs). Other arguments go to the benchmark, e.g.
-# `scripts/bench.sh --idle 1000 --latency-secs 5` or `scripts/bench.sh --upload --mib 256`.
+# Builds the release server and runs a benchmark against it: the chat load benchmark
+# (benches/chat_load.rs, on SQLite) by default; with `--upload` first the 1 GiB upload benchmark
+# (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
+# restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
+# S3 server. Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
+# `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults --rounds 3 --senders 32`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-"$ROOT/scripts/setup.sh"
+source "$ROOT/scripts/services.sh"
 cd "$ROOT"
 bench=chat_load
-if [[ "${1:-}" == "--upload" ]]; then
-  bench=upload
-  shift
+case "${1:-}" in
+  --upload) bench=upload; shift ;;
+  --faults) bench=faults; shift ;;
+esac
+if [[ "$bench" == faults ]]; then
+  "$ROOT/scripts/setup.sh" --test
+else
+  "$ROOT/scripts/setup.sh"
 fi
 log "building the release server"
 cargo leptos build --release
-log "building the benchmark"
-cargo bench --features ssr --bench "$bench" --no-run
 # 5,000 pollers need 5,000 sockets on each side of the loopback.
 ulimit -n "$(ulimit -Hn)"
+if [[ "$bench" == faults ]]; then
+  start_postgres
+  start_s3
+  trap stop_s3 EXIT
+  export DEALCHAT_SERVER_BIN="$CARGO_TARGET_DIR/release/dealchat"
+  log "running the fault tests"
+  # Defaults here: three kills per crash scenario, twice the senders, a longer outage.
+  [[ $# -gt 0 ]] || set -- --rounds 3 --senders 24 --outage-secs 20
+  cargo test --features ssr --test faults -- "$@"
+  exit
+fi
+log "building the benchmark"
+cargo bench --features ssr --bench "$bench" --no-run
 log "running"
 cargo bench --features ssr --bench "$bench" -- "$@"

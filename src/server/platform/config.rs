@@ -133,6 +133,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// SQLite's page cache per pooled connection, in KiB (ignored on PostgreSQL).
     pub sqlite_cache_kib: u32,
+    /// How long a request waits for a connection (or to open one) before it answers 503.
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -447,6 +449,12 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(invalid(
+                "database.acquire_timeout_secs",
+                "must be at least 1",
+            ));
+        }
         if self.jobs.max_attempts == 0 {
             return Err(invalid("jobs.max_attempts", "must be at least 1"));
         }
@@ -703,6 +711,14 @@ mod tests {
         assert_eq!(
             bad_key(with("database.sqlite_cache_kib", "8")),
             "database.sqlite_cache_kib"
+        );
+    }
+
+    #[test]
+    fn a_zero_acquire_timeout_names_its_key() {
+        assert_eq!(
+            bad_key(with("database.acquire_timeout_secs", "0")),
+            "database.acquire_timeout_secs"
         );
     }
 

@@ -21,8 +21,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     let mut opts = ConnectOptions::new(settings.url.clone());
     opts.max_connections(settings.max_connections)
         .min_connections(1)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
@@ -54,8 +54,28 @@ pub fn is_unique_violation(err: &DbErr, pg_name: &str, sqlite_cols: &str) -> boo
     }
 }
 
+/// True when the database could not be reached (down, restarting, the pool timed out), as
+/// opposed to a statement it refused: worth retrying in a moment.
+pub fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(**e, Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed)
+        }
+        _ => false,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if is_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return AppError::Unavailable(
+                "The service is briefly unavailable. Please try again in a moment.".into(),
+            );
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
     }
@@ -64,6 +84,25 @@ impl From<DbErr> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_worth_retrying_and_a_refused_statement_is_not() {
+        use sea_orm::{ConnAcquireErr, RuntimeErr};
+        let unreachable = DbErr::ConnectionAcquire(ConnAcquireErr::Timeout);
+        assert!(is_unreachable(&unreachable));
+        assert!(matches!(
+            AppError::from(unreachable),
+            AppError::Unavailable(_)
+        ));
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let cut = DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sea_orm::sqlx::Error::Io(io),
+        )));
+        assert!(is_unreachable(&cut));
+        let refused = DbErr::Query(RuntimeErr::Internal("syntax error".into()));
+        assert!(!is_unreachable(&refused));
+        assert_eq!(AppError::from(refused), AppError::Internal);
+    }
 
     #[test]
     fn sqlite_urls_name_their_file() {
