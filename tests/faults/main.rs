@@ -28,6 +28,10 @@
 #[allow(dead_code)]
 mod fake_stripe;
 
+// Shared with the benchmark programs: a free port.
+#[path = "../../benches/support/mod.rs"]
+mod support;
+
 mod client;
 mod crash;
 mod pg_restart;

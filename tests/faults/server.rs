@@ -63,11 +63,8 @@ impl Server {
         Server {
             url,
             dir,
-            port: free_port(),
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+            port: crate::support::free_port(),
+            env: owned(env),
             child: None,
         }
     }
@@ -79,11 +76,8 @@ impl Server {
         Server {
             url: other.url.clone(),
             dir,
-            port: free_port(),
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
+            port: crate::support::free_port(),
+            env: owned(env),
             child: None,
         }
     }
@@ -183,12 +177,10 @@ impl Drop for Server {
     }
 }
 
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
+fn owned(env: &[(&str, String)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 /// Rows of `(key, number)` from a query that selects exactly those two columns, named `k`, `n`.
