@@ -41,12 +41,7 @@ async fn tus(res: reqwest::Response) -> Tus {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::content::{pseudo_random, sha256_hex};
 
 /// What a new upload announces.
 pub struct Announce<'a> {
@@ -192,18 +187,6 @@ pub async fn deal_chat(app: &TestApp) -> (Client, Client, i64) {
     let max = app.manager("max@example.com", "Max").await;
     max.accept(id).await.expect_ok();
     (client, max, id)
-}
-
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn messages(detail: &Value) -> Vec<Value> {

@@ -3,6 +3,8 @@
 // Test code states its expectations with unwrap; a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../support/content.rs"]
+mod content;
 mod helpers;
 
 mod accounts;

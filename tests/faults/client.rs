@@ -2,6 +2,7 @@
 //! tus upload protocol (chunks written by hand on a socket, so a chunk can be cut mid-way), and
 //! Stripe's webhook. Errors are strings: the fault tests count them, they do not inspect them.
 
+use crate::server::{ADMIN_EMAIL, ADMIN_PASSWORD};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use dealchat::model::chat::{MessageView, PollUpdate};
@@ -11,6 +12,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub type Answer<T> = Result<T, String>;
+
+const PASSWORD: &str = "fault-test-password";
 
 #[derive(Clone)]
 pub struct Client {
@@ -266,4 +269,45 @@ impl Client {
             .map_err(|e| e.to_string())?;
         Ok(res.status() == 200)
     }
+}
+
+/// A deal chat between a client and the manager who accepted it.
+#[derive(Clone)]
+pub struct Chat {
+    pub id: i64,
+    pub client: Client,
+    pub manager: Client,
+}
+
+/// `n` accepted project chats, shared out between two managers.
+pub async fn open_chats(base: &str, n: usize) -> Vec<Chat> {
+    let admin = Client::login(base, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut managers = Vec::new();
+    for m in 0..2 {
+        let email = format!("manager{m}@faults.example");
+        let form = [
+            ("email", email.clone()),
+            ("display_name", format!("Manager {m}")),
+            ("password", PASSWORD.to_owned()),
+            ("role", "manager".to_owned()),
+        ];
+        admin.must("admin/users/create", &form).await;
+        managers.push(Client::login(base, &email, PASSWORD).await);
+    }
+    let mut chats = Vec::new();
+    for i in 0..n {
+        let email = format!("client{i}@faults.example");
+        let client = Client::signup(base, &email, &format!("Client {i}"), PASSWORD).await;
+        let id = client.start_chat(&format!("Project {i}")).await;
+        let manager = managers[i % managers.len()].clone();
+        manager
+            .must("chats/accept", &[("conversation_id", id.to_string())])
+            .await;
+        chats.push(Chat {
+            id,
+            client,
+            manager,
+        });
+    }
+    chats
 }

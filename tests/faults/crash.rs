@@ -1,79 +1,18 @@
 //! SIGKILL of the server during a burst of sends, uploads cut mid-chunk and a Stripe webhook.
 
-use crate::client::Client;
+use crate::client::{Chat, Client, open_chats};
+use crate::content::{pseudo_random, sha256_hex};
 use crate::fake_stripe::{self, FakeStripe};
-use crate::server::{self, Db, Server, counts, number, required_env};
+use crate::server::{Db, Server, counts, number, required_env};
 use crate::{Options, Report};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "fault-test-password";
 const CHUNK: usize = 4 << 20;
 /// Uploads trickle at 64 KiB every 8 ms (8 MiB/s), so a kill finds each in the middle of a chunk.
 const PACE: (usize, Duration) = (64 << 10, Duration::from_millis(8));
-
-/// A deal chat between a client and the manager who accepted it.
-#[derive(Clone)]
-pub struct Chat {
-    pub id: i64,
-    pub client: Client,
-    pub manager: Client,
-}
-
-/// `n` accepted project chats, shared out between two managers.
-pub async fn open_chats(base: &str, n: usize) -> Vec<Chat> {
-    let admin = Client::login(base, server::ADMIN_EMAIL, server::ADMIN_PASSWORD).await;
-    let mut managers = Vec::new();
-    for m in 0..2 {
-        let email = format!("manager{m}@faults.example");
-        let form = [
-            ("email", email.clone()),
-            ("display_name", format!("Manager {m}")),
-            ("password", PASSWORD.to_owned()),
-            ("role", "manager".to_owned()),
-        ];
-        admin.must("admin/users/create", &form).await;
-        managers.push(Client::login(base, &email, PASSWORD).await);
-    }
-    let mut chats = Vec::new();
-    for i in 0..n {
-        let email = format!("client{i}@faults.example");
-        let client = Client::signup(base, &email, &format!("Client {i}"), PASSWORD).await;
-        let id = client.start_chat(&format!("Project {i}")).await;
-        let manager = managers[i % managers.len()].clone();
-        manager
-            .must("chats/accept", &[("conversation_id", id.to_string())])
-            .await;
-        chats.push(Chat {
-            id,
-            client,
-            manager,
-        });
-    }
-    chats
-}
-
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1 << 20) as f64)
@@ -165,6 +104,18 @@ fn signed(body: &str) -> String {
         fake_stripe::WEBHOOK_SECRET,
         chrono::Utc::now().timestamp(),
     )
+}
+
+/// How often each send of a round is stored, by client message id.
+async fn stored_sends(db: &sea_orm::DatabaseConnection, round: usize) -> Vec<(String, i64)> {
+    counts(
+        db,
+        &format!(
+            "SELECT client_msg_id AS k, COUNT(*) AS n FROM messages \
+             WHERE client_msg_id LIKE 'r{round}-%' GROUP BY client_msg_id"
+        ),
+    )
+    .await
 }
 
 /// The sends of one round: answered ids, and ids whose answer never came (with who sent them).
@@ -310,16 +261,8 @@ pub async fn run(db: Db, o: Options) -> Report {
 
         // Every answered send is stored exactly once.
         let db_conn = server.connect().await;
-        let stored: HashMap<String, i64> = counts(
-            &db_conn,
-            &format!(
-                "SELECT client_msg_id AS k, COUNT(*) AS n FROM messages \
-                 WHERE client_msg_id LIKE 'r{round}-%' GROUP BY client_msg_id"
-            ),
-        )
-        .await
-        .into_iter()
-        .collect();
+        let stored: HashMap<String, i64> =
+            stored_sends(&db_conn, round).await.into_iter().collect();
         let lost = acked.iter().filter(|k| !stored.contains_key(*k)).count();
         let duplicated = stored.values().filter(|n| **n > 1).count();
         let committed_unanswered = unanswered
@@ -351,14 +294,7 @@ pub async fn run(db: Db, o: Options) -> Report {
             let again = who.send(chat, id, "sent again").await;
             report.check(again.is_ok(), format!("resending {id}: {again:?}"));
         }
-        let after_retry = counts(
-            &db_conn,
-            &format!(
-                "SELECT client_msg_id AS k, COUNT(*) AS n FROM messages \
-                 WHERE client_msg_id LIKE 'r{round}-%' GROUP BY client_msg_id"
-            ),
-        )
-        .await;
+        let after_retry = stored_sends(&db_conn, round).await;
         let wanted: HashSet<&String> = acked
             .iter()
             .chain(unanswered.iter().map(|(_, k)| k))

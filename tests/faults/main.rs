@@ -32,6 +32,9 @@ mod fake_stripe;
 #[path = "../../benches/support/mod.rs"]
 mod support;
 
+#[path = "../support/content.rs"]
+mod content;
+
 mod client;
 mod crash;
 mod pg_restart;

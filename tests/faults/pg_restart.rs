@@ -4,7 +4,7 @@
 //! connection stands again. Held down briefly, requests wait for the pool; held down past the
 //! pool's acquire timeout, sends and polls fail and are retried.
 
-use crate::crash::open_chats;
+use crate::client::open_chats;
 use crate::server::{Db, Server, counts, required_env};
 use crate::{Options, Report};
 use dealchat::ui::chat::backoff::retry_delay_ms;
