@@ -3,7 +3,8 @@
 # (benches/chat_load.rs, on SQLite) by default; with `--upload` first the 1 GiB upload benchmark
 # (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
 # restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
-# S3 server. Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
+# S3 server; with `--first-load` the first load of the login and chat pages in Chromium on a
+# throttled phone profile (end2end/bench/first-load.bench.ts; `RUNS=n` for other than 5). Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
 # `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults --rounds 3 --senders 32`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -13,14 +14,15 @@ bench=chat_load
 case "${1:-}" in
   --upload) bench=upload; shift ;;
   --faults) bench=faults; shift ;;
+  --first-load) bench=first-load; shift ;;
 esac
-if [[ "$bench" == faults ]]; then
+if [[ "$bench" == faults || "$bench" == first-load ]]; then
   "$ROOT/scripts/setup.sh" --test
 else
   "$ROOT/scripts/setup.sh"
 fi
 log "building the release server"
-cargo leptos build --release
+cargo leptos build --release --split --precompress
 # 5,000 pollers need 5,000 sockets on each side of the loopback.
 ulimit -n "$(ulimit -Hn)"
 if [[ "$bench" == faults ]]; then
@@ -32,6 +34,15 @@ if [[ "$bench" == faults ]]; then
   # Defaults here: three kills per crash scenario, twice the senders, a longer outage.
   [[ $# -gt 0 ]] || set -- --rounds 3 --senders 24 --outage-secs 20
   cargo test --features ssr --test faults -- "$@"
+  exit
+fi
+if [[ "$bench" == first-load ]]; then
+  data=$(mktemp -d)
+  pid=$("$ROOT/scripts/e2e-server.sh" 3200 "$data")
+  trap 'kill -TERM $pid 2>/dev/null; rm -rf "$data"' EXIT
+  log "measuring the first load (Chromium, 4x CPU slowdown, Fast 3G)"
+  cd end2end
+  BASE_URL="http://127.0.0.1:3200" npx playwright test --config bench/first-load.config.ts "$@"
   exit
 fi
 log "building the benchmark"

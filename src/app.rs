@@ -1,17 +1,17 @@
 //! The HTML shell and the route table.
 
-use crate::ui::accounts::password_reset::{ForgotPasswordPage, ResetPasswordPage};
-use crate::ui::accounts::setup::SetupPage;
-use crate::ui::accounts::{account::AccountPage, admin_users::AdminUsersPage};
-use crate::ui::accounts::{login::LoginPage, signup::SignupPage};
-use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatPage};
-use crate::ui::jobs::failed_jobs::AdminJobsPage;
+use crate::ui::accounts::password_reset::{ForgotPasswordRoute, ResetPasswordRoute};
+use crate::ui::accounts::setup::SetupRoute;
+use crate::ui::accounts::{account::AccountRoute, admin_users::AdminUsersRoute};
+use crate::ui::accounts::{login::LoginRoute, signup::SignupRoute};
+use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
+use crate::ui::jobs::failed_jobs::AdminJobsRoute;
 use crate::ui::shell::chat_layout::ChatLayout;
 use crate::ui::shell::not_found::NotFound;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's Content-Security-Policy names the nonce Leptos puts on its inline scripts.
@@ -50,20 +50,22 @@ pub fn App() -> impl IntoView {
         <Title text="dealchat" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/signup") view=SignupPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/reset-password") view=ResetPasswordPage />
-                <Route path=path!("/setup") view=SetupPage />
+                // Every page but the chat (the one most visits open) is a chunk of its own,
+                // fetched when it is first opened (`ui::lazy_page`).
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/signup") view={Lazy::<SignupRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
+                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} />
                 // Async: the signed-in pages are sent whole, so they also work without JavaScript.
                 <ParentRoute path=path!("") view=ChatLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePanel ssr=SsrMode::Async />
                     // Before `/chats/:id`, which would otherwise take "new" for an id.
-                    <Route path=path!("/chats/new") view=NewChatPage ssr=SsrMode::Async />
+                    <Route path=path!("/chats/new") view={Lazy::<NewChatRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/jobs") view=AdminJobsPage ssr=SsrMode::Async />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/jobs") view={Lazy::<AdminJobsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -8,5 +8,6 @@ pub mod deals;
 pub mod files;
 pub mod forms;
 pub mod jobs;
+pub mod lazy_page;
 pub mod payments;
 pub mod shell;

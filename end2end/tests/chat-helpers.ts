@@ -6,9 +6,12 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, logIn, signUp, uniqueEmail, wa
 export const MANAGER_PASSWORD = "manager-password-1";
 
 // A panic in the WebAssembly front end leaves a page that looks fine but no longer updates;
-// every page of these tests reports panics, and a test with one fails.
+// every page of these tests reports panics, and a test with one fails. The release bundle aborts
+// on a panic without a message (`panic = "immediate-abort"`): the browser reports the trap as an
+// uncaught error ("unreachable").
 const panics: string[] = [];
 export function watchForPanics(page: Page) {
+  page.on("pageerror", (error) => panics.push(`page error: ${error.message.slice(0, 400)}`));
   page.on("console", (message) => {
     const text = message.text();
     // A hydration panic is preceded by the framework's report of where the DOM differed.

@@ -138,6 +138,9 @@ impl Application {
                 Env::PROD
             })
             .build();
+        crate::ui::lazy_page::load_manifest(
+            &std::path::Path::new(&settings.server.site_root).join("pkg"),
+        );
         let hub = Arc::new(Hub::new());
         if db.get_database_backend() == sea_orm::DbBackend::Postgres {
             // Other instances commit too; the listener tells the hub once it hears them all.

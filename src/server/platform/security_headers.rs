@@ -1,5 +1,6 @@
 //! Headers every answer carries: no framing, a same-origin referrer, no MIME sniffing, HSTS under
-//! https, `no-store` on everything but the site's static files, and a Content-Security-Policy on
+//! https, `no-store` on everything but the site's static files (the bundle revalidated on every
+//! load, see `cache_policy`), and a Content-Security-Policy on
 //! every HTML page. App pages get theirs from the shell, with the nonce Leptos puts on its
 //! hydration scripts (`page_policy`); any other HTML (plain pages, errors) gets one that allows no
 //! inline script at all.
@@ -39,8 +40,22 @@ fn is_static(path: &str) -> bool {
     is_site_file(path) && !path.starts_with("/files/")
 }
 
+/// The `Cache-Control` an answer gets unless its handler chose one. The bundle (`/pkg/`) is one
+/// build's main module, its lazily loaded chunks and their loader, whose names stay the same across
+/// builds: a browser must never join a cached main module with a newer chunk, so it revalidates
+/// every file (an unchanged one costs a `304`).
+fn cache_policy(path: &str) -> Option<&'static str> {
+    if !is_static(path) {
+        Some("no-store")
+    } else if path.starts_with("/pkg/") {
+        Some("no-cache")
+    } else {
+        None
+    }
+}
+
 pub async fn apply(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {
-    let cacheable = is_static(req.uri().path());
+    let cache = cache_policy(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -58,8 +73,10 @@ pub async fn apply(State(policy): State<HeaderPolicy>, req: Request, next: Next)
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if !cacheable && !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cache) = cache
+        && !h.contains_key(header::CACHE_CONTROL)
+    {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
     let html = h
         .get(header::CONTENT_TYPE)
@@ -95,5 +112,14 @@ mod tests {
         assert!(!is_static("/api/chats/list"));
         assert!(!is_static("/files/12"));
         assert!(!is_static("/files/uploads/x.y"));
+    }
+
+    #[test]
+    fn the_bundle_is_revalidated_and_pages_are_never_stored() {
+        assert_eq!(cache_policy("/pkg/dealchat.wasm"), Some("no-cache"));
+        assert_eq!(cache_policy("/pkg/chunk_3.wasm"), Some("no-cache"));
+        assert_eq!(cache_policy("/chats/4"), Some("no-store"));
+        assert_eq!(cache_policy("/files/12"), Some("no-store"));
+        assert_eq!(cache_policy("/favicon.svg"), None);
     }
 }

@@ -12,6 +12,8 @@ use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
 use leptos::prelude::*;
 
+crate::lazy_page!(AccountRoute, AccountPage);
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let me = expect_context::<UserView>();

@@ -10,6 +10,8 @@ use crate::ui::forms::text_field::TextField;
 use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
+crate::lazy_page!(AdminUsersRoute, AdminUsersPage);
+
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     if let Some(refused) = refusal("Users", "Only administrators can manage users.") {

@@ -9,6 +9,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+crate::lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
+crate::lazy_page!(ResetPasswordRoute, ResetPasswordPage);
+
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let ask = ServerAction::<RequestPasswordReset>::new();

@@ -7,6 +7,8 @@ use crate::ui::forms::text_field::TextField;
 use crate::ui::shell::hydration_marker::HydrationMarker;
 use leptos::prelude::*;
 
+crate::lazy_page!(SetupRoute, SetupPage);
+
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let create = ServerAction::<CreateFirstAdmin>::new();

@@ -6,6 +6,8 @@ use crate::ui::shell::hydration_marker::HydrationMarker;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+crate::lazy_page!(SignupRoute, SignupPage);
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();

@@ -10,6 +10,8 @@ use crate::ui::forms::text_field::TextField;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+crate::lazy_page!(NewChatRoute, NewChatPage);
+
 #[component]
 pub fn NewChatPage() -> impl IntoView {
     let me = expect_context::<UserView>();

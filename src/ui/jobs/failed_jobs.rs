@@ -9,6 +9,8 @@ use crate::ui::forms::table::Table;
 use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
+crate::lazy_page!(AdminJobsRoute, AdminJobsPage);
+
 #[component]
 pub fn AdminJobsPage() -> impl IntoView {
     if let Some(refused) = refusal("Failed jobs", "Only administrators can see failed jobs.") {

@@ -1,0 +1,73 @@
+// Pages other than the chat are lazily loaded chunks (`ui::lazy_page`): opened cold, the server
+// names the page's chunks for preloading and the browser hydrates once they arrived; reached by
+// client-side navigation, the browser fetches them on the click. Both must end in a working page.
+import { expect, Page, test } from "@playwright/test";
+import { expectNoPanics, watchForPanics } from "./chat-helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, uniqueEmail, waitForHydration } from "./helpers";
+
+/** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetched. */
+function chunkRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (/^\/pkg\/split_.*\.wasm$/.test(path)) seen.push(path);
+  });
+  return seen;
+}
+
+async function createsAUser(page: Page) {
+  const email = uniqueEmail("lazy");
+  const form = page.getByRole("form", { name: "Create user" });
+  await form.getByLabel("Email").fill(email);
+  await form.getByLabel("Display name").fill("Lazy Larry");
+  await form.getByLabel("Initial password").fill("lazy-password-1");
+  await form.getByLabel("Role").selectOption("client");
+  await form.getByRole("button", { name: "Create user" }).click();
+  await expect(page.getByText(`Created ${email}`)).toBeVisible();
+}
+
+test("an admin page opened directly (cold) is preloaded by the server and works", async ({ page }) => {
+  watchForPanics(page);
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  const chunks = chunkRequests(page);
+  const answer = await page.goto("/admin/users");
+  // The server rendered the whole page and named its chunk for the browser to fetch at once.
+  const html = (await answer?.text()) ?? "";
+  expect(html).toContain('<h1 id="users-title">Users</h1>');
+  const preloads = html.match(/<link[^>]*rel="preload"[^>]*>/g) ?? [];
+  expect(preloads.some((l) => /href="\/pkg\/split___admin_users_route[^"]*\.wasm"/.test(l))).toBe(true);
+  await waitForHydration(page);
+  expect(chunks.some((c) => c.includes("admin_users_route"))).toBe(true);
+  await createsAUser(page);
+  // Cold, the other admin page too.
+  await page.goto("/admin/jobs");
+  await waitForHydration(page);
+  await expect(page.getByRole("heading", { name: "Failed jobs", level: 1 })).toBeVisible();
+  expectNoPanics();
+});
+
+test("an admin page reached by client-side navigation loads its chunk on the click and works", async ({ page }) => {
+  watchForPanics(page);
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  await waitForHydration(page);
+  const chunks = chunkRequests(page);
+  let documents = 0;
+  page.on("request", (r) => {
+    if (r.resourceType() === "document") documents += 1;
+  });
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Users" }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await expect(page.getByRole("heading", { name: "Users", level: 1 })).toBeVisible();
+  expect(chunks.some((c) => c.includes("admin_users_route"))).toBe(true);
+  await createsAUser(page);
+  await nav.getByRole("link", { name: "Failed jobs" }).click();
+  await expect(page.getByRole("heading", { name: "Failed jobs", level: 1 })).toBeVisible();
+  await nav.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByRole("heading", { name: "Account", level: 1 })).toBeVisible();
+  // Every page came by client-side navigation: no document was loaded again.
+  expect(documents).toBe(0);
+  expectNoPanics();
+});
