@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, logOut, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, logOut, signUp, submitNewUser, uniqueEmail, waitForHydration } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -68,12 +68,7 @@ test("an admin creates a manager, who logs in and sees the operator view", async
   await page.getByRole("link", { name: "Users" }).click();
   await expect(page.getByRole("heading", { name: "Users", exact: true })).toBeVisible();
 
-  const form = page.getByRole("form", { name: "Create user" });
-  await form.getByLabel("Email").fill(email);
-  await form.getByLabel("Display name").fill("Max Manager");
-  await form.getByLabel("Initial password").fill("manager-password-1");
-  await form.getByLabel("Role").selectOption("manager");
-  await form.getByRole("button", { name: "Create user" }).click();
+  await submitNewUser(page, email, "Max Manager", "manager-password-1", "manager");
   await expect(page.getByText(`Created ${email} (Deal manager).`)).toBeVisible();
   await expect(page.getByRole("cell", { name: email, exact: true })).toBeVisible();
 

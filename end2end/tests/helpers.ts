@@ -37,10 +37,17 @@ export async function logOut(page: Page) {
   await expect(page).toHaveURL(/\/login/);
 }
 
+type NewUserRole = "manager" | "admin" | "client";
+
 /** An admin (already logged in on `page`) creates an account with the given role. */
-export async function createUser(page: Page, email: string, name: string, password: string, role: "manager" | "admin" | "client") {
+export async function createUser(page: Page, email: string, name: string, password: string, role: NewUserRole) {
   await page.goto("/admin/users");
   await waitForHydration(page);
+  await submitNewUser(page, email, name, password, role);
+}
+
+/** Fills and sends the users page's "Create user" form (the page is open), until it confirms. */
+export async function submitNewUser(page: Page, email: string, name: string, password: string, role: NewUserRole) {
   const form = page.getByRole("form", { name: "Create user" });
   await form.getByLabel("Email").fill(email);
   await form.getByLabel("Display name").fill(name);

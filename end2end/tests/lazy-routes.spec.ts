@@ -3,7 +3,7 @@
 // client-side navigation, the browser fetches them on the click. Both must end in a working page.
 import { expect, Page, test } from "@playwright/test";
 import { expectNoPanics, watchForPanics } from "./chat-helpers";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, uniqueEmail, waitForHydration } from "./helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, submitNewUser, uniqueEmail, waitForHydration } from "./helpers";
 
 /** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetched. */
 function chunkRequests(page: Page): string[] {
@@ -16,14 +16,7 @@ function chunkRequests(page: Page): string[] {
 }
 
 async function createsAUser(page: Page) {
-  const email = uniqueEmail("lazy");
-  const form = page.getByRole("form", { name: "Create user" });
-  await form.getByLabel("Email").fill(email);
-  await form.getByLabel("Display name").fill("Lazy Larry");
-  await form.getByLabel("Initial password").fill("lazy-password-1");
-  await form.getByLabel("Role").selectOption("client");
-  await form.getByRole("button", { name: "Create user" }).click();
-  await expect(page.getByText(`Created ${email}`)).toBeVisible();
+  await submitNewUser(page, uniqueEmail("lazy"), "Lazy Larry", "lazy-password-1", "client");
 }
 
 test("an admin page opened directly (cold) is preloaded by the server and works", async ({ page }) => {
