@@ -76,7 +76,7 @@ mod preload {
         let Some(manifest) = MANIFEST.get() else {
             return;
         };
-        for file in super::chunk_files(manifest, route) {
+        for file in chunk_files(manifest, route) {
             // Registers the link with the page's head (leptos_meta), like every <Link>.
             let _ = view! {
                 <Link
@@ -90,70 +90,65 @@ mod preload {
             .to_html();
         }
     }
-}
 
-/// The manifest entry of a route's view is named `__<route in snake case>_view_<hash>`.
-fn entry_prefix(route: &str) -> String {
-    let mut out = String::from("__");
-    for (i, c) in route.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
+    /// The manifest entry of a route's view is named `__<route in snake case>_view_<hash>`.
+    fn entry_prefix(route: &str) -> String {
+        let mut out = String::from("__");
+        for (i, c) in route.chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
             }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
         }
-    }
-    out.push_str("_view_");
-    out
-}
-
-/// The chunk files of the route `route`, in the manifest's order; none when it has no entry.
-#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-fn chunk_files<'m>(
-    manifest: &'m std::collections::HashMap<String, Vec<String>>,
-    route: &str,
-) -> &'m [String] {
-    let prefix = entry_prefix(route);
-    manifest
-        .iter()
-        .find(|(key, _)| key.starts_with(&prefix))
-        .map_or(&[], |(_, files)| files.as_slice())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    #[test]
-    fn a_route_type_names_its_manifest_entry() {
-        assert_eq!(entry_prefix("AdminUsersRoute"), "__admin_users_route_view_");
-        assert_eq!(entry_prefix("LoginRoute"), "__login_route_view_");
+        out.push_str("_view_");
+        out
     }
 
-    #[test]
-    fn a_route_finds_its_own_chunks_and_no_other_routes() {
-        let manifest: HashMap<String, Vec<String>> = [
-            (
-                "__admin_users_route_view_96".to_owned(),
-                vec![
-                    "chunk_1".to_owned(),
-                    "split___admin_users_route_view_96".to_owned(),
-                ],
-            ),
-            (
-                "__users_route_view_96".to_owned(),
-                vec!["chunk_9".to_owned()],
-            ),
-        ]
-        .into();
-        assert_eq!(
-            chunk_files(&manifest, "AdminUsersRoute"),
-            ["chunk_1", "split___admin_users_route_view_96"]
-        );
-        assert_eq!(chunk_files(&manifest, "UsersRoute"), ["chunk_9"]);
-        assert!(chunk_files(&manifest, "LoginRoute").is_empty());
+    /// The chunk files of the route `route`, in the manifest's order; none when it has no entry.
+    fn chunk_files<'m>(manifest: &'m HashMap<String, Vec<String>>, route: &str) -> &'m [String] {
+        let prefix = entry_prefix(route);
+        manifest
+            .iter()
+            .find(|(key, _)| key.starts_with(&prefix))
+            .map_or(&[], |(_, files)| files.as_slice())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_route_type_names_its_manifest_entry() {
+            assert_eq!(entry_prefix("AdminUsersRoute"), "__admin_users_route_view_");
+            assert_eq!(entry_prefix("LoginRoute"), "__login_route_view_");
+        }
+
+        #[test]
+        fn a_route_finds_its_own_chunks_and_no_other_routes() {
+            let manifest: HashMap<String, Vec<String>> = [
+                (
+                    "__admin_users_route_view_96".to_owned(),
+                    vec![
+                        "chunk_1".to_owned(),
+                        "split___admin_users_route_view_96".to_owned(),
+                    ],
+                ),
+                (
+                    "__users_route_view_96".to_owned(),
+                    vec!["chunk_9".to_owned()],
+                ),
+            ]
+            .into();
+            assert_eq!(
+                chunk_files(&manifest, "AdminUsersRoute"),
+                ["chunk_1", "split___admin_users_route_view_96"]
+            );
+            assert_eq!(chunk_files(&manifest, "UsersRoute"), ["chunk_9"]);
+            assert!(chunk_files(&manifest, "LoginRoute").is_empty());
+        }
     }
 }
