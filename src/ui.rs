@@ -9,5 +9,6 @@ pub mod files;
 pub mod forms;
 pub mod jobs;
 pub mod lazy_page;
+pub mod page_data;
 pub mod payments;
 pub mod shell;

@@ -10,6 +10,7 @@ use crate::ui::forms::form_errors::{FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 
 crate::lazy_page!(AccountRoute, AccountPage);
@@ -61,7 +62,7 @@ fn ActiveSessions() -> impl IntoView {
     let end_all = ServerAction::<EndAllSessions>::new();
     let error = last_error(end_one.value());
     let all_error = last_error(end_all.value());
-    let sessions = Resource::new(
+    let sessions = page_data(
         move || (end_one.version().get(), end_all.version().get()),
         |_| list_sessions(),
     );

@@ -8,6 +8,7 @@ use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
 use crate::ui::forms::text_field::TextField;
 use crate::ui::shell::admins_only::refusal;
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 
 crate::lazy_page!(AdminUsersRoute, AdminUsersPage);
@@ -21,7 +22,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let toggle = ServerAction::<SetUserDisabled>::new();
     let create_error = last_error(create.value());
     let toggle_error = last_error(toggle.value());
-    let users = Resource::new(
+    let users = page_data(
         move || (create.version().get(), toggle.version().get()),
         |_| list_users(),
     );

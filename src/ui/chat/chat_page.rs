@@ -4,6 +4,7 @@ use crate::api::chat::open_chat;
 use crate::model::AppError;
 use crate::model::ids::ConversationId;
 use crate::ui::chat::chat_window::ChatWindow;
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -16,7 +17,7 @@ pub fn ChatPage() -> impl IntoView {
             .get("id")
             .and_then(|raw| raw.parse::<ConversationId>().ok())
     };
-    let detail = Resource::new(id, |id| async move {
+    let detail = page_data(id, |id| async move {
         match id {
             Some(id) => open_chat(id).await,
             None => Err(AppError::NotFound),

@@ -5,6 +5,7 @@ use crate::api::deals::{CreateDeal, LinkDeal, linkable_deals};
 use crate::model::chat::DealView;
 use crate::model::ids::ConversationId;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 
 #[component]
@@ -26,7 +27,7 @@ pub fn DealLinkForm(
             deal.set(Some(linked));
         }
     });
-    let candidates = Resource::new(|| (), move |_| linkable_deals(conversation_id));
+    let candidates = page_data(|| (), move |_| linkable_deals(conversation_id));
     let id = conversation_id.to_string();
     let link_id = id.clone();
     view! {

@@ -217,7 +217,8 @@ mod xhr {
             req.response_text()
                 .ok()
                 .flatten()
-                .and_then(|t| serde_json::from_str::<AppError>(&t).ok())
+                // Read like every other answer (`ui::page_data`): one JSON reader in the bundle.
+                .and_then(|t| serde_json::from_slice::<AppError>(t.as_bytes()).ok())
                 .map(|e| e.to_string())
                 .unwrap_or_default()
         } else {

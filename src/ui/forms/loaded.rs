@@ -1,12 +1,13 @@
 //! Something read from the server: a line while it loads, then what it is, or its error.
 
 use crate::model::AppError;
+use crate::ui::page_data::PageData;
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
 #[component]
 pub fn Loaded<T, F, V>(
-    resource: Resource<Result<T, AppError>>,
+    resource: PageData<Result<T, AppError>>,
     loading: &'static str,
     show: F,
 ) -> impl IntoView

@@ -7,6 +7,7 @@ use crate::ui::forms::form_errors::{FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::table::Table;
 use crate::ui::shell::admins_only::refusal;
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 
 crate::lazy_page!(AdminJobsRoute, AdminJobsPage);
@@ -18,7 +19,7 @@ pub fn AdminJobsPage() -> impl IntoView {
     }
     let retry = ServerAction::<RetryJob>::new();
     let retry_error = last_error(retry.value());
-    let jobs = Resource::new(move || retry.version().get(), |_| failed_jobs());
+    let jobs = page_data(move || retry.version().get(), |_| failed_jobs());
     let show_jobs = move |list: Vec<FailedJobView>| {
         if list.is_empty() {
             view! { <p class="empty">"No failed jobs."</p> }.into_any()

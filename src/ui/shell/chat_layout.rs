@@ -8,13 +8,14 @@ use crate::model::chat::ChatSummary;
 use crate::ui::chat::live::LiveChats;
 use crate::ui::shell::hydration_marker::HydrationMarker;
 use crate::ui::shell::sidebar::Sidebar;
+use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 
 #[component]
 pub fn ChatLayout() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
-    let chats = Resource::new(|| (), |_| list_chats(None));
+    let user = page_data(|| (), |_| current_user());
+    let chats = page_data(|| (), |_| list_chats(None));
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
