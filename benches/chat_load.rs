@@ -11,6 +11,10 @@
 //! `--idle N` (5000), `--rate R` msg/s (500), `--latency-secs S` (20), `--blast-secs S` (10),
 //! `--senders N` (128), `--chats N` (50), `--server PATH`, `--migrations N` (prepare the database
 //! with the first N migrations only, to run an older build on it).
+//!
+//! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
+//! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
+//! by its client; p50, p99 and max, then exits.
 
 #![allow(clippy::unwrap_used)]
 
@@ -45,6 +49,8 @@ struct Options {
     /// Prepare the database with only the first N migrations (the server applies the rest), so
     /// a build from before a later migration can run on it too.
     migrations: Option<u32>,
+    /// Page loads for the server-rendering measurement; 0 runs the load benchmark.
+    ssr_page: usize,
 }
 
 fn options() -> Options {
@@ -57,6 +63,7 @@ fn options() -> Options {
         chats: 50,
         server: support::default_server(),
         migrations: None,
+        ssr_page: 0,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -71,6 +78,7 @@ fn options() -> Options {
             "--chats" => o.chats = value.parse().unwrap(),
             "--server" => o.server = PathBuf::from(value),
             "--migrations" => o.migrations = Some(value.parse().unwrap()),
+            "--ssr-page" => o.ssr_page = value.parse().unwrap(),
             "--bench" => {
                 i += 1;
                 continue;
@@ -226,7 +234,12 @@ async fn prepare(
 }
 
 fn start_server(o: &Options, url: &str, dir: &std::path::Path, port: u16) -> Child {
-    Command::new(&o.server)
+    let mut command = Command::new(&o.server);
+    if o.ssr_page > 0 {
+        // The page shows the whole chat, not only its last 50 messages.
+        command.env("APP_CHAT__HISTORY_PAGE", "200");
+    }
+    command
         .env("APP_DATABASE__URL", url)
         .env("APP_DATA_DIR", dir)
         .env("APP_SERVER__BIND", format!("127.0.0.1:{port}"))
@@ -242,6 +255,46 @@ fn start_server(o: &Options, url: &str, dir: &std::path::Path, port: u16) -> Chi
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", o.server.display()))
+}
+
+/// The chat page as its client opens it: 200 messages (the start message and 199 sends, from both
+/// sides), rendered whole by the server (the page is `SsrMode::Async`), `loads` times in a row.
+async fn ssr_page(api: &Api, chat: &(i64, Session, Session), loads: usize) {
+    let (id, client, manager) = chat;
+    for n in 1..200 {
+        let who = if n % 2 == 0 { client } else { manager };
+        let form = [
+            ("conversation_id", id.to_string()),
+            ("client_msg_id", format!("ssr-{n}")),
+            ("body", format!("Message {n} of the page: the quotation, the dates and the next step.")),
+        ];
+        api.call(who, "chats/send", &form).await.unwrap();
+    }
+    let url = format!("{}/chats/{id}", api.base);
+    let load = || async {
+        let started = Instant::now();
+        let res = api.http.get(&url).header("Cookie", &client.cookie).send().await.unwrap();
+        assert!(res.status().is_success(), "GET /chats/{id}: {}", res.status());
+        let html = res.text().await.unwrap();
+        (started.elapsed(), html)
+    };
+    // The first load after start-up warms the caches; it also shows the page is the whole chat.
+    let (_, html) = load().await;
+    let shown = html.matches("Message ").count();
+    assert!(shown >= 199, "the page shows {shown} of the 199 sent messages");
+    let mut times = Vec::with_capacity(loads);
+    for _ in 0..loads {
+        times.push(load().await.0);
+    }
+    times.sort();
+    println!(
+        "chat page with 200 messages, {} B of HTML, {loads} loads one after another: \
+         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        html.len(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().unwrap())
+    );
 }
 
 #[tokio::main]
@@ -294,6 +347,13 @@ async fn main() {
             .await
             .unwrap();
         chats.push((id, c.clone(), m.clone()));
+    }
+
+    if o.ssr_page > 0 {
+        ssr_page(&api, &chats[0], o.ssr_page).await;
+        server.kill().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
     }
 
     tokio::time::sleep(Duration::from_secs(2)).await;

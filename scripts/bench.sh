@@ -4,7 +4,8 @@
 # (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
 # restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
 # S3 server; with `--first-load` the first load of the login and chat pages in Chromium on a
-# throttled phone profile (end2end/bench/first-load.bench.ts; `RUNS=n` for other than 5). Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
+# throttled phone profile (end2end/bench/first-load.bench.ts; `RUNS=n` for other than 5); with
+# `--ssr` the server rendering a chat page of 200 messages (chat_load's `--ssr-page 1000`). Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
 # `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults --rounds 3 --senders 32`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -15,6 +16,7 @@ case "${1:-}" in
   --upload) bench=upload; shift ;;
   --faults) bench=faults; shift ;;
   --first-load) bench=first-load; shift ;;
+  --ssr) shift; set -- --ssr-page 1000 --idle 0 --chats 1 "$@" ;;
 esac
 if [[ "$bench" == faults || "$bench" == first-load ]]; then
   "$ROOT/scripts/setup.sh" --test
