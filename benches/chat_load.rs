@@ -191,7 +191,13 @@ async fn prepare(
     };
     let client_rows = make(Role::Client, clients);
     let manager_rows = make(Role::Manager, managers);
-    for chunk in client_rows.chunks(500).chain(manager_rows.chunks(500)) {
+    // An admin, so pages are served instead of the first-run setup.
+    let admin_rows = make(Role::Admin, 1);
+    for chunk in client_rows
+        .chunks(500)
+        .chain(manager_rows.chunks(500))
+        .chain(admin_rows.chunks(1))
+    {
         user::Entity::insert_many(chunk.to_vec())
             .exec(&db)
             .await
@@ -210,7 +216,7 @@ async fn prepare(
     .await
     .unwrap();
     let (mut cs, mut ms) = (Vec::new(), Vec::new());
-    for r in rows {
+    for r in rows.into_iter().filter(|r| r.role != Role::Admin) {
         let token = sessions::start(
             &db,
             &key,
@@ -266,22 +272,44 @@ async fn ssr_page(api: &Api, chat: &(i64, Session, Session), loads: usize) {
         let form = [
             ("conversation_id", id.to_string()),
             ("client_msg_id", format!("ssr-{n}")),
-            ("body", format!("Message {n} of the page: the quotation, the dates and the next step.")),
+            (
+                "body",
+                format!("Message {n} of the page: the quotation, the dates and the next step."),
+            ),
         ];
         api.call(who, "chats/send", &form).await.unwrap();
     }
     let url = format!("{}/chats/{id}", api.base);
     let load = || async {
         let started = Instant::now();
-        let res = api.http.get(&url).header("Cookie", &client.cookie).send().await.unwrap();
-        assert!(res.status().is_success(), "GET /chats/{id}: {}", res.status());
+        let res = api
+            .http
+            .get(&url)
+            .header("Cookie", &client.cookie)
+            .send()
+            .await
+            .unwrap();
+        let (status, landed) = (res.status(), res.url().to_string());
+        assert!(status.is_success(), "GET /chats/{id}: {status}");
         let html = res.text().await.unwrap();
+        assert!(
+            landed == url,
+            "GET /chats/{id} ended at {landed}: {}",
+            html.chars().take(300).collect::<String>()
+        );
         (started.elapsed(), html)
     };
     // The first load after start-up warms the caches; it also shows the page is the whole chat.
     let (_, html) = load().await;
     let shown = html.matches("Message ").count();
-    assert!(shown >= 199, "the page shows {shown} of the 199 sent messages");
+    assert!(
+        shown >= 199,
+        "the page shows {shown} of the 199 sent messages: {}",
+        html[html.find("<main").unwrap_or(0)..]
+            .chars()
+            .take(400)
+            .collect::<String>()
+    );
     let mut times = Vec::with_capacity(loads);
     for _ in 0..loads {
         times.push(load().await.0);
