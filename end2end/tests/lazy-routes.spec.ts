@@ -5,7 +5,7 @@ import { expect, Page, test } from "@playwright/test";
 import { expectNoPanics, watchForPanics } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, submitNewUser, uniqueEmail, waitForHydration } from "./helpers";
 
-/** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetched. */
+/** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetches from now on. */
 function chunkRequests(page: Page): string[] {
   const seen: string[] = [];
   page.on("request", (r) => {

@@ -57,11 +57,15 @@ mod tests {
     fn what_the_server_encodes_the_browser_decodes() {
         let value: Result<Vec<String>, AppError> = Ok(vec!["a \"quoted\" é".to_owned()]);
         let text = <Json as Encoder<_>>::encode(&value).expect("encodes");
-        let back: Result<Vec<String>, AppError> = <Json as Decoder<_>>::decode(&text).expect("decodes");
+        let back: Result<Vec<String>, AppError> =
+            <Json as Decoder<_>>::decode(&text).expect("decodes");
         assert_eq!(back, value);
         let error: Result<Vec<String>, AppError> = Err(AppError::NotFound);
         let text = <Json as Encoder<_>>::encode(&error).expect("encodes");
-        assert!(matches!(<Json as Decoder<Result<Vec<String>, AppError>>>::decode(&text), Ok(Err(AppError::NotFound))));
+        assert!(matches!(
+            <Json as Decoder<Result<Vec<String>, AppError>>>::decode(&text),
+            Ok(Err(AppError::NotFound))
+        ));
         assert!(<Json as Decoder<Vec<String>>>::decode("{not json").is_err());
     }
 }

@@ -7,8 +7,8 @@ use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
 use crate::ui::forms::text_field::TextField;
-use crate::ui::shell::admins_only::refusal;
 use crate::ui::page_data::page_data;
+use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
 crate::lazy_page!(AdminUsersRoute, AdminUsersPage);

@@ -19,8 +19,10 @@ pub struct Target {
 /// Called with the bytes sent so far.
 pub type Progress = Rc<dyn Fn(f64)>;
 
-/// Uploads the file; the stored file's id, or why it failed.
+/// Uploads the file; the stored file's id, or why it failed. A chunk of its own (with the tus
+/// client, hashing and the XHR plumbing), loaded the first time someone uploads.
 #[cfg(feature = "hydrate")]
+#[leptos::prelude::lazy]
 pub async fn upload(
     file: web_sys::File,
     target: Target,

@@ -6,8 +6,8 @@ use crate::model::jobs::FailedJobView;
 use crate::ui::forms::form_errors::{FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::table::Table;
-use crate::ui::shell::admins_only::refusal;
 use crate::ui::page_data::page_data;
+use crate::ui::shell::admins_only::refusal;
 use leptos::prelude::*;
 
 crate::lazy_page!(AdminJobsRoute, AdminJobsPage);

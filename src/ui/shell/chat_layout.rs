@@ -6,9 +6,9 @@ use crate::api::chat::list_chats;
 use crate::model::UserView;
 use crate::model::chat::ChatSummary;
 use crate::ui::chat::live::LiveChats;
+use crate::ui::page_data::page_data;
 use crate::ui::shell::hydration_marker::HydrationMarker;
 use crate::ui::shell::sidebar::Sidebar;
-use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 
