@@ -380,6 +380,7 @@ async fn main() {
     if o.ssr_page > 0 {
         ssr_page(&api, &chats[0], o.ssr_page).await;
         server.kill().unwrap();
+        server.wait().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
