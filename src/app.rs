@@ -45,6 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::ui::page_data::RequestPageData::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/dealchat.css" />
         <Title text="dealchat" />

@@ -5,6 +5,11 @@
 //! server-function answer is read with `serde_json::from_slice`. The two readers are separate
 //! generic instances of every type's deserializer (ChatSummary's: 5 KB each), so the bundle held two
 //! of each. [`Json`] reads the page's copy the way the answers are read, and the bundle holds one.
+//!
+//! On the server, a page's data is loaded once per request ([`RequestPageData`]): Leptos renders
+//! a `Suspense`'s children up to three times to find what they wait for, and every pass would
+//! otherwise create the page's resources again, each loaded from the database and sent along in
+//! the page.
 
 use codee::{Decoder, Encoder};
 use leptos::prelude::*;
@@ -35,6 +40,10 @@ impl<T: DeserializeOwned> Decoder<T> for Json {
 pub type PageData<T> = Resource<T, Json>;
 
 /// `Resource::new`, with the page's copy read like the server functions' answers.
+///
+/// On the server, a second call from the same place with an equal source value in one request
+/// returns the first call's resource. So one place must not make several resources of a page
+/// with equal sources, e.g. one per row of a list: the browser would make them all.
 #[track_caller]
 pub fn page_data<T, S, Fut>(
     source: impl Fn() -> S + Send + Sync + 'static,
@@ -45,7 +54,70 @@ where
     S: Send + Sync + Clone + PartialEq + 'static,
     Fut: Future<Output = T> + Send + 'static,
 {
+    #[cfg(feature = "ssr")]
+    if let Some(request) = use_context::<RequestPageData>() {
+        return request.once(std::panic::Location::caller(), source, fetcher);
+    }
     Resource::new_with_options(source, fetcher, false)
+}
+
+/// The page data one server request has made, by the place that made it and its source value.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct RequestPageData {
+    /// The app's owner: a resource outlives the render pass that made it.
+    owner: Owner,
+    made: std::sync::Arc<std::sync::Mutex<Vec<Made>>>,
+}
+
+#[cfg(feature = "ssr")]
+struct Made {
+    at: &'static std::panic::Location<'static>,
+    source: Box<dyn std::any::Any + Send + Sync>,
+    data: Box<dyn std::any::Any + Send + Sync>,
+}
+
+#[cfg(feature = "ssr")]
+impl RequestPageData {
+    /// Makes page data once per request from here on (the app calls it as it starts a page).
+    pub fn provide() {
+        provide_context(Self {
+            owner: Owner::current().unwrap_or_else(Owner::new),
+            made: Default::default(),
+        });
+    }
+
+    fn once<T, S, Fut>(
+        &self,
+        at: &'static std::panic::Location<'static>,
+        source: impl Fn() -> S + Send + Sync + 'static,
+        fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+    ) -> PageData<T>
+    where
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        S: Send + Sync + Clone + PartialEq + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let key = untrack(&source);
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let earlier = made.iter().find_map(|m| {
+            (m.at == at && m.source.downcast_ref::<S>() == Some(&key))
+                .then(|| m.data.downcast_ref::<PageData<T>>().copied())
+                .flatten()
+        });
+        if let Some(data) = earlier {
+            return data;
+        }
+        let data: PageData<T> = self
+            .owner
+            .with(|| Resource::new_with_options(source, fetcher, false));
+        made.push(Made {
+            at,
+            source: Box::new(key),
+            data: Box::new(data),
+        });
+        data
+    }
 }
 
 #[cfg(test)]

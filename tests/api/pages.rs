@@ -91,3 +91,31 @@ async fn pages_load_while_other_servers_start() {
 
 const STARTS: usize = 30;
 const PAGE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Leptos renders a `Suspense`'s children up to three times on the server to find what they wait
+/// for; the chat page's data was loaded three times and sent along three times (two thirds of a
+/// long chat's page). Each page's data is sent once.
+async fn a_page_sends_its_data_once(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("once@example.com").await;
+    let id = client
+        .start_chat("project", "Data once", "A message the page carries once.")
+        .await;
+    let body = client
+        .get(&format!("/chats/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (page, data) = body.split_once("</html>").expect("the page, then its data");
+    assert!(page.contains("A message the page carries once."), "{page}");
+    // Three resources: the user, the sidebar's list and the chat.
+    assert_eq!(data.matches("__RESOLVED_RESOURCES[").count(), 3, "{data}");
+    // The message, and its preview in the list and in the chat's summary: each once.
+    assert_eq!(
+        data.matches("A message the page carries once.").count(),
+        3,
+        "{data}"
+    );
+}
+on_both_dbs!(a_page_sends_its_data_once);
