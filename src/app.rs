@@ -24,6 +24,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     ) {
         res.insert_header(http::header::CONTENT_SECURITY_POLICY, csp);
     }
+    #[cfg(feature = "ssr")]
+    crate::ui::lazy_page::provide_preload_registry();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -13,5 +13,10 @@ pub mod ui;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(app::App);
+    // The lazy parts the page already shows must be here first: hydrating a part whose code is
+    // still loading finds the server's HTML where it expects nothing, and breaks the page.
+    wasm_bindgen_futures::spawn_local(async {
+        ui::deals::deal_panel::load_if_shown().await;
+        leptos::mount::hydrate_lazy(app::App);
+    });
 }

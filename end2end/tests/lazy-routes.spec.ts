@@ -2,7 +2,7 @@
 // names the page's chunks for preloading and the browser hydrates once they arrived; reached by
 // client-side navigation, the browser fetches them on the click. Both must end in a working page.
 import { expect, Page, test } from "@playwright/test";
-import { expectNoPanics, watchForPanics } from "./chat-helpers";
+import { chatLink, clientPage, composer, expectNoPanics, managerPage, messages, newManager, startChat, watchForPanics } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, submitNewUser, uniqueEmail, waitForHydration } from "./helpers";
 
 /** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetches from now on. */
@@ -62,5 +62,42 @@ test("an admin page reached by client-side navigation loads its chunk on the cli
   await expect(page.getByRole("heading", { name: "Account", level: 1 })).toBeVisible();
   // Every page came by client-side navigation: no document was loaded again.
   expect(documents).toBe(0);
+  expectNoPanics();
+});
+
+test("the staff deal panel is a chunk only staff load: preloaded on a manager's cold chat page, never fetched by the client", async ({ browser }) => {
+  const title = `Lazy panel ${Date.now()}`;
+  const client = await clientPage(browser, "Lena Lazy");
+  const managerEmail = await newManager(browser, "Mia Manager");
+  const manager = await managerPage(browser, managerEmail);
+  await startChat(client, "A new project", title, "Please quote a logo.");
+  const chatPath = new URL(client.url()).pathname;
+  await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
+  await manager.getByRole("button", { name: "Accept" }).click();
+  await expect(composer(manager)).toBeVisible();
+
+  // The client's cold chat page neither names the panel's chunk nor fetches it.
+  const clientChunks = chunkRequests(client);
+  const clientHtml = (await (await client.goto(chatPath))?.text()) ?? "";
+  await waitForHydration(client);
+  expect(clientHtml).not.toContain("split_staff_deal_panel");
+  expect(clientChunks.filter((c) => c.includes("staff_deal_panel"))).toEqual([]);
+
+  // The manager's cold chat page preloads it, and the panel hydrates and works.
+  const managerChunks = chunkRequests(manager);
+  const managerHtml = (await (await manager.goto(chatPath))?.text()) ?? "";
+  const panelPreloads = (managerHtml.match(/<link[^>]*>/g) ?? []).filter(
+    (l) => l.includes('rel="preload"') && /href="\/pkg\/split_staff_deal_panel_\d+\.wasm"/.test(l),
+  );
+  expect(panelPreloads.length).toBeGreaterThan(0);
+  // Named once, though the server renders the suspended panel more than once.
+  expect(new Set(panelPreloads).size).toBe(panelPreloads.length);
+  await waitForHydration(manager);
+  expect(managerChunks.some((c) => c.includes("staff_deal_panel"))).toBe(true);
+  const amount = manager.getByRole("form", { name: "Deal amount" });
+  await amount.getByLabel("Amount").fill("900");
+  await amount.getByLabel("Currency").fill("eur");
+  await amount.getByRole("button", { name: "Save amount" }).click();
+  await expect(messages(client).getByText("Deal amount set to 900 EUR.")).toBeVisible();
   expectNoPanics();
 });

@@ -34,7 +34,7 @@ macro_rules! lazy_page {
 }
 
 #[cfg(feature = "ssr")]
-pub use preload::{load_manifest, preload};
+pub use preload::{load_manifest, preload, preload_lazy_fn, provide_preload_registry};
 
 #[cfg(feature = "ssr")]
 mod preload {
@@ -71,12 +71,41 @@ mod preload {
     /// Adds `<link rel="preload">` to the page's head for every chunk the route `route` (its type
     /// name, `AdminUsersRoute`) loads.
     pub fn preload(route: &str) {
+        preload_entry(&route_stem(route));
+    }
+
+    /// The same for a `#[lazy]` function (its name) that the page renders on the server, so the
+    /// browser has its chunk by the time it hydrates that part.
+    pub fn preload_lazy_fn(name: &str) {
+        preload_entry(name);
+    }
+
+    /// The entries whose preloads one page already carries.
+    #[derive(Clone, Default)]
+    struct Preloaded(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+    /// Called once per page (in the shell): Leptos renders a suspended part several times on the
+    /// server (once to find its resources, once more when they are ready), so a lazy function in
+    /// it asks for its preloads each time; the page names them once.
+    pub fn provide_preload_registry() {
+        leptos::prelude::provide_context(Preloaded::default());
+    }
+
+    fn preload_entry(stem: &str) {
         use leptos::prelude::*;
         use leptos_meta::Link;
         let Some(manifest) = MANIFEST.get() else {
             return;
         };
-        for file in chunk_files(manifest, route) {
+        if let Some(Preloaded(seen)) = use_context::<Preloaded>()
+            && !seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(stem.to_owned())
+        {
+            return;
+        }
+        for file in chunk_files(manifest, stem) {
             // Registers the link with the page's head (leptos_meta), like every <Link>.
             let _ = view! {
                 <Link
@@ -91,8 +120,9 @@ mod preload {
         }
     }
 
-    /// The manifest entry of a route's view is named `__<route in snake case>_view_<hash>`.
-    fn entry_prefix(route: &str) -> String {
+    /// The manifest names a route's view `__<route in snake case>_view_<hash>`; this is the part
+    /// before `_<hash>`. A `#[lazy]` function's entry is its name and a hash.
+    fn route_stem(route: &str) -> String {
         let mut out = String::from("__");
         for (i, c) in route.chars().enumerate() {
             if c.is_ascii_uppercase() {
@@ -104,16 +134,21 @@ mod preload {
                 out.push(c);
             }
         }
-        out.push_str("_view_");
+        out.push_str("_view");
         out
     }
 
-    /// The chunk files of the route `route`, in the manifest's order; none when it has no entry.
-    fn chunk_files<'m>(manifest: &'m HashMap<String, Vec<String>>, route: &str) -> &'m [String] {
-        let prefix = entry_prefix(route);
+    /// The chunk files of the entry `<stem>_<hash>`, in the manifest's order; none when it has
+    /// none. A longer name that starts with `stem` is another entry.
+    fn chunk_files<'m>(manifest: &'m HashMap<String, Vec<String>>, stem: &str) -> &'m [String] {
+        let is_entry = |key: &str| {
+            key.strip_prefix(stem)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()))
+        };
         manifest
             .iter()
-            .find(|(key, _)| key.starts_with(&prefix))
+            .find(|(key, _)| is_entry(key))
             .map_or(&[], |(_, files)| files.as_slice())
     }
 
@@ -123,32 +158,40 @@ mod preload {
 
         #[test]
         fn a_route_type_names_its_manifest_entry() {
-            assert_eq!(entry_prefix("AdminUsersRoute"), "__admin_users_route_view_");
-            assert_eq!(entry_prefix("LoginRoute"), "__login_route_view_");
+            assert_eq!(route_stem("AdminUsersRoute"), "__admin_users_route_view");
+            assert_eq!(route_stem("LoginRoute"), "__login_route_view");
         }
 
         #[test]
-        fn a_route_finds_its_own_chunks_and_no_other_routes() {
+        fn an_entry_finds_its_own_chunks_and_no_other_entries() {
+            let entry = |key: &str, files: &[&str]| {
+                (
+                    key.to_owned(),
+                    files.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>(),
+                )
+            };
             let manifest: HashMap<String, Vec<String>> = [
-                (
-                    "__admin_users_route_view_96".to_owned(),
-                    vec![
-                        "chunk_1".to_owned(),
-                        "split___admin_users_route_view_96".to_owned(),
-                    ],
+                entry(
+                    "__admin_users_route_view_96",
+                    &["chunk_1", "split___admin_users_route_view_96"],
                 ),
-                (
-                    "__users_route_view_96".to_owned(),
-                    vec!["chunk_9".to_owned()],
-                ),
+                entry("__users_route_view_96", &["chunk_9"]),
+                entry("staff_deal_panel_form_12", &["chunk_4"]),
+                entry("staff_deal_panel_34", &["split_staff_deal_panel_34"]),
             ]
             .into();
+            let route = |r| chunk_files(&manifest, &route_stem(r));
             assert_eq!(
-                chunk_files(&manifest, "AdminUsersRoute"),
+                route("AdminUsersRoute"),
                 ["chunk_1", "split___admin_users_route_view_96"]
             );
-            assert_eq!(chunk_files(&manifest, "UsersRoute"), ["chunk_9"]);
-            assert!(chunk_files(&manifest, "LoginRoute").is_empty());
+            assert_eq!(route("UsersRoute"), ["chunk_9"]);
+            assert!(route("LoginRoute").is_empty());
+            assert_eq!(
+                chunk_files(&manifest, "staff_deal_panel"),
+                ["split_staff_deal_panel_34"]
+            );
+            assert!(chunk_files(&manifest, "staff_deal").is_empty());
         }
     }
 }

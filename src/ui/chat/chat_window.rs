@@ -13,7 +13,7 @@ use crate::ui::chat::composer::{Attachments, Composer};
 use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_list::MessageList;
 use crate::ui::chat::timeline::{Timeline, send_error_text};
-use crate::ui::deals::deal_panel::DealPanel;
+use crate::ui::deals::deal_panel::staff_deal_panel;
 use crate::ui::deals::deal_stepper::DealStepper;
 use crate::ui::files::deal_files::DealFiles;
 use crate::ui::files::upload_progress::{UploadProgress, UploadRow, start_uploads};
@@ -214,7 +214,14 @@ pub fn ChatWindow(
                 {action_area}
             </section>
             <div class="side-panels">
-                {staff.then(|| view! { <DealPanel conversation_id=id deal manage /> })}
+                {staff
+                    .then(|| {
+                        view! {
+                            <Suspense>
+                                {move || Suspend::new(staff_deal_panel(id, deal, manage))}
+                            </Suspense>
+                        }
+                    })}
                 <DealFiles conversation_id=id deal file_messages />
             </div>
         </div>

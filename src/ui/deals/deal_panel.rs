@@ -7,6 +7,35 @@ use crate::ui::deals::deal_amount_form::DealAmountForm;
 use crate::ui::deals::deal_link_form::DealLinkForm;
 use leptos::prelude::*;
 
+/// The deal panel as a chunk of its own: only staff see it, so a client's chat page never
+/// downloads its code. Rendered on the server with the page (and its chunk preloaded); a page
+/// that arrives with the panel hydrates once the chunk is here ([`load_if_shown`]).
+#[lazy]
+pub fn staff_deal_panel(
+    conversation_id: ConversationId,
+    deal: RwSignal<Option<DealView>>,
+    manage: bool,
+) -> AnyView {
+    #[cfg(feature = "ssr")]
+    crate::ui::lazy_page::preload_lazy_fn("staff_deal_panel");
+    view! { <DealPanel conversation_id deal manage /> }.into_any()
+}
+
+/// Fetches the panel's chunk when the server-rendered page shows the panel. The browser awaits
+/// this before hydrating: `Suspend` hydrates a future that is not ready at once as empty, which
+/// does not match the panel's HTML.
+#[cfg(feature = "hydrate")]
+pub async fn load_if_shown() {
+    let shown = leptos::prelude::document()
+        .query_selector(".deal-panel")
+        .ok()
+        .flatten()
+        .is_some();
+    if shown {
+        __preload_staff_deal_panel().await;
+    }
+}
+
 #[component]
 pub fn DealPanel(
     conversation_id: ConversationId,
