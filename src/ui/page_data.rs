@@ -82,7 +82,7 @@ impl RequestPageData {
     /// Makes page data once per request from here on (the app calls it as it starts a page).
     pub fn provide() {
         provide_context(Self {
-            owner: Owner::current().unwrap_or_else(Owner::new),
+            owner: Owner::current().unwrap_or_default(),
             made: Default::default(),
         });
     }
