@@ -56,7 +56,10 @@ where
 {
     #[cfg(feature = "ssr")]
     if let Some(request) = use_context::<RequestPageData>() {
-        return request.once(std::panic::Location::caller(), source, fetcher);
+        let key = untrack(&source);
+        return request.once(std::panic::Location::caller(), key, || {
+            Resource::new_with_options(source, fetcher, false)
+        });
     }
     Resource::new_with_options(source, fetcher, false)
 }
@@ -87,18 +90,18 @@ impl RequestPageData {
         });
     }
 
-    fn once<T, S, Fut>(
+    /// The page data made earlier at `at` from an equal `key`, or else what `make` makes (owned
+    /// by the app, not by the render pass).
+    fn once<T, S>(
         &self,
         at: &'static std::panic::Location<'static>,
-        source: impl Fn() -> S + Send + Sync + 'static,
-        fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+        key: S,
+        make: impl FnOnce() -> PageData<T>,
     ) -> PageData<T>
     where
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
-        S: Send + Sync + Clone + PartialEq + 'static,
-        Fut: Future<Output = T> + Send + 'static,
+        T: Send + Sync + 'static,
+        S: PartialEq + Send + Sync + 'static,
     {
-        let key = untrack(&source);
         let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
         let earlier = made.iter().find_map(|m| {
             (m.at == at && m.source.downcast_ref::<S>() == Some(&key))
@@ -108,9 +111,7 @@ impl RequestPageData {
         if let Some(data) = earlier {
             return data;
         }
-        let data: PageData<T> = self
-            .owner
-            .with(|| Resource::new_with_options(source, fetcher, false));
+        let data = self.owner.with(make);
         made.push(Made {
             at,
             source: Box::new(key),
