@@ -86,8 +86,13 @@ impl Application {
             source,
         })?;
         let session_key = SessionKey::new(&session_secret(&settings)?);
+        // Migrations run on a pool of their own, closed before the app's pool opens: a SQLite
+        // connection that loaded the schema before an `ALTER TABLE` may compile a statement against
+        // the old one (seen once: a new account read back with `notify_by_email` missing).
+        let migrating = db::connect(&settings.database).await?;
+        Migrator::up(&migrating, None).await?;
+        migrating.close().await?;
         let db = db::connect(&settings.database).await?;
-        Migrator::up(&db, None).await?;
         let hasher = Hasher::new(
             settings.hash_permits(),
             std::time::Duration::from_millis(settings.auth.hash_wait_ms),

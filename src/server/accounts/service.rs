@@ -73,6 +73,9 @@ pub async fn create(
         role: Set(account.role),
         disabled: Set(false),
         created_at: Set(Utc::now()),
+        // Named rather than left to the columns' defaults, which a later migration added.
+        email_verified_at: Set(None),
+        notify_by_email: Set(true),
         ..Default::default()
     };
     let txn = db.begin().await?;
