@@ -18,6 +18,7 @@ pub mod names;
 pub mod payment;
 pub mod role;
 pub mod user;
+pub mod wire;
 
 pub use deal_stage::DealStage;
 pub use error::AppError;

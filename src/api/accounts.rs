@@ -55,7 +55,7 @@ fn parse_new_password(raw: &str) -> Result<crate::model::account_input::NewPassw
 }
 
 /// Creates a client account and signs it in.
-#[server(endpoint = "auth/signup")]
+#[server(endpoint = "auth/signup", output = crate::model::wire::Answer)]
 pub async fn signup(
     email: String,
     display_name: String,
@@ -84,7 +84,7 @@ pub async fn signup(
     )
 }
 
-#[server(endpoint = "auth/login")]
+#[server(endpoint = "auth/login", output = crate::model::wire::Answer)]
 pub async fn login(
     email: String,
     password: String,
@@ -108,7 +108,7 @@ pub async fn login(
 }
 
 /// Ends this session (server-side too) and clears the cookie. Harmless when not signed in.
-#[server(endpoint = "auth/logout")]
+#[server(endpoint = "auth/logout", output = crate::model::wire::Answer)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::accounts::{auth, sessions};
     respond(
@@ -126,7 +126,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// The signed-in user, or None for a visitor.
-#[server(endpoint = "auth/me")]
+#[server(endpoint = "auth/me", output = crate::model::wire::Answer)]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     Ok(crate::server::accounts::auth::current_user()
         .ok()
@@ -134,7 +134,7 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 }
 
 /// Changes the password; every other session of this user is signed out.
-#[server(endpoint = "auth/password")]
+#[server(endpoint = "auth/password", output = crate::model::wire::Answer)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -163,7 +163,7 @@ pub async fn change_password(
 }
 
 /// Mails a password-reset link when the email has an account; answers the same either way.
-#[server(endpoint = "auth/reset/request")]
+#[server(endpoint = "auth/reset/request", output = crate::model::wire::Answer)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::server::accounts::email as account_mail;
     respond(
@@ -177,7 +177,7 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 }
 
 /// Sets a new password with the token from a reset mail; every session of the account ends.
-#[server(endpoint = "auth/reset/complete")]
+#[server(endpoint = "auth/reset/complete", output = crate::model::wire::Answer)]
 pub async fn complete_password_reset(token: String, new_password: String) -> Result<(), AppError> {
     use crate::server::accounts::email as account_mail;
     respond(
@@ -195,7 +195,7 @@ pub async fn complete_password_reset(token: String, new_password: String) -> Res
 
 /// First run: creates the first administrator with the setup code from the server's log, and
 /// signs them in. Works once; afterwards the page is gone (404).
-#[server(endpoint = "setup/admin")]
+#[server(endpoint = "setup/admin", output = crate::model::wire::Answer)]
 pub async fn create_first_admin(
     code: String,
     email: String,
@@ -246,7 +246,7 @@ pub async fn create_first_admin(
 }
 
 /// The signed-in user's sessions (device, address, last use), this one marked.
-#[server(endpoint = "auth/sessions")]
+#[server(endpoint = "auth/sessions", output = crate::model::wire::Answer)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
     use crate::server::accounts::{auth, sessions};
     respond(
@@ -259,7 +259,7 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 }
 
 /// Signs out one of the user's sessions (another device, or this one).
-#[server(endpoint = "auth/sessions/end")]
+#[server(endpoint = "auth/sessions/end", output = crate::model::wire::Answer)]
 pub async fn end_session(session_id: String) -> Result<(), AppError> {
     use crate::server::accounts::{auth, sessions};
     respond(
@@ -279,7 +279,7 @@ pub async fn end_session(session_id: String) -> Result<(), AppError> {
 }
 
 /// Signs out every session of the user, this one too when `including_this` (then the cookie goes).
-#[server(endpoint = "auth/sessions/end-all")]
+#[server(endpoint = "auth/sessions/end-all", output = crate::model::wire::Answer)]
 pub async fn end_all_sessions(including_this: bool) -> Result<u64, AppError> {
     use crate::server::accounts::{auth, sessions};
     respond(
@@ -297,7 +297,7 @@ pub async fn end_all_sessions(including_this: bool) -> Result<u64, AppError> {
     )
 }
 
-#[server(endpoint = "admin/users")]
+#[server(endpoint = "admin/users", output = crate::model::wire::Answer)]
 pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     use crate::server::accounts::service as accounts;
     respond(
@@ -309,7 +309,7 @@ pub async fn list_users() -> Result<Vec<UserView>, AppError> {
     )
 }
 
-#[server(endpoint = "admin/users/create")]
+#[server(endpoint = "admin/users/create", output = crate::model::wire::Answer)]
 pub async fn create_user(
     email: String,
     display_name: String,
@@ -334,7 +334,7 @@ pub async fn create_user(
     )
 }
 
-#[server(endpoint = "admin/users/disabled")]
+#[server(endpoint = "admin/users/disabled", output = crate::model::wire::Answer)]
 pub async fn set_user_disabled(user_id: UserId, disabled: bool) -> Result<UserView, AppError> {
     use crate::server::accounts::service as accounts;
     respond(

@@ -10,7 +10,7 @@ use crate::api::{limit_by_ip, respond, state, viewer};
 #[cfg(feature = "ssr")]
 use crate::server::chat::service as chats;
 
-#[server(endpoint = "chats/list")]
+#[server(endpoint = "chats/list", output = crate::model::wire::Answer)]
 pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppError> {
     respond(
         async {
@@ -24,7 +24,7 @@ pub async fn list_chats(search: Option<String>) -> Result<Vec<ChatSummary>, AppE
     )
 }
 
-#[server(endpoint = "chats/start")]
+#[server(endpoint = "chats/start", output = crate::model::wire::Answer)]
 pub async fn start_chat(
     topic: String,
     title: String,
@@ -60,7 +60,7 @@ pub async fn start_chat(
     )
 }
 
-#[server(endpoint = "chats/open")]
+#[server(endpoint = "chats/open", output = crate::model::wire::Answer)]
 pub async fn open_chat(conversation_id: ConversationId) -> Result<ChatDetail, AppError> {
     respond(
         async {
@@ -71,7 +71,7 @@ pub async fn open_chat(conversation_id: ConversationId) -> Result<ChatDetail, Ap
     )
 }
 
-#[server(endpoint = "chats/history")]
+#[server(endpoint = "chats/history", output = crate::model::wire::Answer)]
 pub async fn chat_history(
     conversation_id: ConversationId,
     before_seq: i64,
@@ -94,7 +94,7 @@ pub async fn chat_history(
 
 /// Served by `server::chat::routes` (a plain handler on the hot path); this declaration gives the
 /// browser its client and runs the same code when called during server rendering.
-#[server(endpoint = "chats/send")]
+#[server(endpoint = "chats/send", output = crate::model::wire::Answer)]
 pub async fn send_message(
     conversation_id: ConversationId,
     client_msg_id: String,
@@ -116,7 +116,7 @@ pub async fn send_message(
     )
 }
 
-#[server(endpoint = "chats/read")]
+#[server(endpoint = "chats/read", output = crate::model::wire::Answer)]
 pub async fn mark_read(conversation_id: ConversationId, seq: i64) -> Result<(), AppError> {
     respond(
         async {
@@ -127,7 +127,7 @@ pub async fn mark_read(conversation_id: ConversationId, seq: i64) -> Result<(), 
     )
 }
 
-#[server(endpoint = "chats/accept")]
+#[server(endpoint = "chats/accept", output = crate::model::wire::Answer)]
 pub async fn accept_chat(conversation_id: ConversationId) -> Result<ChatSummary, AppError> {
     respond(
         async {
@@ -140,7 +140,7 @@ pub async fn accept_chat(conversation_id: ConversationId) -> Result<ChatSummary,
 
 /// Long-poll: answers when something after the cursor concerns the caller, or after the
 /// configured wait with nothing. Served by `server::chat::routes`, like `send_message`.
-#[server(endpoint = "chats/poll")]
+#[server(endpoint = "chats/poll", output = crate::model::wire::Answer)]
 pub async fn poll(
     tick: i64,
     conversation_id: Option<ConversationId>,

@@ -10,7 +10,7 @@ use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
 use crate::server::deals::service as deals;
 
-#[server(endpoint = "chats/stage")]
+#[server(endpoint = "chats/stage", output = crate::model::wire::Answer)]
 pub async fn set_stage(
     conversation_id: ConversationId,
     stage: String,
@@ -24,7 +24,7 @@ pub async fn set_stage(
     )
 }
 
-#[server(endpoint = "chats/deal/amount")]
+#[server(endpoint = "chats/deal/amount", output = crate::model::wire::Answer)]
 pub async fn set_deal_amount(
     conversation_id: ConversationId,
     amount: String,
@@ -47,7 +47,7 @@ pub async fn set_deal_amount(
     )
 }
 
-#[server(endpoint = "chats/deal/create")]
+#[server(endpoint = "chats/deal/create", output = crate::model::wire::Answer)]
 pub async fn create_deal(
     conversation_id: ConversationId,
     title: String,
@@ -69,12 +69,12 @@ pub async fn create_deal(
     )
 }
 
-#[server(endpoint = "chats/deal/linkable")]
+#[server(endpoint = "chats/deal/linkable", output = crate::model::wire::Answer)]
 pub async fn linkable_deals(conversation_id: ConversationId) -> Result<Vec<DealView>, AppError> {
     respond(async { deals::linkable_deals(&state().db, viewer()?, conversation_id).await }.await)
 }
 
-#[server(endpoint = "chats/deal/link")]
+#[server(endpoint = "chats/deal/link", output = crate::model::wire::Answer)]
 pub async fn link_deal(
     conversation_id: ConversationId,
     deal_id: DealId,

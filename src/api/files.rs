@@ -11,12 +11,12 @@ use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
 use crate::server::files::{deal_files, offers};
 
-#[server(endpoint = "files/list")]
+#[server(endpoint = "files/list", output = crate::model::wire::Answer)]
 pub async fn deal_files(conversation_id: ConversationId) -> Result<Vec<DealFileView>, AppError> {
     respond(async { deal_files::list(&state().db, viewer()?, conversation_id).await }.await)
 }
 
-#[server(endpoint = "offers/decide")]
+#[server(endpoint = "offers/decide", output = crate::model::wire::Answer)]
 pub async fn decide_offer(
     offer_id: OfferId,
     decision: String,
@@ -39,7 +39,7 @@ pub async fn decide_offer(
     )
 }
 
-#[server(endpoint = "offers/withdraw")]
+#[server(endpoint = "offers/withdraw", output = crate::model::wire::Answer)]
 pub async fn withdraw_offer(offer_id: OfferId) -> Result<OfferView, AppError> {
     respond(
         async {

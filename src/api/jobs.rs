@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::api::{require_admin, respond, state};
 
 /// The jobs that failed for good (the dead letter), newest first.
-#[server(endpoint = "admin/jobs/failed")]
+#[server(endpoint = "admin/jobs/failed", output = crate::model::wire::Answer)]
 pub async fn failed_jobs() -> Result<Vec<crate::model::jobs::FailedJobView>, AppError> {
     respond(
         async {
@@ -19,7 +19,7 @@ pub async fn failed_jobs() -> Result<Vec<crate::model::jobs::FailedJobView>, App
 }
 
 /// Puts a failed job back in the queue.
-#[server(endpoint = "admin/jobs/retry")]
+#[server(endpoint = "admin/jobs/retry", output = crate::model::wire::Answer)]
 pub async fn retry_job(job_id: i64) -> Result<(), AppError> {
     respond(
         async {

@@ -11,7 +11,7 @@ use crate::api::{respond, state, viewer};
 use crate::server::payments::service as payments;
 
 /// The address of the provider's checkout page for this request.
-#[server(endpoint = "payments/checkout")]
+#[server(endpoint = "payments/checkout", output = crate::model::wire::Answer)]
 pub async fn start_checkout(payment_id: PaymentId) -> Result<String, AppError> {
     respond(
         async {
@@ -29,7 +29,7 @@ pub async fn start_checkout(payment_id: PaymentId) -> Result<String, AppError> {
     )
 }
 
-#[server(endpoint = "payments/cancel")]
+#[server(endpoint = "payments/cancel", output = crate::model::wire::Answer)]
 pub async fn cancel_payment(payment_id: PaymentId) -> Result<(), AppError> {
     respond(
         async {

@@ -1,38 +1,38 @@
 //! Data a page reads from the server: rendered with the page on the server, sent along in it, and
 //! read back by the browser instead of being fetched again.
 //!
-//! Leptos's own `Resource::new` reads that copy with `serde_json::from_str`, while every
-//! server-function answer is read with `serde_json::from_slice`. The two readers are separate
-//! generic instances of every type's deserializer (ChatSummary's: 5 KB each), so the bundle held two
-//! of each. [`Json`] reads the page's copy the way the answers are read, and the bundle holds one.
+//! Leptos's own `Resource::new` reads that copy with `serde_json`. [`Json`] reads it the way every
+//! server-function answer is read (`model::wire`): with the browser's JSON parser, so the bundle
+//! holds no JSON reader of its own.
 //!
 //! On the server, a page's data is loaded once per request ([`RequestPageData`]): Leptos renders
 //! a `Suspense`'s children up to three times to find what they wait for, and every pass would
 //! otherwise create the page's resources again, each loaded from the database and sent along in
 //! the page.
 
+use crate::model::wire::{self, WireError};
 use codee::{Decoder, Encoder};
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
 
-/// JSON, read from bytes like server-function answers.
+/// JSON, read like server-function answers.
 pub struct Json;
 
 impl<T: Serialize> Encoder<T> for Json {
-    type Error = serde_json::Error;
+    type Error = WireError;
     type Encoded = String;
 
-    fn encode(value: &T) -> Result<String, serde_json::Error> {
-        serde_json::to_string(value)
+    fn encode(value: &T) -> Result<String, WireError> {
+        wire::write(value)
     }
 }
 
 impl<T: DeserializeOwned> Decoder<T> for Json {
-    type Error = serde_json::Error;
+    type Error = WireError;
     type Encoded = str;
 
-    fn decode(text: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(text.as_bytes())
+    fn decode(text: &str) -> Result<T, WireError> {
+        wire::read(text)
     }
 }
 

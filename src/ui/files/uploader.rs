@@ -219,8 +219,8 @@ mod xhr {
             req.response_text()
                 .ok()
                 .flatten()
-                // Read like every other answer (`ui::page_data`): one JSON reader in the bundle.
-                .and_then(|t| serde_json::from_slice::<AppError>(t.as_bytes()).ok())
+                // Read like every other answer (`model::wire`): the browser's JSON parser.
+                .and_then(|t| crate::model::wire::read::<AppError>(&t).ok())
                 .map(|e| e.to_string())
                 .unwrap_or_default()
         } else {
