@@ -1,4 +1,5 @@
-//! Chat load benchmark: runs the release server as a separate process on SQLite and measures
+//! Chat load benchmark: runs the release server as a separate process on SQLite or PostgreSQL and
+//! measures
 //!
 //! 1. server memory per idle long-polling client (RSS with 0 and with N idle pollers),
 //! 2. send → receive latency (p50/p99) with those idle pollers connected and a steady message
@@ -10,7 +11,14 @@
 //! Run it with `scripts/bench.sh` (builds the release server first). Options:
 //! `--idle N` (5000), `--rate R` msg/s (500), `--latency-secs S` (20), `--blast-secs S` (10),
 //! `--senders N` (128), `--chats N` (50), `--server PATH`, `--migrations N` (prepare the database
-//! with the first N migrations only, to run an older build on it).
+//! with the first N migrations only, to run an older build on it), `--db sqlite|postgres` (sqlite;
+//! postgres uses `DEALCHAT_TEST_PG_URL`, a database per run), `--runs N` (3: every phase runs N
+//! times on a fresh database and server; the summary gives the median and the spread), `--pin`
+//! (the server on CPU 0, this program on CPU 1, with `taskset`), `--perf FILE` (`perf record` of
+//! the server during the first run's latency phase, into FILE).
+//!
+//! Each run reports the host's load average before it and after its latency phase, and the CPU
+//! time the server and this program used in that phase.
 //!
 //! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
 //! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
@@ -51,6 +59,10 @@ struct Options {
     migrations: Option<u32>,
     /// Page loads for the server-rendering measurement; 0 runs the load benchmark.
     ssr_page: usize,
+    postgres: bool,
+    runs: usize,
+    pin: bool,
+    perf: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -64,6 +76,10 @@ fn options() -> Options {
         server: support::default_server(),
         migrations: None,
         ssr_page: 0,
+        postgres: false,
+        runs: 3,
+        pin: false,
+        perf: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -79,6 +95,20 @@ fn options() -> Options {
             "--server" => o.server = PathBuf::from(value),
             "--migrations" => o.migrations = Some(value.parse().unwrap()),
             "--ssr-page" => o.ssr_page = value.parse().unwrap(),
+            "--db" => {
+                o.postgres = match value.as_str() {
+                    "sqlite" => false,
+                    "postgres" => true,
+                    other => panic!("--db takes sqlite or postgres, not {other}"),
+                }
+            }
+            "--runs" => o.runs = value.parse::<usize>().unwrap().max(1),
+            "--pin" => {
+                o.pin = true;
+                i += 1;
+                continue;
+            }
+            "--perf" => o.perf = Some(PathBuf::from(value)),
             "--bench" => {
                 i += 1;
                 continue;
@@ -171,9 +201,11 @@ async fn prepare(
     .await
     .unwrap();
     Migrator::up(&db, migrations).await.unwrap();
-    db.execute_unprepared("PRAGMA synchronous = OFF")
-        .await
-        .unwrap();
+    if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA synchronous = OFF")
+            .await
+            .unwrap();
+    }
     let hash = passwords::hash(PASSWORD.into()).await.unwrap();
     let key = sessions::SessionKey::new(SECRET.as_bytes());
     let make = |role: Role, n: usize| {
@@ -240,7 +272,13 @@ async fn prepare(
 }
 
 fn start_server(o: &Options, url: &str, dir: &std::path::Path, port: u16) -> Child {
-    let mut command = Command::new(&o.server);
+    let mut command = if o.pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(&o.server);
+        c
+    } else {
+        Command::new(&o.server)
+    };
     if o.ssr_page > 0 {
         // The page shows the whole chat, not only its last 50 messages.
         command.env("APP_CHAT__HISTORY_PAGE", "200");
@@ -328,9 +366,144 @@ async fn ssr_page(api: &Api, chat: &(i64, Session, Session), loads: usize) {
 #[tokio::main]
 async fn main() {
     let o = options();
-    let dir = std::env::temp_dir().join(format!("dealchat-bench-{}", std::process::id()));
+    if o.pin {
+        // Every thread of this program (the runtime's workers are already running) on CPU 1.
+        pin(&["-a", "-cp", "1", &std::process::id().to_string()]);
+    }
+    if o.ssr_page > 0 {
+        run(&o, 0).await;
+        return;
+    }
+    let mut runs = Vec::new();
+    for n in 0..o.runs {
+        println!("\n== run {} of {} ==", n + 1, o.runs);
+        let f = run(&o, n).await.unwrap();
+        f.print(&o);
+        runs.push(f);
+    }
+    summary(&o, &runs);
+}
+
+/// Sets CPU affinity with `taskset ARGS`.
+fn pin(args: &[&str]) {
+    let status = Command::new("taskset")
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run taskset: {e}"));
+    assert!(status.success(), "taskset {args:?}: {status}");
+}
+
+/// The 1-minute load average of the host.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(-1.0)
+}
+
+/// CPU time (user + system) a process has used so far, in seconds.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and
+    // 13th of those, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// A fresh database for one run.
+struct Database {
+    url: String,
+    /// PostgreSQL: the server URL and the database to drop afterwards.
+    drop: Option<(String, String)>,
+}
+
+async fn database(o: &Options, dir: &std::path::Path, n: usize) -> Database {
+    if !o.postgres {
+        return Database {
+            url: format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
+            drop: None,
+        };
+    }
+    let base = std::env::var("DEALCHAT_TEST_PG_URL").expect(
+        "--db postgres needs DEALCHAT_TEST_PG_URL (scripts/bench.sh --db postgres sets it)",
+    );
+    // Named like the tests' databases, which the test command drops when a run left one behind.
+    let name = format!("dealchat_test_bench_{}_{n}", std::process::id());
+    let admin = sea_orm::Database::connect(format!("{base}/postgres"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    Database {
+        url: format!("{base}/{name}"),
+        drop: Some((base, name)),
+    }
+}
+
+impl Database {
+    async fn remove(self) {
+        if let Some((base, name)) = self.drop {
+            let admin = sea_orm::Database::connect(format!("{base}/postgres"))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+        }
+    }
+}
+
+/// What one run measured.
+struct Figures {
+    rss_before: u64,
+    rss_idle: u64,
+    per_poller_kib: f64,
+    idle_errors: u64,
+    samples: usize,
+    expected: u64,
+    offered: f64,
+    send_failures: u64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    acked: usize,
+    blast_secs: f64,
+    attempts: u64,
+    blast_errors: u64,
+    throughput: f64,
+    lost: usize,
+    duplicated: usize,
+    gaps: i64,
+    load_before: f64,
+    load_after: f64,
+    server_cpu: f64,
+    bench_cpu: f64,
+}
+
+/// One run: a fresh database and server, the three phases, SIGKILL, the check. `None` after the
+/// page-rendering measurement, which prints its own figures.
+async fn run(o: &Options, n: usize) -> Option<Figures> {
+    let load_before = load_average();
+    let dir = std::env::temp_dir().join(format!("dealchat-bench-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    let db = database(o, &dir, n).await;
+    let url = db.url.clone();
     let managers = (o.chats / 10).max(1);
     println!(
         "preparing {} clients and {managers} managers…",
@@ -340,7 +513,7 @@ async fn main() {
     let (active_clients, idle_clients) = clients.split_at(o.chats);
 
     let port = support::free_port();
-    let mut server = start_server(&o, &url, &dir, port);
+    let mut server = start_server(o, &url, &dir, port);
     let pid = server.id();
     let api = Api {
         http: reqwest::Client::builder()
@@ -381,8 +554,9 @@ async fn main() {
         ssr_page(&api, &chats[0], o.ssr_page).await;
         server.kill().unwrap();
         server.wait().unwrap();
+        db.remove().await;
         let _ = std::fs::remove_dir_all(&dir);
-        return;
+        return None;
     }
 
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -473,6 +647,17 @@ async fn main() {
         });
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let perf = o.perf.as_ref().filter(|_| n == 0).map(|file| {
+        Command::new("perf")
+            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .arg(file)
+            .args(["--", "sleep", &o.latency_secs.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
+    });
+    let (server_cpu0, bench_cpu0) = (cpu_secs(&pid.to_string()), cpu_secs("self"));
     let interval = Duration::from_secs_f64(1.0 / o.rate as f64);
     let total = o.rate * o.latency_secs;
     let send_failures = Arc::new(AtomicU64::new(0));
@@ -501,7 +686,14 @@ async fn main() {
     for f in inflight {
         let _ = f.await;
     }
-    let offered = total as f64 / started.elapsed().as_secs_f64();
+    let latency_secs = started.elapsed().as_secs_f64();
+    let offered = total as f64 / latency_secs;
+    let server_cpu = (cpu_secs(&pid.to_string()) - server_cpu0) / latency_secs;
+    let bench_cpu = (cpu_secs("self") - bench_cpu0) / latency_secs;
+    let load_after = load_average();
+    if let Some(mut perf) = perf {
+        perf.wait().unwrap();
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     receiving.store(false, Ordering::Relaxed);
     let mut lat = samples.lock().unwrap().clone();
@@ -558,7 +750,7 @@ async fn main() {
     stop.store(true, Ordering::Relaxed);
     server.kill().unwrap();
     server.wait().unwrap();
-    let db = dealchat::server::platform::db::connect(&DatabaseSettings {
+    let check = dealchat::server::platform::db::connect(&DatabaseSettings {
         url: url.clone(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
@@ -572,10 +764,10 @@ async fn main() {
         n: i64,
     }
     let rows = Count::find_by_statement(Statement::from_string(
-        db.get_database_backend(),
+        check.get_database_backend(),
         "SELECT client_msg_id, COUNT(*) AS n FROM messages WHERE client_msg_id LIKE 'blast-%' GROUP BY client_msg_id",
     ))
-    .all(&db)
+    .all(&check)
     .await
     .unwrap();
     let stored: HashMap<String, i64> = rows.into_iter().map(|r| (r.client_msg_id, r.n)).collect();
@@ -586,51 +778,160 @@ async fn main() {
         gaps: i64,
     }
     let gaps = Gap::find_by_statement(Statement::from_string(
-        db.get_database_backend(),
+        check.get_database_backend(),
         "SELECT COUNT(*) AS gaps FROM (SELECT conversation_id FROM messages GROUP BY conversation_id \
          HAVING MAX(seq) <> COUNT(*) OR MIN(seq) <> 1) g",
     ))
-    .one(&db)
+    .one(&check)
     .await
     .unwrap()
     .map(|g| g.gaps)
     .unwrap_or(-1);
-    db.close().await.unwrap();
+    check.close().await.unwrap();
+    db.remove().await;
     let _ = std::fs::remove_dir_all(&dir);
 
-    let p50 = percentile(&lat, 0.50);
-    let p99 = percentile(&lat, 0.99);
-    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
+    Some(Figures {
+        rss_before,
+        rss_idle,
+        per_poller_kib,
+        idle_errors: poll_errors.load(Ordering::Relaxed),
+        samples: lat.len(),
+        expected: total,
+        offered,
+        send_failures: send_failures.load(Ordering::Relaxed),
+        p50: ms(percentile(&lat, 0.50)),
+        p99: ms(percentile(&lat, 0.99)),
+        max: ms(lat.last().copied().unwrap_or_default()),
+        acked: acked.len(),
+        blast_secs: blast_elapsed,
+        attempts: attempts.load(Ordering::Relaxed),
+        blast_errors: blast_errors.load(Ordering::Relaxed),
+        throughput,
+        lost,
+        duplicated,
+        gaps,
+        load_before,
+        load_after,
+        server_cpu,
+        bench_cpu,
+    })
+}
+
+/// Targets (issue "the hot path holds under load").
+const MAX_KIB_PER_POLLER: f64 = 16.0;
+const MAX_P50_MS: f64 = 5.0;
+const MAX_P99_MS: f64 = 25.0;
+const MIN_MSG_PER_SEC: f64 = 5000.0;
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "FAIL" }
+}
+
+impl Figures {
+    fn print(&self, o: &Options) {
+        println!(
+            "host load {:.2} before, {:.2} after the latency phase; in that phase the server used \
+             {:.0} % of a core and this program {:.0} %",
+            self.load_before,
+            self.load_after,
+            self.server_cpu * 100.0,
+            self.bench_cpu * 100.0
+        );
+        println!(
+            "memory: RSS {} KiB with 0 pollers, {} KiB with {} idle pollers ({} poll errors) → {:.1} KiB per poller",
+            self.rss_before, self.rss_idle, o.idle, self.idle_errors, self.per_poller_kib
+        );
+        println!(
+            "latency: {} of {} samples at {:.0} msg/s offered ({} send failures): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.samples,
+            self.expected,
+            self.offered,
+            self.send_failures,
+            self.p50,
+            self.p99,
+            self.max
+        );
+        println!(
+            "throughput: {} messages acknowledged in {:.1} s by {} senders = {:.0} msg/s ({} requests incl. retries, {} errors)",
+            self.acked,
+            self.blast_secs,
+            o.senders,
+            self.throughput,
+            self.attempts,
+            self.blast_errors
+        );
+        println!(
+            "after SIGKILL: {} acknowledged messages lost, {} duplicated, {} chats with sequence gaps",
+            self.lost, self.duplicated, self.gaps
+        );
+    }
+}
+
+/// The median and the range of one figure over the runs.
+fn spread(runs: &[Figures], f: impl Fn(&Figures) -> f64) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = runs.iter().map(f).collect();
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn summary(o: &Options, runs: &[Figures]) {
+    let db = if o.postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite, WAL, synchronous=FULL"
+    };
     println!();
     println!(
-        "SQLite, WAL, synchronous=FULL; server: {}",
-        o.server.display()
-    );
-    println!(
-        "memory: RSS {rss_before} KiB with 0 pollers, {rss_idle} KiB with {} idle pollers → {per_poller_kib:.1} KiB per poller  [{}: ≤ 24 KiB]",
+        "== {db}; {} runs; {} idle pollers, {} msg/s; server {}{} ==",
+        runs.len(),
         o.idle,
-        verdict(per_poller_kib <= 24.0)
+        o.rate,
+        o.server.display(),
+        if o.pin {
+            "; server pinned to CPU 0, benchmark to CPU 1"
+        } else {
+            ""
+        }
     );
-    println!(
-        "latency: {} samples at {offered:.0} msg/s offered ({} send failures), {} idle pollers: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms  [{}: p50 ≤ 5 ms, p99 ≤ 25 ms]",
-        lat.len(),
-        send_failures.load(Ordering::Relaxed),
-        o.idle,
-        ms(p50),
-        ms(p99),
-        ms(lat.last().copied().unwrap_or_default()),
-        verdict(ms(p50) <= 5.0 && ms(p99) <= 25.0 && lat.len() as u64 == total)
+    let show = |name: &str, unit: &str, (median, lo, hi): (f64, f64, f64)| {
+        println!("{name}: median {median:.2} {unit} (runs {lo:.2}–{hi:.2})")
+    };
+    let kib = spread(runs, |f| f.per_poller_kib);
+    let p50 = spread(runs, |f| f.p50);
+    let p99 = spread(runs, |f| f.p99);
+    let tput = spread(runs, |f| f.throughput);
+    show("host load before", "", spread(runs, |f| f.load_before));
+    show(
+        "server CPU in the latency phase",
+        "cores",
+        spread(runs, |f| f.server_cpu),
     );
+    show("memory per idle poller", "KiB", kib);
     println!(
-        "throughput: {} messages acknowledged in {blast_elapsed:.1} s by {} senders = {throughput:.0} msg/s ({} requests incl. retries, {} errors)  [{}: ≥ 2000 msg/s]",
-        acked.len(),
-        o.senders,
-        attempts.load(Ordering::Relaxed),
-        blast_errors.load(Ordering::Relaxed),
-        verdict(throughput >= 2000.0)
+        "  [{}: ≤ {MAX_KIB_PER_POLLER} KiB]",
+        verdict(kib.0 <= MAX_KIB_PER_POLLER)
     );
+    show("latency p50", "ms", p50);
+    show("latency p99", "ms", p99);
+    let all_samples = runs.iter().all(|f| f.samples as u64 == f.expected);
     println!(
-        "after SIGKILL: {lost} acknowledged messages lost, {duplicated} duplicated, {gaps} chats with sequence gaps  [{}: all zero]",
-        verdict(lost == 0 && duplicated == 0 && gaps == 0)
+        "  [{}: p50 ≤ {MAX_P50_MS} ms and p99 ≤ {MAX_P99_MS} ms in the median, every probe received]",
+        verdict(p50.0 <= MAX_P50_MS && p99.0 <= MAX_P99_MS && all_samples)
+    );
+    show("throughput", "msg/s", tput);
+    println!(
+        "  [{}: ≥ {MIN_MSG_PER_SEC} msg/s]",
+        verdict(tput.0 >= MIN_MSG_PER_SEC)
+    );
+    let clean = runs
+        .iter()
+        .all(|f| f.lost == 0 && f.duplicated == 0 && f.gaps == 0);
+    println!(
+        "after SIGKILL, all runs: lost {}, duplicated {}, chats with gaps {}  [{}: all zero]",
+        runs.iter().map(|f| f.lost).sum::<usize>(),
+        runs.iter().map(|f| f.duplicated).sum::<usize>(),
+        runs.iter().map(|f| f.gaps).sum::<i64>(),
+        verdict(clean)
     );
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release server and runs a benchmark against it: the chat load benchmark
-# (benches/chat_load.rs, on SQLite) by default; with `--upload` first the 1 GiB upload benchmark
+# (benches/chat_load.rs, on SQLite, or `--db postgres`; three runs, `--runs N`; `--pin` puts the
+# server and the benchmark on different cores; `--perf FILE` profiles the server) by default; with `--upload` first the 1 GiB upload benchmark
 # (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
 # restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
 # S3 server; with `--first-load` the first load of the login and chat pages in Chromium on a
@@ -46,6 +47,10 @@ if [[ "$bench" == first-load ]]; then
   cd end2end
   BASE_URL="http://127.0.0.1:3200" npx playwright test --config bench/first-load.config.ts "$@"
   exit
+fi
+# `--db postgres`: the benchmark makes its databases on the test command's PostgreSQL.
+if [[ " $* " == *" --db postgres "* ]]; then
+  start_postgres
 fi
 log "building the benchmark"
 cargo bench --features ssr --bench "$bench" --no-run
