@@ -15,7 +15,7 @@
 //! postgres uses `DEALCHAT_TEST_PG_URL`, a database per run), `--runs N` (3: every phase runs N
 //! times on a fresh database and server; the summary gives the median and the spread), `--pin`
 //! (the server on CPU 0, this program on CPU 1, with `taskset`), `--perf FILE` (`perf record` of
-//! the server during the first run's latency phase, into FILE).
+//! the server's latency phase, into FILE, in an extra run that is not counted).
 //!
 //! Each run reports the host's load average before it and after its latency phase, and the CPU
 //! time the server and this program used in that phase.
@@ -376,6 +376,11 @@ async fn main() {
         run(&o, 0).await;
         return;
     }
+    if o.perf.is_some() {
+        // perf slows the server down: its run is shown but not counted.
+        println!("\n== profiled run (not counted) ==");
+        run(&o, usize::MAX).await.unwrap().print(&o);
+    }
     let mut runs = Vec::new();
     for n in 0..o.runs {
         println!("\n== run {} of {} ==", n + 1, o.runs);
@@ -605,6 +610,8 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_idle = support::rss_kib(pid);
     let per_poller_kib = (rss_idle.saturating_sub(rss_before)) as f64 / o.idle as f64;
+    // Counted now: every poll fails once the server is killed at the end.
+    let idle_errors = poll_errors.load(Ordering::Relaxed);
     println!(
         "idle pollers connected: {} (first answers {}, errors {})",
         o.idle,
@@ -649,7 +656,7 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
         });
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let perf = o.perf.as_ref().filter(|_| n == 0).map(|file| {
+    let perf = o.perf.as_ref().filter(|_| n == usize::MAX).map(|file| {
         Command::new("perf")
             .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
             .arg(file)
@@ -797,7 +804,7 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
         rss_before,
         rss_idle,
         per_poller_kib,
-        idle_errors: poll_errors.load(Ordering::Relaxed),
+        idle_errors,
         samples: lat.len(),
         expected: total,
         offered,
