@@ -8,5 +8,6 @@ pub mod passwords;
 pub mod redirect;
 pub mod routes;
 pub mod service;
+pub mod session_cache;
 pub mod sessions;
 pub mod setup;

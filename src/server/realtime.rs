@@ -40,6 +40,9 @@ pub struct Audience {
     pub users: Vec<UserId>,
     /// The shared inbox changed (a waiting chat appeared, moved or was taken).
     pub staff: bool,
+    /// Users whose account or sessions changed: every instance reads their sessions from the
+    /// database again instead of from memory (`accounts::session_cache`).
+    pub accounts: Vec<UserId>,
 }
 
 impl Audience {
@@ -50,7 +53,16 @@ impl Audience {
         Audience {
             users,
             staff: false,
+            accounts: Vec::new(),
         }
+    }
+
+    /// The same audience, also telling every instance that `user`'s account or sessions changed.
+    pub fn with_account(mut self, user: UserId) -> Audience {
+        if !self.accounts.contains(&user) {
+            self.accounts.push(user);
+        }
+        self
     }
 
     pub fn with_staff(mut self, staff: bool) -> Audience {
@@ -63,6 +75,9 @@ impl Audience {
         self.users.sort_unstable();
         self.users.dedup();
         self.staff |= other.staff;
+        self.accounts.extend_from_slice(&other.accounts);
+        self.accounts.sort_unstable();
+        self.accounts.dedup();
     }
 
     /// The hub keys that hear of a change for this audience: its users, the shared inbox if it
@@ -75,34 +90,77 @@ impl Audience {
             .chain([Key::Admins])
     }
 
-    /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2`.
+    /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2;a1,a2` (the accounts part is
+    /// left out when empty, as instances before it wrote it).
     pub fn encode(&self, tick: i64) -> String {
-        let users: Vec<String> = self.users.iter().map(UserId::to_string).collect();
-        format!("{tick};{};{}", u8::from(self.staff), users.join(","))
+        let list = |ids: &[UserId]| {
+            ids.iter()
+                .map(UserId::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut text = format!("{tick};{};{}", u8::from(self.staff), list(&self.users));
+        if !self.accounts.is_empty() {
+            text.push(';');
+            text.push_str(&list(&self.accounts));
+        }
+        text
     }
 
     pub fn decode(payload: &str) -> Option<(i64, Audience)> {
-        let mut parts = payload.splitn(3, ';');
+        let ids = |text: &str| {
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().ok())
+                .collect::<Option<Vec<UserId>>>()
+        };
+        let mut parts = payload.splitn(4, ';');
         let tick = parts.next()?.parse().ok()?;
         let staff = match parts.next()? {
             "0" => false,
             "1" => true,
             _ => return None,
         };
-        let users = parts
-            .next()?
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().ok())
-            .collect::<Option<Vec<UserId>>>()?;
-        Some((tick, Audience { users, staff }))
+        let users = ids(parts.next()?)?;
+        let accounts = ids(parts.next().unwrap_or(""))?;
+        Some((
+            tick,
+            Audience {
+                users,
+                staff,
+                accounts,
+            },
+        ))
     }
 }
 
 pub struct Hub {
     keys: Mutex<HashMap<Key, watch::Sender<i64>>>,
     heard: Mutex<Heard>,
+    accounts: Mutex<AccountChanges>,
     stopping: watch::Sender<bool>,
+}
+
+/// When accounts changed, as stamps of one counter: what a session read from the database at
+/// stamp S may have missed is any change stamped S or later.
+#[derive(Default)]
+struct AccountChanges {
+    /// The stamp the next change gets.
+    next: u64,
+    /// Each user's latest change.
+    changed: HashMap<UserId, u64>,
+    /// Every account counts as changed at this stamp: notices may have been missed.
+    all: u64,
+    /// Whether every commit is heard (false before `LISTEN` stands, or after it was lost).
+    hearing: bool,
+}
+
+impl AccountChanges {
+    fn stamp(&mut self) -> u64 {
+        let s = self.next;
+        self.next += 1;
+        s
+    }
 }
 
 /// What the hub knows of past changes.
@@ -121,6 +179,7 @@ impl Default for Hub {
                 floor: i64::MAX,
                 newest: HashMap::new(),
             }),
+            accounts: Mutex::default(),
             stopping: watch::Sender::default(),
         }
     }
@@ -196,6 +255,23 @@ impl Hub {
         let mut heard = self.heard.lock().expect("hub lock");
         heard.floor = tick;
         heard.newest.clear();
+        let mut accounts = self.accounts.lock().expect("hub lock");
+        accounts.all = accounts.stamp();
+        accounts.hearing = tick != i64::MAX;
+    }
+
+    /// The stamp to keep with an account read from the database now, for `account_changed_since`.
+    pub fn account_stamp(&self) -> u64 {
+        self.accounts.lock().expect("hub lock").next
+    }
+
+    /// Whether `user`'s account or sessions may have changed since `stamp` (always, while the
+    /// hub cannot be sure to hear every change).
+    pub fn account_changed_since(&self, user: UserId, stamp: u64) -> bool {
+        let accounts = self.accounts.lock().expect("hub lock");
+        !accounts.hearing
+            || accounts.all >= stamp
+            || accounts.changed.get(&user).is_some_and(|c| *c >= stamp)
     }
 
     /// Forgets what was heard, so every poll reads the database again (notices may be lost).
@@ -217,6 +293,14 @@ impl Hub {
 
     /// Wakes everyone in `audience` (and every administrator). Called after the commit.
     pub fn publish(&self, tick: i64, audience: &Audience) {
+        // Before any poll wakes: a woken poll asks whether its session is still alive.
+        if !audience.accounts.is_empty() {
+            let mut accounts = self.accounts.lock().expect("hub lock");
+            for user in &audience.accounts {
+                let s = accounts.stamp();
+                accounts.changed.insert(*user, s);
+            }
+        }
         {
             let mut heard = self.heard.lock().expect("hub lock");
             for key in audience.keys() {
@@ -353,5 +437,9 @@ mod tests {
         assert_eq!(Audience::decode(&a.encode(42)), Some((42, a)));
         assert_eq!(Audience::decode("x;0;"), None);
         assert_eq!(Audience::decode("5;0;"), Some((5, Audience::default())));
+        let changed = Audience::users([Some(UserId(3))]).with_account(UserId(3));
+        assert_eq!(changed.encode(7), "7;0;3;3");
+        assert_eq!(Audience::decode("7;0;3;3"), Some((7, changed)));
+        assert_eq!(Audience::decode("7;0;3;x"), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod state;
 use crate::model::payment::Provider;
 use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::service as accounts;
+use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::notify::UnreadMail;
@@ -210,6 +211,11 @@ impl Application {
             &settings.rate_limits,
             settings.trusted_proxies(),
         ));
+        let session_cache = Arc::new(SessionCache::new(
+            hub.clone(),
+            std::time::Duration::from_secs(settings.session.cache_secs),
+            settings.session.cache_entries,
+        ));
         let state = AppState {
             leptos_options,
             db,
@@ -218,6 +224,7 @@ impl Application {
             hasher,
             setup,
             hub,
+            session_cache,
             writer,
             send_rate,
             poll_seats: Arc::new(PollSeats::new(max_polls)),

@@ -1,6 +1,6 @@
 //! Sessions live on the server: logout, password change and disabling end them for real.
 
-use crate::helpers::{Db, spawn_app};
+use crate::helpers::{Db, spawn_app, spawn_instance};
 use crate::on_both_dbs;
 use reqwest::StatusCode;
 
@@ -131,3 +131,43 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_login(db: Db) {
         .expect_ok();
 }
 on_both_dbs!(disabling_a_user_ends_their_sessions_and_blocks_login);
+
+/// Two instances on one PostgreSQL database: each keeps the sessions it read in memory, and a
+/// session ended through one is refused by the other at once (NOTIFY), not when its memory of
+/// the session runs out (`session.cache_secs`, 60 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_on_one_instance_is_refused_on_another() {
+    let a = spawn_app(Db::Postgres).await;
+    let b_dir =
+        std::env::temp_dir().join(format!("dealchat-test-{}", uuid::Uuid::new_v4().simple()));
+    let b = spawn_instance(&a.db_url, b_dir, &[]).await;
+    let on_a = a.client();
+    let r = on_a
+        .signup("sol@example.com", "Sol", "long-password-1")
+        .await;
+    let cookie = cookie_value(&r);
+    let me_on_b = || async {
+        reqwest::Client::new()
+            .post(format!("{}/api/auth/me", b.base))
+            .header("Accept", "application/json")
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .expect("request")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    for _ in 0..3 {
+        assert_eq!(me_on_b().await["email"], "sol@example.com");
+    }
+    on_a.call("auth/logout", &[]).await.expect_ok();
+    let ended = std::time::Instant::now();
+    while !me_on_b().await.is_null() {
+        assert!(
+            ended.elapsed() < std::time::Duration::from_secs(5),
+            "the other instance still accepts the ended session"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

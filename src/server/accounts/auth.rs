@@ -2,6 +2,7 @@
 //! anonymous visitors of protected pages to the login page. Server functions read the result.
 
 use crate::model::AppError;
+use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::sessions::{self, SessionUser, cookie_name};
 use crate::server::accounts::setup::SetupCode;
@@ -71,6 +72,7 @@ pub fn clear_session_cookie(secure: bool) -> String {
 #[derive(Clone)]
 pub struct SessionState {
     pub db: DatabaseConnection,
+    pub cache: Arc<SessionCache>,
     pub key: SessionKey,
     pub life: sessions::Lifetime,
     /// Whether the site is served over https (the cookie's name depends on it).
@@ -89,7 +91,15 @@ pub async fn resolve_session(
         // Boxed: the lookup's future is large and done before the request is handled, so it
         // must not stay inside this middleware's future while a long-poll waits downstream.
         Some(token) => {
-            match Box::pin(sessions::resolve(&state.db, &state.key, &token, state.life)).await {
+            match Box::pin(sessions::resolve(
+                &state.db,
+                &state.cache,
+                &state.key,
+                &token,
+                state.life,
+            ))
+            .await
+            {
                 Ok(user) => user,
                 Err(e) => return e.into_response(),
             }

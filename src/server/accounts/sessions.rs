@@ -1,6 +1,7 @@
 //! Server-side sessions. The browser holds a random token in an HttpOnly cookie; the table holds
 //! only HMAC(secret, token), so a copy of the database cannot be turned into live sessions.
 
+use super::session_cache::{Cached, SessionCache};
 use crate::model::ids::UserId;
 use crate::model::user::{SessionView, device_name};
 use crate::model::{AppError, UserView};
@@ -135,38 +136,64 @@ impl Lifetime {
     }
 }
 
-/// The live, enabled user behind `token`; expired sessions are removed on sight.
+/// The live, enabled user behind `token`; expired sessions are removed on sight. A session this
+/// instance read lately and nobody changed since comes from `cache` without a database read.
 pub async fn resolve(
     db: &DatabaseConnection,
+    cache: &SessionCache,
     key: &SessionKey,
     token: &str,
     life: Lifetime,
 ) -> Result<Option<SessionUser>, AppError> {
     let id = key.id_for(token);
+    let now = Utc::now();
+    if let Some(known) = cache.get(&id)
+        && known.expires_at > now
+        && !life.ended(known.created_at, now)
+        && !needs_refresh(known.last_seen_at, now)
+    {
+        return Ok(Some(known.user));
+    }
+    let stamp = cache.stamp();
     let Some((sess, Some(owner))) = session::Entity::find_by_id(id.clone())
         .find_also_related(user::Entity)
         .one(db)
         .await?
     else {
+        cache.remove(&id);
         return Ok(None);
     };
-    let now = Utc::now();
     if sess.expires_at <= now || life.ended(sess.created_at, now) || owner.disabled {
+        cache.remove(&id);
         session::Entity::delete_by_id(id).exec(db).await?;
         return Ok(None);
     }
-    if needs_refresh(sess.last_seen_at, now) {
+    let (created_at, mut expires_at, mut last_seen_at) =
+        (sess.created_at, sess.expires_at, sess.last_seen_at);
+    if needs_refresh(last_seen_at, now) {
         // Sliding expiry, written at most every few minutes so reads stay reads.
-        let expires_at = life.expiry(sess.created_at, now);
+        expires_at = life.expiry(created_at, now);
+        last_seen_at = now;
         let mut active: session::ActiveModel = sess.into();
-        active.last_seen_at = Set(now);
+        active.last_seen_at = Set(last_seen_at);
         active.expires_at = Set(expires_at);
         active.update(db).await?;
     }
-    Ok(Some(SessionUser {
+    let user = SessionUser {
         user: to_view(&owner),
-        session_id: id,
-    }))
+        session_id: id.clone(),
+    };
+    cache.put(
+        id,
+        Cached {
+            user: user.clone(),
+            created_at,
+            expires_at,
+            last_seen_at,
+        },
+        stamp,
+    );
+    Ok(Some(user))
 }
 
 fn needs_refresh(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -189,7 +216,8 @@ async fn end_where(
         .await?
         .rows_affected;
     let mut w = w;
-    w.audience = Audience::users([Some(user_id)]);
+    // Every instance reads this user's sessions from the database again (`session_cache`).
+    w.audience = Audience::users([Some(user_id)]).with_account(user_id);
     w.commit(hub).await?;
     Ok(ended)
 }
@@ -227,7 +255,14 @@ pub async fn end_all_for_user(
 }
 
 /// Whether a session still exists (a waiting poll asks after every wake).
-pub async fn alive(db: &DatabaseConnection, session_id: &str) -> Result<bool, AppError> {
+pub async fn alive(
+    db: &DatabaseConnection,
+    cache: &SessionCache,
+    session_id: &str,
+) -> Result<bool, AppError> {
+    if let Some(known) = cache.get(session_id) {
+        return Ok(known.expires_at > Utc::now());
+    }
     Ok(session::Entity::find_by_id(session_id.to_owned())
         .one(db)
         .await?

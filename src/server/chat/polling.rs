@@ -11,6 +11,7 @@ use crate::model::AppError;
 use crate::model::chat::{PollCursor, PollUpdate};
 use crate::model::ids::{ConversationId, UserId};
 use crate::server::access::{self, Viewer};
+use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::deals::service as deals;
@@ -107,6 +108,7 @@ impl Drop for Seat<'_> {
 pub struct Poller<'a> {
     pub viewer: Viewer,
     pub session_id: &'a str,
+    pub sessions: &'a SessionCache,
 }
 
 /// Waits for news after `cursor`, up to the limits. The poll ends at once when its session ends
@@ -140,7 +142,7 @@ pub async fn poll(
     loop {
         // A wake may be the end of this session (sign-out elsewhere, a password change, the
         // account disabled): then the poll must not read on.
-        if woken && !Box::pin(sessions::alive(db, poller.session_id)).await? {
+        if woken && !Box::pin(sessions::alive(db, poller.sessions, poller.session_id)).await? {
             return Err(AppError::Unauthenticated);
         }
         // Nor may it wait on a chat the caller can no longer read (a colleague accepted it),

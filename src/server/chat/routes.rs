@@ -16,6 +16,7 @@ use crate::model::ids::UserId;
 use crate::model::payment::Provider;
 use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
+use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionUser;
 use crate::server::chat::polling::{self, PollLimits, PollSeats, Poller};
 use crate::server::chat::service::{self as chats, Outgoing};
@@ -49,6 +50,8 @@ pub struct ChatState {
     pub writer: MessageWriter,
     pub rate: Arc<RateLimit<UserId>>,
     pub seats: Arc<PollSeats>,
+    /// Where a woken poll asks whether its session still stands.
+    pub sessions: Arc<SessionCache>,
     pub settings: Arc<Settings>,
     /// The payment provider a manager's `#p` goes through.
     pub payment_provider: Provider,
@@ -93,6 +96,7 @@ pub async fn poll(
         Poller {
             viewer: Viewer::of(&me.user),
             session_id: &me.session_id,
+            sessions: &state.sessions,
         },
         PollCursor {
             tick: args.tick,

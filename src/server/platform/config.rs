@@ -143,6 +143,11 @@ pub struct SessionSettings {
     pub ttl_hours: u64,
     /// A session ends this long after sign-in, however busy.
     pub absolute_days: u64,
+    /// How long an instance may answer from a session it read, unless told of a change sooner
+    /// (sign-out, password change, account disabled); 0: every request reads the database.
+    pub cache_secs: u64,
+    /// The most sessions an instance remembers.
+    pub cache_entries: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -7,6 +7,7 @@ use crate::server::accounts::email::Links;
 use crate::server::accounts::login_throttle::Policy;
 use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::routes::AccountsState;
+use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::{Lifetime, SessionKey};
 use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::polling::PollSeats;
@@ -37,6 +38,8 @@ pub struct AppState {
     /// The first-run setup code, while no administrator exists.
     pub setup: Arc<SetupCode>,
     pub hub: Arc<Hub>,
+    /// Sessions this instance read lately (`accounts::session_cache`).
+    pub session_cache: Arc<SessionCache>,
     pub writer: MessageWriter,
     pub send_rate: Arc<RateLimit<UserId>>,
     pub poll_seats: Arc<PollSeats>,
@@ -58,6 +61,7 @@ impl FromRef<AppState> for SessionState {
     fn from_ref(state: &AppState) -> Self {
         SessionState {
             db: state.db.clone(),
+            cache: state.session_cache.clone(),
             key: state.session_key.clone(),
             life: state.session_lifetime(),
             secure: state.settings.secure_cookies(),
@@ -83,6 +87,7 @@ impl FromRef<AppState> for ChatState {
             writer: state.writer.clone(),
             rate: state.send_rate.clone(),
             seats: state.poll_seats.clone(),
+            sessions: state.session_cache.clone(),
             settings: state.settings.clone(),
             payment_provider: state.payments.name(),
         }
