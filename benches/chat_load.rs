@@ -443,18 +443,14 @@ async fn database(o: &Options, dir: &std::path::Path, n: usize) -> Database {
     );
     // Named like the tests' databases, which the test command drops when a run left one behind.
     let name = format!("dealchat_test_bench_{}_{n}", std::process::id());
-    let admin = sea_orm::Database::connect(format!("{base}/postgres"))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
+    pg_admin(
+        &base,
+        &[
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ],
+    )
+    .await;
     Database {
         url: format!("{base}/{name}"),
         drop: Some((base, name)),
@@ -464,16 +460,24 @@ async fn database(o: &Options, dir: &std::path::Path, n: usize) -> Database {
 impl Database {
     async fn remove(self) {
         if let Some((base, name)) = self.drop {
-            let admin = sea_orm::Database::connect(format!("{base}/postgres"))
-                .await
-                .unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
+            pg_admin(
+                &base,
+                &[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+            )
+            .await;
         }
     }
+}
+
+/// Runs `statements` on the PostgreSQL server's `postgres` database.
+async fn pg_admin(base: &str, statements: &[String]) {
+    let admin = sea_orm::Database::connect(format!("{base}/postgres"))
+        .await
+        .unwrap();
+    for sql in statements {
+        admin.execute_unprepared(sql).await.unwrap();
+    }
+    admin.close().await.unwrap();
 }
 
 /// What one run measured.
