@@ -137,7 +137,6 @@ impl Audience {
 pub struct Hub {
     keys: Mutex<HashMap<Key, watch::Sender<i64>>>,
     heard: Mutex<Heard>,
-    accounts: Mutex<AccountChanges>,
     stopping: watch::Sender<bool>,
 }
 
@@ -151,8 +150,6 @@ struct AccountChanges {
     changed: HashMap<UserId, u64>,
     /// Every account counts as changed at this stamp: notices may have been missed.
     all: u64,
-    /// Whether every commit is heard (false before `LISTEN` stands, or after it was lost).
-    hearing: bool,
 }
 
 impl AccountChanges {
@@ -169,6 +166,8 @@ struct Heard {
     floor: i64,
     /// The newest tick announced to each key since the floor was set.
     newest: HashMap<Key, i64>,
+    /// Which users' accounts or sessions changed; while the floor is not known, every one may have.
+    accounts: AccountChanges,
 }
 
 impl Default for Hub {
@@ -178,8 +177,8 @@ impl Default for Hub {
             heard: Mutex::new(Heard {
                 floor: i64::MAX,
                 newest: HashMap::new(),
+                accounts: AccountChanges::default(),
             }),
-            accounts: Mutex::default(),
             stopping: watch::Sender::default(),
         }
     }
@@ -255,21 +254,20 @@ impl Hub {
         let mut heard = self.heard.lock().expect("hub lock");
         heard.floor = tick;
         heard.newest.clear();
-        let mut accounts = self.accounts.lock().expect("hub lock");
-        accounts.all = accounts.stamp();
-        accounts.hearing = tick != i64::MAX;
+        heard.accounts.all = heard.accounts.stamp();
     }
 
     /// The stamp to keep with an account read from the database now, for `account_changed_since`.
     pub fn account_stamp(&self) -> u64 {
-        self.accounts.lock().expect("hub lock").next
+        self.heard.lock().expect("hub lock").accounts.next
     }
 
     /// Whether `user`'s account or sessions may have changed since `stamp` (always, while the
     /// hub cannot be sure to hear every change).
     pub fn account_changed_since(&self, user: UserId, stamp: u64) -> bool {
-        let accounts = self.accounts.lock().expect("hub lock");
-        !accounts.hearing
+        let heard = self.heard.lock().expect("hub lock");
+        let accounts = &heard.accounts;
+        heard.floor == i64::MAX
             || accounts.all >= stamp
             || accounts.changed.get(&user).is_some_and(|c| *c >= stamp)
     }
@@ -293,16 +291,13 @@ impl Hub {
 
     /// Wakes everyone in `audience` (and every administrator). Called after the commit.
     pub fn publish(&self, tick: i64, audience: &Audience) {
-        // Before any poll wakes: a woken poll asks whether its session is still alive.
-        if !audience.accounts.is_empty() {
-            let mut accounts = self.accounts.lock().expect("hub lock");
-            for user in &audience.accounts {
-                let s = accounts.stamp();
-                accounts.changed.insert(*user, s);
-            }
-        }
         {
             let mut heard = self.heard.lock().expect("hub lock");
+            // Before any poll wakes: a woken poll asks whether its session is still alive.
+            for user in &audience.accounts {
+                let s = heard.accounts.stamp();
+                heard.accounts.changed.insert(*user, s);
+            }
             for key in audience.keys() {
                 let newest = heard.newest.entry(key).or_insert(tick);
                 *newest = (*newest).max(tick);
