@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release server and runs a benchmark against it: the chat load benchmark
 # (benches/chat_load.rs, on SQLite, or `--db postgres`; three runs, `--runs N`; `--pin` puts the
-# server and the benchmark on different cores; `--perf FILE` profiles the server) by default; with `--upload` first the 1 GiB upload benchmark
-# (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
+# server and the benchmark on different cores; `--perf FILE` profiles the server) by default;
+# with `--upload` first the 1 GiB upload benchmark (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
 # restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
 # S3 server; with `--first-load` the first load of the login and chat pages in Chromium on a
 # throttled phone profile (end2end/bench/first-load.bench.ts; `RUNS=n` for other than 5); with
