@@ -160,9 +160,13 @@ impl AccountChanges {
     }
 }
 
+/// The floor while the hub cannot tell what it missed: above every cursor, so every poll reads
+/// the database.
+const UNKNOWN_FLOOR: i64 = i64::MAX;
+
 /// What the hub knows of past changes.
 struct Heard {
-    /// Every change after this tick has been announced here (i64::MAX: not known yet).
+    /// Every change after this tick has been announced here (`UNKNOWN_FLOOR`: not known yet).
     floor: i64,
     /// The newest tick announced to each key since the floor was set.
     newest: HashMap<Key, i64>,
@@ -175,7 +179,7 @@ impl Default for Hub {
         Hub {
             keys: Mutex::default(),
             heard: Mutex::new(Heard {
-                floor: i64::MAX,
+                floor: UNKNOWN_FLOOR,
                 newest: HashMap::new(),
                 accounts: AccountChanges::default(),
             }),
@@ -267,14 +271,14 @@ impl Hub {
     pub fn account_changed_since(&self, user: UserId, stamp: u64) -> bool {
         let heard = self.heard.lock().expect("hub lock");
         let accounts = &heard.accounts;
-        heard.floor == i64::MAX
+        heard.floor == UNKNOWN_FLOOR
             || accounts.all >= stamp
             || accounts.changed.get(&user).is_some_and(|c| *c >= stamp)
     }
 
     /// Forgets what was heard, so every poll reads the database again (notices may be lost).
     pub fn forget(&self) {
-        self.hear_everything_after(i64::MAX);
+        self.hear_everything_after(UNKNOWN_FLOOR);
     }
 
     /// True when a change after `tick` may concern this user: one was announced to one of their
