@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the release server and runs a benchmark against it: the chat load benchmark
 # (benches/chat_load.rs, on SQLite, or `--db postgres`; three runs, `--runs N`; `--pin` puts the
-# server and the benchmark on different cores; `--perf FILE` profiles the server) by default;
-# with `--upload` first the 1 GiB upload benchmark (benches/upload.rs); with `--faults` first the fault tests (tests/faults: kill -9 and PostgreSQL
-# restarts, which the test command runs once) with more kills and load, on a local PostgreSQL and
-# S3 server; with `--first-load` the first load of the login and chat pages in Chromium on a
-# throttled phone profile (end2end/bench/first-load.bench.ts; `RUNS=n` for other than 5); with
-# `--ssr` the server rendering a chat page of 200 messages (chat_load's `--ssr-page 1000`). Other arguments go to the program, e.g. `scripts/bench.sh --idle 1000 --latency-secs 5`,
-# `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults --rounds 3 --senders 32`.
+# server and the benchmark on different cores; `--perf FILE` profiles the server) by default; with
+# `--upload` first the 1 GiB upload benchmark (benches/upload.rs); with `--faults` first the fault
+# tests (tests/faults: kill -9 and PostgreSQL restarts, which the test command runs once) with more
+# kills and load, on a local PostgreSQL and S3 server; with `--first-load` the first load of the
+# login and chat pages in Chromium on a throttled phone profile (end2end/bench/first-load.bench.ts;
+# `RUNS=n` for other than 5); with `--ssr` the server rendering a chat page of 200 messages
+# (chat_load's `--ssr-page 1000`). Other arguments go to the program, e.g. `scripts/bench.sh --idle
+# 1000 --latency-secs 5`, `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults
+# --rounds 3 --senders 32`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 source "$ROOT/scripts/services.sh"
