@@ -11,6 +11,7 @@ mod m20261202_000001_job_dead_letter;
 mod m20261202_000002_message_events;
 mod m20261203_000001_session_devices;
 mod m20261203_000002_mail;
+mod m20261204_000001_shared_staging;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_message_events::Migration),
             Box::new(m20261203_000001_session_devices::Migration),
             Box::new(m20261203_000002_mail::Migration),
+            Box::new(m20261204_000001_shared_staging::Migration),
         ]
     }
 }

@@ -5,4 +5,6 @@ pub mod deal_files;
 pub mod offers;
 pub mod routes;
 pub mod rules;
+pub mod running_hash;
+pub mod shared_staging;
 pub mod uploads;

@@ -195,11 +195,11 @@ impl Application {
                     source,
                 })?,
             );
-        let (sweep_db, area) = (db.clone(), upload_area.clone());
+        let (sweep_db, area, store) = (db.clone(), upload_area.clone(), files.clone());
         tasks.every("upload sweeper", SWEEP_EVERY, move || {
-            let (db, area) = (sweep_db.clone(), area.clone());
+            let (db, area, store) = (sweep_db.clone(), area.clone(), store.clone());
             async move {
-                match uploads::sweep(&db, &area).await {
+                match uploads::sweep(&db, &area, store.as_ref()).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(removed = n, "swept abandoned uploads"),
                     Err(e) => tracing::warn!(error = %e, "upload sweep failed"),

@@ -1,8 +1,10 @@
 //! The file-store port: where deal folders and their files live. The local disk store (under
 //! the data dir) is the embedded default; the S3 adapter implements the same trait.
 //!
-//! Uploads are staged on local disk first (that is what makes them resumable, whatever the
-//! store), then handed over whole with `put_staged`; reads stream.
+//! With the local store, uploads are staged on the instance's disk and handed over whole with
+//! `put_staged`, so a resumed upload must reach the same instance (sticky routing). A store that
+//! offers `shared_staging` (S3: multipart uploads) stages in the store itself, so any instance can
+//! take an upload's next chunk. Reads stream.
 
 pub mod local;
 pub mod s3;
@@ -89,7 +91,47 @@ pub trait FileStore: Send + Sync {
 
     /// The keys of the objects under `prefix`, sorted (folder markers left out).
     async fn list(&self, prefix: &StoreKey) -> Result<Vec<String>, StoreError>;
+
+    /// Staging inside the store, shared by every instance; `None` when uploads stage on the
+    /// instance's own disk.
+    fn shared_staging(&self) -> Option<&dyn SharedStaging> {
+        None
+    }
 }
+
+/// An object written in numbered parts that any instance may add to, then joined in one step
+/// (S3 multipart uploads). Every part but the last must be at least `MIN_PART_BYTES` long.
+#[async_trait::async_trait]
+pub trait SharedStaging: Send + Sync {
+    /// Starts an object at `key`; the id its parts go under.
+    async fn begin(&self, key: &StoreKey) -> Result<String, StoreError>;
+
+    /// Stores part `index` (from 0; sending an index again replaces that part); its tag.
+    async fn put_part(
+        &self,
+        key: &StoreKey,
+        upload: &str,
+        index: usize,
+        bytes: Bytes,
+    ) -> Result<String, StoreError>;
+
+    /// Joins the parts, in order, into the object at `key`.
+    async fn complete(
+        &self,
+        key: &StoreKey,
+        upload: &str,
+        parts: Vec<String>,
+    ) -> Result<(), StoreError>;
+
+    /// Drops the parts; aborting an unknown or finished upload is not an error.
+    async fn abort(&self, key: &StoreKey, upload: &str) -> Result<(), StoreError>;
+
+    /// Writes a small object whole (an upload's bytes that do not fill a part yet).
+    async fn put_bytes(&self, key: &StoreKey, bytes: Bytes) -> Result<(), StoreError>;
+}
+
+/// S3's smallest part (but for the last).
+pub const MIN_PART_BYTES: usize = 5 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -119,6 +119,18 @@ impl Client {
         .await
     }
 
+    /// Gives the upload up (tus `DELETE`).
+    pub async fn cancel_upload(&self, location: &str) -> Tus {
+        tus(self
+            .http
+            .delete(format!("{}{location}", self.base))
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .expect("request"))
+        .await
+    }
+
     /// Uploads `bytes` in chunks of `chunk` bytes, each with its checksum; the file's id.
     pub async fn upload(&self, a: Announce<'_>, bytes: &[u8], chunk: usize) -> i64 {
         let created = self.create_upload(&a).await;
@@ -267,9 +279,15 @@ async fn a_client_upload_reaches_the_manager_intact(db: Db) {
 on_both_dbs!(a_client_upload_reaches_the_manager_intact);
 
 async fn an_upload_resumes_after_the_connection_drops(db: Db) {
+    resumes_after_a_dropped_connection(&spawn_app(db).await).await;
+}
+on_both_dbs!(an_upload_resumes_after_the_connection_drops);
+
+/// A chunk whose connection breaks keeps what arrived; the upload resumes from there (with
+/// either store).
+pub async fn resumes_after_a_dropped_connection(app: &TestApp) {
     use tokio::io::AsyncWriteExt;
-    let app = spawn_app(db).await;
-    let (clara, max, id) = deal_chat(&app).await;
+    let (clara, max, id) = deal_chat(app).await;
     let bytes = pseudo_random(300_000, 11);
     let created = clara
         .create_upload(&folder(id, "plan.zip", bytes.len() as u64))
@@ -278,7 +296,7 @@ async fn an_upload_resumes_after_the_connection_drops(db: Db) {
 
     // A PATCH that promises everything, sends 100,000 bytes and hangs up. Raw TCP, so the
     // connection can break mid-body; the upload belongs to Clara, so it carries her session.
-    let session = session_cookie(&app).await;
+    let session = session_cookie(app).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
@@ -324,7 +342,6 @@ async fn an_upload_resumes_after_the_connection_drops(db: Db) {
         .await;
     assert_eq!(again.file_id(), Some(file_id));
 }
-on_both_dbs!(an_upload_resumes_after_the_connection_drops);
 
 /// The session cookie as a raw `Cookie:` header value, by logging in again on a raw client.
 async fn session_cookie(app: &TestApp) -> String {
@@ -406,14 +423,8 @@ async fn bad_uploads_are_refused_and_leave_nothing(db: Db) {
     );
 
     // Cancelling the first upload leaves no staged bytes anywhere.
-    let r = clara
-        .http
-        .delete(format!("{}{loc}", app.base))
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = clara.cancel_upload(&loc).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(stored_files(&app), Vec::<std::path::PathBuf>::new());
 }
 on_both_dbs!(bad_uploads_are_refused_and_leave_nothing);
@@ -658,3 +669,28 @@ async fn risky_types_are_downloaded_as_bytes(db: Db) {
     );
 }
 on_both_dbs!(risky_types_are_downloaded_as_bytes);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_local_store_an_upload_stays_on_the_instance_that_began_it() {
+    let a = spawn_app(Db::Postgres).await;
+    let b_dir =
+        std::env::temp_dir().join(format!("dealchat-test-{}", uuid::Uuid::new_v4().simple()));
+    let b = crate::helpers::spawn_instance(&a.db_url, b_dir, &[]).await;
+    let (clara, _max, id) = deal_chat(&a).await;
+    let created = clara.create_upload(&folder(id, "notes.zip", 10)).await;
+    let location = created.header("location").expect("Location").to_owned();
+    // Its staging file is on the first instance: the second says so (404, start over), not 500.
+    let on_b = Client {
+        http: clara.http.clone(),
+        base: b.base.clone(),
+    };
+    assert_eq!(
+        on_b.head_upload(&location).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = on_b.patch_upload(&location, 0, b"0123456789", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = clara.patch_upload(&location, 0, b"0123456789", None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert!(r.file_id().is_some());
+}

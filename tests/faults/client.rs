@@ -230,19 +230,27 @@ impl Client {
         sock.write_all(head.as_bytes())
             .await
             .map_err(|e| e.to_string())?;
-        match pace {
-            Some((piece, pause)) => {
-                for part in bytes.chunks(piece) {
-                    sock.write_all(part).await.map_err(|e| e.to_string())?;
-                    tokio::time::sleep(pause).await;
+        let sent = async {
+            match pace {
+                Some((piece, pause)) => {
+                    for part in bytes.chunks(piece) {
+                        sock.write_all(part).await?;
+                        tokio::time::sleep(pause).await;
+                    }
+                    Ok(())
                 }
+                None => sock.write_all(bytes).await,
             }
-            None => sock.write_all(bytes).await.map_err(|e| e.to_string())?,
         }
+        .await;
+        // A server may answer before it has read the body (423, 409) and close: its answer is
+        // read even when the body could not be sent whole.
         let mut answer = Vec::new();
-        sock.read_to_end(&mut answer)
-            .await
-            .map_err(|e| e.to_string())?;
+        let read = sock.read_to_end(&mut answer).await;
+        if answer.is_empty() {
+            sent.map_err(|e| e.to_string())?;
+            read.map_err(|e| e.to_string())?;
+        }
         let text = String::from_utf8_lossy(&answer);
         let status = text.split(' ').nth(1).unwrap_or("");
         if status != "204" {

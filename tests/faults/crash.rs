@@ -14,6 +14,10 @@ const CHUNK: usize = 4 << 20;
 /// Uploads trickle at 64 KiB every 8 ms (8 MiB/s), so a kill finds each in the middle of a chunk.
 const PACE: (usize, Duration) = (64 << 10, Duration::from_millis(8));
 
+/// How long an upload goes on trying after its chunks fail, e.g. while the writer lease of a
+/// killed instance runs out (in 10 s).
+const PATIENCE: Duration = Duration::from_secs(30);
+
 fn mib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1 << 20) as f64)
 }
@@ -36,6 +40,10 @@ struct Upload {
 impl Upload {
     /// Sends chunks from where the server says the upload stands until stopped, cut off or done.
     async fn go(self: Arc<Self>, running: Arc<AtomicBool>, pace: Option<(usize, Duration)>) {
+        // Since when chunks have failed. As the browser's uploader does, a failed chunk (423
+        // while a killed instance's writer lease runs out, or the connection closed when the
+        // server answered before reading the body) sends it back to HEAD, for a while.
+        let mut failing_since: Option<Instant> = None;
         while running.load(Ordering::Relaxed) {
             let Ok(offset) = self.client.upload_offset(&self.location).await else {
                 return;
@@ -53,12 +61,23 @@ impl Upload {
                 .await
             {
                 Ok(file) => {
+                    failing_since = None;
                     self.acked.store(end, Ordering::Relaxed);
                     if file.is_some() {
                         *self.file_id.lock().unwrap() = file;
                     }
                 }
-                Err(_) => return,
+                Err(e) => {
+                    let since = *failing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > PATIENCE {
+                        eprintln!(
+                            "upload {} at {offset}, for {PATIENCE:?}: {e}",
+                            self.location
+                        );
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
             }
         }
     }

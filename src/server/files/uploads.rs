@@ -6,6 +6,9 @@
 //!
 //! Resuming: the staging file's length is the offset a client resumes from. The running hash
 //! lives in memory beside it; after a restart it is rebuilt by reading the staged bytes once.
+//! The staging file is on the instance's disk, so a resume must reach the same instance; with a
+//! store that offers shared staging (S3), `shared_staging` stages in the store instead and any
+//! instance takes the next chunk.
 
 use crate::model::AppError;
 use crate::model::chat::FileOrigin;
@@ -15,6 +18,7 @@ use crate::model::ids::{ConversationId, DealId, FileId};
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
 use crate::server::files::rules as file_rules;
+use crate::server::files::shared_staging;
 use crate::server::platform::config::{ChatSettings, FileSettings};
 use crate::server::platform::entities::upload;
 use crate::server::realtime::Hub;
@@ -82,9 +86,23 @@ impl From<sea_orm::DbErr> for UploadError {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> UploadError {
+pub(super) fn internal(e: impl std::fmt::Display) -> UploadError {
     tracing::error!(error = %e, "upload failed");
     UploadError::App(AppError::Internal)
+}
+
+/// A staging file that is not on this instance belongs to an upload another instance began
+/// (the local store needs sticky routing): 404, so tus clients start over instead of retrying.
+fn staging_error(token: &str, e: std::io::Error) -> UploadError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        tracing::warn!(
+            token = &token[..8],
+            "an upload's staging file is not on this instance: route an upload's requests to one \
+             instance, or use the S3 store"
+        );
+        return UploadError::App(AppError::NotFound);
+    }
+    internal(e)
 }
 
 /// Bytes received so far and their running hash.
@@ -151,7 +169,7 @@ pub struct Announce<'a> {
 }
 
 /// Tokens are 128 random bits: the upload's URL is only guessable by its owner.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -231,8 +249,21 @@ pub async fn create(
     let now = Utc::now();
     check_allowances(deps, viewer, deal.id, size, now).await?;
     let hours = i64::try_from(deps.files.upload_expiry_hours).unwrap_or(24);
+    let token = new_token();
+    let shared = deps.store.shared_staging().is_some();
+    // A multipart upload is bound to its key, so shared staging fixes the key now.
+    let storage_key = if shared {
+        Some(
+            key_in(&deal, &token, &name)
+                .map_err(|_| AppError::Internal)?
+                .as_str()
+                .to_owned(),
+        )
+    } else {
+        None
+    };
     let row = upload::ActiveModel {
-        token: Set(new_token()),
+        token: Set(token),
         uploader_id: Set(viewer.id),
         conversation_id: Set(new.conversation_id),
         deal_id: Set(deal.id),
@@ -247,9 +278,20 @@ pub async fn create(
         file_id: Set(None),
         created_at: Set(now),
         expires_at: Set(now + Duration::hours(hours)),
+        storage_key: Set(storage_key),
+        staged_bytes: Set(0),
+        tail_bytes: Set(0),
+        multipart_id: Set(None),
+        parts: Set(None),
+        hash_state: Set(None),
+        writer: Set(None),
+        writing_until: Set(None),
     }
     .insert(deps.db)
     .await?;
+    if shared {
+        return Ok(row);
+    }
     tokio::fs::File::create(deps.area.path(&row.token))
         .await
         .map_err(|e| {
@@ -352,6 +394,9 @@ pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Statu
             expires_at: row.expires_at,
         });
     }
+    if deps.store.shared_staging().is_some() {
+        return shared_staging::status(deps, row).await;
+    }
     // A write that is just ending (its connection dropped) is waited for, so the answer is the
     // offset it ends at; one still receiving bytes makes the client come back later.
     let slot = deps.area.slot(token);
@@ -363,7 +408,7 @@ pub async fn status(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<Statu
         None => tokio::fs::metadata(deps.area.path(token))
             .await
             .map(|m| m.len())
-            .unwrap_or(0),
+            .map_err(|e| staging_error(token, e))?,
     };
     Ok(Status {
         offset,
@@ -421,6 +466,18 @@ pub async fn append(
             Err(UploadError::OffsetMismatch { offset: size })
         };
     }
+    if let Some(staging) = deps.store.shared_staging() {
+        return shared_staging::append(
+            deps,
+            staging,
+            viewer,
+            token,
+            claimed_offset,
+            checksum,
+            body,
+        )
+        .await;
+    }
     let slot = deps.area.slot(token);
     let guard = slot
         .clone()
@@ -453,7 +510,7 @@ pub async fn append(
     }
     drop(tx);
     let (guard, outcome) = writer.await.map_err(internal)?;
-    match outcome.map_err(internal)? {
+    match outcome.map_err(|e| staging_error(token, e))? {
         Chunk::OffsetMismatch { offset } => Err(UploadError::OffsetMismatch { offset }),
         Chunk::ChecksumMismatch => Err(UploadError::ChecksumMismatch(
             "The chunk's SHA-256 does not match Upload-Checksum; it was discarded.".into(),
@@ -587,6 +644,37 @@ async fn finish(
     row: &upload::Model,
     digest: [u8; 32],
 ) -> Result<FileId, UploadError> {
+    let deal = check_whole(deps, viewer, row, digest).await?;
+    let key = key_in(&deal, &row.token, &row.name).map_err(internal)?;
+    deps.store
+        .put_staged(&key, &deps.area.path(&row.token))
+        .await
+        .map_err(internal)?;
+    record_stored(deps, viewer, row, deal.id, &key, digest).await
+}
+
+/// Where a finished upload's file goes: the deal's folder, the name after a piece of the token.
+fn key_in(
+    deal: &crate::server::platform::entities::deal::Model,
+    token: &str,
+    name: &str,
+) -> Result<StoreKey, crate::server::storage::StoreError> {
+    let folder = deal
+        .folder_ref
+        .clone()
+        .unwrap_or_else(|| crate::server::deals::service::folder_of(deal.id));
+    StoreKey::parse(&folder)
+        .and_then(|f| f.child(&format!("{}-{}", &token[..12], file_rules::key_name(name))))
+}
+
+/// The checks of a whole file before it is stored: its declared SHA-256, and the uploader's
+/// rights, which may have changed while the bytes travelled. The deal it goes to.
+pub(super) async fn check_whole(
+    deps: Deps<'_>,
+    viewer: Viewer,
+    row: &upload::Model,
+    digest: [u8; 32],
+) -> Result<crate::server::platform::entities::deal::Model, UploadError> {
     let sha256 = hex::encode(digest);
     if row
         .expected_sha256
@@ -597,27 +685,21 @@ async fn finish(
             "The file's SHA-256 does not match the one declared; the upload was discarded.".into(),
         ));
     }
-    let purpose = row.purpose;
-    // Rights may have changed while the bytes travelled.
-    let deal = authorise(deps, viewer, row.conversation_id, purpose).await?;
-    let folder = deal
-        .folder_ref
-        .clone()
-        .unwrap_or_else(|| crate::server::deals::service::folder_of(deal.id));
-    let key = StoreKey::parse(&folder)
-        .and_then(|f| {
-            f.child(&format!(
-                "{}-{}",
-                &row.token[..12],
-                file_rules::key_name(&row.name)
-            ))
-        })
-        .map_err(internal)?;
-    deps.store
-        .put_staged(&key, &deps.area.path(&row.token))
-        .await
-        .map_err(internal)?;
-    let share = match purpose {
+    Ok(authorise(deps, viewer, row.conversation_id, row.purpose).await?)
+}
+
+/// Records a file that is in the store under `key`, with its message; the object goes again if
+/// it cannot be recorded (no object without its row).
+pub(super) async fn record_stored(
+    deps: Deps<'_>,
+    viewer: Viewer,
+    row: &upload::Model,
+    deal_id: DealId,
+    key: &StoreKey,
+    digest: [u8; 32],
+) -> Result<FileId, UploadError> {
+    let sha256 = hex::encode(digest);
+    let share = match row.purpose {
         FileOrigin::ChatShare => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
         FileOrigin::DealFolder => None::<ShareNote>,
     };
@@ -625,7 +707,7 @@ async fn finish(
         deps.db,
         deps.hub,
         Finished {
-            deal_id: deal.id,
+            deal_id,
             conversation_id: row.conversation_id,
             uploader_id: viewer.id,
             name: &row.name,
@@ -644,8 +726,7 @@ async fn finish(
             Ok(file.id)
         }
         Err(e) => {
-            // No object without its row.
-            if let Err(del) = deps.store.delete(&key).await {
+            if let Err(del) = deps.store.delete(key).await {
                 tracing::error!(error = %del, key = key.as_str(), "could not remove an unrecorded object");
             }
             Err(e.into())
@@ -660,6 +741,11 @@ async fn discard(deps: Deps<'_>, row: &upload::Model) {
     {
         tracing::warn!(error = %e, "could not remove a staging file");
     }
+    drop_row(deps, row).await;
+}
+
+/// Drops an upload's row and its progress on this instance.
+pub(super) async fn drop_row(deps: Deps<'_>, row: &upload::Model) {
     if let Err(e) = upload::Entity::delete_by_id(row.token.clone())
         .exec(deps.db)
         .await
@@ -677,6 +763,9 @@ pub async fn cancel(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<(), A
             "This upload is already complete.".into(),
         ));
     }
+    if deps.store.shared_staging().is_some() {
+        return shared_staging::cancel(deps, &row).await;
+    }
     let slot = deps.area.slot(token);
     let _writing = slot
         .try_lock()
@@ -686,7 +775,11 @@ pub async fn cancel(deps: Deps<'_>, viewer: Viewer, token: &str) -> Result<(), A
 }
 
 /// Removes expired uploads and staging files nobody owns; returns how many went.
-pub async fn sweep(db: &DatabaseConnection, area: &UploadArea) -> Result<usize, AppError> {
+pub async fn sweep(
+    db: &DatabaseConnection,
+    area: &UploadArea,
+    store: &dyn FileStore,
+) -> Result<usize, AppError> {
     let now = Utc::now();
     let expired = upload::Entity::find()
         .filter(upload::Column::ExpiresAt.lte(now))
@@ -695,6 +788,9 @@ pub async fn sweep(db: &DatabaseConnection, area: &UploadArea) -> Result<usize, 
     let mut removed = 0;
     for row in &expired {
         let _ = tokio::fs::remove_file(area.path(&row.token)).await;
+        if row.storage_key.is_some() {
+            shared_staging::forget_staging(store, row, row.multipart_id.as_deref()).await;
+        }
         upload::Entity::delete_by_id(row.token.clone())
             .exec(db)
             .await?;

@@ -1,12 +1,15 @@
 //! Files in an S3-compatible bucket through the `object_store` crate: a key is an object name,
 //! a folder is a key prefix with an empty `.folder` marker (so S3 browsers show it before the
 //! first file). Staged uploads are streamed up in 8 MiB parts (a single PUT when smaller).
+//! `shared_staging` exposes S3's multipart uploads, so resumable uploads can stage in the bucket.
 
-use super::{FileStore, StoreError, StoreKey, StoredObject};
+use super::{FileStore, SharedStaging, StoreError, StoreKey, StoredObject};
 use crate::server::platform::config::S3Settings;
+use axum::body::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::buffered::BufWriter;
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use secrecy::ExposeSecret;
@@ -20,6 +23,8 @@ const PART_BYTES: usize = 8 << 20;
 
 pub struct S3Store {
     store: Arc<dyn ObjectStore>,
+    /// The same client, typed: multipart calls are not on `ObjectStore`.
+    s3: Arc<AmazonS3>,
 }
 
 fn remote(e: object_store::Error) -> StoreError {
@@ -46,8 +51,10 @@ impl S3Store {
                 .with_allow_http(s.endpoint.starts_with("http://"))
                 .with_virtual_hosted_style_request(false);
         }
+        let s3 = Arc::new(builder.build().map_err(remote)?);
         Ok(S3Store {
-            store: Arc::new(builder.build().map_err(remote)?),
+            store: s3.clone(),
+            s3,
         })
     }
 }
@@ -112,5 +119,68 @@ impl FileStore for S3Store {
         keys.retain(|k| !k.ends_with(&format!("/{FOLDER_MARKER}")));
         keys.sort();
         Ok(keys)
+    }
+
+    fn shared_staging(&self) -> Option<&dyn SharedStaging> {
+        Some(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl SharedStaging for S3Store {
+    async fn begin(&self, key: &StoreKey) -> Result<String, StoreError> {
+        self.s3.create_multipart(&object(key)).await.map_err(remote)
+    }
+
+    async fn put_part(
+        &self,
+        key: &StoreKey,
+        upload: &str,
+        index: usize,
+        bytes: Bytes,
+    ) -> Result<String, StoreError> {
+        let part = self
+            .s3
+            .put_part(&object(key), &upload.to_owned(), index, bytes.into())
+            .await
+            .map_err(remote)?;
+        Ok(part.content_id)
+    }
+
+    async fn complete(
+        &self,
+        key: &StoreKey,
+        upload: &str,
+        parts: Vec<String>,
+    ) -> Result<(), StoreError> {
+        let parts = parts
+            .into_iter()
+            .map(|content_id| PartId { content_id })
+            .collect();
+        self.s3
+            .complete_multipart(&object(key), &upload.to_owned(), parts)
+            .await
+            .map_err(remote)?;
+        Ok(())
+    }
+
+    async fn abort(&self, key: &StoreKey, upload: &str) -> Result<(), StoreError> {
+        match self
+            .s3
+            .abort_multipart(&object(key), &upload.to_owned())
+            .await
+            .map_err(remote)
+        {
+            Ok(()) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_bytes(&self, key: &StoreKey, bytes: Bytes) -> Result<(), StoreError> {
+        self.store
+            .put(&object(key), bytes.into())
+            .await
+            .map_err(remote)?;
+        Ok(())
     }
 }

@@ -24,6 +24,23 @@ pub struct Model {
     pub file_id: Option<FileId>,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
+    // Shared staging only (a store with `shared_staging`); the local store leaves them empty.
+    /// Where the file goes once complete (its multipart upload is bound to the key).
+    pub storage_key: Option<String>,
+    /// Bytes staged for good: the parts and the tail.
+    pub staged_bytes: i64,
+    /// The last of them, not yet a part, in the tail object (`staging/<token>/<staged_bytes>`).
+    pub tail_bytes: i64,
+    pub multipart_id: Option<String>,
+    /// The parts' tags in order, as a JSON array.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub parts: Option<String>,
+    /// The running SHA-256 of the staged bytes (`RunningHash::encode`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub hash_state: Option<String>,
+    /// The request writing the upload now, and until when its lease holds.
+    pub writer: Option<String>,
+    pub writing_until: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
