@@ -13,7 +13,7 @@ use crate::server::messages::{self, KIND_TEXT, NewMessage};
 use crate::server::platform::entities::message;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -118,19 +118,19 @@ async fn write_batch(
     let mut w = changes::begin(db).await?;
     let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
 
-    // Earlier copies of retried sends. Both columns are named so the lookup runs on the
-    // (sender, client id) index; pairs that only match across senders are filtered out below.
-    let mut senders: Vec<UserId> = submits.iter().map(|s| s.sender_id).collect();
-    senders.sort_unstable();
-    senders.dedup();
-    let client_ids: Vec<&str> = submits.iter().map(|s| s.client_msg_id.as_str()).collect();
+    // Earlier copies of retried sends, looked up as (sender, client id) pairs, each one probe
+    // of the unique index. (`sender IN … AND client id IN …` read every message of the batch's
+    // senders on PostgreSQL: a busy manager's whole history, on every batch.)
     let mut stored: HashMap<(UserId, String), message::Model> = HashMap::new();
-    for chunk in client_ids.chunks(500) {
-        let found = message::Entity::find()
-            .filter(message::Column::SenderId.is_in(senders.iter().copied()))
-            .filter(message::Column::ClientMsgId.is_in(chunk.iter().copied()))
-            .all(&w.txn)
-            .await?;
+    for chunk in submits.chunks(200) {
+        let pairs = chunk.iter().fold(Condition::any(), |any, s| {
+            any.add(
+                Condition::all()
+                    .add(message::Column::SenderId.eq(s.sender_id))
+                    .add(message::Column::ClientMsgId.eq(s.client_msg_id.as_str())),
+            )
+        });
+        let found = message::Entity::find().filter(pairs).all(&w.txn).await?;
         for m in found {
             if let (Some(sender), Some(cid)) = (m.sender_id, m.client_msg_id.clone()) {
                 stored.insert((sender, cid), m);
