@@ -107,6 +107,44 @@ async fn retried_send_is_stored_once(db: Db) {
 }
 on_both_dbs!(retried_send_is_stored_once);
 
+/// A retried send is known by its sender and its client id together: two people who happen to use
+/// the same id (sent at once, so often in one write batch) each get their own message.
+async fn the_same_client_id_from_two_senders_is_two_messages(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("ida@example.com").await;
+    let id = client.start_chat("project", "Porch", "Hi").await;
+    let manager = app.manager("mo@example.com", "Mo").await;
+    manager.accept(id).await.expect_ok();
+    let cmid = msg_id();
+    let (from_client, from_manager) = tokio::join!(
+        client.send(id, &cmid, "from the client"),
+        manager.send(id, &cmid, "from the manager")
+    );
+    let (c, m) = (from_client.expect_ok(), from_manager.expect_ok());
+    assert_ne!(c["id"], m["id"]);
+    // Each one's retry finds their own.
+    assert_eq!(
+        client.send(id, &cmid, "again").await.expect_ok()["id"],
+        c["id"]
+    );
+    assert_eq!(
+        manager.send(id, &cmid, "again").await.expect_ok()["id"],
+        m["id"]
+    );
+    let mut stored = bodies(&client.open(id).await);
+    stored.sort();
+    assert_eq!(
+        stored,
+        vec![
+            "Hi",
+            "Mo accepted the chat.",
+            "from the client",
+            "from the manager"
+        ]
+    );
+}
+on_both_dbs!(the_same_client_id_from_two_senders_is_two_messages);
+
 async fn messages_are_numbered_per_chat_without_gaps(db: Db) {
     let app = spawn_app(db).await;
     let client = app.signed_up_client("ed@example.com").await;
