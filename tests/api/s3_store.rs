@@ -265,6 +265,7 @@ async fn a_chunk_being_written_on_one_instance_locks_the_upload_on_every_instanc
     a.db.execute_unprepared(&hold("NOW() - INTERVAL '1 second'"))
         .await
         .unwrap();
+    assert_eq!(on(b, &clara).head_upload(&location).await.offset(), at);
 
     // Cancelled: the row, the tail and the multipart upload go.
     let r = on(b, &clara).cancel_upload(&location).await;
