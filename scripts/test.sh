@@ -13,7 +13,11 @@ cd "$ROOT"
 
 results=()
 failed=0
-step() {
+# CI shows only the end of the output: a failed step's telling lines (failed tests, panics, errors)
+# are repeated just above the summary.
+excerpts=$(mktemp)
+# For the services: their start functions export what the tests read, so they run in this shell.
+service() {
   local name=$1; shift
   log "$name"
   local t0=$SECONDS
@@ -23,6 +27,27 @@ step() {
     results+=("FAIL  $name ($((SECONDS - t0)) s)")
     failed=1
   fi
+}
+step() {
+  local name=$1; shift
+  log "$name"
+  local t0=$SECONDS out rc
+  out=$(mktemp)
+  "$@" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  if (( rc == 0 )); then
+    results+=("PASS  $name ($((SECONDS - t0)) s)")
+  else
+    results+=("FAIL  $name ($((SECONDS - t0)) s)")
+    failed=1
+    {
+      echo "--- $name: what failed ---"
+      sed 's/\x1b\[[0-9;]*m//g' "$out" \
+        | grep -E '^test .* FAILED$|panicked at|✘|^\s+[0-9]+\) \[|^\s*(Error|TimeoutError):|^error(\[|:)|Test timeout|[0-9]+ failed|^Diff in' \
+        | head -n 25
+    } >>"$excerpts"
+  fi
+  rm -f "$out"
 }
 
 run_playwright() {
@@ -55,9 +80,9 @@ if [[ -d "$incremental" ]] && (( $(du -sm "$incremental" | cut -f1) > 4096 )); t
   rm -rf "$incremental"
 fi
 
-step "start PostgreSQL" start_postgres
-step "start the S3 test server (SeaweedFS)" start_s3
-step "start the SMTP test server (aiosmtpd)" start_smtp
+service "start PostgreSQL" start_postgres
+service "start the S3 test server (SeaweedFS)" start_s3
+service "start the SMTP test server (aiosmtpd)" start_smtp
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -73,6 +98,8 @@ stop_s3
 stop_smtp
 
 echo
+cat "$excerpts"
+rm -f "$excerpts"
 echo "================ dealchat test summary ================"
 printf '%s\n' "${results[@]}"
 echo "======================================================="

@@ -22,6 +22,6 @@ pub mod payments;
 pub mod startup;
 
 #[cfg(test)]
-mod layers;
+pub(crate) mod layers;
 #[cfg(test)]
 mod properties;

@@ -1,6 +1,6 @@
 // What the chat specs share: people in their own browser contexts, starting chats, and the
 // parts of the chat page the tests look at.
-import { Browser, expect, Locator, Page } from "@playwright/test";
+import { Browser, BrowserContext, expect, Locator, Page } from "@playwright/test";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createUser, logIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 export const MANAGER_PASSWORD = "manager-password-1";
@@ -29,12 +29,33 @@ export function expectNoPanics() {
   const seen = panics.splice(0);
   expect(seen, "panics in the browser").toEqual([]);
 }
+
+// Contexts made from the shared `browser` outlive their test unless closed: each keeps its pages
+// running (their long-polls, their timers), and Firefox slowed to a crawl under a suite's worth
+// of them (a 3 s test took 45 s at the end of the run, and one ran past its time limit in CI).
+const openContexts: BrowserContext[] = [];
+export async function ownContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  openContexts.push(context);
+  return context;
+}
+export async function closeContexts() {
+  await Promise.all(openContexts.splice(0).map((context) => context.close()));
+}
+/** After each test: no panics were seen, and every context the test opened is closed. */
+export async function endOfTest() {
+  try {
+    expectNoPanics();
+  } finally {
+    await closeContexts();
+  }
+}
 export const CLIENT_PASSWORD = "client-password-1";
 
 /** A fresh manager, created by the admin in a throw-away context. */
 export async function newManager(browser: Browser, name: string): Promise<string> {
   const email = uniqueEmail("manager");
-  const context = await browser.newContext();
+  const context = await ownContext(browser);
   const admin = await context.newPage();
   await logIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(admin.getByRole("heading", { name: "Operator console" })).toBeVisible();
@@ -44,7 +65,7 @@ export async function newManager(browser: Browser, name: string): Promise<string
 }
 
 export async function managerPage(browser: Browser, email: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await ownContext(browser)).newPage();
   watchForPanics(page);
   await logIn(page, email, MANAGER_PASSWORD);
   await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
@@ -53,7 +74,7 @@ export async function managerPage(browser: Browser, email: string): Promise<Page
 }
 
 export async function clientPage(browser: Browser, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await ownContext(browser)).newPage();
   watchForPanics(page);
   await signUp(page, uniqueEmail("client"), name, CLIENT_PASSWORD);
   await expect(page.getByRole("heading", { name: "My chats" })).toBeVisible();

@@ -1,10 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { newManager, managerPage, clientPage, startChat, messages, composer, stepper, sidebarChats, send, chatLink, expectNoPanics } from "./chat-helpers";
+import { newManager, managerPage, clientPage, startChat, messages, composer, stepper, sidebarChats, send, chatLink, endOfTest } from "./chat-helpers";
 import { waitForHydration } from "./helpers";
 
 // Real-time deal chat between a client and a deal manager, each in their own browser context.
 test.describe.configure({ mode: "serial" });
-test.afterEach(expectNoPanics);
+test.afterEach(endOfTest);
 
 test("a client and a manager chat in real time and the stepper follows the deal", async ({ browser }) => {
   const u = Date.now();

@@ -1,13 +1,13 @@
 import { Browser, expect, Locator, Page, test } from "@playwright/test";
 import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { newManager, managerPage, clientPage, startChat, messages, composer, chatLink, expectNoPanics } from "./chat-helpers";
+import { newManager, managerPage, clientPage, startChat, messages, composer, chatLink, endOfTest } from "./chat-helpers";
 
 // Documents and payments in the deal chat: a shared quotation decided by the client, a payment
 // request paid in the TEST checkout, and a large upload into the deal's folder that the manager
 // downloads intact. Client and manager have their own contexts.
 test.describe.configure({ mode: "serial" });
-test.afterEach(expectNoPanics);
+test.afterEach(endOfTest);
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const dealFiles = (page: Page) => page.getByRole("region", { name: "Deal files" });

@@ -2,7 +2,7 @@
 // names the page's chunks for preloading and the browser hydrates once they arrived; reached by
 // client-side navigation, the browser fetches them on the click. Both must end in a working page.
 import { expect, Page, test } from "@playwright/test";
-import { chatLink, clientPage, composer, expectNoPanics, managerPage, messages, newManager, startChat, watchForPanics } from "./chat-helpers";
+import { chatLink, clientPage, closeContexts, composer, expectNoPanics, managerPage, messages, newManager, startChat, watchForPanics } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, submitNewUser, uniqueEmail, waitForHydration } from "./helpers";
 
 /** The lazily loaded chunk files (`/pkg/split_*.wasm`) the page fetches from now on. */
@@ -18,6 +18,8 @@ function chunkRequests(page: Page): string[] {
 async function createsAUser(page: Page) {
   await submitNewUser(page, uniqueEmail("lazy"), "Lazy Larry", "lazy-password-1", "client");
 }
+
+test.afterEach(closeContexts);
 
 test("an admin page opened directly (cold) is preloaded by the server and works", async ({ page }) => {
   watchForPanics(page);

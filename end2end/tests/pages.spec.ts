@@ -2,7 +2,8 @@ import { APIRequestContext, expect, test } from "@playwright/test";
 import {
   clientPage,
   composer,
-  expectNoPanics,
+  endOfTest,
+  ownContext,
   managerPage,
   messages,
   newManager,
@@ -15,7 +16,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers"
 // whose server rendering panics (the chat page did, one load in six, when state made for the
 // browser was dropped on another server thread) ends with a cut-off body; here it fails.
 test.describe.configure({ mode: "serial" });
-test.afterEach(expectNoPanics);
+test.afterEach(endOfTest);
 
 const LOADS_PER_PAGE = 200;
 const LANES = 4;
@@ -55,7 +56,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
   await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
   await manager.getByRole("button", { name: "Accept" }).click();
   await expect(composer(manager)).toBeVisible();
-  const admin = await (await browser.newContext()).newPage();
+  const admin = await (await ownContext(browser)).newPage();
   await logIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(admin.getByRole("heading", { name: "Operator console" })).toBeVisible();
 

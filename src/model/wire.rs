@@ -85,7 +85,7 @@ mod tests {
     /// back into the bundle (10 KiB on the chat page).
     #[test]
     fn every_server_function_answers_in_browser_json() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+        let dir = crate::server::layers::source_root().join("src/api");
         let mut checked = 0;
         for entry in std::fs::read_dir(&dir).expect("src/api") {
             let path = entry.expect("entry").path();

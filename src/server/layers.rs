@@ -4,7 +4,7 @@
 //! runs it; ARCHITECTURE.md explains the layers.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::PathBuf;
 
 /// Below the features: they may import each other (without circles) but no feature.
 const SHARED: [&str; 7] = [
@@ -13,9 +13,17 @@ const SHARED: [&str; 7] = [
 /// Wires everything together; nothing in the server imports it.
 const TOP: &str = "startup";
 
+/// The crate's folder, read when the test runs: a test binary reused from a checkout elsewhere (one
+/// target directory for several clones) would otherwise look in the folder it was built from.
+pub(crate) fn source_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 /// Folder → the folders its files name.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server");
+    let root = source_root().join("src/server");
     let mut graph = BTreeMap::new();
     let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
