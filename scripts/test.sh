@@ -43,7 +43,7 @@ step() {
     {
       echo "--- $name: what failed ---"
       sed 's/\x1b\[[0-9;]*m//g' "$out" \
-        | grep -E '^test .* FAILED$|panicked at|✘|^\s+[0-9]+\) \[|^\s*(Error|TimeoutError):|^error(\[|:)|Test timeout|[0-9]+ failed|^Diff in' \
+        | grep -E '^test .* FAILED$|panicked at|✘|^\s+[0-9]+\) \[|^\s*(Error|TimeoutError):|^error(\[|:)|Test timeout|[1-9][0-9]* failed|^Diff in' \
         | head -n 25
     } >>"$excerpts"
   fi

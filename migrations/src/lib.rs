@@ -12,6 +12,7 @@ mod m20261202_000002_message_events;
 mod m20261203_000001_session_devices;
 mod m20261203_000002_mail;
 mod m20261204_000001_shared_staging;
+mod m20261205_000001_operator_sessions;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_session_devices::Migration),
             Box::new(m20261203_000002_mail::Migration),
             Box::new(m20261204_000001_shared_staging::Migration),
+            Box::new(m20261205_000001_operator_sessions::Migration),
         ]
     }
 }

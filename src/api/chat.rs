@@ -1,4 +1,4 @@
-//! Chats: list, start, open, page back, send, read, accept, poll.
+//! Chats: list, start, open, page back, send, read, accept, end, poll.
 
 use crate::model::AppError;
 use crate::model::chat::{ChatDetail, ChatSummary, MessageView, PollUpdate};
@@ -133,6 +133,20 @@ pub async fn accept_chat(conversation_id: ConversationId) -> Result<ChatSummary,
         async {
             let st = state();
             chats::accept(&st.db, &st.hub, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+/// The chat's operator ends their session, with an optional wrap-up note; the client may write
+/// again later, which puts the chat back in the queue.
+#[server(endpoint = "chats/end", output = crate::model::wire::Answer)]
+pub async fn end_chat(conversation_id: ConversationId, note: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let st = state();
+            crate::server::chat::sessions::end(&st.db, &st.hub, viewer()?, conversation_id, &note)
+                .await
         }
         .await,
     )

@@ -91,6 +91,32 @@ pub enum ConversationKind {
 
 stored_names!(ConversationKind { Client => "client" });
 
+/// Why an operator session closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "CloseReason::as_str")
+)]
+pub enum CloseReason {
+    /// The operator ended it.
+    Ended,
+    /// Nobody wrote for the queue's timeout.
+    Idle,
+    /// Handed to another operator or queue.
+    Transferred,
+    /// The deal was closed.
+    DealClosed,
+}
+
+stored_names!(CloseReason {
+    Ended => "ended",
+    Idle => "idle",
+    Transferred => "transferred",
+    DealClosed => "deal_closed",
+});
+
 /// Whether a conversation takes new messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

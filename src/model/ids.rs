@@ -47,6 +47,8 @@ id_type! {
     MessageId;
     /// A mail in the outbox.
     MailId;
+    /// One operator session: the staff side of a client chat from waiting to closed.
+    OperatorSessionId;
 }
 
 #[cfg(test)]

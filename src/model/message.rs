@@ -66,6 +66,13 @@ pub enum SystemEvent {
     AmountSet { amount: Money },
     /// A deal was created for the chat (`created`) or an existing one linked to it.
     DealLinked { title: String, created: bool },
+    /// The operator ended their session (staff only); the client may write again later.
+    SessionEnded { by: String, note: Option<String> },
+    /// Nobody wrote for the idle timeout: the session closed on the staff side (staff only).
+    IdleClosed { after_secs: i64 },
+    /// The client wrote after the last session closed: the chat waits for an operator again
+    /// (staff only).
+    SessionReopened,
     /// Words without structure: how messages from before events were stored as data.
     Note { text: String },
 }
@@ -82,8 +89,31 @@ impl SystemEvent {
                 "Deal “{title}” {} for this chat.",
                 if *created { "created" } else { "linked" }
             ),
+            SystemEvent::SessionEnded { by, note } => match note.as_deref() {
+                Some(note) if !note.is_empty() => format!("{by} ended the chat. Note: {note}"),
+                _ => format!("{by} ended the chat."),
+            },
+            SystemEvent::IdleClosed { after_secs } => {
+                format!(
+                    "The chat closed after {} without a message.",
+                    span(*after_secs)
+                )
+            }
+            SystemEvent::SessionReopened => {
+                "The client wrote again: the chat waits for an operator.".to_owned()
+            }
             SystemEvent::Note { text } => text.clone(),
         }
+    }
+}
+
+/// A span of time in words: whole minutes as minutes, else seconds.
+fn span(secs: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs >= 60 && secs % 60 == 0 {
+        plural(secs / 60, "minute")
+    } else {
+        plural(secs, "second")
     }
 }
 
@@ -272,6 +302,24 @@ mod tests {
             "Clara Client added a file (since removed) to the deal files"
         );
         assert!(added.is_event());
+    }
+
+    #[test]
+    fn an_idle_close_says_its_timeout_in_minutes_or_seconds() {
+        let said = |after_secs| SystemEvent::IdleClosed { after_secs }.describe();
+        assert_eq!(
+            said(7200),
+            "The chat closed after 120 minutes without a message."
+        );
+        assert_eq!(
+            said(60),
+            "The chat closed after 1 minute without a message."
+        );
+        assert_eq!(
+            said(90),
+            "The chat closed after 90 seconds without a message."
+        );
+        assert_eq!(said(1), "The chat closed after 1 second without a message.");
     }
 
     #[test]

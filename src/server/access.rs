@@ -4,8 +4,8 @@
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::{AppError, Role, UserView};
-use crate::server::platform::entities::conversation;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use crate::server::platform::entities::{conversation, operator_session};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The asking user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,17 @@ pub async fn load(
         .await?
         .filter(|c| c.kind == ConversationKind::Client)
         .ok_or(AppError::NotFound)?;
-    let can = access(viewer, &conv);
+    let mut can = access(viewer, &conv, false);
+    if !can.read && viewer.role == Role::Manager {
+        // A manager who operated the chat before keeps reading its history.
+        let operated = operator_session::Entity::find()
+            .filter(operator_session::Column::ConversationId.eq(conv.id))
+            .filter(operator_session::Column::OperatorId.eq(viewer.id))
+            .count(db)
+            .await?
+            > 0;
+        can = access(viewer, &conv, operated);
+    }
     if can.read {
         Ok((conv, can))
     } else {
@@ -54,11 +64,12 @@ pub async fn load(
 }
 
 /// The rules: a client reads and writes only their own chats; a manager reads the waiting
-/// chats of the shared inbox and the chats assigned to them, and replies once they accepted;
-/// an administrator reads everything and manages any deal.
-pub fn access(viewer: Viewer, conv: &conversation::Model) -> Access {
+/// chats of the shared inbox, the chats assigned to them and those they operated before
+/// (`operated`: an operator session of theirs), and replies once they accepted; an administrator reads everything and manages
+/// any deal. A chat whose last session closed waits for nobody until its client writes again.
+pub fn access(viewer: Viewer, conv: &conversation::Model, operated: bool) -> Access {
     let open = conv.status == ConversationStatus::Open;
-    let waiting = open && conv.assignee_id.is_none();
+    let waiting = open && conv.assignee_id.is_none() && conv.queued_at.is_some();
     let mine = conv.assignee_id == Some(viewer.id);
     match viewer.role {
         Role::Client => {
@@ -71,7 +82,7 @@ pub fn access(viewer: Viewer, conv: &conversation::Model) -> Access {
             }
         }
         Role::Manager => Access {
-            read: mine || waiting,
+            read: mine || waiting || operated,
             reply: mine && open,
             accept: waiting,
             manage_deal: mine,
@@ -100,8 +111,9 @@ mod tests {
             assignee_id: assignee.map(UserId),
             status: ConversationStatus::Open,
             last_seq: 0,
+            client_seq: 0,
             last_message_at: Utc::now(),
-            queued_at: None,
+            queued_at: assignee.is_none().then(Utc::now),
             tick: 0,
             assigned_tick: 0,
             created_at: Utc::now(),
@@ -117,40 +129,56 @@ mod tests {
 
     #[test]
     fn a_client_reaches_only_their_own_chat() {
-        assert!(access(as_(10, Role::Client), &chat(10, None)).reply);
+        assert!(access(as_(10, Role::Client), &chat(10, None), false).reply);
         assert_eq!(
-            access(as_(11, Role::Client), &chat(10, None)),
+            access(as_(11, Role::Client), &chat(10, None), false),
             Access::default()
         );
     }
 
     #[test]
     fn a_manager_reads_waiting_chats_but_replies_only_after_accepting() {
-        let waiting = access(as_(2, Role::Manager), &chat(10, None));
+        let waiting = access(as_(2, Role::Manager), &chat(10, None), false);
         assert!(waiting.read && waiting.accept && !waiting.reply && !waiting.manage_deal);
-        let mine = access(as_(2, Role::Manager), &chat(10, Some(2)));
+        let mine = access(as_(2, Role::Manager), &chat(10, Some(2)), false);
         assert!(mine.read && mine.reply && mine.manage_deal && !mine.accept);
     }
 
     #[test]
     fn a_manager_cannot_see_a_colleagues_chat() {
         assert_eq!(
-            access(as_(2, Role::Manager), &chat(10, Some(3))),
+            access(as_(2, Role::Manager), &chat(10, Some(3)), false),
             Access::default()
         );
     }
 
     #[test]
     fn an_admin_reads_all_but_replies_only_in_their_own() {
-        let other = access(as_(1, Role::Admin), &chat(10, Some(3)));
+        let other = access(as_(1, Role::Admin), &chat(10, Some(3)), false);
         assert!(other.read && other.manage_deal && !other.reply && !other.accept);
+    }
+
+    #[test]
+    fn a_manager_keeps_reading_a_chat_they_operated_but_may_not_reply() {
+        let handed_on = access(as_(2, Role::Manager), &chat(10, Some(3)), true);
+        assert!(handed_on.read && !handed_on.reply && !handed_on.accept && !handed_on.manage_deal);
+    }
+
+    #[test]
+    fn a_chat_whose_session_ended_waits_for_nobody() {
+        let mut ended = chat(10, None);
+        ended.queued_at = None;
+        let manager = access(as_(2, Role::Manager), &ended, false);
+        assert!(!manager.read && !manager.accept);
+        assert!(access(as_(10, Role::Client), &ended, false).reply);
+        assert!(!access(as_(1, Role::Admin), &ended, false).accept);
     }
 
     #[test]
     fn nobody_replies_in_a_closed_chat() {
         let mut closed = chat(10, Some(2));
         closed.status = ConversationStatus::Closed;
-        assert!(!access(as_(10, Role::Client), &closed).reply);
-        assert!(!access(as_(2, Role::Manager), &closed).reply);
+        assert!(!access(as_(10, Role::Client), &closed, false).reply);
+        assert!(!access(as_(2, Role::Manager), &closed, false).reply);
     }
 }

@@ -6,4 +6,5 @@ pub mod notify;
 pub mod polling;
 pub mod routes;
 pub mod service;
+pub mod sessions;
 pub mod writer;

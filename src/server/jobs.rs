@@ -11,7 +11,7 @@
 pub mod supervisor;
 
 use crate::model::AppError;
-use crate::model::ids::{ConversationId, DealId, MailId, MessageId, OfferId};
+use crate::model::ids::{ConversationId, DealId, MailId, MessageId, OfferId, OperatorSessionId};
 use crate::model::jobs::FailedJobView;
 use crate::server::platform::entities::outbox_job;
 use chrono::{DateTime, Duration, Utc};
@@ -35,6 +35,8 @@ pub enum Job {
     SendMail { mail_id: MailId },
     /// Tell a chat's client by email of messages they have not read (queued with a delay).
     NotifyUnread { conversation_id: ConversationId },
+    /// Close an operator session nobody wrote in for the idle timeout (or look again later).
+    IdleClose { session_id: OperatorSessionId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -45,15 +47,17 @@ pub enum JobKind {
     PaymentNote,
     SendMail,
     NotifyUnread,
+    IdleClose,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::SyncDeal,
         JobKind::OfferNote,
         JobKind::PaymentNote,
         JobKind::SendMail,
         JobKind::NotifyUnread,
+        JobKind::IdleClose,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +67,7 @@ impl JobKind {
             JobKind::PaymentNote => "payment_note",
             JobKind::SendMail => "send_mail",
             JobKind::NotifyUnread => "notify_unread",
+            JobKind::IdleClose => "idle_close",
         }
     }
 
@@ -78,6 +83,7 @@ impl JobKind {
             JobKind::PaymentNote => "message",
             JobKind::SendMail => "mail",
             JobKind::NotifyUnread => "chat",
+            JobKind::IdleClose => "operator session",
         }
     }
 }
@@ -90,6 +96,7 @@ impl Job {
             Job::PaymentNote { .. } => JobKind::PaymentNote,
             Job::SendMail { .. } => JobKind::SendMail,
             Job::NotifyUnread { .. } => JobKind::NotifyUnread,
+            Job::IdleClose { .. } => JobKind::IdleClose,
         }
     }
 
@@ -101,6 +108,7 @@ impl Job {
             Job::PaymentNote { message_id } => message_id.0,
             Job::SendMail { mail_id } => mail_id.0,
             Job::NotifyUnread { conversation_id } => conversation_id.0,
+            Job::IdleClose { session_id } => session_id.0,
         }
     }
 
@@ -120,6 +128,9 @@ impl Job {
             },
             JobKind::NotifyUnread => Job::NotifyUnread {
                 conversation_id: ConversationId(target),
+            },
+            JobKind::IdleClose => Job::IdleClose {
+                session_id: OperatorSessionId(target),
             },
         }
     }

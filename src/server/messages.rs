@@ -44,6 +44,34 @@ pub struct NewMessage {
     pub file_id: Option<FileId>,
     pub offer_id: Option<OfferId>,
     pub payment_id: Option<PaymentId>,
+    /// Only staff read it.
+    pub staff_only: bool,
+}
+
+/// Who reads a page of messages: staff read everything, a client not what is staff-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    Staff,
+    Client,
+}
+
+impl Reader {
+    pub fn of(role: Role) -> Reader {
+        if role.is_staff() {
+            Reader::Staff
+        } else {
+            Reader::Client
+        }
+    }
+
+    /// The condition (on messages joined as `m`) a page read adds.
+    fn condition(self) -> &'static str {
+        match self {
+            Reader::Staff => "",
+            // `NOT` of a boolean column reads the same on SQLite (0/1) and PostgreSQL.
+            Reader::Client => " AND NOT m.staff_only",
+        }
+    }
 }
 
 impl NewMessage {
@@ -52,6 +80,14 @@ impl NewMessage {
         // A plain enum of strings and numbers always serialises.
         let body = serde_json::to_string(event).unwrap_or_default();
         NewMessage::by(None, kind::SYSTEM, body)
+    }
+
+    /// Something that happened that only staff read (a session's boundaries).
+    pub fn staff_event(event: &SystemEvent) -> NewMessage {
+        NewMessage {
+            staff_only: true,
+            ..NewMessage::event(event)
+        }
     }
 
     /// A message of `kind` from `sender`, without a file or an offer.
@@ -68,6 +104,7 @@ impl NewMessage {
             file_id: None,
             offer_id: None,
             payment_id: None,
+            staff_only: false,
         }
     }
 }
@@ -81,12 +118,28 @@ pub fn audience_of(conv: &conversation::Model) -> Audience {
 /// Stamps the conversation with the write's tick (and, with `new_messages`, reserves that many
 /// sequence numbers). The row lock this takes orders the conversation's writers. Returns the
 /// updated row, or None if the conversation does not exist.
+/// `client_visible`: how far into the new messages the last one the client may read is (1 for
+/// the first), or 0 when the client may read none of them.
 async fn stamp(
     w: &mut Write,
     conversation_id: ConversationId,
     new_messages: i64,
+    client_visible: i64,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
+    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 && client_visible > 0 {
+        (
+            // The right-hand sides read the row as it was, on SQLite as on PostgreSQL.
+            "UPDATE conversations SET client_seq = last_seq + ?, last_seq = last_seq + ?, \
+             last_message_at = ?, tick = ? WHERE id = ? RETURNING *",
+            vec![
+                client_visible.into(),
+                new_messages.into(),
+                Utc::now().into(),
+                w.tick.into(),
+                conversation_id.into(),
+            ],
+        )
+    } else if new_messages > 0 {
         (
             "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
              WHERE id = ? RETURNING *",
@@ -118,7 +171,7 @@ pub async fn touch(
     w: &mut Write,
     conversation_id: ConversationId,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    stamp(w, conversation_id, 0).await
+    stamp(w, conversation_id, 0, 0).await
 }
 
 /// Appends messages to a conversation in order; returns the conversation as updated and the
@@ -129,7 +182,11 @@ pub async fn append(
     messages: Vec<NewMessage>,
 ) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
     let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
-    let Some(conv) = stamp(w, conversation_id, count).await? else {
+    let client_visible = messages
+        .iter()
+        .rposition(|m| !m.staff_only)
+        .map_or(0, |i| i64::try_from(i + 1).unwrap_or(i64::MAX));
+    let Some(conv) = stamp(w, conversation_id, count, client_visible).await? else {
         return Ok(None);
     };
     if messages.is_empty() {
@@ -151,6 +208,7 @@ pub async fn append(
             file_id: Set(m.file_id),
             offer_id: Set(m.offer_id),
             payment_id: Set(m.payment_id),
+            staff_only: Set(m.staff_only),
             ..Default::default()
         });
     let stored = message::Entity::insert_many(rows)
@@ -403,16 +461,18 @@ async fn query_views(
     Ok(rows.into_iter().map(to_view).collect())
 }
 
-/// Up to `limit` messages after `after_seq`, oldest first.
+/// Up to `limit` messages after `after_seq` that `reader` may read, oldest first.
 pub async fn after(
     db: &impl ConnectionTrait,
+    reader: Reader,
     conversation_id: ConversationId,
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
     let sql = format!(
-        "{} WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
-        *SELECT_VIEW
+        "{} WHERE m.conversation_id = ? AND m.seq > ?{} ORDER BY m.seq LIMIT ?",
+        *SELECT_VIEW,
+        reader.condition()
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     query_views(
@@ -423,28 +483,27 @@ pub async fn after(
     .await
 }
 
-/// Up to `limit` messages before `before_seq` (or the newest, when None), oldest first.
+/// Up to `limit` messages before `before_seq` (or the newest, when None) that `reader` may read,
+/// oldest first.
 pub async fn before(
     db: &impl ConnectionTrait,
+    reader: Reader,
     conversation_id: ConversationId,
     before_seq: Option<i64>,
     limit: u64,
 ) -> Result<Vec<MessageView>, DbErr> {
     let sql = format!(
-        "{} WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
-        *SELECT_VIEW
+        "{} WHERE m.conversation_id = ? AND m.seq < ?{} ORDER BY m.seq DESC LIMIT ?",
+        *SELECT_VIEW,
+        reader.condition()
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut page = query_views(
-        db,
-        &sql,
-        vec![
-            conversation_id.into(),
-            before_seq.unwrap_or(i64::MAX).into(),
-            limit.into(),
-        ],
-    )
-    .await?;
+    let values = vec![
+        conversation_id.into(),
+        before_seq.unwrap_or(i64::MAX).into(),
+        limit.into(),
+    ];
+    let mut page = query_views(db, &sql, values).await?;
     page.reverse();
     Ok(page)
 }

@@ -13,6 +13,7 @@ use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::notify::UnreadMail;
 use crate::server::chat::polling::PollSeats;
+use crate::server::chat::sessions::IdleClose;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
@@ -170,7 +171,7 @@ impl Application {
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
-            let runner = job_runner(&settings, &crm, session_key.clone())?;
+            let runner = job_runner(&settings, &crm, session_key.clone(), &hub)?;
             let job_db = db.clone();
             tasks.every(
                 "jobs",
@@ -286,7 +287,14 @@ pub fn job_runner(
     settings: &Settings,
     crm: &Arc<dyn CrmPort>,
     key: SessionKey,
+    hub: &Arc<Hub>,
 ) -> Result<Runner, StartupError> {
+    let idle = IdleClose {
+        hub: hub.clone(),
+        timeout: chrono::Duration::seconds(
+            i64::try_from(settings.chat.idle_close_secs).unwrap_or(7200),
+        ),
+    };
     let unread = UnreadMail {
         key,
         base: settings.public_base(),
@@ -300,7 +308,8 @@ pub fn job_runner(
             Arc::new(CrmJobs::new(crm.clone())),
         )
         .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))
-        .register(&[JobKind::NotifyUnread], Arc::new(unread)))
+        .register(&[JobKind::NotifyUnread], Arc::new(unread))
+        .register(&[JobKind::IdleClose], Arc::new(idle)))
 }
 
 /// The configured mail transport, as the handler of `SendMail` jobs.

@@ -12,6 +12,7 @@ pub mod chat_search;
 pub mod chat_window;
 pub mod client_msg_id;
 pub mod composer;
+pub mod end_chat;
 pub mod home;
 pub mod live;
 pub mod message_item;

@@ -17,6 +17,7 @@ fn requests(id: i64, deal: i64) -> Vec<(&'static str, Vec<(&'static str, String)
         ),
         ("chats/read", vec![c(), ("seq", "1".into())]),
         ("chats/accept", vec![c()]),
+        ("chats/end", vec![c(), ("note", "done".into())]),
         ("chats/stage", vec![c(), ("stage", "proposal".into())]),
         (
             "chats/deal/amount",

@@ -18,6 +18,7 @@ mod jobs;
 mod mail;
 mod migrations;
 mod operations;
+mod operator_sessions;
 mod pages;
 mod payments;
 mod realtime;

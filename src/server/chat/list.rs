@@ -44,9 +44,12 @@ struct SummaryRow {
 fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
     match viewer.role {
         Role::Client => ("c.client_id = ?", vec![viewer.id.into()]),
+        // Their own chats, the waiting ones, and those they operated before.
         Role::Manager => (
-            "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.status = 'open'))",
-            vec![viewer.id.into()],
+            "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
+              AND c.status = 'open') OR EXISTS (SELECT 1 FROM operator_sessions os \
+              WHERE os.conversation_id = c.id AND os.operator_id = ?))",
+            vec![viewer.id.into(), viewer.id.into()],
         ),
         Role::Admin => ("1 = 1", vec![]),
     }
@@ -105,26 +108,40 @@ pub async fn summaries(
         }
     };
     let order = if viewer.role.is_staff() {
-        "CASE WHEN c.assignee_id IS NULL AND c.status = 'open' THEN 0 ELSE 1 END, \
+        "CASE WHEN c.assignee_id IS NULL AND c.queued_at IS NOT NULL AND c.status = 'open' \
+         THEN 0 ELSE 1 END, \
          CASE WHEN c.assignee_id IS NULL THEN c.queued_at END ASC, c.last_message_at DESC, c.id DESC"
     } else {
         "c.last_message_at DESC, c.id DESC"
     };
+    // A client reads up to `client_seq`: what comes after it is staff-only. Their thread keeps
+    // its manager when a session ends: nothing changes on their side until someone else takes it.
+    let (seq_column, client_filter, assignee) = if viewer.role.is_staff() {
+        ("c.last_seq", "", "c.assignee_id")
+    } else {
+        (
+            "c.client_seq",
+            " AND NOT u.staff_only",
+            "COALESCE(c.assignee_id, (SELECT os.operator_id FROM operator_sessions os \
+             WHERE os.conversation_id = c.id AND os.operator_id IS NOT NULL \
+             ORDER BY os.id DESC LIMIT 1))",
+        )
+    };
     let sql = format!(
-        "SELECT c.id, c.subject, c.client_id, c.deal_id, c.assignee_id, c.queued_at, \
-                c.last_message_at, c.last_seq, c.tick, \
+        "SELECT c.id, c.subject, c.client_id, c.deal_id, {assignee} AS assignee_id, c.queued_at, \
+                c.last_message_at, {seq_column} AS last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, au.display_name AS assignee_name, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
                    AND u.seq > COALESCE(me.last_read_seq, 0) \
-                   AND (u.sender_id IS NULL OR u.sender_id <> ?)) AS unread \
+                   AND (u.sender_id IS NULL OR u.sender_id <> ?){client_filter}) AS unread \
          FROM conversations c \
          LEFT JOIN deals d ON d.id = c.deal_id \
          LEFT JOIN users cu ON cu.id = c.client_id \
-         LEFT JOIN users au ON au.id = c.assignee_id \
-         LEFT JOIN messages lm_m ON lm_m.conversation_id = c.id AND lm_m.seq = c.last_seq \
+         LEFT JOIN users au ON au.id = {assignee} \
+         LEFT JOIN messages lm_m ON lm_m.conversation_id = c.id AND lm_m.seq = {seq_column} \
          {last_joins} \
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
          WHERE c.kind = 'client' AND {visible_sql}{narrow} \

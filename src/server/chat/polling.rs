@@ -234,7 +234,8 @@ async fn collect(
         .conversation_id
         .filter(|id| !update.removed.contains(id))
     {
-        let mut messages = messages::after(db, open, cursor.after_seq, page + 1).await?;
+        let reader = messages::Reader::of(viewer.role);
+        let mut messages = messages::after(db, reader, open, cursor.after_seq, page + 1).await?;
         update.more = messages.len() as u64 > page;
         messages.truncate(usize::try_from(page).unwrap_or(usize::MAX));
         if let Some(last) = messages.last() {

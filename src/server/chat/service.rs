@@ -12,9 +12,10 @@ use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::chat::list::{self as chat_list, Filter};
+use crate::server::chat::sessions;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
-use crate::server::messages::{self, KIND_TEXT, NewMessage};
+use crate::server::messages::{self, KIND_TEXT, NewMessage, Reader};
 use crate::server::payments::service as payments;
 use crate::server::platform::config::ChatSettings;
 use crate::server::platform::db::is_unique_violation;
@@ -131,11 +132,13 @@ pub async fn start(
         tick: Set(w.tick),
         assigned_tick: Set(0),
         created_at: Set(now),
+        client_seq: Set(0),
         ..Default::default()
     }
     .insert(&w.txn)
     .await?;
     upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
+    sessions::open(&w, conv.id, now).await?;
     let first = NewMessage {
         client_msg_id: Some(client_msg_id.clone()),
         ..NewMessage::by(Some(viewer.id), KIND_TEXT, body.into_string())
@@ -175,7 +178,14 @@ pub async fn detail(
     conversation_id: ConversationId,
 ) -> Result<ChatDetail, AppError> {
     let (conv, can) = load(db, viewer, conversation_id).await?;
-    let messages = messages::before(db, conv.id, None, settings.history_page).await?;
+    let messages = messages::before(
+        db,
+        Reader::of(viewer.role),
+        conv.id,
+        None,
+        settings.history_page,
+    )
+    .await?;
     let deal = match conv.deal_id {
         Some(id) => deals::view(db, id).await?,
         None => None,
@@ -200,7 +210,14 @@ pub async fn history(
     before_seq: i64,
 ) -> Result<Vec<MessageView>, AppError> {
     let (conv, _) = load(db, viewer, conversation_id).await?;
-    Ok(messages::before(db, conv.id, Some(before_seq), settings.history_page).await?)
+    Ok(messages::before(
+        db,
+        Reader::of(viewer.role),
+        conv.id,
+        Some(before_seq),
+        settings.history_page,
+    )
+    .await?)
 }
 
 /// A message as its sender submits it.
@@ -308,6 +325,7 @@ pub async fn accept(
         ));
     }
     upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
+    sessions::assign(&w, conv.id, viewer.id, Utc::now()).await?;
     if let Some(deal_id) = conv.deal_id {
         deals::claim_owner(&w, deal_id, viewer.id).await?;
     }

@@ -8,6 +8,7 @@
 
 use crate::model::AppError;
 use crate::model::ids::{ConversationId, UserId};
+use crate::server::chat::sessions;
 use crate::server::jobs;
 use crate::server::messages::{self, KIND_TEXT, NewMessage};
 use crate::server::platform::entities::message;
@@ -169,6 +170,12 @@ async fn write_batch(
             .collect();
         match messages::append(&mut w, conversation_id, messages).await? {
             Some((conv, rows)) => {
+                // The client wrote into a chat whose last session closed: it waits again.
+                if let Some(client) = conv.client_id
+                    && idxs.iter().any(|&i| submits[i].sender_id == client)
+                {
+                    sessions::reopen_if_closed(&mut w, &conv).await?;
+                }
                 // Someone other than the client wrote: the client may need telling by email.
                 if let Some(client) = conv.client_id
                     && idxs.iter().any(|&i| submits[i].sender_id != client)

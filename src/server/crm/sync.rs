@@ -40,7 +40,7 @@ impl JobHandler for CrmJobs {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
             Job::PaymentNote { message_id } => payment_note(db, crm, message_id).await,
-            other @ (Job::SendMail { .. } | Job::NotifyUnread { .. }) => {
+            other @ (Job::SendMail { .. } | Job::NotifyUnread { .. } | Job::IdleClose { .. }) => {
                 return Err(JobError::Permanent(format!("not a CRM job: {other:?}")));
             }
         };

@@ -12,7 +12,7 @@ use crate::model::{AppError, Role};
 use crate::server::access::{self, Viewer};
 use crate::server::deals::service as deals;
 use crate::server::jobs::{self, Job};
-use crate::server::messages::{self, NewMessage, kind};
+use crate::server::messages::{self, NewMessage, Reader, kind};
 use crate::server::payments::providers::{
     CheckoutRequest, Outcome, PaymentError, PaymentProvider, Provider, ProviderEvent,
 };
@@ -86,7 +86,7 @@ fn closed() -> AppError {
 
 /// The message as both sides see it, with its payment.
 async fn view_of(db: &impl ConnectionTrait, m: &message::Model) -> Result<MessageView, AppError> {
-    messages::after(db, m.conversation_id, m.seq - 1, 1)
+    messages::after(db, Reader::Client, m.conversation_id, m.seq - 1, 1)
         .await?
         .pop()
         .ok_or(AppError::Internal)

@@ -183,6 +183,8 @@ pub struct ChatSettings {
     /// Long-polls one user may have waiting; a new one ends their oldest.
     pub max_polls_per_user: usize,
     pub write_batch_max: usize,
+    /// An operator session nobody wrote in for this long closes on the staff side.
+    pub idle_close_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -525,6 +527,12 @@ impl Settings {
         }
         if !(1..=500).contains(&chat.history_page) {
             return Err(invalid("chat.history_page", "must be between 1 and 500"));
+        }
+        if !(1..=10_800).contains(&chat.idle_close_secs) {
+            return Err(invalid(
+                "chat.idle_close_secs",
+                "must be between 1 and 10800 (3 hours)",
+            ));
         }
         if !(1..=120).contains(&chat.poll_timeout_secs) {
             return Err(invalid(

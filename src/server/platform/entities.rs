@@ -14,6 +14,7 @@ pub mod mail;
 pub mod mail_notice;
 pub mod mail_token;
 pub mod message;
+pub mod operator_session;
 pub mod outbox_job;
 pub mod payment;
 pub mod payment_event;

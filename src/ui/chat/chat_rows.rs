@@ -32,9 +32,18 @@ impl ChatRows {
         self.rows.iter().filter(|r| r.waiting_since_ms.is_some())
     }
 
-    /// Rows a manager has accepted, newest activity first.
+    /// Rows a manager has accepted and still holds, newest activity first.
     pub fn accepted(&self) -> impl Iterator<Item = &ChatSummary> {
-        self.rows.iter().filter(|r| r.waiting_since_ms.is_none())
+        self.rows
+            .iter()
+            .filter(|r| r.waiting_since_ms.is_none() && r.assignee_id.is_some())
+    }
+
+    /// Rows whose last operator session ended: held by nobody until the client writes again.
+    pub fn ended(&self) -> impl Iterator<Item = &ChatSummary> {
+        self.rows
+            .iter()
+            .filter(|r| r.waiting_since_ms.is_none() && r.assignee_id.is_none())
     }
 
     /// A search result brought up to date: each found chat as the live list knows it now (the
@@ -180,6 +189,16 @@ mod tests {
         assert_eq!(ids(&list), [3, 2, 4, 1]);
         assert_eq!(list.waiting().map(|r| r.id.0).collect::<Vec<_>>(), [3, 2]);
         assert_eq!(list.accepted().map(|r| r.id.0).collect::<Vec<_>>(), [4, 1]);
+    }
+
+    #[test]
+    fn an_ended_chat_is_neither_waiting_nor_accepted() {
+        let mut ended = row(5, 80, None);
+        ended.assignee_id = None;
+        let list = ChatRows::new(true, vec![row(1, 50, None), ended, row(2, 40, Some(20))]);
+        assert_eq!(list.waiting().map(|r| r.id.0).collect::<Vec<_>>(), [2]);
+        assert_eq!(list.accepted().map(|r| r.id.0).collect::<Vec<_>>(), [1]);
+        assert_eq!(list.ended().map(|r| r.id.0).collect::<Vec<_>>(), [5]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::ui::browser;
 use crate::ui::chat::accept_bar::AcceptBar;
 use crate::ui::chat::chat_rights::may_manage_deal;
 use crate::ui::chat::composer::{Attachments, Composer};
+use crate::ui::chat::end_chat::EndChatButton;
 use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_list::MessageList;
 use crate::ui::chat::timeline::{Timeline, send_error_text};
@@ -198,6 +199,8 @@ pub fn ChatWindow(
                 <header class="chat-header">
                     <h1 id="chat-title">{title}</h1>
                     <p class="chat-subtitle">{subtitle}</p>
+                    {(staff && can_reply)
+                        .then(|| view! { <EndChatButton conversation_id=id on_ended=reload /> })}
                 </header>
                 <Show when=move || deal.with(Option::is_some)>
                     <DealStepper stage on_change=on_stage busy=set_stage.pending() />

@@ -1,5 +1,5 @@
-//! The operator's inbox: chats waiting for a manager (longest waiting first), then the chats
-//! the reader has accepted (for admins: every accepted chat).
+//! The operator's inbox: chats waiting for a manager (longest waiting first), the chats the
+//! reader holds (for admins: every accepted chat), then the ones whose session ended.
 
 use crate::model::chat::ChatSummary;
 use crate::model::{Role, UserView};
@@ -19,6 +19,7 @@ pub fn OperatorConsole() -> impl IntoView {
     // Memos: each list is read by its rows and by its empty line.
     let waiting = Memo::new(move |_| live.list.with(|l| l.waiting().cloned().collect()));
     let accepted = Memo::new(move |_| live.list.with(|l| l.accepted().cloned().collect()));
+    let ended = Memo::new(move |_| live.list.with(|l| l.ended().cloned().collect()));
     view! {
         <section class="panel console" aria-labelledby="console-title">
             <h1 id="console-title">"Operator console"</h1>
@@ -33,6 +34,12 @@ pub fn OperatorConsole() -> impl IntoView {
                 title=accepted_title
                 rows=accepted
                 empty="Chats you accept appear here."
+            />
+            <ConsoleSection
+                title_id="ended-title"
+                title="Ended"
+                rows=ended
+                empty="Chats you end stay readable here until the client writes again."
             />
         </section>
     }

@@ -14,6 +14,8 @@ pub struct Model {
     pub assignee_id: Option<UserId>,
     pub status: ConversationStatus,
     pub last_seq: i64,
+    /// The last message its client may read (staff-only messages come after it).
+    pub client_seq: i64,
     pub last_message_at: ChronoDateTimeUtc,
     pub queued_at: Option<ChronoDateTimeUtc>,
     pub tick: i64,

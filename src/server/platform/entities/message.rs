@@ -20,6 +20,8 @@ pub struct Model {
     pub offer_id: Option<OfferId>,
     /// The payment request a payment card (or its status line) shows.
     pub payment_id: Option<PaymentId>,
+    /// Only staff read it (session boundaries).
+    pub staff_only: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,378 @@
+//! Operator sessions: the staff side of a client's one continuous thread. A session opens when
+//! the chat starts waiting, gets its operator on accept, and closes when the operator ends it
+//! (idle close, transfer and deal close follow). The client's next message opens a new session,
+//! back in the queue; staff see the boundaries as staff-only lines, the client sees nothing.
+
+use crate::model::AppError;
+use crate::model::chat::CloseReason;
+use crate::model::ids::{ConversationId, OperatorSessionId, UserId};
+use crate::model::message::SystemEvent;
+use crate::server::access::{Viewer, load};
+use crate::server::accounts::service::display_name;
+use crate::server::jobs::{self, Job, JobError, JobHandler};
+use crate::server::messages::{self, NewMessage};
+use crate::server::platform::entities::{conversation, operator_session};
+use crate::server::realtime::Hub;
+use crate::server::realtime::changes::{self, Write, stmt};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
+use std::sync::Arc;
+
+/// Longest wrap-up note an operator may leave when ending a chat.
+pub const MAX_WRAP_UP_CHARS: usize = 2_000;
+
+/// Opens a waiting session for the conversation (inside the write that queues it).
+pub async fn open(
+    w: &Write,
+    conversation_id: ConversationId,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "INSERT INTO operator_sessions (conversation_id, opened_at) VALUES (?, ?)",
+            [conversation_id.into(), at.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Gives the conversation's open session its operator (inside the write that assigns the chat),
+/// and queues the look for idleness that closes it when nobody writes.
+pub async fn assign(
+    w: &Write,
+    conversation_id: ConversationId,
+    operator: UserId,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let updated = w
+        .txn
+        .query_one_raw(stmt(
+            w.backend(),
+            "UPDATE operator_sessions SET operator_id = ?, assigned_at = ? \
+             WHERE conversation_id = ? AND closed_at IS NULL RETURNING id",
+            [operator.into(), at.into(), conversation_id.into()],
+        ))
+        .await?;
+    let row = match updated {
+        Some(row) => row,
+        // A chat queued before sessions existed: its session starts now.
+        None => w
+            .txn
+            .query_one_raw(stmt(
+                w.backend(),
+                "INSERT INTO operator_sessions (conversation_id, operator_id, opened_at, assigned_at) \
+                 VALUES (?, ?, ?, ?) RETURNING id",
+                [conversation_id.into(), operator.into(), at.into(), at.into()],
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotInserted)?,
+    };
+    let session_id = OperatorSessionId(row.try_get::<i64>("", "id")?);
+    // Due at once: the job knows the timeout and moves itself to the moment the chat turns idle.
+    jobs::enqueue(&w.txn, Job::IdleClose { session_id }).await
+}
+
+/// The client wrote into a chat whose last session closed: it waits in the queue again, in a
+/// new session, and staff are told so. Returns whether it did (the chat was not waiting and had
+/// no operator). Runs inside the write that stores the client's message.
+pub async fn reopen_if_closed(w: &mut Write, conv: &conversation::Model) -> Result<bool, DbErr> {
+    if conv.assignee_id.is_some() || conv.queued_at.is_some() {
+        return Ok(false);
+    }
+    let now = Utc::now();
+    let queued = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET queued_at = ? \
+             WHERE id = ? AND assignee_id IS NULL AND queued_at IS NULL AND status = 'open'",
+            [now.into(), conv.id.into()],
+        ))
+        .await?;
+    if queued.rows_affected() != 1 {
+        return Ok(false);
+    }
+    open(w, conv.id, now).await?;
+    messages::append(
+        w,
+        conv.id,
+        vec![NewMessage::staff_event(&SystemEvent::SessionReopened)],
+    )
+    .await?;
+    // Every inbox must show the waiting chat.
+    w.audience.staff = true;
+    Ok(true)
+}
+
+/// What an operator types when ending a chat: trimmed, at most `MAX_WRAP_UP_CHARS`.
+pub fn parse_wrap_up(raw: &str) -> Result<Option<String>, AppError> {
+    let note = raw.trim();
+    if note.chars().count() > MAX_WRAP_UP_CHARS {
+        return Err(AppError::invalid(
+            "note",
+            format!("The note may be at most {MAX_WRAP_UP_CHARS} characters."),
+        ));
+    }
+    Ok((!note.is_empty()).then(|| note.to_owned()))
+}
+
+/// The chat's operator ends their session, with an optional wrap-up note. The chat leaves their
+/// "assigned" list and waits for nobody until the client writes again.
+#[tracing::instrument(skip(db, hub, note))]
+pub async fn end(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+    note: &str,
+) -> Result<(), AppError> {
+    let note = parse_wrap_up(note)?;
+    let (conv, _) = load(db, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    if conv.assignee_id != Some(viewer.id) {
+        return Err(nothing_to_end());
+    }
+    let name = display_name(db, viewer.id).await?;
+    let mut w = changes::begin(db).await?;
+    let now = Utc::now();
+    let released = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ? \
+             WHERE id = ? AND assignee_id = ?",
+            [w.tick.into(), conv.id.into(), viewer.id.into()],
+        ))
+        .await?;
+    if released.rows_affected() != 1 {
+        return Err(nothing_to_end());
+    }
+    close_open_session(
+        &w,
+        conv.id,
+        now,
+        CloseReason::Ended,
+        Some(viewer.id),
+        note.as_deref(),
+    )
+    .await?;
+    messages::append(
+        &mut w,
+        conv.id,
+        vec![NewMessage::staff_event(&SystemEvent::SessionEnded {
+            by: name,
+            note,
+        })],
+    )
+    .await?;
+    // The operator's own lists change; the staff hear of it like of an accept.
+    w.audience.staff = true;
+    w.commit(hub).await?;
+    Ok(())
+}
+
+fn nothing_to_end() -> AppError {
+    AppError::Conflict(
+        "This chat has no session of yours to end: it was already ended, closed as idle or handed on."
+            .into(),
+    )
+}
+
+async fn close_open_session(
+    w: &Write,
+    conversation_id: ConversationId,
+    at: DateTime<Utc>,
+    reason: CloseReason,
+    by: Option<UserId>,
+    wrap_up: Option<&str>,
+) -> Result<(), DbErr> {
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ?, wrap_up = ? \
+             WHERE conversation_id = ? AND closed_at IS NULL",
+            [
+                at.into(),
+                reason.as_str().into(),
+                by.map(|u| u.0).into(),
+                wrap_up.map(str::to_owned).into(),
+                conversation_id.into(),
+            ],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// What the idle look decides for an open session with an operator.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IdleCheck {
+    /// Nobody wrote for the whole timeout.
+    CloseNow,
+    /// Someone wrote lately: look again then.
+    LookAgainAt(DateTime<Utc>),
+}
+
+/// A session turns idle `timeout` after the later of its chat's last message and its
+/// assignment (an operator who just took an old chat gets the whole timeout).
+pub fn idle_check(
+    last_message_at: DateTime<Utc>,
+    assigned_at: DateTime<Utc>,
+    timeout: chrono::Duration,
+    now: DateTime<Utc>,
+) -> IdleCheck {
+    let idle_at = last_message_at.max(assigned_at) + timeout;
+    if now >= idle_at {
+        IdleCheck::CloseNow
+    } else {
+        IdleCheck::LookAgainAt(idle_at)
+    }
+}
+
+/// The handler of `IdleClose` jobs: closes a session nobody wrote in for the timeout, or moves
+/// the job to the moment it would turn idle. The job lives in the database, so a restart loses
+/// no pending close.
+pub struct IdleClose {
+    pub hub: Arc<Hub>,
+    pub timeout: chrono::Duration,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for IdleClose {
+    async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
+        let Job::IdleClose { session_id } = job else {
+            return Err(JobError::Permanent(format!(
+                "not an idle-close job: {job:?}"
+            )));
+        };
+        let Some(session) = operator_session::Entity::find_by_id(session_id)
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let (None, Some(operator), Some(assigned_at)) =
+            (session.closed_at, session.operator_id, session.assigned_at)
+        else {
+            return Ok(()); // Closed already, or waiting (a waiting chat never closes as idle).
+        };
+        let Some(conv) = conversation::Entity::find_by_id(session.conversation_id)
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let now = Utc::now();
+        match idle_check(conv.last_message_at, assigned_at, self.timeout, now) {
+            IdleCheck::LookAgainAt(at) => {
+                jobs::enqueue_at(db, job, at).await?;
+            }
+            IdleCheck::CloseNow => {
+                if !self.close(db, &conv, operator, now).await? {
+                    // A message arrived in between: look again from the new last message.
+                    jobs::enqueue(db, job).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl IdleClose {
+    /// Closes the session if the chat is still the operator's and still idle; false otherwise.
+    async fn close(
+        &self,
+        db: &DatabaseConnection,
+        conv: &conversation::Model,
+        operator: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
+        let mut w = changes::begin(db).await?;
+        let released = w
+            .txn
+            .execute_raw(stmt(
+                w.backend(),
+                "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ? \
+                 WHERE id = ? AND assignee_id = ? AND last_message_at <= ?",
+                [
+                    w.tick.into(),
+                    conv.id.into(),
+                    operator.into(),
+                    (now - self.timeout).into(),
+                ],
+            ))
+            .await?;
+        if released.rows_affected() != 1 {
+            return Ok(false);
+        }
+        close_open_session(&w, conv.id, now, CloseReason::Idle, None, None).await?;
+        let after_secs = self.timeout.num_seconds();
+        messages::append(
+            &mut w,
+            conv.id,
+            vec![NewMessage::staff_event(&SystemEvent::IdleClosed {
+                after_secs,
+            })],
+        )
+        .await?;
+        w.audience.staff = true;
+        w.commit(&self.hub).await?;
+        tracing::info!(conversation = %conv.id, %operator, "operator session closed as idle");
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn a_session_closes_a_whole_timeout_after_the_last_message() {
+        let t0 = Utc::now();
+        let timeout = Duration::minutes(120);
+        assert_eq!(
+            idle_check(
+                t0,
+                t0 - Duration::hours(5),
+                timeout,
+                t0 + Duration::minutes(119)
+            ),
+            IdleCheck::LookAgainAt(t0 + timeout)
+        );
+        assert_eq!(
+            idle_check(t0, t0 - Duration::hours(5), timeout, t0 + timeout),
+            IdleCheck::CloseNow
+        );
+    }
+
+    #[test]
+    fn an_operator_who_takes_an_old_chat_gets_the_whole_timeout() {
+        let t0 = Utc::now();
+        let timeout = Duration::minutes(60);
+        let taken = t0 + Duration::hours(3);
+        assert_eq!(
+            idle_check(t0, taken, timeout, taken + Duration::minutes(1)),
+            IdleCheck::LookAgainAt(taken + timeout)
+        );
+    }
+
+    #[test]
+    fn a_wrap_up_note_is_trimmed_and_an_empty_one_is_none() {
+        assert_eq!(
+            parse_wrap_up("  sent the price list \n")
+                .unwrap()
+                .as_deref(),
+            Some("sent the price list")
+        );
+        assert_eq!(parse_wrap_up("   ").unwrap(), None);
+    }
+
+    #[test]
+    fn a_wrap_up_note_over_the_limit_is_refused() {
+        assert!(parse_wrap_up(&"x".repeat(MAX_WRAP_UP_CHARS)).is_ok());
+        assert!(parse_wrap_up(&"x".repeat(MAX_WRAP_UP_CHARS + 1)).is_err());
+    }
+}
