@@ -64,6 +64,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The chats a manager operated before stay in their list.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_operator_sessions_operator")
+                    .table(OperatorSessions::Table)
+                    .col(OperatorSessions::OperatorId)
+                    .col(OperatorSessions::ConversationId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

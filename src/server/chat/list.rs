@@ -44,11 +44,13 @@ struct SummaryRow {
 fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
     match viewer.role {
         Role::Client => ("c.client_id = ?", vec![viewer.id.into()]),
-        // Their own chats, the waiting ones, and those they operated before.
+        // Their own chats, the waiting ones, and those they operated before (one set per query,
+        // read through the operator's index, not a probe per chat).
         Role::Manager => (
             "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
-              AND c.status = 'open') OR EXISTS (SELECT 1 FROM operator_sessions os \
-              WHERE os.conversation_id = c.id AND os.operator_id = ?))",
+              AND c.status = 'open') \
+              OR c.id IN (SELECT os.conversation_id FROM operator_sessions os \
+                          WHERE os.operator_id = ?))",
             vec![viewer.id.into(), viewer.id.into()],
         ),
         Role::Admin => ("1 = 1", vec![]),
