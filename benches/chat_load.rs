@@ -530,6 +530,9 @@ struct Figures {
 async fn run(o: &Options, n: usize) -> Option<Figures> {
     let load_before = load_average();
     let dir = std::env::temp_dir().join(format!("dealchat-bench-{}-{n}", std::process::id()));
+    // A run killed before its clean-up leaves its folder; a later process with the same id must
+    // not start on that database.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = database(o, &dir, n).await;
     let url = db.url.clone();
