@@ -51,22 +51,27 @@ step() {
 }
 
 run_playwright() {
-  local data port=3100 pid rc
-  data=$(mktemp -d)
+  local data idle port=3100 idle_port=3101 pid idle_pid rc log
+  data=$(mktemp -d) idle=$(mktemp -d)
   pid=$("$ROOT/scripts/e2e-server.sh" "$port" "$data") || return 1
+  # A second server whose operator sessions close after 4 idle seconds (tests/idle.spec.ts); on
+  # the first, such a timeout would close the other tests' chats under them.
+  idle_pid=$(APP_CHAT__IDLE_CLOSE_SECS=4 APP_JOBS__POLL_MS=200 "$ROOT/scripts/e2e-server.sh" "$idle_port" "$idle") || return 1
   # The server writes its mails as files (the embedded default); the tests read them there.
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" MAIL_DIR="$data/mail" npx playwright test)
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" IDLE_BASE_URL="http://127.0.0.1:$idle_port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" MAIL_DIR="$data/mail" npx playwright test)
   rc=$?
-  kill -TERM "$pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  # A panic on the server is a failure even when every page the tests looked at seemed fine.
-  if grep -q 'panicked' "$data/server.log"; then
-    echo "the server panicked during the browser tests:"
-    grep -A3 'panicked' "$data/server.log" | head -n 40
-    rc=1
-  fi
+  kill -TERM "$pid" "$idle_pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null || kill -0 "$idle_pid" 2>/dev/null; do sleep 0.1; done
+  for log in "$data/server.log" "$idle/server.log"; do
+    # A panic on a server is a failure even when every page the tests looked at seemed fine.
+    if grep -q 'panicked' "$log"; then
+      echo "the server panicked during the browser tests ($log):"
+      grep -A3 'panicked' "$log" | head -n 40
+      rc=1
+    fi
+  done
   (( rc == 0 )) || { echo "--- server log ---"; tail -n 50 "$data/server.log"; }
-  rm -rf "$data"
+  rm -rf "$data" "$idle"
   return $rc
 }
 

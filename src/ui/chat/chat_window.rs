@@ -65,11 +65,25 @@ pub fn ChatWindow(
     let subtitle = move || {
         row.with(|r| match (staff, &r.assignee_name) {
             (true, Some(manager)) => format!("{} · with {manager}", r.client_name),
+            (true, None) if r.waiting_since_ms.is_none() => {
+                format!("{} · session ended", r.client_name)
+            }
             (true, None) => format!("{} · waiting for a manager", r.client_name),
             (false, Some(manager)) => format!("With {manager}"),
             (false, None) => "Waiting for a manager to accept your chat".to_owned(),
         })
     };
+
+    // The reader held the chat and no longer does (the session closed as idle, or was ended in
+    // another tab): load it again, so the composer gives way to what they may do now.
+    let my_id = me.id;
+    if staff && can_reply {
+        Effect::new(move |_| {
+            if row.with(|r| r.assignee_id) != Some(my_id) {
+                reload.run(());
+            }
+        });
+    }
 
     // Own messages go out one at a time, in the order written.
     let queue = StoredValue::new(VecDeque::<(String, String)>::new());
