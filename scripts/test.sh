@@ -16,17 +16,23 @@ failed=0
 # CI shows only the end of the output: a failed step's telling lines (failed tests, panics, errors)
 # are repeated just above the summary.
 excerpts=$(mktemp)
-# For the services: their start functions export what the tests read, so they run in this shell.
-service() {
-  local name=$1; shift
-  log "$name"
-  local t0=$SECONDS
-  if "$@"; then
+# A step's line in the summary: name, outcome (its exit code), seconds since t0.
+record() {
+  local name=$1 rc=$2 t0=$3
+  if (( rc == 0 )); then
     results+=("PASS  $name ($((SECONDS - t0)) s)")
   else
     results+=("FAIL  $name ($((SECONDS - t0)) s)")
     failed=1
   fi
+}
+# For the services: their start functions export what the tests read, so they run in this shell.
+service() {
+  local name=$1; shift
+  log "$name"
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  record "$name" "$rc" "$t0"
 }
 step() {
   local name=$1; shift
@@ -35,11 +41,8 @@ step() {
   out=$(mktemp)
   "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
-  if (( rc == 0 )); then
-    results+=("PASS  $name ($((SECONDS - t0)) s)")
-  else
-    results+=("FAIL  $name ($((SECONDS - t0)) s)")
-    failed=1
+  record "$name" "$rc" "$t0"
+  if (( rc != 0 )); then
     {
       echo "--- $name: what failed ---"
       sed 's/\x1b\[[0-9;]*m//g' "$out" \

@@ -126,24 +126,15 @@ async fn stamp(
     new_messages: i64,
     client_visible: i64,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 && client_visible > 0 {
+    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
         (
             // The right-hand sides read the row as it was, on SQLite as on PostgreSQL.
-            "UPDATE conversations SET client_seq = last_seq + ?, last_seq = last_seq + ?, \
-             last_message_at = ?, tick = ? WHERE id = ? RETURNING *",
+            "UPDATE conversations SET \
+             client_seq = CASE WHEN ? > 0 THEN last_seq + ? ELSE client_seq END, \
+             last_seq = last_seq + ?, last_message_at = ?, tick = ? WHERE id = ? RETURNING *",
             vec![
                 client_visible.into(),
-                new_messages.into(),
-                Utc::now().into(),
-                w.tick.into(),
-                conversation_id.into(),
-            ],
-        )
-    } else if new_messages > 0 {
-        (
-            "UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, tick = ? \
-             WHERE id = ? RETURNING *",
-            vec![
+                client_visible.into(),
                 new_messages.into(),
                 Utc::now().into(),
                 w.tick.into(),

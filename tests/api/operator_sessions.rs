@@ -8,17 +8,12 @@ use crate::helpers::{
 use crate::on_both_dbs;
 use reqwest::StatusCode;
 
-fn end_form(id: i64, note: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("conversation_id", id.to_string()),
-        ("note", note.to_owned()),
-    ]
-}
-
 async fn end(who: &crate::helpers::Client, id: i64, note: &str) -> crate::helpers::Reply {
-    let form = end_form(id, note);
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    who.call("chats/end", &form).await
+    who.call(
+        "chats/end",
+        &[("conversation_id", &id.to_string()), ("note", note)],
+    )
+    .await
 }
 
 fn mentions(texts: &[String], needle: &str) -> bool {

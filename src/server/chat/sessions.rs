@@ -135,43 +135,18 @@ pub async fn end(
     if conv.assignee_id != Some(viewer.id) {
         return Err(nothing_to_end());
     }
-    let name = display_name(db, viewer.id).await?;
-    let mut w = changes::begin(db).await?;
-    let now = Utc::now();
-    let released = w
-        .txn
-        .execute_raw(stmt(
-            w.backend(),
-            "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ? \
-             WHERE id = ? AND assignee_id = ?",
-            [w.tick.into(), conv.id.into(), viewer.id.into()],
-        ))
-        .await?;
-    if released.rows_affected() != 1 {
-        return Err(nothing_to_end());
+    let by = display_name(db, viewer.id).await?;
+    let closing = Closing {
+        reason: CloseReason::Ended,
+        by: Some(viewer.id),
+        wrap_up: note.clone(),
+        event: SystemEvent::SessionEnded { by, note },
+    };
+    if close_held(db, hub, conv.id, viewer.id, None, closing).await? {
+        Ok(())
+    } else {
+        Err(nothing_to_end())
     }
-    close_open_session(
-        &w,
-        conv.id,
-        now,
-        CloseReason::Ended,
-        Some(viewer.id),
-        note.as_deref(),
-    )
-    .await?;
-    messages::append(
-        &mut w,
-        conv.id,
-        vec![NewMessage::staff_event(&SystemEvent::SessionEnded {
-            by: name,
-            note,
-        })],
-    )
-    .await?;
-    // The operator's own lists change; the staff hear of it like of an accept.
-    w.audience.staff = true;
-    w.commit(hub).await?;
-    Ok(())
 }
 
 fn nothing_to_end() -> AppError {
@@ -181,29 +156,70 @@ fn nothing_to_end() -> AppError {
     )
 }
 
-async fn close_open_session(
-    w: &Write,
-    conversation_id: ConversationId,
-    at: DateTime<Utc>,
+/// How a held session closes: its reason, who closed it, the note, and the staff-only line.
+struct Closing {
     reason: CloseReason,
     by: Option<UserId>,
-    wrap_up: Option<&str>,
-) -> Result<(), DbErr> {
+    wrap_up: Option<String>,
+    event: SystemEvent,
+}
+
+/// Closes the session `operator` holds in the conversation, in one write: the chat is released
+/// to nobody (only if it is still theirs and, with `quiet_since`, nobody wrote after it), the
+/// session row is closed and the staff-only line appended. False when the chat was no longer
+/// theirs (or no longer quiet): nothing is written.
+async fn close_held(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    conversation_id: ConversationId,
+    operator: UserId,
+    quiet_since: Option<DateTime<Utc>>,
+    closing: Closing,
+) -> Result<bool, DbErr> {
+    let mut w = changes::begin(db).await?;
+    let mut values = vec![w.tick.into(), conversation_id.into(), operator.into()];
+    let quiet = quiet_since.map_or("", |at| {
+        values.push(at.into());
+        " AND last_message_at <= ?"
+    });
+    let released = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            &format!(
+                "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ? \
+                 WHERE id = ? AND assignee_id = ?{quiet}"
+            ),
+            values,
+        ))
+        .await?;
+    if released.rows_affected() != 1 {
+        return Ok(false);
+    }
     w.txn
         .execute_raw(stmt(
             w.backend(),
             "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ?, wrap_up = ? \
              WHERE conversation_id = ? AND closed_at IS NULL",
             [
-                at.into(),
-                reason.as_str().into(),
-                by.map(|u| u.0).into(),
-                wrap_up.map(str::to_owned).into(),
+                Utc::now().into(),
+                closing.reason.as_str().into(),
+                closing.by.map(|u| u.0).into(),
+                closing.wrap_up.into(),
                 conversation_id.into(),
             ],
         ))
         .await?;
-    Ok(())
+    messages::append(
+        &mut w,
+        conversation_id,
+        vec![NewMessage::staff_event(&closing.event)],
+    )
+    .await?;
+    // The operator's own lists change, and every inbox hears of it as of an accept.
+    w.audience.staff = true;
+    w.commit(hub).await?;
+    Ok(true)
 }
 
 /// What the idle look decides for an open session with an operator.
@@ -270,57 +286,24 @@ impl JobHandler for IdleClose {
                 jobs::enqueue_at(db, job, at).await?;
             }
             IdleCheck::CloseNow => {
-                if !self.close(db, &conv, operator, now).await? {
+                let closing = Closing {
+                    reason: CloseReason::Idle,
+                    by: None,
+                    wrap_up: None,
+                    event: SystemEvent::IdleClosed {
+                        after_secs: self.timeout.num_seconds(),
+                    },
+                };
+                let quiet_since = Some(now - self.timeout);
+                if close_held(db, &self.hub, conv.id, operator, quiet_since, closing).await? {
+                    tracing::info!(conversation = %conv.id, %operator, "operator session closed as idle");
+                } else {
                     // A message arrived in between: look again from the new last message.
                     jobs::enqueue(db, job).await?;
                 }
             }
         }
         Ok(())
-    }
-}
-
-impl IdleClose {
-    /// Closes the session if the chat is still the operator's and still idle; false otherwise.
-    async fn close(
-        &self,
-        db: &DatabaseConnection,
-        conv: &conversation::Model,
-        operator: UserId,
-        now: DateTime<Utc>,
-    ) -> Result<bool, DbErr> {
-        let mut w = changes::begin(db).await?;
-        let released = w
-            .txn
-            .execute_raw(stmt(
-                w.backend(),
-                "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ? \
-                 WHERE id = ? AND assignee_id = ? AND last_message_at <= ?",
-                [
-                    w.tick.into(),
-                    conv.id.into(),
-                    operator.into(),
-                    (now - self.timeout).into(),
-                ],
-            ))
-            .await?;
-        if released.rows_affected() != 1 {
-            return Ok(false);
-        }
-        close_open_session(&w, conv.id, now, CloseReason::Idle, None, None).await?;
-        let after_secs = self.timeout.num_seconds();
-        messages::append(
-            &mut w,
-            conv.id,
-            vec![NewMessage::staff_event(&SystemEvent::IdleClosed {
-                after_secs,
-            })],
-        )
-        .await?;
-        w.audience.staff = true;
-        w.commit(&self.hub).await?;
-        tracing::info!(conversation = %conv.id, %operator, "operator session closed as idle");
-        Ok(true)
     }
 }
 

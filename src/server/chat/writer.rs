@@ -170,16 +170,16 @@ async fn write_batch(
             .collect();
         match messages::append(&mut w, conversation_id, messages).await? {
             Some((conv, rows)) => {
+                let (client_wrote, others_wrote) = conv.client_id.map_or((false, false), |c| {
+                    let from_client = |&i: &usize| submits[i].sender_id == c;
+                    (idxs.iter().any(from_client), !idxs.iter().all(from_client))
+                });
                 // The client wrote into a chat whose last session closed: it waits again.
-                if let Some(client) = conv.client_id
-                    && idxs.iter().any(|&i| submits[i].sender_id == client)
-                {
+                if client_wrote {
                     sessions::reopen_if_closed(&mut w, &conv).await?;
                 }
                 // Someone other than the client wrote: the client may need telling by email.
-                if let Some(client) = conv.client_id
-                    && idxs.iter().any(|&i| submits[i].sender_id != client)
-                {
+                if others_wrote {
                     jobs::enqueue_at(
                         &w.txn,
                         jobs::Job::NotifyUnread { conversation_id },
