@@ -28,12 +28,17 @@
 //! Each run reports the host's load average before it and after its latency phase, and the CPU
 //! time the server and this program used in that phase.
 //!
+//! `--routing RATE` runs instead the routing phase (`chat_load/routing.rs`: operators on a
+//! least-busy queue, RATE new chats a second; `--routing-secs`, `--operators`, `--handle-ms`).
+//!
 //! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
 //! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
 //! by its client; p50, p99 and max, then exits.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "chat_load/routing.rs"]
+mod routing;
 mod support;
 
 use dealchat::model::Role;
@@ -73,6 +78,11 @@ struct Options {
     perf: Option<PathBuf>,
     analyze: bool,
     history: usize,
+    /// New chats a second in the routing phase; 0 runs the load benchmark.
+    routing: u64,
+    routing_secs: u64,
+    operators: usize,
+    handle_ms: u64,
 }
 
 fn options() -> Options {
@@ -92,6 +102,10 @@ fn options() -> Options {
         perf: None,
         analyze: true,
         history: 100,
+        routing: 0,
+        routing_secs: 10,
+        operators: 50,
+        handle_ms: 1000,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -115,6 +129,10 @@ fn options() -> Options {
                 }
             }
             "--history" => o.history = value.parse().unwrap(),
+            "--routing" => o.routing = value.parse::<u64>().unwrap().max(1),
+            "--routing-secs" => o.routing_secs = value.parse().unwrap(),
+            "--operators" => o.operators = value.parse::<usize>().unwrap().max(1),
+            "--handle-ms" => o.handle_ms = value.parse().unwrap(),
             "--runs" => o.runs = value.parse::<usize>().unwrap().max(1),
             "--pin" => {
                 o.pin = true;
@@ -392,6 +410,13 @@ async fn main() {
     }
     if o.ssr_page > 0 {
         run(&o, 0).await;
+        return;
+    }
+    if o.routing > 0 {
+        for n in 0..o.runs {
+            println!("\n== routing run {} of {} ==", n + 1, o.runs);
+            routing::run(&o, n).await.print(&o);
+        }
         return;
     }
     if o.perf.is_some() {

@@ -6,6 +6,7 @@ pub mod deals;
 pub mod files;
 pub mod jobs;
 pub mod payments;
+pub mod queues;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
 /// the integration tests) serve them whether or not the linker kept their `inventory` entries.
@@ -33,6 +34,14 @@ pub fn register_server_functions() {
     register_explicit::<chat::SendMessage>();
     register_explicit::<chat::MarkRead>();
     register_explicit::<chat::AcceptChat>();
+    register_explicit::<chat::EndChat>();
+    register_explicit::<queues::LoadConsole>();
+    register_explicit::<queues::SetStatus>();
+    register_explicit::<queues::LoadQueuesAdmin>();
+    register_explicit::<queues::CreateTeam>();
+    register_explicit::<queues::SetTeamMember>();
+    register_explicit::<queues::SaveQueue>();
+    register_explicit::<queues::SetCapacity>();
     register_explicit::<deals::SetStage>();
     register_explicit::<deals::SetDealAmount>();
     register_explicit::<deals::CreateDeal>();

@@ -6,6 +6,7 @@ use crate::ui::accounts::{account::AccountRoute, admin_users::AdminUsersRoute};
 use crate::ui::accounts::{login::LoginRoute, signup::SignupRoute};
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
 use crate::ui::jobs::failed_jobs::AdminJobsRoute;
+use crate::ui::queues::admin_queues::AdminQueuesRoute;
 use crate::ui::shell::chat_layout::ChatLayout;
 use crate::ui::shell::not_found::NotFound;
 use leptos::prelude::*;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/jobs") view={Lazy::<AdminJobsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/queues") view={Lazy::<AdminQueuesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -16,6 +16,7 @@ pub mod message_text;
 pub mod money;
 pub mod names;
 pub mod payment;
+pub mod queues;
 pub mod role;
 pub mod user;
 pub mod wire;

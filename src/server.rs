@@ -18,6 +18,7 @@ pub mod crm;
 pub mod deals;
 pub mod files;
 pub mod payments;
+pub mod queues;
 // Wires the features into one application: state, router, start-up.
 pub mod startup;
 

@@ -11,4 +11,5 @@ pub mod jobs;
 pub mod lazy_page;
 pub mod page_data;
 pub mod payments;
+pub mod queues;
 pub mod shell;

@@ -13,6 +13,7 @@ mod m20261203_000001_session_devices;
 mod m20261203_000002_mail;
 mod m20261204_000001_shared_staging;
 mod m20261205_000001_operator_sessions;
+mod m20261206_000001_queues;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_mail::Migration),
             Box::new(m20261204_000001_shared_staging::Migration),
             Box::new(m20261205_000001_operator_sessions::Migration),
+            Box::new(m20261206_000001_queues::Migration),
         ]
     }
 }

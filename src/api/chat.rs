@@ -51,6 +51,7 @@ pub async fn start_chat(
                 &st.hub,
                 st.files.as_ref(),
                 &st.settings.chat,
+                &st.router,
                 viewer,
                 new,
             )
@@ -145,8 +146,16 @@ pub async fn end_chat(conversation_id: ConversationId, note: String) -> Result<(
     respond(
         async {
             let st = state();
-            crate::server::chat::sessions::end(&st.db, &st.hub, viewer()?, conversation_id, &note)
-                .await
+            let viewer = viewer()?;
+            crate::server::chat::sessions::end(
+                &st.db,
+                &st.hub,
+                &st.router,
+                viewer,
+                conversation_id,
+                &note,
+            )
+            .await
         }
         .await,
     )

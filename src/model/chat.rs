@@ -2,7 +2,7 @@
 //! Times are milliseconds since the Unix epoch (UTC) so the WASM bundle needs no date library.
 
 use crate::model::DealStage;
-use crate::model::ids::{ConversationId, DealId, FileId, MessageId, OfferId, UserId};
+use crate::model::ids::{ConversationId, DealId, FileId, MessageId, OfferId, QueueId, UserId};
 use crate::model::message::MessageContent;
 use crate::model::money::Money;
 use crate::model::names::stored_names;
@@ -212,6 +212,9 @@ pub struct ChatSummary {
     pub unread: i64,
     /// The reader's last read message, for the "new messages" marker.
     pub last_read_seq: i64,
+    /// The queue it waits (or waited) in; staff only.
+    pub queue: Option<QueueId>,
+    pub queue_name: Option<String>,
 }
 
 /// The deal behind a chat, as a manager sees it beside the conversation.

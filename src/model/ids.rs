@@ -49,6 +49,10 @@ id_type! {
     MailId;
     /// One operator session: the staff side of a client chat from waiting to closed.
     OperatorSessionId;
+    /// A team: a named group of employees.
+    TeamId;
+    /// A queue of waiting chats, worked by a team.
+    QueueId;
 }
 
 #[cfg(test)]

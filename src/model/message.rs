@@ -56,6 +56,8 @@ pub enum MessageContent {
 pub enum SystemEvent {
     /// A manager took the chat from the queue.
     Accepted { by: String },
+    /// The queue's routing gave the chat to an operator.
+    Assigned { to: String },
     /// The deal moved along the stages.
     StageMoved {
         by: String,
@@ -81,6 +83,7 @@ impl SystemEvent {
     pub fn describe(&self) -> String {
         match self {
             SystemEvent::Accepted { by } => format!("{by} accepted the chat."),
+            SystemEvent::Assigned { to } => format!("{to} joined the chat."),
             SystemEvent::StageMoved { by, from, to } => {
                 format!("{by} moved the deal from {from} to {to}.")
             }

@@ -2,10 +2,11 @@
 //! one gate every feature passes a conversation through before it reads or changes it.
 
 use crate::model::chat::{ConversationKind, ConversationStatus};
-use crate::model::ids::{ConversationId, UserId};
+use crate::model::ids::{ConversationId, QueueId, UserId};
 use crate::model::{AppError, Role, UserView};
 use crate::server::platform::entities::{conversation, operator_session};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use crate::server::realtime::changes::stmt;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// The asking user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,17 +46,23 @@ pub async fn load(
         .await?
         .filter(|c| c.kind == ConversationKind::Client)
         .ok_or(AppError::NotFound)?;
-    let mut can = access(viewer, &conv, false);
-    if !can.read && viewer.role == Role::Manager {
-        // A manager who operated the chat before keeps reading its history.
-        let operated = operator_session::Entity::find()
-            .filter(operator_session::Column::ConversationId.eq(conv.id))
-            .filter(operator_session::Column::OperatorId.eq(viewer.id))
-            .count(db)
-            .await?
-            > 0;
-        can = access(viewer, &conv, operated);
+    // A manager's ties are looked up only when being the assignee does not settle it.
+    let mut ties = Ties::default();
+    if viewer.role == Role::Manager && conv.assignee_id != Some(viewer.id) {
+        if conv.assignee_id.is_none() && conv.queued_at.is_some() {
+            ties.works_queue = works_queue(db, viewer, conv.queue_id).await?;
+        }
+        if !ties.works_queue {
+            // A manager who operated the chat before keeps reading its history.
+            ties.operated = operator_session::Entity::find()
+                .filter(operator_session::Column::ConversationId.eq(conv.id))
+                .filter(operator_session::Column::OperatorId.eq(viewer.id))
+                .count(db)
+                .await?
+                > 0;
+        }
     }
+    let can = access(viewer, &conv, ties);
     if can.read {
         Ok((conv, can))
     } else {
@@ -63,11 +70,50 @@ pub async fn load(
     }
 }
 
+/// What ties a manager to a conversation besides being its assignee.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ties {
+    /// They work the queue the chat waits in.
+    pub works_queue: bool,
+    /// They held an operator session in it before.
+    pub operated: bool,
+}
+
+/// SQL condition on a queue `q` that `?` (an employee's id) works: queues without a team, and
+/// those of their teams. Admins work every queue (not expressed here).
+pub const WORKS_QUEUE: &str = "(q.team_id IS NULL OR q.team_id IN \
+     (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?))";
+
+/// Whether the employee works the queue (admins work every queue, clients none).
+pub async fn works_queue(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    queue_id: Option<QueueId>,
+) -> Result<bool, DbErr> {
+    if viewer.role == Role::Admin {
+        return Ok(true);
+    }
+    if !viewer.role.is_staff() {
+        return Ok(false);
+    }
+    let Some(queue_id) = queue_id else {
+        return Ok(true);
+    };
+    let row = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            &format!("SELECT 1 AS one FROM queues q WHERE q.id = ? AND {WORKS_QUEUE}"),
+            [queue_id.into(), viewer.id.into()],
+        ))
+        .await?;
+    Ok(row.is_some())
+}
+
 /// The rules: a client reads and writes only their own chats; a manager reads the waiting
-/// chats of the shared inbox, the chats assigned to them and those they operated before
-/// (`operated`: an operator session of theirs), and replies once they accepted; an administrator reads everything and manages
-/// any deal. A chat whose last session closed waits for nobody until its client writes again.
-pub fn access(viewer: Viewer, conv: &conversation::Model, operated: bool) -> Access {
+/// chats of the queues they work, the chats assigned to them and those they operated before,
+/// and replies once they accepted; an administrator reads everything and manages any deal. A
+/// chat whose last session closed waits for nobody until its client writes again.
+pub fn access(viewer: Viewer, conv: &conversation::Model, ties: Ties) -> Access {
     let open = conv.status == ConversationStatus::Open;
     let waiting = open && conv.assignee_id.is_none() && conv.queued_at.is_some();
     let mine = conv.assignee_id == Some(viewer.id);
@@ -82,9 +128,9 @@ pub fn access(viewer: Viewer, conv: &conversation::Model, operated: bool) -> Acc
             }
         }
         Role::Manager => Access {
-            read: mine || waiting || operated,
+            read: mine || (waiting && ties.works_queue) || ties.operated,
             reply: mine && open,
-            accept: waiting,
+            accept: waiting && ties.works_queue,
             manage_deal: mine,
         },
         Role::Admin => Access {
@@ -117,8 +163,18 @@ mod tests {
             tick: 0,
             assigned_tick: 0,
             created_at: Utc::now(),
+            queue_id: None,
         }
     }
+
+    const IN_QUEUE: Ties = Ties {
+        works_queue: true,
+        operated: false,
+    };
+    const OPERATED: Ties = Ties {
+        works_queue: false,
+        operated: true,
+    };
 
     fn as_(id: i64, role: Role) -> Viewer {
         Viewer {
@@ -129,38 +185,46 @@ mod tests {
 
     #[test]
     fn a_client_reaches_only_their_own_chat() {
-        assert!(access(as_(10, Role::Client), &chat(10, None), false).reply);
+        assert!(access(as_(10, Role::Client), &chat(10, None), IN_QUEUE).reply);
         assert_eq!(
-            access(as_(11, Role::Client), &chat(10, None), false),
+            access(as_(11, Role::Client), &chat(10, None), IN_QUEUE),
             Access::default()
         );
     }
 
     #[test]
     fn a_manager_reads_waiting_chats_but_replies_only_after_accepting() {
-        let waiting = access(as_(2, Role::Manager), &chat(10, None), false);
+        let waiting = access(as_(2, Role::Manager), &chat(10, None), IN_QUEUE);
         assert!(waiting.read && waiting.accept && !waiting.reply && !waiting.manage_deal);
-        let mine = access(as_(2, Role::Manager), &chat(10, Some(2)), false);
+        let mine = access(as_(2, Role::Manager), &chat(10, Some(2)), IN_QUEUE);
         assert!(mine.read && mine.reply && mine.manage_deal && !mine.accept);
+    }
+
+    #[test]
+    fn a_manager_outside_the_queue_neither_sees_nor_takes_its_waiting_chats() {
+        let outside = access(as_(2, Role::Manager), &chat(10, None), Ties::default());
+        assert_eq!(outside, Access::default());
+        let admin = access(as_(1, Role::Admin), &chat(10, None), Ties::default());
+        assert!(admin.read && admin.accept);
     }
 
     #[test]
     fn a_manager_cannot_see_a_colleagues_chat() {
         assert_eq!(
-            access(as_(2, Role::Manager), &chat(10, Some(3)), false),
+            access(as_(2, Role::Manager), &chat(10, Some(3)), IN_QUEUE),
             Access::default()
         );
     }
 
     #[test]
     fn an_admin_reads_all_but_replies_only_in_their_own() {
-        let other = access(as_(1, Role::Admin), &chat(10, Some(3)), false);
+        let other = access(as_(1, Role::Admin), &chat(10, Some(3)), IN_QUEUE);
         assert!(other.read && other.manage_deal && !other.reply && !other.accept);
     }
 
     #[test]
     fn a_manager_keeps_reading_a_chat_they_operated_but_may_not_reply() {
-        let handed_on = access(as_(2, Role::Manager), &chat(10, Some(3)), true);
+        let handed_on = access(as_(2, Role::Manager), &chat(10, Some(3)), OPERATED);
         assert!(handed_on.read && !handed_on.reply && !handed_on.accept && !handed_on.manage_deal);
     }
 
@@ -168,17 +232,17 @@ mod tests {
     fn a_chat_whose_session_ended_waits_for_nobody() {
         let mut ended = chat(10, None);
         ended.queued_at = None;
-        let manager = access(as_(2, Role::Manager), &ended, false);
+        let manager = access(as_(2, Role::Manager), &ended, IN_QUEUE);
         assert!(!manager.read && !manager.accept);
-        assert!(access(as_(10, Role::Client), &ended, false).reply);
-        assert!(!access(as_(1, Role::Admin), &ended, false).accept);
+        assert!(access(as_(10, Role::Client), &ended, IN_QUEUE).reply);
+        assert!(!access(as_(1, Role::Admin), &ended, IN_QUEUE).accept);
     }
 
     #[test]
     fn nobody_replies_in_a_closed_chat() {
         let mut closed = chat(10, Some(2));
         closed.status = ConversationStatus::Closed;
-        assert!(!access(as_(10, Role::Client), &closed, false).reply);
-        assert!(!access(as_(2, Role::Manager), &closed, false).reply);
+        assert!(!access(as_(10, Role::Client), &closed, IN_QUEUE).reply);
+        assert!(!access(as_(2, Role::Manager), &closed, IN_QUEUE).reply);
     }
 }

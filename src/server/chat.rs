@@ -1,10 +1,12 @@
 //! Client conversations: starting, reading, accepting, sending (with group commit), the
-//! sidebar/inbox list, marking read, and the long-poll that delivers all of it live.
+//! sidebar/inbox list, marking read, the long-poll that delivers all of it live, operator
+//! sessions and routing (who gets a waiting chat).
 
 pub mod list;
 pub mod notify;
 pub mod polling;
 pub mod routes;
+pub mod routing;
 pub mod service;
 pub mod sessions;
 pub mod writer;

@@ -13,6 +13,7 @@ use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::notify::UnreadMail;
 use crate::server::chat::polling::PollSeats;
+use crate::server::chat::routing::{self, Router};
 use crate::server::chat::sessions::IdleClose;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::builtin::BuiltinCrm;
@@ -156,9 +157,13 @@ impl Application {
             // SQLite has one server process, and every later commit goes through this hub.
             hub.hear_everything_after(changes::current(&db).await?);
         }
+        let router = Arc::new(Router::new(chrono::Duration::seconds(
+            i64::try_from(settings.routing.operator_gone_secs).unwrap_or(90),
+        )));
         let writer = MessageWriter::spawn(
             db.clone(),
             hub.clone(),
+            router.clone(),
             settings.chat.write_batch_max,
             chrono::Duration::seconds(
                 i64::try_from(settings.mail.notify_delay_secs).unwrap_or(120),
@@ -171,7 +176,7 @@ impl Application {
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
-            let runner = job_runner(&settings, &crm, session_key.clone(), &hub)?;
+            let runner = job_runner(&settings, &crm, session_key.clone(), &hub, &router)?;
             let job_db = db.clone();
             tasks.every(
                 "jobs",
@@ -186,6 +191,23 @@ impl Application {
                 },
             );
         }
+        let (route_db, route_hub, route_router) = (db.clone(), hub.clone(), router.clone());
+        tasks.every(
+            "routing sweep",
+            std::time::Duration::from_secs(settings.routing.sweep_secs),
+            move || {
+                let (db, hub, router) = (route_db.clone(), route_hub.clone(), route_router.clone());
+                async move {
+                    match routing::drain_all(&db, &hub, &router).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(assigned = n, "routing sweep assigned waiting chats")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "routing sweep failed"),
+                    }
+                }
+            },
+        );
         let files = file_store(&settings)?;
         let payments = payment_provider(&settings)?;
         let staging = settings.data_dir.join("staging");
@@ -227,6 +249,7 @@ impl Application {
             hub,
             session_cache,
             writer,
+            router,
             send_rate,
             poll_seats: Arc::new(PollSeats::new(max_polls)),
             limits,
@@ -288,12 +311,15 @@ pub fn job_runner(
     crm: &Arc<dyn CrmPort>,
     key: SessionKey,
     hub: &Arc<Hub>,
+    router: &Arc<Router>,
 ) -> Result<Runner, StartupError> {
     let idle = IdleClose {
         hub: hub.clone(),
-        timeout: chrono::Duration::seconds(
-            i64::try_from(settings.chat.idle_close_secs).unwrap_or(7200),
-        ),
+        router: router.clone(),
+        timeout_override: settings
+            .chat
+            .idle_close_secs
+            .map(|s| chrono::Duration::seconds(i64::try_from(s).unwrap_or(7200))),
     };
     let unread = UnreadMail {
         key,

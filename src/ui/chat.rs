@@ -20,5 +20,6 @@ pub mod message_list;
 pub mod message_text;
 pub mod new_chat;
 pub mod operator_console;
+pub mod operator_status;
 pub mod timeline;
 pub mod unread_badge;

@@ -22,5 +22,6 @@ mod operator_sessions;
 mod pages;
 mod payments;
 mod realtime;
+mod routing;
 mod s3_store;
 mod sessions;

@@ -2,10 +2,10 @@
 //! of `chat_access` expressed in SQL.
 
 use crate::model::chat::{ChatSummary, MessageView};
-use crate::model::ids::{ConversationId, DealId, UserId};
+use crate::model::ids::{ConversationId, DealId, QueueId, UserId};
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
-use crate::server::access::Viewer;
+use crate::server::access::{Viewer, WORKS_QUEUE};
 use crate::server::messages;
 use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
@@ -38,20 +38,30 @@ struct SummaryRow {
     assignee_name: Option<String>,
     last_read_seq: i64,
     unread: i64,
+    queue_id: Option<QueueId>,
+    queue_name: Option<String>,
 }
+
+/// SQL condition for a manager: their own chats, the waiting ones of the queues they work, and
+/// those they operated before (one set per query, read through the operator's index, not a
+/// probe per chat). Takes the manager's id three times.
+static MANAGER_VISIBLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
+          AND c.status = 'open' AND (c.queue_id IS NULL OR c.queue_id IN \
+              (SELECT q.id FROM queues q WHERE {WORKS_QUEUE}))) \
+          OR c.id IN (SELECT os.conversation_id FROM operator_sessions os \
+                      WHERE os.operator_id = ?))"
+    )
+});
 
 /// SQL condition (and its values) for the conversations `viewer` may read.
 fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
     match viewer.role {
         Role::Client => ("c.client_id = ?", vec![viewer.id.into()]),
-        // Their own chats, the waiting ones, and those they operated before (one set per query,
-        // read through the operator's index, not a probe per chat).
         Role::Manager => (
-            "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
-              AND c.status = 'open') \
-              OR c.id IN (SELECT os.conversation_id FROM operator_sessions os \
-                          WHERE os.operator_id = ?))",
-            vec![viewer.id.into(), viewer.id.into()],
+            MANAGER_VISIBLE.as_str(),
+            vec![viewer.id.into(), viewer.id.into(), viewer.id.into()],
         ),
         Role::Admin => ("1 = 1", vec![]),
     }
@@ -118,8 +128,13 @@ pub async fn summaries(
     };
     // A client reads up to `client_seq`: what comes after it is staff-only. Their thread keeps
     // its manager when a session ends: nothing changes on their side until someone else takes it.
-    let (seq_column, client_filter, assignee) = if viewer.role.is_staff() {
-        ("c.last_seq", "", "c.assignee_id")
+    let (seq_column, client_filter, assignee, queue_columns) = if viewer.role.is_staff() {
+        (
+            "c.last_seq",
+            "",
+            "c.assignee_id",
+            "c.queue_id AS queue_id, lq.name AS queue_name",
+        )
     } else {
         (
             "c.client_seq",
@@ -127,6 +142,8 @@ pub async fn summaries(
             "COALESCE(c.assignee_id, (SELECT os.operator_id FROM operator_sessions os \
              WHERE os.conversation_id = c.id AND os.operator_id IS NOT NULL \
              ORDER BY os.id DESC LIMIT 1))",
+            // Queues are the staff's business.
+            "CAST(NULL AS BIGINT) AS queue_id, CAST(NULL AS TEXT) AS queue_name",
         )
     };
     let sql = format!(
@@ -134,6 +151,7 @@ pub async fn summaries(
                 c.last_message_at, {seq_column} AS last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, au.display_name AS assignee_name, \
+                {queue_columns}, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
@@ -143,6 +161,7 @@ pub async fn summaries(
          LEFT JOIN deals d ON d.id = c.deal_id \
          LEFT JOIN users cu ON cu.id = c.client_id \
          LEFT JOIN users au ON au.id = {assignee} \
+         LEFT JOIN queues lq ON lq.id = c.queue_id \
          LEFT JOIN messages lm_m ON lm_m.conversation_id = c.id AND lm_m.seq = {seq_column} \
          {last_joins} \
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
@@ -203,6 +222,8 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
         last_seq: r.last_seq,
         unread: r.unread,
         last_read_seq: r.last_read_seq,
+        queue: r.queue_id,
+        queue_name: r.queue_name.clone(),
     }
 }
 

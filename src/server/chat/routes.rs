@@ -19,6 +19,7 @@ use crate::server::accounts::auth::SignedIn;
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionUser;
 use crate::server::chat::polling::{self, PollLimits, PollSeats, Poller};
+use crate::server::chat::routing;
 use crate::server::chat::service::{self as chats, Outgoing};
 use crate::server::chat::writer::MessageWriter;
 use crate::server::platform::config::Settings;
@@ -48,6 +49,8 @@ pub struct ChatState {
     pub db: DatabaseConnection,
     pub hub: Arc<Hub>,
     pub writer: MessageWriter,
+    /// Routing: presence of operators, automatic assignment.
+    pub router: Arc<routing::Router>,
     pub rate: Arc<RateLimit<UserId>>,
     pub seats: Arc<PollSeats>,
     /// Where a woken poll asks whether its session still stands.
@@ -89,12 +92,17 @@ pub async fn poll(
     args: PollArgs,
 ) -> Result<PollUpdate, AppError> {
     let chat = &state.settings.chat;
+    let viewer = Viewer::of(&me.user);
+    // An employee's console polls: they are present (a write every few seconds at most).
+    if let Err(e) = routing::seen(&state.db, &state.hub, &state.router, viewer).await {
+        tracing::warn!(error = %e, "could not note an operator's presence");
+    }
     polling::poll(
         &state.db,
         &state.hub,
         &state.seats,
         Poller {
-            viewer: Viewer::of(&me.user),
+            viewer,
             session_id: &me.session_id,
             sessions: &state.sessions,
         },

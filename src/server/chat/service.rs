@@ -5,13 +5,13 @@ use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
 use crate::model::ids::{ConversationId, UserId};
-use crate::model::message::SystemEvent;
 use crate::model::message_text::MessageBody;
 use crate::model::payment::Provider;
 use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::chat::list::{self as chat_list, Filter};
+use crate::server::chat::routing::{self, Router, Taking};
 use crate::server::chat::sessions;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
@@ -21,12 +21,13 @@ use crate::server::platform::config::ChatSettings;
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{conversation, conversation_member};
 use crate::server::platform::rate_limit::RateLimit;
+use crate::server::queues::service as queues;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};
 use crate::server::storage::FileStore;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
 };
 
 /// A client message id: what the browser generates for each message (a UUID or similar).
@@ -93,12 +94,13 @@ pub struct NewChat<'a> {
 
 /// A client starts a chat with its first message. Starting again with the same message id
 /// returns the chat the first attempt created.
-#[tracing::instrument(skip(db, hub, store, settings, new))]
+#[tracing::instrument(skip(db, hub, store, settings, router, new))]
 pub async fn start(
     db: &DatabaseConnection,
     hub: &Hub,
     store: &dyn FileStore,
     settings: &ChatSettings,
+    router: &Router,
     viewer: Viewer,
     new: NewChat<'_>,
 ) -> Result<ChatSummary, AppError> {
@@ -112,6 +114,7 @@ pub async fn start(
     if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
         return summary(db, viewer, done.conversation_id).await;
     }
+    let queue = queues::default_queue(db).await?;
     let mut w = changes::begin(db).await?;
     let deal = match topic {
         ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?),
@@ -133,12 +136,13 @@ pub async fn start(
         assigned_tick: Set(0),
         created_at: Set(now),
         client_seq: Set(0),
+        queue_id: Set(Some(queue.id)),
         ..Default::default()
     }
     .insert(&w.txn)
     .await?;
     upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
-    sessions::open(&w, conv.id, now).await?;
+    sessions::open(&w, conv.id, now, conv.queue_id).await?;
     let first = NewMessage {
         client_msg_id: Some(client_msg_id.clone()),
         ..NewMessage::by(Some(viewer.id), KIND_TEXT, body.into_string())
@@ -162,6 +166,9 @@ pub async fn start(
         }
         Err(e) => return Err(e.into()),
     }
+    // An automatic queue gives the chat its operator in the same write: it never waits when
+    // someone is free.
+    routing::route(&mut w, router, &conv).await?;
     w.commit(hub).await?;
     if let Some(deal) = &deal {
         deals::make_folder(store, deal).await;
@@ -310,46 +317,25 @@ pub async fn accept(
     }
     let name = display_name(db, viewer.id).await?;
     let mut w = changes::begin(db).await?;
-    let taken = w
-        .txn
-        .execute_raw(stmt(
-            w.backend(),
-            "UPDATE conversations SET assignee_id = ?, queued_at = NULL, assigned_tick = ? \
-             WHERE id = ? AND assignee_id IS NULL AND status = 'open'",
-            [viewer.id.into(), w.tick.into(), conv.id.into()],
-        ))
-        .await?;
-    if taken.rows_affected() != 1 {
+    if !routing::take(&mut w, &conv, viewer.id, name, Taking::Accepted).await? {
         return Err(AppError::Conflict(
             "Another manager accepted this chat.".into(),
         ));
     }
-    upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
-    sessions::assign(&w, conv.id, viewer.id, Utc::now()).await?;
-    if let Some(deal_id) = conv.deal_id {
-        deals::claim_owner(&w, deal_id, viewer.id).await?;
-    }
-    messages::append(
-        &mut w,
-        conv.id,
-        vec![NewMessage::event(&SystemEvent::Accepted { by: name })],
-    )
-    .await?;
-    // Every inbox must drop the chat, not only the people on it.
-    w.audience.staff = true;
+    routing::hold(&w, viewer.id, Utc::now()).await?;
     w.commit(hub).await?;
     summary(db, viewer, conv.id).await
 }
 
 /// Adds the user as a member, or moves their read marker forward; the marker never goes back
 /// and an existing member keeps their role.
-async fn upsert_member(
+pub(crate) async fn upsert_member(
     txn: &impl ConnectionTrait,
     conversation_id: ConversationId,
     user_id: UserId,
     role: &str,
     read_seq: i64,
-) -> Result<(), AppError> {
+) -> Result<(), DbErr> {
     txn.execute_raw(stmt(
         txn.get_database_backend(),
         "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \

@@ -5,13 +5,15 @@
 
 use crate::model::AppError;
 use crate::model::chat::CloseReason;
-use crate::model::ids::{ConversationId, OperatorSessionId, UserId};
+use crate::model::ids::{ConversationId, OperatorSessionId, QueueId, UserId};
 use crate::model::message::SystemEvent;
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
+use crate::server::chat::routing::{self, Router};
 use crate::server::jobs::{self, Job, JobError, JobHandler};
 use crate::server::messages::{self, NewMessage};
 use crate::server::platform::entities::{conversation, operator_session};
+use crate::server::queues::service as queues;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, Write, stmt};
 use chrono::{DateTime, Utc};
@@ -21,17 +23,18 @@ use std::sync::Arc;
 /// Longest wrap-up note an operator may leave when ending a chat.
 pub const MAX_WRAP_UP_CHARS: usize = 2_000;
 
-/// Opens a waiting session for the conversation (inside the write that queues it).
+/// Opens a waiting session for the conversation in its queue (inside the write that queues it).
 pub async fn open(
     w: &Write,
     conversation_id: ConversationId,
     at: DateTime<Utc>,
+    queue_id: Option<QueueId>,
 ) -> Result<(), DbErr> {
     w.txn
         .execute_raw(stmt(
             w.backend(),
-            "INSERT INTO operator_sessions (conversation_id, opened_at) VALUES (?, ?)",
-            [conversation_id.into(), at.into()],
+            "INSERT INTO operator_sessions (conversation_id, opened_at, queue_id) VALUES (?, ?, ?)",
+            [conversation_id.into(), at.into(), queue_id.into()],
         ))
         .await?;
     Ok(())
@@ -61,9 +64,9 @@ pub async fn assign(
             .txn
             .query_one_raw(stmt(
                 w.backend(),
-                "INSERT INTO operator_sessions (conversation_id, operator_id, opened_at, assigned_at) \
-                 VALUES (?, ?, ?, ?) RETURNING id",
-                [conversation_id.into(), operator.into(), at.into(), at.into()],
+                "INSERT INTO operator_sessions (conversation_id, operator_id, opened_at, assigned_at, queue_id) \
+                 SELECT id, ?, ?, ?, queue_id FROM conversations WHERE id = ? RETURNING id",
+                [operator.into(), at.into(), at.into(), conversation_id.into()],
             ))
             .await?
             .ok_or_else(|| DbErr::RecordNotInserted)?,
@@ -73,10 +76,28 @@ pub async fn assign(
     jobs::enqueue(&w.txn, Job::IdleClose { session_id }).await
 }
 
+/// Staff wrote in the conversation: its open session has its first response (once).
+pub async fn responded(w: &Write, conversation_id: ConversationId) -> Result<(), DbErr> {
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE operator_sessions SET first_response_at = ? WHERE conversation_id = ? \
+             AND closed_at IS NULL AND operator_id IS NOT NULL AND first_response_at IS NULL",
+            [Utc::now().into(), conversation_id.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
 /// The client wrote into a chat whose last session closed: it waits in the queue again, in a
-/// new session, and staff are told so. Returns whether it did (the chat was not waiting and had
-/// no operator). Runs inside the write that stores the client's message.
-pub async fn reopen_if_closed(w: &mut Write, conv: &conversation::Model) -> Result<bool, DbErr> {
+/// new session, and staff are told so; an automatic queue assigns it at once. Returns whether it
+/// did (the chat was not waiting and had no operator). Runs inside the write that stores the
+/// client's message.
+pub async fn reopen_if_closed(
+    w: &mut Write,
+    router: &Router,
+    conv: &conversation::Model,
+) -> Result<bool, DbErr> {
     if conv.assignee_id.is_some() || conv.queued_at.is_some() {
         return Ok(false);
     }
@@ -93,7 +114,7 @@ pub async fn reopen_if_closed(w: &mut Write, conv: &conversation::Model) -> Resu
     if queued.rows_affected() != 1 {
         return Ok(false);
     }
-    open(w, conv.id, now).await?;
+    open(w, conv.id, now, conv.queue_id).await?;
     messages::append(
         w,
         conv.id,
@@ -102,6 +123,12 @@ pub async fn reopen_if_closed(w: &mut Write, conv: &conversation::Model) -> Resu
     .await?;
     // Every inbox must show the waiting chat.
     w.audience.staff = true;
+    let waiting = conversation::Model {
+        assignee_id: None,
+        queued_at: Some(now),
+        ..conv.clone()
+    };
+    routing::route(w, router, &waiting).await?;
     Ok(true)
 }
 
@@ -119,10 +146,11 @@ pub fn parse_wrap_up(raw: &str) -> Result<Option<String>, AppError> {
 
 /// The chat's operator ends their session, with an optional wrap-up note. The chat leaves their
 /// "assigned" list and waits for nobody until the client writes again.
-#[tracing::instrument(skip(db, hub, note))]
+#[tracing::instrument(skip(db, hub, router, note))]
 pub async fn end(
     db: &DatabaseConnection,
     hub: &Hub,
+    router: &Router,
     viewer: Viewer,
     conversation_id: ConversationId,
     note: &str,
@@ -142,11 +170,12 @@ pub async fn end(
         wrap_up: note.clone(),
         event: SystemEvent::SessionEnded { by, note },
     };
-    if close_held(db, hub, conv.id, viewer.id, None, closing).await? {
-        Ok(())
-    } else {
-        Err(nothing_to_end())
+    if !close_held(db, hub, conv.id, viewer.id, None, closing).await? {
+        return Err(nothing_to_end());
     }
+    // Their place is free: the oldest chat waiting for them comes next.
+    routing::drain_for(db, hub, router, viewer.id).await?;
+    Ok(())
 }
 
 fn nothing_to_end() -> AppError {
@@ -196,6 +225,7 @@ async fn close_held(
     if released.rows_affected() != 1 {
         return Ok(false);
     }
+    routing::release(&w, operator).await?;
     w.txn
         .execute_raw(stmt(
             w.backend(),
@@ -247,12 +277,14 @@ pub fn idle_check(
     }
 }
 
-/// The handler of `IdleClose` jobs: closes a session nobody wrote in for the timeout, or moves
-/// the job to the moment it would turn idle. The job lives in the database, so a restart loses
-/// no pending close.
+/// The handler of `IdleClose` jobs: closes a session nobody wrote in for its queue's timeout,
+/// or moves the job to the moment it would turn idle. The job lives in the database, so a
+/// restart loses no pending close.
 pub struct IdleClose {
     pub hub: Arc<Hub>,
-    pub timeout: chrono::Duration,
+    pub router: Arc<Router>,
+    /// Replaces every queue's timeout (`chat.idle_close_secs`: tests use seconds).
+    pub timeout_override: Option<chrono::Duration>,
 }
 
 #[async_trait::async_trait]
@@ -281,7 +313,11 @@ impl JobHandler for IdleClose {
             return Ok(());
         };
         let now = Utc::now();
-        match idle_check(conv.last_message_at, assigned_at, self.timeout, now) {
+        let timeout = match self.timeout_override {
+            Some(timeout) => timeout,
+            None => queues::timeout_of(db, session.queue_id.or(conv.queue_id)).await?,
+        };
+        match idle_check(conv.last_message_at, assigned_at, timeout, now) {
             IdleCheck::LookAgainAt(at) => {
                 jobs::enqueue_at(db, job, at).await?;
             }
@@ -291,12 +327,13 @@ impl JobHandler for IdleClose {
                     by: None,
                     wrap_up: None,
                     event: SystemEvent::IdleClosed {
-                        after_secs: self.timeout.num_seconds(),
+                        after_secs: timeout.num_seconds(),
                     },
                 };
-                let quiet_since = Some(now - self.timeout);
+                let quiet_since = Some(now - timeout);
                 if close_held(db, &self.hub, conv.id, operator, quiet_since, closing).await? {
                     tracing::info!(conversation = %conv.id, %operator, "operator session closed as idle");
+                    routing::drain_for(db, &self.hub, &self.router, operator).await?;
                 } else {
                     // A message arrived in between: look again from the new last message.
                     jobs::enqueue(db, job).await?;

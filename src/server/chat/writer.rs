@@ -8,6 +8,7 @@
 
 use crate::model::AppError;
 use crate::model::ids::{ConversationId, UserId};
+use crate::server::chat::routing::Router;
 use crate::server::chat::sessions;
 use crate::server::jobs;
 use crate::server::messages::{self, KIND_TEXT, NewMessage};
@@ -48,11 +49,18 @@ impl MessageWriter {
     pub fn spawn(
         db: DatabaseConnection,
         hub: Arc<Hub>,
+        router: Arc<Router>,
         batch_max: usize,
         notify_after: chrono::Duration,
     ) -> MessageWriter {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run(db, hub, rx, batch_max.max(1), notify_after));
+        let deps = Deps {
+            db,
+            hub,
+            router,
+            notify_after,
+        };
+        tokio::spawn(run(deps, rx, batch_max.max(1)));
         MessageWriter { queue }
     }
 
@@ -67,22 +75,22 @@ impl MessageWriter {
     }
 }
 
-async fn run(
+/// What the writing task holds.
+struct Deps {
     db: DatabaseConnection,
     hub: Arc<Hub>,
-    mut rx: mpsc::Receiver<Job>,
-    batch_max: usize,
+    /// A client's message into a closed chat queues it again, routed at once.
+    router: Arc<Router>,
     notify_after: chrono::Duration,
-) {
+}
+
+async fn run(deps: Deps, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
     let mut jobs = Vec::with_capacity(batch_max);
     while rx.recv_many(&mut jobs, batch_max).await > 0 {
         let batch: Vec<Job> = std::mem::take(&mut jobs);
         let submits: Vec<&Submit> = batch.iter().map(|j| &j.submit).collect();
         let span = tracing::debug_span!("message_batch", size = batch.len());
-        match write_batch(&db, &hub, &submits, notify_after)
-            .instrument(span)
-            .await
-        {
+        match write_batch(&deps, &submits).instrument(span).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -92,7 +100,7 @@ async fn run(
                 // One bad send must not sink the others: write them one by one.
                 tracing::warn!(error = %e, size = batch.len(), "batch failed; writing singly");
                 for job in batch {
-                    let result = match write_batch(&db, &hub, &[&job.submit], notify_after).await {
+                    let result = match write_batch(&deps, &[&job.submit]).await {
                         Ok(mut r) => r.pop().unwrap_or(Err(AppError::Internal)),
                         Err(e) => Err(e.into()),
                     };
@@ -111,11 +119,15 @@ async fn run(
 
 /// Writes one batch in one transaction; the answer for each send, in order.
 async fn write_batch(
-    db: &DatabaseConnection,
-    hub: &Hub,
+    deps: &Deps,
     submits: &[&Submit],
-    notify_after: chrono::Duration,
 ) -> Result<Vec<Result<message::Model, AppError>>, DbErr> {
+    let Deps {
+        db,
+        hub,
+        router,
+        notify_after,
+    } = deps;
     let mut w = changes::begin(db).await?;
     let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
 
@@ -176,16 +188,18 @@ async fn write_batch(
                 });
                 // The client wrote into a chat whose last session closed: it waits again.
                 if client_wrote {
-                    sessions::reopen_if_closed(&mut w, &conv).await?;
+                    sessions::reopen_if_closed(&mut w, router, &conv).await?;
                 }
-                // Someone other than the client wrote: the client may need telling by email.
+                // Someone other than the client wrote: the client may need telling by email,
+                // and the session may have its first response.
                 if others_wrote {
                     jobs::enqueue_at(
                         &w.txn,
                         jobs::Job::NotifyUnread { conversation_id },
-                        chrono::Utc::now() + notify_after,
+                        chrono::Utc::now() + *notify_after,
                     )
                     .await?;
+                    sessions::responded(&w, conversation_id).await?;
                 }
                 for (i, row) in idxs.into_iter().zip(rows) {
                     results[i] = Some(Ok(row));

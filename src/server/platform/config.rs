@@ -21,6 +21,7 @@ pub struct Settings {
     pub files: FileSettings,
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
+    pub routing: RoutingSettings,
     pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
     pub bootstrap: BootstrapSettings,
@@ -183,8 +184,18 @@ pub struct ChatSettings {
     /// Long-polls one user may have waiting; a new one ends their oldest.
     pub max_polls_per_user: usize,
     pub write_batch_max: usize,
-    /// An operator session nobody wrote in for this long closes on the staff side.
-    pub idle_close_secs: u64,
+    /// Replaces every queue's chat timeout (a queue's is 60–180 minutes); for tests that
+    /// cannot wait an hour. Unset in production.
+    #[serde(default)]
+    pub idle_close_secs: Option<u64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RoutingSettings {
+    /// An operator whose console has not polled for this long gets no new chats.
+    pub operator_gone_secs: u64,
+    /// How often every automatic queue is looked at for chats nobody's event assigned.
+    pub sweep_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -528,11 +539,24 @@ impl Settings {
         if !(1..=500).contains(&chat.history_page) {
             return Err(invalid("chat.history_page", "must be between 1 and 500"));
         }
-        if !(1..=10_800).contains(&chat.idle_close_secs) {
+        if chat
+            .idle_close_secs
+            .is_some_and(|s| !(1..=10_800).contains(&s))
+        {
             return Err(invalid(
                 "chat.idle_close_secs",
                 "must be between 1 and 10800 (3 hours)",
             ));
+        }
+        let routing = &self.routing;
+        if !(10..=3_600).contains(&routing.operator_gone_secs) {
+            return Err(invalid(
+                "routing.operator_gone_secs",
+                "must be between 10 and 3600",
+            ));
+        }
+        if !(1..=600).contains(&routing.sweep_secs) {
+            return Err(invalid("routing.sweep_secs", "must be between 1 and 600"));
         }
         if !(1..=120).contains(&chat.poll_timeout_secs) {
             return Err(invalid(

@@ -12,6 +12,7 @@ use crate::server::accounts::sessions::{Lifetime, SessionKey};
 use crate::server::accounts::setup::SetupCode;
 use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
+use crate::server::chat::routing::Router;
 use crate::server::chat::writer::MessageWriter;
 use crate::server::crm::port::CrmPort;
 use crate::server::files::routes::FilesState;
@@ -41,6 +42,8 @@ pub struct AppState {
     /// Sessions this instance read lately (`accounts::session_cache`).
     pub session_cache: Arc<SessionCache>,
     pub writer: MessageWriter,
+    /// Routing: who is present, automatic assignment.
+    pub router: Arc<Router>,
     pub send_rate: Arc<RateLimit<UserId>>,
     pub poll_seats: Arc<PollSeats>,
     /// The abuse limits per client address and per user.
@@ -85,6 +88,7 @@ impl FromRef<AppState> for ChatState {
             db: state.db.clone(),
             hub: state.hub.clone(),
             writer: state.writer.clone(),
+            router: state.router.clone(),
             rate: state.send_rate.clone(),
             seats: state.poll_seats.clone(),
             sessions: state.session_cache.clone(),

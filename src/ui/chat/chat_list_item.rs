@@ -28,9 +28,14 @@ pub fn ChatListItem(
     };
     let waiting = move || {
         let clock = live.clock.get();
-        row.with(|r| r.waiting_since_ms).map(|since| {
+        row.with(|r| {
+            r.waiting_since_ms
+                .map(|since| (since, r.queue_name.clone()))
+        })
+        .map(|(since, queue)| {
+            let queue = queue.map(|q| format!(" · {q}")).unwrap_or_default();
             format!(
-                "Waiting since {} ({})",
+                "Waiting since {} ({}){queue}",
                 clock.time_of_day(since),
                 clock.elapsed_since(since)
             )

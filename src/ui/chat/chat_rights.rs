@@ -41,6 +41,8 @@ mod tests {
                 last_seq: 1,
                 unread: 0,
                 last_read_seq: 0,
+                queue: None,
+                queue_name: None,
             },
             deal: None,
             messages: Vec::new(),

@@ -5,6 +5,7 @@ use crate::model::chat::ChatSummary;
 use crate::model::{Role, UserView};
 use crate::ui::chat::chat_list_item::ChatListItem;
 use crate::ui::chat::live::LiveChats;
+use crate::ui::chat::operator_status::OperatorStatusBar;
 use leptos::prelude::*;
 
 #[component]
@@ -23,6 +24,7 @@ pub fn OperatorConsole() -> impl IntoView {
     view! {
         <section class="panel console" aria-labelledby="console-title">
             <h1 id="console-title">"Operator console"</h1>
+            <OperatorStatusBar />
             <ConsoleSection
                 title_id="waiting-title"
                 title="Waiting"

@@ -1,5 +1,5 @@
 use crate::model::chat::{ConversationKind, ConversationStatus};
-use crate::model::ids::{ConversationId, DealId, UserId};
+use crate::model::ids::{ConversationId, DealId, QueueId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -22,6 +22,8 @@ pub struct Model {
     /// The tick of the last change of assignee: lets pollers drop chats a colleague took.
     pub assigned_tick: i64,
     pub created_at: ChronoDateTimeUtc,
+    /// The queue it waits in (or last waited in).
+    pub queue_id: Option<QueueId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,5 @@
 use crate::model::chat::CloseReason;
-use crate::model::ids::{ConversationId, OperatorSessionId, UserId};
+use crate::model::ids::{ConversationId, OperatorSessionId, QueueId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// The staff side of a client chat for a while: it opens when the chat starts waiting, gets an
@@ -18,6 +18,9 @@ pub struct Model {
     pub close_reason: Option<CloseReason>,
     pub closed_by: Option<UserId>,
     pub wrap_up: Option<String>,
+    pub queue_id: Option<QueueId>,
+    /// The operator's first message in the session.
+    pub first_response_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,81 @@
+import { expect, test, type Page } from "@playwright/test";
+import { chatLink, clientPage, endOfTest, managerPage, messages, newManager, ownContext, startChat } from "./chat-helpers";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers";
+
+// Queues and routing: an admin puts two operators in a team and gives them a round-robin queue
+// as the default; new chats then go to them in turn, without anyone accepting.
+test.describe.configure({ mode: "serial" });
+test.afterEach(endOfTest);
+
+/// Submits a queue's row on the admin page and waits for the server's answer.
+async function saveQueue(admin: Page, label: string) {
+  const saved = admin.waitForResponse((r) => r.url().includes("/api/admin/queues/save"));
+  await admin.getByRole("form", { name: `Queue ${label}` }).evaluate((f: HTMLFormElement) => f.requestSubmit());
+  expect((await saved).status()).toBe(200);
+}
+
+test("round robin gives two available operators new chats in turn", async ({ browser }) => {
+  const stamp = Date.now();
+  const team = `Desk ${stamp}`;
+  const queue = `Desk queue ${stamp}`;
+  const first = await newManager(browser, "Rita Rotation");
+  const second = await newManager(browser, "Rob Rotation");
+  const admin = await (await ownContext(browser)).newPage();
+  await logIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await waitForHydration(admin);
+  await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Queues" }).click();
+  await expect(admin.getByRole("heading", { name: "Queues and teams" })).toBeVisible();
+  await admin.getByLabel("New team").fill(team);
+  await admin.getByRole("button", { name: "Create team" }).click();
+  const card = admin.getByRole("region", { name: `Team ${team}` });
+  for (const name of ["Rita Rotation", "Rob Rotation"]) {
+    await card.getByRole("combobox", { name: `Employee to add to ${team}` }).selectOption({ label: name });
+    await card.getByRole("button", { name: "Add" }).click();
+    await expect(card.getByRole("button", { name: `Remove ${name} from ${team}` })).toBeVisible();
+  }
+  // A new round-robin queue for the team, made the default: new chats go there.
+  await admin.getByLabel("Name of New queue").fill(queue);
+  await admin.getByRole("combobox", { name: "Team of New queue" }).selectOption({ label: team });
+  await admin.getByRole("combobox", { name: "Routing of New queue" }).selectOption({ label: "Round robin" });
+  await admin.getByLabel("Default: New queue").check();
+  try {
+    await saveQueue(admin, "New queue");
+    await expect(admin.getByLabel(`Default: ${queue}`)).toBeChecked();
+
+    // Both open their consoles: available, seen, holding nothing yet.
+    const rita = await managerPage(browser, first);
+    const rob = await managerPage(browser, second);
+    for (const page of [rita, rob]) {
+      await expect(page.getByRole("combobox", { name: "My status" })).toHaveValue("available");
+      await expect(page.getByLabel("My load")).toHaveText("0 of 5 chats");
+    }
+
+    const titles = [`Rotation one ${stamp}`, `Rotation two ${stamp}`];
+    for (const title of titles) {
+      const client = await clientPage(browser, "Carla Customer");
+      await startChat(client, "A general question", title, "Who answers me?");
+      // Assigned at once: the client is told who joined.
+      await expect(messages(client).getByText(/(Rita|Rob) Rotation joined the chat\./)).toBeVisible();
+    }
+    // One each, in turn, straight into "Assigned to me"; nobody had to accept.
+    const ritaMine = rita.getByRole("region", { name: "Assigned to me" });
+    const robMine = rob.getByRole("region", { name: "Assigned to me" });
+    await expect(chatLink(ritaMine, titles[0])).toBeVisible();
+    await expect(chatLink(robMine, titles[1])).toBeVisible();
+    await expect(chatLink(ritaMine, titles[1])).toHaveCount(0);
+    await expect(rita.getByLabel("My load")).toHaveText("1 of 5 chats");
+
+    // Away: the next chat goes to whoever is available (Rob), though it is Rita's turn.
+    await rita.getByRole("combobox", { name: "My status" }).selectOption("away");
+    await expect(rita.getByRole("combobox", { name: "My status" })).toHaveValue("away");
+    const third = `Rotation three ${stamp}`;
+    const client = await clientPage(browser, "Carla Customer");
+    await startChat(client, "A general question", third, "Anyone there?");
+    await expect(chatLink(robMine, third)).toBeVisible();
+    await expect(chatLink(ritaMine, third)).toHaveCount(0);
+  } finally {
+    // The shared server's other tests expect new chats in the General queue.
+    await admin.getByLabel("Default: General").check();
+    await saveQueue(admin, "General");
+  }
+});
