@@ -48,7 +48,10 @@ impl RoutingFigures {
             "  assigned {} of {} (start errors {})",
             self.assigned, self.chats, self.errors
         );
-        show("first message → assignment, assigned at once", &self.at_once);
+        show(
+            "first message → assignment, assigned at once",
+            &self.at_once,
+        );
         show("first message → assignment, after waiting", &self.waited);
         let mut all: Vec<Duration> = self.at_once.iter().chain(&self.waited).copied().collect();
         all.sort();
@@ -176,13 +179,13 @@ pub async fn run(o: &Options, n: usize) -> RoutingFigures {
                 "SELECT MAX(n) AS held FROM (SELECT COUNT(*) AS n FROM conversations \
                  WHERE assignee_id IS NOT NULL GROUP BY assignee_id) per_operator",
             );
-            let counter = Statement::from_string(
-                backend,
-                "SELECT MAX(open_sessions) AS held FROM operators",
-            );
+            let counter =
+                Statement::from_string(backend, "SELECT MAX(open_sessions) AS held FROM operators");
             while watching.load(Ordering::Relaxed) {
                 for (statement, max) in [(&held, &max_held), (&counter, &max_counter)] {
-                    if let Ok(Some(row)) = Held::find_by_statement(statement.clone()).one(&conn).await {
+                    if let Ok(Some(row)) =
+                        Held::find_by_statement(statement.clone()).one(&conn).await
+                    {
                         max.fetch_max(row.held.unwrap_or(0), Ordering::Relaxed);
                     }
                 }
@@ -233,7 +236,9 @@ pub async fn run(o: &Options, n: usize) -> RoutingFigures {
         r.await.unwrap();
     }
     // Let the queue drain (every chat ends after the handle time, freeing a place).
-    let drain_wait = Duration::from_millis(o.handle_ms * (total as u64 / (o.operators as u64 * CAPACITY as u64) + 2));
+    let drain_wait = Duration::from_millis(
+        o.handle_ms * (total as u64 / (o.operators as u64 * CAPACITY as u64) + 2),
+    );
     tokio::time::sleep(drain_wait.min(Duration::from_secs(120))).await;
     watching.store(false, Ordering::Relaxed);
     watch.await.unwrap();
@@ -247,8 +252,8 @@ pub async fn run(o: &Options, n: usize) -> RoutingFigures {
     .all(&conn)
     .await
     .unwrap();
-    let started = started.lock().unwrap();
-    let at_start = at_start.lock().unwrap();
+    let started = std::mem::take(&mut *started.lock().unwrap());
+    let at_start = std::mem::take(&mut *at_start.lock().unwrap());
     let (mut at_once, mut waited) = (Vec::new(), Vec::new());
     let mut queued: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     for row in &rows {

@@ -52,6 +52,7 @@ enum Conversations {
     Table,
     QueueId,
     QueuedAt,
+    AssignedTick,
 }
 
 #[derive(DeriveIden)]
@@ -147,6 +148,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // A woken manager's poll asks which chats colleagues took since its cursor: with routing
+        // that is every assignment, read through this index instead of the whole table.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_conversations_assigned_tick")
+                    .table(Conversations::Table)
+                    .col(Conversations::AssignedTick)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -219,6 +231,14 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_conversations_assigned_tick")
+                    .table(Conversations::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()

@@ -112,7 +112,10 @@ impl NewMessage {
 /// Who hears about a change to this conversation: its client, its manager, and the whole
 /// staff while it waits in the shared inbox.
 pub fn audience_of(conv: &conversation::Model) -> Audience {
-    Audience::users([conv.client_id, conv.assignee_id]).with_staff(conv.assignee_id.is_none())
+    // Staff hear of a chat while it waits in a queue; an ended one (nobody's, not waiting)
+    // concerns its client and the administrators only.
+    let waiting = conv.assignee_id.is_none() && conv.queued_at.is_some();
+    Audience::users([conv.client_id, conv.assignee_id]).with_staff(waiting)
 }
 
 /// Stamps the conversation with the write's tick (and, with `new_messages`, reserves that many

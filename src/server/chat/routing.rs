@@ -199,21 +199,30 @@ pub async fn take(
     Ok(true)
 }
 
-/// Assigns the waiting chat by its queue's rule, inside the write that made it wait. Returns
-/// the operator, or None (manual queue, nobody available, or taken meanwhile).
+/// What routing did with a waiting chat.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Routed {
+    Assigned(UserId),
+    /// A manual queue, or nobody available under capacity: it waits.
+    Waits,
+    /// Someone took it meanwhile (another instance's drain, a manual accept).
+    TakenMeanwhile,
+}
+
+/// Assigns the waiting chat by its queue's rule, inside the write that made it wait.
 pub async fn route(
     w: &mut Write,
     router: &Router,
     conv: &conversation::Model,
-) -> Result<Option<UserId>, DbErr> {
+) -> Result<Routed, DbErr> {
     let Some(queue_id) = conv.queue_id else {
-        return Ok(None);
+        return Ok(Routed::Waits);
     };
     let Some(queue) = queue::Entity::find_by_id(queue_id).one(&w.txn).await? else {
-        return Ok(None);
+        return Ok(Routed::Waits);
     };
     if !queue.routing.is_automatic() {
-        return Ok(None);
+        return Ok(Routed::Waits);
     }
     let now = Utc::now();
     for candidate in candidates(w, &queue, router.gone_before(now)).await? {
@@ -231,13 +240,13 @@ pub async fn route(
             continue; // Someone else filled their last place: the next one.
         }
         if take(w, conv, candidate.user_id, candidate.name, Taking::Assigned).await? {
-            return Ok(Some(candidate.user_id));
+            return Ok(Routed::Assigned(candidate.user_id));
         }
         // The chat was taken meanwhile: give the place back.
         release(w, candidate.user_id).await?;
-        return Ok(None);
+        return Ok(Routed::TakenMeanwhile);
     }
-    Ok(None)
+    Ok(Routed::Waits)
 }
 
 #[derive(FromQueryResult)]
@@ -254,8 +263,23 @@ pub async fn drain(
     router: &Router,
     queue_id: QueueId,
 ) -> Result<usize, DbErr> {
-    let mut assigned = 0;
-    while assigned < DRAIN_BATCH {
+    let (mut assigned, mut looked) = (0, 0);
+    while looked < DRAIN_BATCH {
+        looked += 1;
+        // A read first: most drains find nothing waiting, and a write for nothing would queue
+        // behind every other writer.
+        let waits = db
+            .query_one_raw(stmt(
+                db.get_database_backend(),
+                "SELECT 1 AS one FROM conversations WHERE queue_id = ? AND assignee_id IS NULL \
+                 AND queued_at IS NOT NULL AND status = 'open' LIMIT 1",
+                [queue_id.into()],
+            ))
+            .await?
+            .is_some();
+        if !waits {
+            break;
+        }
         let mut w = changes::begin(db).await?;
         let oldest = conversation::Entity::find()
             .from_raw_sql(stmt(
@@ -268,11 +292,15 @@ pub async fn drain(
             .one(&w.txn)
             .await?;
         let Some(conv) = oldest else { break };
-        if route(&mut w, router, &conv).await?.is_none() {
-            break; // Nobody is free (or the oldest was taken by hand: the next drain sees).
+        match route(&mut w, router, &conv).await? {
+            Routed::Assigned(_) => {
+                w.commit(hub).await?;
+                assigned += 1;
+            }
+            // Another drain got it first: the next oldest (this write is dropped, undone).
+            Routed::TakenMeanwhile => {}
+            Routed::Waits => break,
         }
-        w.commit(hub).await?;
-        assigned += 1;
     }
     Ok(assigned)
 }

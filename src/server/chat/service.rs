@@ -11,7 +11,7 @@ use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::chat::list::{self as chat_list, Filter};
-use crate::server::chat::routing::{self, Router, Taking};
+use crate::server::chat::routing::{self, Routed, Router, Taking};
 use crate::server::chat::sessions;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
@@ -167,8 +167,11 @@ pub async fn start(
         Err(e) => return Err(e.into()),
     }
     // An automatic queue gives the chat its operator in the same write: it never waits when
-    // someone is free.
-    routing::route(&mut w, router, &conv).await?;
+    // someone is free. Then no inbox ever showed it waiting: only its operator (and the
+    // administrators, who hear everything) need waking, not every employee.
+    if let Routed::Assigned(_) = routing::route(&mut w, router, &conv).await? {
+        w.audience.staff = false;
+    }
     w.commit(hub).await?;
     if let Some(deal) = &deal {
         deals::make_folder(store, deal).await;

@@ -14,8 +14,8 @@ use crate::server::jobs::{self, Job, JobError, JobHandler};
 use crate::server::messages::{self, NewMessage};
 use crate::server::platform::entities::{conversation, operator_session};
 use crate::server::queues::service as queues;
-use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, Write, stmt};
+use crate::server::realtime::{Audience, Hub};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
 use std::sync::Arc;
@@ -246,8 +246,8 @@ async fn close_held(
         vec![NewMessage::staff_event(&closing.event)],
     )
     .await?;
-    // The operator's own lists change, and every inbox hears of it as of an accept.
-    w.audience.staff = true;
+    // The operator's own lists change; nobody else's (the chat waits for nobody).
+    w.audience.merge(&Audience::users([Some(operator)]));
     w.commit(hub).await?;
     Ok(true)
 }
