@@ -35,6 +35,8 @@ pub fn register_server_functions() {
     register_explicit::<chat::MarkRead>();
     register_explicit::<chat::AcceptChat>();
     register_explicit::<chat::EndChat>();
+    register_explicit::<chat::TransferChat>();
+    register_explicit::<chat::TransferTargets>();
     register_explicit::<queues::LoadConsole>();
     register_explicit::<queues::SetStatus>();
     register_explicit::<queues::LoadQueuesAdmin>();

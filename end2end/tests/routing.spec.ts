@@ -1,9 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
-import { chatLink, clientPage, endOfTest, managerPage, messages, newManager, ownContext, startChat } from "./chat-helpers";
+import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, ownContext, startChat } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers";
 
 // Queues and routing: an admin puts two operators in a team and gives them a round-robin queue
-// as the default; new chats then go to them in turn, without anyone accepting.
+// as the default; new chats then go to them in turn, without anyone accepting; one operator
+// hands a chat to another queue, where a third takes it with its history.
 test.describe.configure({ mode: "serial" });
 test.afterEach(endOfTest);
 
@@ -73,6 +74,26 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     await startChat(client, "A general question", third, "Anyone there?");
     await expect(chatLink(robMine, third)).toBeVisible();
     await expect(chatLink(ritaMine, third)).toHaveCount(0);
+
+    // Rob hands chat two to the General queue with a note; a third operator takes it there and
+    // reads the whole thread.
+    await chatLink(robMine, titles[1]).click();
+    await rob.getByRole("button", { name: "Transfer" }).click();
+    const form = rob.getByRole("form", { name: "Transfer chat" });
+    const general = await form.locator("option", { hasText: /^General \(/ }).getAttribute("value");
+    await form.getByLabel("Transfer to").selectOption(general!);
+    await form.getByLabel("Note for the next operator (optional)").fill("Asked about delivery.");
+    await form.getByRole("button", { name: "Transfer" }).click();
+    const handedOn = "Rob Rotation moved the chat to the General queue. Note: Asked about delivery.";
+    await expect(messages(rob).getByText(handedOn)).toBeVisible();
+    await expect(composer(rob)).toHaveCount(0);
+    const tess = await managerPage(browser, await newManager(browser, "Tess Third"));
+    await chatLink(tess.getByRole("region", { name: "Waiting" }), titles[1]).click();
+    await tess.getByRole("button", { name: "Accept" }).click();
+    await expect(composer(tess)).toBeVisible();
+    for (const line of ["Who answers me?", "Rob Rotation joined the chat.", handedOn]) {
+      await expect(messages(tess).getByText(line)).toBeVisible();
+    }
   } finally {
     // The shared server's other tests expect new chats in the General queue.
     await admin.getByLabel("Default: General").check();

@@ -161,6 +161,47 @@ pub async fn end_chat(conversation_id: ConversationId, note: String) -> Result<(
     )
 }
 
+/// The chat's operator hands it to a colleague (`to` = `operator:ID`) or a queue (`queue:ID`),
+/// with an optional note the next operator reads.
+#[server(endpoint = "chats/transfer", output = crate::model::wire::Answer)]
+pub async fn transfer_chat(
+    conversation_id: ConversationId,
+    to: String,
+    note: String,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let (st, viewer) = (state(), viewer()?);
+            crate::server::chat::transfer::transfer(
+                &st.db,
+                &st.hub,
+                &st.router,
+                viewer,
+                conversation_id,
+                &to,
+                &note,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Whom the chat's operator may hand it to.
+#[server(endpoint = "chats/transfer_targets", output = crate::model::wire::Answer)]
+pub async fn transfer_targets(
+    conversation_id: ConversationId,
+) -> Result<crate::model::queues::TransferTargets, AppError> {
+    respond(
+        async {
+            let (st, viewer) = (state(), viewer()?);
+            crate::server::chat::transfer::targets(&st.db, &st.router, viewer, conversation_id)
+                .await
+        }
+        .await,
+    )
+}
+
 /// Long-poll: answers when something after the cursor concerns the caller, or after the
 /// configured wait with nothing. Served by `server::chat::routes`, like `send_message`.
 #[server(endpoint = "chats/poll", output = crate::model::wire::Answer)]

@@ -72,11 +72,31 @@ pub enum SystemEvent {
     SessionEnded { by: String, note: Option<String> },
     /// Nobody wrote for the idle timeout: the session closed on the staff side (staff only).
     IdleClosed { after_secs: i64 },
+    /// The operator handed the chat to a colleague (staff only).
+    Transferred {
+        from: String,
+        to: String,
+        note: Option<String>,
+    },
+    /// The operator put the chat back in a queue (staff only).
+    Requeued {
+        by: String,
+        queue: String,
+        note: Option<String>,
+    },
     /// The client wrote after the last session closed: the chat waits for an operator again
     /// (staff only).
     SessionReopened,
     /// Words without structure: how messages from before events were stored as data.
     Note { text: String },
+}
+
+/// A line with the operator's note after it, when there is one.
+fn with_note(line: String, note: &Option<String>) -> String {
+    match note.as_deref() {
+        Some(note) if !note.is_empty() => format!("{line} Note: {note}"),
+        _ => line,
+    }
 }
 
 impl SystemEvent {
@@ -101,6 +121,12 @@ impl SystemEvent {
                     "The chat closed after {} without a message.",
                     span(*after_secs)
                 )
+            }
+            SystemEvent::Transferred { from, to, note } => {
+                with_note(format!("{from} transferred the chat to {to}."), note)
+            }
+            SystemEvent::Requeued { by, queue, note } => {
+                with_note(format!("{by} moved the chat to the {queue} queue."), note)
             }
             SystemEvent::SessionReopened => {
                 "The client wrote again: the chat waits for an operator.".to_owned()

@@ -136,10 +136,107 @@ pub struct ConsoleState {
     pub queues: Vec<QueueCount>,
 }
 
+/// Where an operator hands a chat: a colleague, or a queue. Written `operator:ID` or `queue:ID`
+/// (one field of a form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransferTo {
+    Operator(UserId),
+    Queue(QueueId),
+}
+
+impl TransferTo {
+    pub fn parse(raw: &str) -> Option<TransferTo> {
+        let (kind, id) = raw.trim().split_once(':')?;
+        let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+        match kind {
+            "operator" => Some(TransferTo::Operator(UserId(id))),
+            "queue" => Some(TransferTo::Queue(QueueId(id))),
+            _ => None,
+        }
+    }
+
+    pub fn encode(self) -> String {
+        match self {
+            TransferTo::Operator(id) => format!("operator:{id}"),
+            TransferTo::Queue(id) => format!("queue:{id}"),
+        }
+    }
+}
+
+/// Whom the chat's operator may hand it to: employees (with why some cannot take it now) and
+/// queues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferTargets {
+    pub operators: Vec<OperatorView>,
+    pub queues: Vec<QueueCount>,
+}
+
+impl OperatorView {
+    /// Why this operator cannot take a chat now, or None when they can.
+    pub fn refusal(&self) -> Option<String> {
+        if self.status != OperatorStatus::Available {
+            Some(format!(
+                "{} is {}.",
+                self.name,
+                self.status.label().to_lowercase()
+            ))
+        } else if self.gone {
+            Some(format!("{}'s console is not open.", self.name))
+        } else if self.open_sessions >= self.capacity {
+            Some(format!(
+                "{} already has {} of {} chats.",
+                self.name, self.open_sessions, self.capacity
+            ))
+        } else {
+            None
+        }
+    }
+}
+
 /// Everything the admin page of teams and queues shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuesAdmin {
     pub teams: Vec<TeamView>,
     pub queues: Vec<QueueView>,
     pub operators: Vec<OperatorView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transfer_target_is_an_operator_or_a_queue_by_id() {
+        for to in [
+            TransferTo::Operator(UserId(7)),
+            TransferTo::Queue(QueueId(3)),
+        ] {
+            assert_eq!(TransferTo::parse(&to.encode()), Some(to));
+        }
+        for bad in ["", "operator:", "queue:x", "team:3", "operator:-1", "7"] {
+            assert_eq!(TransferTo::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_operator_who_cannot_take_a_chat_says_why() {
+        let mut max = OperatorView {
+            id: UserId(2),
+            name: "Max".into(),
+            status: OperatorStatus::Available,
+            gone: false,
+            capacity: 5,
+            open_sessions: 4,
+        };
+        assert_eq!(max.refusal(), None);
+        max.open_sessions = 5;
+        assert_eq!(
+            max.refusal().as_deref(),
+            Some("Max already has 5 of 5 chats.")
+        );
+        max.gone = true;
+        assert_eq!(max.refusal().as_deref(), Some("Max's console is not open."));
+        max.status = OperatorStatus::Away;
+        assert_eq!(max.refusal().as_deref(), Some("Max is away."));
+    }
 }

@@ -9,4 +9,5 @@ pub mod routes;
 pub mod routing;
 pub mod service;
 pub mod sessions;
+pub mod transfer;
 pub mod writer;

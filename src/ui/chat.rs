@@ -22,4 +22,5 @@ pub mod new_chat;
 pub mod operator_console;
 pub mod operator_status;
 pub mod timeline;
+pub mod transfer;
 pub mod unread_badge;

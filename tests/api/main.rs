@@ -25,3 +25,4 @@ mod realtime;
 mod routing;
 mod s3_store;
 mod sessions;
+mod transfer;

@@ -186,11 +186,40 @@ fn nothing_to_end() -> AppError {
 }
 
 /// How a held session closes: its reason, who closed it, the note, and the staff-only line.
-struct Closing {
-    reason: CloseReason,
-    by: Option<UserId>,
-    wrap_up: Option<String>,
-    event: SystemEvent,
+pub(super) struct Closing {
+    pub reason: CloseReason,
+    pub by: Option<UserId>,
+    pub wrap_up: Option<String>,
+    pub event: SystemEvent,
+}
+
+/// Closes the conversation's open session inside `w` and appends its staff-only line.
+pub(super) async fn close_session(
+    w: &mut Write,
+    conversation_id: ConversationId,
+    closing: Closing,
+) -> Result<(), DbErr> {
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ?, wrap_up = ? \
+             WHERE conversation_id = ? AND closed_at IS NULL",
+            [
+                Utc::now().into(),
+                closing.reason.as_str().into(),
+                closing.by.map(|u| u.0).into(),
+                closing.wrap_up.into(),
+                conversation_id.into(),
+            ],
+        ))
+        .await?;
+    messages::append(
+        w,
+        conversation_id,
+        vec![NewMessage::staff_event(&closing.event)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Closes the session `operator` holds in the conversation, in one write: the chat is released
@@ -226,26 +255,7 @@ async fn close_held(
         return Ok(false);
     }
     routing::release(&w, operator).await?;
-    w.txn
-        .execute_raw(stmt(
-            w.backend(),
-            "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ?, wrap_up = ? \
-             WHERE conversation_id = ? AND closed_at IS NULL",
-            [
-                Utc::now().into(),
-                closing.reason.as_str().into(),
-                closing.by.map(|u| u.0).into(),
-                closing.wrap_up.into(),
-                conversation_id.into(),
-            ],
-        ))
-        .await?;
-    messages::append(
-        &mut w,
-        conversation_id,
-        vec![NewMessage::staff_event(&closing.event)],
-    )
-    .await?;
+    close_session(&mut w, conversation_id, closing).await?;
     // The operator's own lists change; nobody else's (the chat waits for nobody).
     w.audience.merge(&Audience::users([Some(operator)]));
     w.commit(hub).await?;

@@ -166,6 +166,33 @@ struct QueueCountRow {
     waiting: i64,
 }
 
+const QUEUE_COUNTS: &str = "SELECT q.id, q.name, q.routing, (SELECT COUNT(*) FROM conversations c \
+       WHERE c.queue_id = q.id AND c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
+       AND c.status = 'open') AS waiting FROM queues q";
+
+fn counts(rows: Vec<QueueCountRow>) -> Vec<QueueCount> {
+    rows.into_iter()
+        .map(|q| QueueCount {
+            id: q.id,
+            name: q.name,
+            routing: q.routing,
+            waiting: q.waiting,
+        })
+        .collect()
+}
+
+/// Every queue with how many chats wait in it, the default first.
+pub async fn waiting_counts(db: &impl ConnectionTrait) -> Result<Vec<QueueCount>, DbErr> {
+    let rows = QueueCountRow::find_by_statement(stmt(
+        db.get_database_backend(),
+        &format!("{QUEUE_COUNTS} ORDER BY q.is_default DESC, q.name"),
+        [],
+    ))
+    .all(db)
+    .await?;
+    Ok(counts(rows))
+}
+
 /// The console's head: the employee as an operator, and the queues they work with how many
 /// chats wait in each.
 #[tracing::instrument(skip(db))]
@@ -184,26 +211,14 @@ pub async fn console(
     } else {
         (WORKS_QUEUE.to_owned(), vec![viewer.id.into()])
     };
-    let queues = QueueCountRow::find_by_statement(stmt(
+    let rows = QueueCountRow::find_by_statement(stmt(
         db.get_database_backend(),
-        &format!(
-            "SELECT q.id, q.name, q.routing, (SELECT COUNT(*) FROM conversations c \
-               WHERE c.queue_id = q.id AND c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
-               AND c.status = 'open') AS waiting \
-             FROM queues q WHERE {works} ORDER BY q.is_default DESC, q.name"
-        ),
+        &format!("{QUEUE_COUNTS} WHERE {works} ORDER BY q.is_default DESC, q.name"),
         values,
     ))
     .all(db)
-    .await?
-    .into_iter()
-    .map(|q| QueueCount {
-        id: q.id,
-        name: q.name,
-        routing: q.routing,
-        waiting: q.waiting,
-    })
-    .collect();
+    .await?;
+    let queues = counts(rows);
     Ok(ConsoleState { me, queues })
 }
 

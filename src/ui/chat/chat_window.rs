@@ -14,6 +14,7 @@ use crate::ui::chat::end_chat::EndChatButton;
 use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_list::MessageList;
 use crate::ui::chat::timeline::{Timeline, send_error_text};
+use crate::ui::chat::transfer::TransferButton;
 use crate::ui::deals::deal_panel::staff_deal_panel;
 use crate::ui::deals::deal_stepper::DealStepper;
 use crate::ui::files::deal_files::DealFiles;
@@ -214,7 +215,14 @@ pub fn ChatWindow(
                     <h1 id="chat-title">{title}</h1>
                     <p class="chat-subtitle">{subtitle}</p>
                     {(staff && can_reply)
-                        .then(|| view! { <EndChatButton conversation_id=id on_ended=reload /> })}
+                        .then(|| {
+                            view! {
+                                <div class="chat-actions">
+                                    <TransferButton conversation_id=id on_done=reload />
+                                    <EndChatButton conversation_id=id on_ended=reload />
+                                </div>
+                            }
+                        })}
                 </header>
                 <Show when=move || deal.with(Option::is_some)>
                     <DealStepper stage on_change=on_stage busy=set_stage.pending() />
