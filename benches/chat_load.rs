@@ -169,6 +169,19 @@ struct Api {
 }
 
 impl Api {
+    /// A client of the server on `port`, with as many connections as the phases open.
+    fn new(port: u16) -> Api {
+        Api {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(usize::MAX)
+                .tcp_nodelay(true)
+                .timeout(Duration::from_secs(90))
+                .build()
+                .unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
     async fn call(
         &self,
         who: &Session,
@@ -572,15 +585,7 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
     let port = support::free_port();
     let mut server = start_server(o, &url, &dir, port);
     let pid = server.id();
-    let api = Api {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(usize::MAX)
-            .tcp_nodelay(true)
-            .timeout(Duration::from_secs(90))
-            .build()
-            .unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let api = Api::new(port);
     support::wait_healthy(&api.http, &api.base).await;
 
     // Active chats: each client starts one, a manager accepts it.

@@ -7,7 +7,9 @@
 # kills and load, on a local PostgreSQL and S3 server; with `--first-load` the first load of the
 # login and chat pages in Chromium on a throttled phone profile (end2end/bench/first-load.bench.ts;
 # `RUNS=n` for other than 5); with `--ssr` the server rendering a chat page of 200 messages
-# (chat_load's `--ssr-page 1000`). Other arguments go to the program, e.g. `scripts/bench.sh --idle
+# (chat_load's `--ssr-page 1000`); with `--routing 200` the routing phase (chat_load/routing.rs: 50
+# operators on a least-busy queue, 200 new chats a second; add `--pin` to keep the benchmark's
+# clients off the server's core). Other arguments go to the program, e.g. `scripts/bench.sh --idle
 # 1000 --latency-secs 5`, `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults
 # --rounds 3 --senders 32`.
 set -euo pipefail

@@ -135,15 +135,7 @@ pub async fn run(o: &Options, n: usize) -> RoutingFigures {
 
     let port = support::free_port();
     let mut server = start_server(o, &url, &dir, port);
-    let api = Api {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(usize::MAX)
-            .tcp_nodelay(true)
-            .timeout(Duration::from_secs(90))
-            .build()
-            .unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
+    let api = Api::new(port);
     support::wait_healthy(&api.http, &api.base).await;
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -312,20 +312,7 @@ pub async fn drain_for(
     router: &Router,
     operator: UserId,
 ) -> Result<usize, DbErr> {
-    let queues = QueueRow::find_by_statement(stmt(
-        db.get_database_backend(),
-        &format!(
-            "SELECT q.id FROM queues q WHERE q.routing <> 'all' AND {WORKS_QUEUE} ORDER BY q.id"
-        ),
-        [operator.into()],
-    ))
-    .all(db)
-    .await?;
-    let mut assigned = 0;
-    for q in queues {
-        assigned += drain(db, hub, router, q.id).await?;
-    }
-    Ok(assigned)
+    drain_queues(db, hub, router, Some(operator)).await
 }
 
 /// Drains every automatic queue: the periodic sweep that catches what no event started (a
@@ -335,10 +322,24 @@ pub async fn drain_all(
     hub: &Hub,
     router: &Router,
 ) -> Result<usize, DbErr> {
+    drain_queues(db, hub, router, None).await
+}
+
+/// Drains the automatic queues `operator` works (all of them for None), in id order.
+async fn drain_queues(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    router: &Router,
+    operator: Option<UserId>,
+) -> Result<usize, DbErr> {
+    let (works, values) = match operator {
+        Some(operator) => (format!(" AND {WORKS_QUEUE}"), vec![operator.into()]),
+        None => (String::new(), vec![]),
+    };
     let queues = QueueRow::find_by_statement(stmt(
         db.get_database_backend(),
-        "SELECT id FROM queues WHERE routing <> 'all' ORDER BY id",
-        [],
+        &format!("SELECT q.id FROM queues q WHERE q.routing <> 'all'{works} ORDER BY q.id"),
+        values,
     ))
     .all(db)
     .await?;
