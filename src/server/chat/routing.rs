@@ -26,6 +26,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// A queue's (`?`) waiting chats, as SQL over `conversations`.
+const WAITING_IN_QUEUE: &str = "queue_id = ? AND assignee_id IS NULL AND queued_at IS NOT NULL \
+     AND status = 'open' AND kind = 'client'";
+
 /// Most chats one drain assigns before it lets others write.
 const DRAIN_BATCH: usize = 200;
 /// Candidates read per assignment: a claim that loses a race tries the next.
@@ -140,6 +144,44 @@ pub async fn hold(w: &Write, operator: UserId, at: DateTime<Utc>) -> Result<(), 
     Ok(())
 }
 
+/// Claims a place for one more chat with the operator: one conditional update, true only if
+/// they are available, seen since `gone_before` and under their capacity. Two writers can never
+/// both take their last place.
+pub async fn claim(
+    w: &Write,
+    operator: UserId,
+    now: DateTime<Utc>,
+    gone_before: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let claimed = w
+        .txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE operators SET open_sessions = open_sessions + 1, last_assigned_at = ? \
+             WHERE user_id = ? AND status = 'available' AND open_sessions < capacity \
+             AND last_seen_at >= ?",
+            [now.into(), operator.into(), gone_before.into()],
+        ))
+        .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// The operator's side of holding a chat, inside `w`: a member of it, a session assigned to
+/// them (with its idle look), and the deal's owner if it has none.
+pub async fn seat(
+    w: &Write,
+    conv: &conversation::Model,
+    operator: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    upsert_member(&w.txn, conv.id, operator, "member", 0).await?;
+    sessions::assign(w, conv.id, operator, now).await?;
+    if let Some(deal_id) = conv.deal_id {
+        deals::claim_owner(w, deal_id, operator).await?;
+    }
+    Ok(())
+}
+
 /// The operator holds one session fewer (it closed or moved on).
 pub async fn release(w: &Write, operator: UserId) -> Result<(), DbErr> {
     w.txn
@@ -183,12 +225,7 @@ pub async fn take(
     if taken.rows_affected() != 1 {
         return Ok(false);
     }
-    let now = Utc::now();
-    upsert_member(&w.txn, conv.id, operator, "member", 0).await?;
-    sessions::assign(w, conv.id, operator, now).await?;
-    if let Some(deal_id) = conv.deal_id {
-        deals::claim_owner(w, deal_id, operator).await?;
-    }
+    seat(w, conv, operator, Utc::now()).await?;
     let event = match how {
         Taking::Accepted => SystemEvent::Accepted { by: name },
         Taking::Assigned => SystemEvent::Assigned { to: name },
@@ -225,18 +262,9 @@ pub async fn route(
         return Ok(Routed::Waits);
     }
     let now = Utc::now();
-    for candidate in candidates(w, &queue, router.gone_before(now)).await? {
-        // One conditional update claims a place under the operator's capacity.
-        let claimed = w
-            .txn
-            .execute_raw(stmt(
-                w.backend(),
-                "UPDATE operators SET open_sessions = open_sessions + 1, last_assigned_at = ? \
-                 WHERE user_id = ? AND status = 'available' AND open_sessions < capacity",
-                [now.into(), candidate.user_id.into()],
-            ))
-            .await?;
-        if claimed.rows_affected() != 1 {
+    let gone_before = router.gone_before(now);
+    for candidate in candidates(w, &queue, gone_before).await? {
+        if !claim(w, candidate.user_id, now, gone_before).await? {
             continue; // Someone else filled their last place: the next one.
         }
         if take(w, conv, candidate.user_id, candidate.name, Taking::Assigned).await? {
@@ -271,8 +299,7 @@ pub async fn drain(
         let waits = db
             .query_one_raw(stmt(
                 db.get_database_backend(),
-                "SELECT 1 AS one FROM conversations WHERE queue_id = ? AND assignee_id IS NULL \
-                 AND queued_at IS NOT NULL AND status = 'open' LIMIT 1",
+                &format!("SELECT 1 AS one FROM conversations WHERE {WAITING_IN_QUEUE} LIMIT 1"),
                 [queue_id.into()],
             ))
             .await?
@@ -284,9 +311,10 @@ pub async fn drain(
         let oldest = conversation::Entity::find()
             .from_raw_sql(stmt(
                 w.backend(),
-                "SELECT * FROM conversations WHERE queue_id = ? AND assignee_id IS NULL \
-                 AND queued_at IS NOT NULL AND status = 'open' AND kind = 'client' \
-                 ORDER BY queued_at, id LIMIT 1",
+                &format!(
+                    "SELECT * FROM conversations WHERE {WAITING_IN_QUEUE} \
+                     ORDER BY queued_at, id LIMIT 1"
+                ),
                 [queue_id.into()],
             ))
             .one(&w.txn)

@@ -156,13 +156,7 @@ pub async fn end(
     note: &str,
 ) -> Result<(), AppError> {
     let note = parse_wrap_up(note)?;
-    let (conv, _) = load(db, viewer, conversation_id).await?;
-    if !viewer.role.is_staff() {
-        return Err(AppError::Forbidden);
-    }
-    if conv.assignee_id != Some(viewer.id) {
-        return Err(nothing_to_end());
-    }
+    let conv = held(db, viewer, conversation_id, nothing_to_end).await?;
     let by = display_name(db, viewer.id).await?;
     let closing = Closing {
         reason: CloseReason::Ended,
@@ -176,6 +170,24 @@ pub async fn end(
     // Their place is free: the oldest chat waiting for them comes next.
     routing::drain_for(db, hub, router, viewer.id).await?;
     Ok(())
+}
+
+/// The chat the viewer holds as its operator, or why not: 404 for who may not read it, 403 for
+/// a client, `not_held` (a 409) for an employee who does not hold it.
+pub(super) async fn held(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+    not_held: fn() -> AppError,
+) -> Result<conversation::Model, AppError> {
+    let (conv, _) = load(db, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    if conv.assignee_id != Some(viewer.id) {
+        return Err(not_held());
+    }
+    Ok(conv)
 }
 
 fn nothing_to_end() -> AppError {

@@ -9,41 +9,22 @@ use crate::model::chat::CloseReason;
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::queues::{TransferTargets, TransferTo};
-use crate::server::access::{Viewer, load};
+use crate::server::access::Viewer;
 use crate::server::accounts::service::display_name;
 use crate::server::chat::routing::{self, Router};
-use crate::server::chat::service::upsert_member;
-use crate::server::chat::sessions::{self, Closing, close_session, parse_wrap_up};
-use crate::server::deals::service as deals;
+use crate::server::chat::sessions::{self, Closing, close_session, held, parse_wrap_up};
 use crate::server::platform::entities::{conversation, queue, user};
 use crate::server::queues::service as queues;
 use crate::server::realtime::changes::{self, stmt};
 use crate::server::realtime::{Audience, Hub};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 fn not_yours() -> AppError {
     AppError::Conflict(
         "This chat has no session of yours to hand on: it was already ended, closed as idle or handed on."
             .into(),
     )
-}
-
-/// The chat's operator, or the reason they are not: 404 for who may not read it, 403 for a
-/// client, 409 for an employee who does not hold it.
-async fn held_by_viewer(
-    db: &DatabaseConnection,
-    viewer: Viewer,
-    conversation_id: ConversationId,
-) -> Result<conversation::Model, AppError> {
-    let (conv, _) = load(db, viewer, conversation_id).await?;
-    if !viewer.role.is_staff() {
-        return Err(AppError::Forbidden);
-    }
-    if conv.assignee_id != Some(viewer.id) {
-        return Err(not_yours());
-    }
-    Ok(conv)
 }
 
 /// Who the chat's operator may hand it to: every other active employee (with their status and
@@ -55,18 +36,9 @@ pub async fn targets(
     viewer: Viewer,
     conversation_id: ConversationId,
 ) -> Result<TransferTargets, AppError> {
-    held_by_viewer(db, viewer, conversation_id).await?;
-    let gone_before = router.gone_before(Utc::now());
-    let mut operators = Vec::new();
-    for employee in user::Entity::find()
-        .order_by_asc(user::Column::DisplayName)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|u| u.role.is_staff() && !u.disabled && u.id != viewer.id)
-    {
-        operators.push(queues::operator_view(db, employee.id, gone_before).await?);
-    }
+    held(db, viewer, conversation_id, not_yours).await?;
+    let mut operators = queues::employees(db, router.gone_before(Utc::now())).await?;
+    operators.retain(|o| o.id != viewer.id);
     let queues = queues::waiting_counts(db).await?;
     Ok(TransferTargets { operators, queues })
 }
@@ -85,7 +57,7 @@ pub async fn transfer(
     let to = TransferTo::parse(to)
         .ok_or_else(|| AppError::invalid("to", "Choose a colleague or a queue."))?;
     let note = parse_wrap_up(note)?;
-    let conv = held_by_viewer(db, viewer, conversation_id).await?;
+    let conv = held(db, viewer, conversation_id, not_yours).await?;
     let from = display_name(db, viewer.id).await?;
     match to {
         TransferTo::Operator(target) => {
@@ -126,18 +98,9 @@ async fn to_operator(
     queues::ensure_operator(db, colleague.id).await?;
     let now = Utc::now();
     let mut w = changes::begin(db).await?;
-    // Their place first: one conditional update, as routing claims it.
-    let claimed = w
-        .txn
-        .execute_raw(stmt(
-            w.backend(),
-            "UPDATE operators SET open_sessions = open_sessions + 1, last_assigned_at = ? \
-             WHERE user_id = ? AND status = 'available' AND open_sessions < capacity \
-             AND last_seen_at >= ?",
-            [now.into(), target.into(), router.gone_before(now).into()],
-        ))
-        .await?;
-    if claimed.rows_affected() != 1 {
+    // Their place first, claimed as routing claims it.
+    let claimed = routing::claim(&w, target, now, router.gone_before(now)).await?;
+    if !claimed {
         drop(w);
         let them = queues::operator_view(db, target, router.gone_before(now)).await?;
         return Err(AppError::Conflict(them.refusal().unwrap_or_else(|| {
@@ -174,11 +137,7 @@ async fn to_operator(
     };
     close_session(&mut w, conv.id, closing).await?;
     sessions::open(&w, conv.id, now, conv.queue_id).await?;
-    sessions::assign(&w, conv.id, target, now).await?;
-    upsert_member(&w.txn, conv.id, target, "member", 0).await?;
-    if let Some(deal_id) = conv.deal_id {
-        deals::claim_owner(&w, deal_id, target).await?;
-    }
+    routing::seat(&w, conv, target, now).await?;
     w.audience
         .merge(&Audience::users([Some(viewer.id), Some(target)]));
     w.commit(hub).await?;
