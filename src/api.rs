@@ -1,6 +1,7 @@
 //! Server functions, grouped by area. Each is thin: who is asking → one service call → typed error.
 
 pub mod accounts;
+pub mod channels;
 pub mod chat;
 pub mod deals;
 pub mod files;
@@ -37,6 +38,9 @@ pub fn register_server_functions() {
     register_explicit::<chat::EndChat>();
     register_explicit::<chat::TransferChat>();
     register_explicit::<chat::TransferTargets>();
+    register_explicit::<channels::UsableChannels>();
+    register_explicit::<channels::LoadChannelsAdmin>();
+    register_explicit::<channels::SaveChannel>();
     register_explicit::<queues::LoadConsole>();
     register_explicit::<queues::SetStatus>();
     register_explicit::<queues::LoadQueuesAdmin>();

@@ -4,6 +4,7 @@ use crate::ui::accounts::password_reset::{ForgotPasswordRoute, ResetPasswordRout
 use crate::ui::accounts::setup::SetupRoute;
 use crate::ui::accounts::{account::AccountRoute, admin_users::AdminUsersRoute};
 use crate::ui::accounts::{login::LoginRoute, signup::SignupRoute};
+use crate::ui::channels::admin_channels::AdminChannelsRoute;
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
 use crate::ui::jobs::failed_jobs::AdminJobsRoute;
 use crate::ui::queues::admin_queues::AdminQueuesRoute;
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/jobs") view={Lazy::<AdminJobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/queues") view={Lazy::<AdminQueuesRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/channels") view={Lazy::<AdminChannelsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

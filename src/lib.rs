@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! dealchat: clients and deal managers talk about deals, and every conversation stays tied to the CRM.
 
 pub mod api;

@@ -2,6 +2,7 @@
 //! server function returns.
 
 pub mod account_input;
+pub mod channels;
 pub mod chat;
 pub mod command;
 pub mod deal_stage;

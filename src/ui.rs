@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod browser;
+pub mod channels;
 pub mod chat;
 pub mod deals;
 pub mod files;

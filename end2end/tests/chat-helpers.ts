@@ -82,10 +82,17 @@ export async function clientPage(browser: Browser, name: string): Promise<Page> 
   return page;
 }
 
-export async function startChat(page: Page, topic: "A new project" | "A general question", title: string, body: string) {
+export async function startChat(
+  page: Page,
+  topic: "A new project" | "A general question",
+  title: string,
+  body: string,
+  channel?: string,
+) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New chat" }).click();
   const form = page.getByRole("form", { name: "New chat" });
   await form.getByRole("radio", { name: topic }).check();
+  if (channel) await form.getByRole("group", { name: "Channel" }).getByRole("radio", { name: channel }).check();
   await form.getByLabel("Title or subject").fill(title);
   await form.getByLabel("First message").fill(body);
   await form.getByRole("button", { name: "Start chat" }).click();

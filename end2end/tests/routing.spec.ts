@@ -2,11 +2,19 @@ import { expect, test, type Page } from "@playwright/test";
 import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, ownContext, startChat } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers";
 
-// Queues and routing: an admin puts two operators in a team and gives them a round-robin queue
-// as the default; new chats then go to them in turn, without anyone accepting; one operator
-// hands a chat to another queue, where a third takes it with its history.
+// Channels, queues and routing: an admin puts two operators in a team, gives them a round-robin
+// queue and a Support channel that feeds it; clients who pick Support get them in turn, without
+// anyone accepting; one operator hands a chat to another queue, where a third takes it with its
+// history.
 test.describe.configure({ mode: "serial" });
 test.afterEach(endOfTest);
+
+/// Submits a form on an admin page and waits for the server's answer.
+async function submitAndWait(admin: Page, form: string, endpoint: string) {
+  const saved = admin.waitForResponse((r) => r.url().includes(endpoint));
+  await admin.getByRole("form", { name: form }).evaluate((f: HTMLFormElement) => f.requestSubmit());
+  expect((await saved).status()).toBe(200);
+}
 
 /// Submits a queue's row on the admin page and waits for the server's answer.
 async function saveQueue(admin: Page, label: string) {
@@ -19,6 +27,7 @@ test("round robin gives two available operators new chats in turn", async ({ bro
   const stamp = Date.now();
   const team = `Desk ${stamp}`;
   const queue = `Desk queue ${stamp}`;
+  const channel = `Support ${stamp}`;
   const first = await newManager(browser, "Rita Rotation");
   const second = await newManager(browser, "Rob Rotation");
   const admin = await (await ownContext(browser)).newPage();
@@ -34,14 +43,25 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     await card.getByRole("button", { name: "Add" }).click();
     await expect(card.getByRole("button", { name: `Remove ${name} from ${team}` })).toBeVisible();
   }
-  // A new round-robin queue for the team, made the default: new chats go there.
+  // A new round-robin queue for the team, and a Support channel feeding it, operated by the team.
   await admin.getByLabel("Name of New queue").fill(queue);
   await admin.getByRole("combobox", { name: "Team of New queue" }).selectOption({ label: team });
   await admin.getByRole("combobox", { name: "Routing of New queue" }).selectOption({ label: "Round robin" });
-  await admin.getByLabel("Default: New queue").check();
+  await saveQueue(admin, "New queue");
+  await expect(admin.getByLabel(`Name of ${queue}`)).toBeVisible();
+  await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Channels" }).click();
+  await expect(admin.getByRole("heading", { name: "Channels", level: 1 })).toBeVisible();
+  const channelCard = admin.getByRole("region", { name: "Channel New channel" });
+  await channelCard.getByLabel("Name", { exact: true }).fill(channel);
+  await channelCard.getByLabel("Queue", { exact: true }).selectOption({ label: queue });
+  // Every deal manager may operate it (so a chat handed to another queue can be taken there);
+  // the queue's team decides who gets its chats.
+  await expect(channelCard.getByRole("checkbox", { name: "All deal managers" })).toBeChecked();
+  await submitAndWait(admin, "Save channel New channel", "/api/admin/channels/save");
+  const saved = admin.getByRole("region", { name: `Channel ${channel}` });
+  await expect(saved.getByLabel("Queue", { exact: true })).toHaveValue(/\d+/);
+  await expect(saved.getByRole("group", { name: /May use/ }).getByRole("checkbox", { name: "Clients" })).toBeChecked();
   try {
-    await saveQueue(admin, "New queue");
-    await expect(admin.getByLabel(`Default: ${queue}`)).toBeChecked();
 
     // Both open their consoles: available, seen, holding nothing yet.
     const rita = await managerPage(browser, first);
@@ -54,7 +74,7 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     const titles = [`Rotation one ${stamp}`, `Rotation two ${stamp}`];
     for (const title of titles) {
       const client = await clientPage(browser, "Carla Customer");
-      await startChat(client, "A general question", title, "Who answers me?");
+      await startChat(client, "A general question", title, "Who answers me?", channel);
       // Assigned at once: the client is told who joined.
       await expect(messages(client).getByText(/(Rita|Rob) Rotation joined the chat\./)).toBeVisible();
     }
@@ -71,7 +91,7 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     await expect(rita.getByRole("combobox", { name: "My status" })).toHaveValue("away");
     const third = `Rotation three ${stamp}`;
     const client = await clientPage(browser, "Carla Customer");
-    await startChat(client, "A general question", third, "Anyone there?");
+    await startChat(client, "A general question", third, "Anyone there?", channel);
     await expect(chatLink(robMine, third)).toBeVisible();
     await expect(chatLink(ritaMine, third)).toHaveCount(0);
 
@@ -95,8 +115,9 @@ test("round robin gives two available operators new chats in turn", async ({ bro
       await expect(messages(tess).getByText(line)).toBeVisible();
     }
   } finally {
-    // The shared server's other tests expect new chats in the General queue.
-    await admin.getByLabel("Default: General").check();
-    await saveQueue(admin, "General");
+    // Deactivated, the channel is no longer offered (the shared server's other tests start
+    // chats in General); its chats go on.
+    await admin.getByRole("region", { name: `Channel ${channel}` }).getByLabel("Active (offered for new chats)").uncheck();
+    await submitAndWait(admin, `Save channel ${channel}`, "/api/admin/channels/save");
   }
 });

@@ -14,6 +14,7 @@ mod m20261203_000002_mail;
 mod m20261204_000001_shared_staging;
 mod m20261205_000001_operator_sessions;
 mod m20261206_000001_queues;
+mod m20261207_000001_channels;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_shared_staging::Migration),
             Box::new(m20261205_000001_operator_sessions::Migration),
             Box::new(m20261206_000001_queues::Migration),
+            Box::new(m20261207_000001_channels::Migration),
         ]
     }
 }

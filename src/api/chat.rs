@@ -30,6 +30,7 @@ pub async fn start_chat(
     title: String,
     body: String,
     client_msg_id: String,
+    channel: Option<crate::model::ids::ChannelId>,
 ) -> Result<ChatSummary, AppError> {
     respond(
         async {
@@ -45,6 +46,7 @@ pub async fn start_chat(
                 title: &title,
                 body: &body,
                 client_msg_id: &client_msg_id,
+                channel,
             };
             chats::start(
                 &st.db,

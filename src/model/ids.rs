@@ -53,6 +53,8 @@ id_type! {
     TeamId;
     /// A queue of waiting chats, worked by a team.
     QueueId;
+    /// A channel clients start chats in ("Sales", "Support").
+    ChannelId;
 }
 
 #[cfg(test)]

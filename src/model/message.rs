@@ -100,6 +100,22 @@ fn with_note(line: String, note: &Option<String>) -> String {
 }
 
 impl SystemEvent {
+    /// The event as a client of a channel that answers in its own name reads it: the operator
+    /// who acted is the channel.
+    pub fn in_voice_of(self, voice: &str) -> SystemEvent {
+        let voice = voice.to_owned();
+        match self {
+            SystemEvent::Accepted { .. } => SystemEvent::Accepted { by: voice },
+            SystemEvent::Assigned { .. } => SystemEvent::Assigned { to: voice },
+            SystemEvent::StageMoved { from, to, .. } => SystemEvent::StageMoved {
+                by: voice,
+                from,
+                to,
+            },
+            other => other,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             SystemEvent::Accepted { by } => format!("{by} accepted the chat."),
@@ -321,6 +337,33 @@ mod tests {
             rejected.describe("Clara"),
             "Clara rejected “quotation v1”. Reason: Too dear"
         );
+    }
+
+    #[test]
+    fn a_channel_that_answers_in_its_name_is_who_acted() {
+        let moved = SystemEvent::StageMoved {
+            by: "Mia".into(),
+            from: DealStage::Inquiry,
+            to: DealStage::Proposal,
+        };
+        assert_eq!(
+            moved.in_voice_of("Support").describe(),
+            "Support moved the deal from Inquiry to Proposal."
+        );
+        let joined = SystemEvent::Assigned { to: "Mia".into() };
+        assert_eq!(
+            joined.in_voice_of("Support").describe(),
+            "Support joined the chat."
+        );
+        let accepted = SystemEvent::Accepted { by: "Mia".into() };
+        assert_eq!(
+            accepted.in_voice_of("Support").describe(),
+            "Support accepted the chat."
+        );
+        let amount = SystemEvent::Note {
+            text: "Mia said".into(),
+        };
+        assert_eq!(amount.clone().in_voice_of("Support"), amount);
     }
 
     #[test]

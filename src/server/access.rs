@@ -2,7 +2,7 @@
 //! one gate every feature passes a conversation through before it reads or changes it.
 
 use crate::model::chat::{ConversationKind, ConversationStatus};
-use crate::model::ids::{ConversationId, QueueId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, QueueId, UserId};
 use crate::model::{AppError, Role, UserView};
 use crate::server::platform::entities::{conversation, operator_session};
 use crate::server::realtime::changes::stmt;
@@ -50,7 +50,8 @@ pub async fn load(
     let mut ties = Ties::default();
     if viewer.role == Role::Manager && conv.assignee_id != Some(viewer.id) {
         if conv.assignee_id.is_none() && conv.queued_at.is_some() {
-            ties.works_queue = works_queue(db, viewer, conv.queue_id).await?;
+            ties.works_queue = works_queue(db, viewer, conv.queue_id).await?
+                && operates_channel(db, viewer, conv.channel_id).await?;
         }
         if !ties.works_queue {
             // A manager who operated the chat before keeps reading its history.
@@ -73,7 +74,7 @@ pub async fn load(
 /// What ties a manager to a conversation besides being its assignee.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ties {
-    /// They work the queue the chat waits in.
+    /// They work the queue the chat waits in and may operate the channel it came through.
     pub works_queue: bool,
     /// They held an operator session in it before.
     pub operated: bool,
@@ -83,6 +84,55 @@ pub struct Ties {
 /// those of their teams. Admins work every queue (not expressed here).
 pub const WORKS_QUEUE: &str = "(q.team_id IS NULL OR q.team_id IN \
      (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?))";
+
+/// SQL condition: the employee (`role`, `user`: SQL expressions) may operate the channel
+/// `channel` (an SQL expression), by their role or one of their teams. Admins operate every
+/// channel (not expressed here).
+pub fn operates_sql(channel: &str, role: &str, user: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM channel_rights cr WHERE cr.channel_id = {channel} \
+         AND cr.right_kind = 'operate' AND (cr.role = {role} OR cr.team_id IN \
+         (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = {user})))"
+    )
+}
+
+/// SQL condition on a conversation `c` whose channel an employee may operate: `?` their role,
+/// then `?` their id. Chats without a channel are anyone's.
+pub static OPERATES_CHANNEL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(c.channel_id IS NULL OR {})",
+        operates_sql("c.channel_id", "?", "?")
+    )
+});
+
+/// Whether the employee may operate the channel: see its waiting chats, accept, be assigned.
+pub async fn operates_channel(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    channel_id: Option<ChannelId>,
+) -> Result<bool, DbErr> {
+    if viewer.role == Role::Admin {
+        return Ok(true);
+    }
+    if !viewer.role.is_staff() {
+        return Ok(false);
+    }
+    let Some(channel_id) = channel_id else {
+        return Ok(true);
+    };
+    let row = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            &format!("SELECT 1 AS one WHERE {}", operates_sql("?", "?", "?")),
+            [
+                channel_id.into(),
+                viewer.role.as_str().into(),
+                viewer.id.into(),
+            ],
+        ))
+        .await?;
+    Ok(row.is_some())
+}
 
 /// Whether the employee works the queue (admins work every queue, clients none).
 pub async fn works_queue(
@@ -164,6 +214,7 @@ mod tests {
             assigned_tick: 0,
             created_at: Utc::now(),
             queue_id: None,
+            channel_id: None,
         }
     }
 

@@ -238,6 +238,8 @@ struct MessageRow {
     payment_description: Option<String>,
     payment_status: Option<String>,
     payment_provider: Option<String>,
+    /// For a client of a channel that answers in its own name: the channel's name.
+    voice: Option<String>,
 }
 
 /// What a message view reads: (expression, column name). Tables: `m` the message, `u` its
@@ -270,35 +272,57 @@ const VIEW_COLUMNS: [(&str, &str); 25] = [
     ("p.provider", "payment_provider"),
 ];
 
-/// The select list that reads a message as a view, for a message joined as `{prefix}m`; every
-/// table alias and column name carries `prefix`, so the read can sit inside another query (the
-/// chat list reads each chat's last message this way).
-pub fn view_columns(prefix: &str) -> String {
+/// The select list that reads a message as a view for `reader`, for a message joined as
+/// `{prefix}m`; every table alias and column name carries `prefix`, so the read can sit inside
+/// another query (the chat list reads each chat's last message this way).
+pub fn view_columns(prefix: &str, reader: Reader) -> String {
+    let voice = match reader {
+        Reader::Staff => "NULL".to_owned(),
+        Reader::Client => format!("CASE WHEN {prefix}ch.on_behalf THEN {prefix}ch.name END"),
+    };
     VIEW_COLUMNS
         .iter()
         .map(|(expr, name)| format!("{prefix}{expr} AS {prefix}{name}"))
+        .chain([format!("{voice} AS {prefix}voice")])
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The joins `view_columns` reads from, for a message joined as `{prefix}m`.
-pub fn view_joins(prefix: &str) -> String {
+/// The joins `view_columns` reads from, for a message joined as `{prefix}m`: a client's read
+/// also joins the conversation's channel, which may answer in its own name.
+pub fn view_joins(prefix: &str, reader: Reader) -> String {
+    let channel = match reader {
+        Reader::Staff => String::new(),
+        Reader::Client => format!(
+            " LEFT JOIN conversations {prefix}mc ON {prefix}mc.id = {prefix}m.conversation_id \
+             LEFT JOIN channels {prefix}ch ON {prefix}ch.id = {prefix}mc.channel_id"
+        ),
+    };
     format!(
         "LEFT JOIN users {prefix}u ON {prefix}u.id = {prefix}m.sender_id \
          LEFT JOIN files {prefix}f ON {prefix}f.id = {prefix}m.file_id \
          LEFT JOIN file_offers {prefix}o ON {prefix}o.id = {prefix}m.offer_id \
-         LEFT JOIN payments {prefix}p ON {prefix}p.id = {prefix}m.payment_id"
+         LEFT JOIN payments {prefix}p ON {prefix}p.id = {prefix}m.payment_id{channel}"
     )
 }
 
-/// `SELECT … FROM messages m …`, to which a query adds its WHERE and ORDER.
-static SELECT_VIEW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "SELECT {} FROM messages m {}",
-        view_columns(""),
-        view_joins("")
-    )
+/// `SELECT … FROM messages m …` for each reader, to which a query adds its WHERE and ORDER.
+static SELECT_VIEW: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+    [Reader::Staff, Reader::Client].map(|reader| {
+        format!(
+            "SELECT {} FROM messages m {}",
+            view_columns("", reader),
+            view_joins("", reader)
+        )
+    })
 });
+
+fn select_view(reader: Reader) -> &'static str {
+    match reader {
+        Reader::Staff => &SELECT_VIEW[0],
+        Reader::Client => &SELECT_VIEW[1],
+    }
+}
 
 /// The message a row holds under `prefix` (see `view_columns`), if the row has one.
 pub fn view_in(row: &QueryResult, prefix: &str) -> Result<Option<MessageView>, DbErr> {
@@ -336,10 +360,20 @@ fn to_view(mut r: MessageRow) -> MessageView {
     let side = side_of(r.sender_id, r.sender_role);
     // The body moves into the content; the row is only read for the rest.
     let body = std::mem::take(&mut r.body);
-    let content = content_of(&r, body).unwrap_or_else(|why| {
+    let mut content = content_of(&r, body).unwrap_or_else(|why| {
         tracing::error!(message = %r.id, kind = r.kind, %why, "a stored message cannot be read");
         MessageContent::Unreadable
     });
+    // A channel that answers in its own name: its client reads the channel, not the operator.
+    if let Some(voice) = r.voice.take() {
+        if side == SenderSide::Staff {
+            r.sender_name = Some(voice);
+        } else if let MessageContent::System { event } = content {
+            content = MessageContent::System {
+                event: event.in_voice_of(&voice),
+            };
+        }
+    }
     MessageView {
         id: r.id,
         conversation_id: r.conversation_id,
@@ -465,7 +499,7 @@ pub async fn after(
 ) -> Result<Vec<MessageView>, DbErr> {
     let sql = format!(
         "{} WHERE m.conversation_id = ? AND m.seq > ?{} ORDER BY m.seq LIMIT ?",
-        *SELECT_VIEW,
+        select_view(reader),
         reader.condition()
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -488,7 +522,7 @@ pub async fn before(
 ) -> Result<Vec<MessageView>, DbErr> {
     let sql = format!(
         "{} WHERE m.conversation_id = ? AND m.seq < ?{} ORDER BY m.seq DESC LIMIT ?",
-        *SELECT_VIEW,
+        select_view(reader),
         reader.condition()
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -511,7 +545,7 @@ pub async fn by_ids(
         return Ok(Vec::new());
     }
     let marks = vec!["?"; ids.len()].join(", ");
-    let sql = format!("{} WHERE m.id IN ({marks})", *SELECT_VIEW);
+    let sql = format!("{} WHERE m.id IN ({marks})", select_view(Reader::Staff));
     query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
 }
 

@@ -1,6 +1,7 @@
 //! Property tests of every parser that takes user input: whatever arrives, each answers without
 //! panicking, and what it accepts keeps its promises.
 
+use crate::model::channels::{parse_grants, parse_language};
 use crate::model::command::{PaymentAsk, ShareNote};
 use crate::model::label;
 use crate::model::message_text::{MessageBody, Segment, segments};
@@ -108,6 +109,25 @@ proptest! {
             }
         }
         prop_assert_eq!(rebuilt, raw);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn a_language_tag_is_short_ascii_and_normalising_twice_changes_nothing(raw in hostile()) {
+        if let Some(tag) = parse_language(&raw) {
+            prop_assert!(tag.len() <= 35 && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            prop_assert_eq!(parse_language(&tag), Some(tag.clone()));
+        }
+    }
+
+    #[test]
+    fn a_grant_list_round_trips(raw in hostile()) {
+        if let Some(grants) = parse_grants(&raw) {
+            prop_assert_eq!(parse_grants(&grants.encode()), Some(grants));
+        }
     }
 }
 

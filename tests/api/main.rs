@@ -9,6 +9,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod channels;
 mod chat_authorization;
 mod chats;
 mod fake_stripe;

@@ -5,8 +5,8 @@ use crate::model::chat::{ChatSummary, MessageView};
 use crate::model::ids::{ConversationId, DealId, QueueId, UserId};
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
-use crate::server::access::{Viewer, WORKS_QUEUE};
-use crate::server::messages;
+use crate::server::access::{OPERATES_CHANNEL, Viewer, WORKS_QUEUE};
+use crate::server::messages::{self, Reader};
 use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
@@ -15,10 +15,16 @@ use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 pub const LIST_LIMIT: i64 = 200;
 const PREVIEW_CHARS: usize = 100;
 
-/// The columns and joins that read each chat's last message (joined as `lm_m`), built once: the
-/// list is on the poll's path.
-static LAST_MESSAGE: std::sync::LazyLock<(String, String)> =
-    std::sync::LazyLock::new(|| (messages::view_columns("lm_"), messages::view_joins("lm_")));
+/// The columns and joins that read each chat's last message (joined as `lm_m`) for staff and
+/// for clients, built once: the list is on the poll's path.
+static LAST_MESSAGE: std::sync::LazyLock<[(String, String); 2]> = std::sync::LazyLock::new(|| {
+    [Reader::Staff, Reader::Client].map(|r| {
+        (
+            messages::view_columns("lm_", r),
+            messages::view_joins("lm_", r),
+        )
+    })
+});
 
 #[derive(Debug, FromQueryResult)]
 struct SummaryRow {
@@ -42,16 +48,18 @@ struct SummaryRow {
     queue_name: Option<String>,
 }
 
-/// SQL condition for a manager: their own chats, the waiting ones of the queues they work, and
-/// those they operated before (one set per query, read through the operator's index, not a
-/// probe per chat). Takes the manager's id three times.
+/// SQL condition for a manager: their own chats, the waiting ones of the queues they work and
+/// channels they operate, and those they operated before (one set per query, read through the
+/// operator's index, not a probe per chat). Takes the manager's id twice, their role and id,
+/// and their id.
 static MANAGER_VISIBLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "(c.assignee_id = ? OR (c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
           AND c.status = 'open' AND (c.queue_id IS NULL OR c.queue_id IN \
-              (SELECT q.id FROM queues q WHERE {WORKS_QUEUE}))) \
+              (SELECT q.id FROM queues q WHERE {WORKS_QUEUE})) AND {}) \
           OR c.id IN (SELECT os.conversation_id FROM operator_sessions os \
-                      WHERE os.operator_id = ?))"
+                      WHERE os.operator_id = ?))",
+        *OPERATES_CHANNEL
     )
 });
 
@@ -61,7 +69,13 @@ fn visible(viewer: Viewer) -> (&'static str, Vec<Value>) {
         Role::Client => ("c.client_id = ?", vec![viewer.id.into()]),
         Role::Manager => (
             MANAGER_VISIBLE.as_str(),
-            vec![viewer.id.into(), viewer.id.into(), viewer.id.into()],
+            vec![
+                viewer.id.into(),
+                viewer.id.into(),
+                viewer.role.as_str().into(),
+                viewer.id.into(),
+                viewer.id.into(),
+            ],
         ),
         Role::Admin => ("1 = 1", vec![]),
     }
@@ -128,29 +142,39 @@ pub async fn summaries(
     };
     // A client reads up to `client_seq`: what comes after it is staff-only. Their thread keeps
     // its manager when a session ends: nothing changes on their side until someone else takes it.
-    let (seq_column, client_filter, assignee, queue_columns) = if viewer.role.is_staff() {
-        (
-            "c.last_seq",
-            "",
-            "c.assignee_id",
-            "c.queue_id AS queue_id, lq.name AS queue_name",
-        )
-    } else {
-        (
-            "c.client_seq",
-            " AND NOT u.staff_only",
-            "COALESCE(c.assignee_id, (SELECT os.operator_id FROM operator_sessions os \
-             WHERE os.conversation_id = c.id AND os.operator_id IS NOT NULL \
-             ORDER BY os.id DESC LIMIT 1))",
-            // Queues are the staff's business.
-            "CAST(NULL AS BIGINT) AS queue_id, CAST(NULL AS TEXT) AS queue_name",
-        )
+    let (seq_column, client_filter, assignee, assignee_name, queue_columns, reader) =
+        if viewer.role.is_staff() {
+            (
+                "c.last_seq",
+                "",
+                "c.assignee_id",
+                "au.display_name",
+                "c.queue_id AS queue_id, lq.name AS queue_name",
+                Reader::Staff,
+            )
+        } else {
+            (
+                "c.client_seq",
+                " AND NOT u.staff_only",
+                "COALESCE(c.assignee_id, (SELECT os.operator_id FROM operator_sessions os \
+                 WHERE os.conversation_id = c.id AND os.operator_id IS NOT NULL \
+                 ORDER BY os.id DESC LIMIT 1))",
+                // A channel that answers in its own name is who the client talks to.
+                "CASE WHEN lch.on_behalf THEN lch.name ELSE au.display_name END",
+                // Queues are the staff's business.
+                "CAST(NULL AS BIGINT) AS queue_id, CAST(NULL AS TEXT) AS queue_name",
+                Reader::Client,
+            )
+        };
+    let (last_columns, last_joins) = match reader {
+        Reader::Staff => &LAST_MESSAGE[0],
+        Reader::Client => &LAST_MESSAGE[1],
     };
     let sql = format!(
         "SELECT c.id, c.subject, c.client_id, c.deal_id, {assignee} AS assignee_id, c.queued_at, \
                 c.last_message_at, {seq_column} AS last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
-                cu.display_name AS client_name, au.display_name AS assignee_name, \
+                cu.display_name AS client_name, {assignee_name} AS assignee_name, \
                 {queue_columns}, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
@@ -162,13 +186,12 @@ pub async fn summaries(
          LEFT JOIN users cu ON cu.id = c.client_id \
          LEFT JOIN users au ON au.id = {assignee} \
          LEFT JOIN queues lq ON lq.id = c.queue_id \
+         LEFT JOIN channels lch ON lch.id = c.channel_id \
          LEFT JOIN messages lm_m ON lm_m.conversation_id = c.id AND lm_m.seq = {seq_column} \
          {last_joins} \
          LEFT JOIN conversation_members me ON me.conversation_id = c.id AND me.user_id = ? \
          WHERE c.kind = 'client' AND {visible_sql}{narrow} \
          ORDER BY {order} LIMIT {LIST_LIMIT}",
-        last_columns = LAST_MESSAGE.0,
-        last_joins = LAST_MESSAGE.1,
     );
     // The first two values are the unread sender and the member join, in that textual order.
     // Each row carries its chat's last message, read as the chat shows it, for the preview.

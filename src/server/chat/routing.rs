@@ -8,10 +8,10 @@
 //! write then tries the next operator, or leaves the chat waiting.
 
 use crate::model::AppError;
-use crate::model::ids::{QueueId, UserId};
+use crate::model::ids::{ChannelId, QueueId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::queues::{OperatorStatus, Routing};
-use crate::server::access::{Viewer, WORKS_QUEUE};
+use crate::server::access::{Viewer, WORKS_QUEUE, operates_sql};
 use crate::server::chat::service::upsert_member;
 use crate::server::chat::sessions;
 use crate::server::deals::service as deals;
@@ -26,9 +26,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A queue's (`?`) waiting chats, as SQL over `conversations`.
-const WAITING_IN_QUEUE: &str = "queue_id = ? AND assignee_id IS NULL AND queued_at IS NOT NULL \
-     AND status = 'open' AND kind = 'client'";
+/// A queue's (`?`) waiting chats, as SQL over conversations `c`.
+const WAITING_IN_QUEUE: &str = "c.queue_id = ? AND c.assignee_id IS NULL \
+     AND c.queued_at IS NOT NULL AND c.status = 'open' AND c.kind = 'client'";
 
 /// Most chats one drain assigns before it lets others write.
 const DRAIN_BATCH: usize = 200;
@@ -99,29 +99,56 @@ struct Candidate {
     name: String,
 }
 
-/// Available operators of the queue under their capacity, in the rule's order.
+/// SQL over operators `o` joined with their users `u`: free to take a chat of the queue now
+/// (available, seen since `?`, under capacity, in the queue's team `?` when it has one).
+fn free_in_queue(queue: &queue::Model) -> &'static str {
+    if queue.team_id.is_some() {
+        "o.status = 'available' AND o.last_seen_at >= ? AND o.open_sessions < o.capacity \
+         AND u.role IN ('manager', 'admin') AND NOT u.disabled \
+         AND o.user_id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id = ?)"
+    } else {
+        "o.status = 'available' AND o.last_seen_at >= ? AND o.open_sessions < o.capacity \
+         AND u.role IN ('manager', 'admin') AND NOT u.disabled"
+    }
+}
+
+/// The values `free_in_queue` takes.
+fn free_values(queue: &queue::Model, gone_before: DateTime<Utc>) -> Vec<sea_orm::Value> {
+    let mut values = vec![gone_before.into()];
+    values.extend(queue.team_id.map(Into::into));
+    values
+}
+
+/// SQL over users `u`: may operate the channel `channel` (an SQL expression).
+fn operating(channel: &str) -> String {
+    format!(
+        "(u.role = 'admin' OR {})",
+        operates_sql(channel, "u.role", "u.id")
+    )
+}
+
+/// Operators free to take a chat of the queue (of `channel`, when given), in the rule's order.
 async fn candidates(
     w: &Write,
     queue: &queue::Model,
+    channel: Option<ChannelId>,
     gone_before: DateTime<Utc>,
 ) -> Result<Vec<Candidate>, DbErr> {
-    let mut values = vec![gone_before.into()];
-    let team = match queue.team_id {
-        Some(team) => {
-            values.push(team.into());
-            " AND o.user_id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id = ?)"
+    let mut values = free_values(queue, gone_before);
+    let operates = match channel {
+        Some(channel) => {
+            values.push(channel.into());
+            format!(" AND {}", operating("?"))
         }
-        None => "",
+        None => String::new(),
     };
     Candidate::find_by_statement(stmt(
         w.backend(),
         &format!(
             "SELECT o.user_id, u.display_name AS name FROM operators o \
              JOIN users u ON u.id = o.user_id \
-             WHERE o.status = 'available' AND o.last_seen_at >= ? \
-               AND o.open_sessions < o.capacity \
-               AND u.role IN ('manager', 'admin') AND NOT u.disabled{team} \
-             ORDER BY {} LIMIT {CANDIDATES}",
+             WHERE {}{operates} ORDER BY {} LIMIT {CANDIDATES}",
+            free_in_queue(queue),
             order_of(queue.routing)
         ),
         values,
@@ -263,7 +290,7 @@ pub async fn route(
     }
     let now = Utc::now();
     let gone_before = router.gone_before(now);
-    for candidate in candidates(w, &queue, gone_before).await? {
+    for candidate in candidates(w, &queue, conv.channel_id, gone_before).await? {
         if !claim(w, candidate.user_id, now, gone_before).await? {
             continue; // Someone else filled their last place: the next one.
         }
@@ -299,7 +326,7 @@ pub async fn drain(
         let waits = db
             .query_one_raw(stmt(
                 db.get_database_backend(),
-                &format!("SELECT 1 AS one FROM conversations WHERE {WAITING_IN_QUEUE} LIMIT 1"),
+                &format!("SELECT 1 AS one FROM conversations c WHERE {WAITING_IN_QUEUE} LIMIT 1"),
                 [queue_id.into()],
             ))
             .await?
@@ -308,14 +335,31 @@ pub async fn drain(
             break;
         }
         let mut w = changes::begin(db).await?;
+        let Some(queue) = queue::Entity::find_by_id(queue_id).one(&w.txn).await? else {
+            break;
+        };
+        let gone_before = router.gone_before(Utc::now());
+        if !queue.routing.is_automatic()
+            || candidates(&w, &queue, None, gone_before).await?.is_empty()
+        {
+            break; // Nobody free: nothing to look for.
+        }
+        // The oldest chat someone free may operate: a chat of a channel nobody free operates
+        // waits without holding up the rest.
+        let mut values = vec![queue_id.into()];
+        values.extend(free_values(&queue, gone_before));
         let oldest = conversation::Entity::find()
             .from_raw_sql(stmt(
                 w.backend(),
                 &format!(
-                    "SELECT * FROM conversations WHERE {WAITING_IN_QUEUE} \
-                     ORDER BY queued_at, id LIMIT 1"
+                    "SELECT * FROM conversations c WHERE {WAITING_IN_QUEUE} \
+                     AND (c.channel_id IS NULL OR EXISTS (SELECT 1 FROM operators o \
+                          JOIN users u ON u.id = o.user_id WHERE {} AND {})) \
+                     ORDER BY c.queued_at, c.id LIMIT 1",
+                    free_in_queue(&queue),
+                    operating("c.channel_id")
                 ),
-                [queue_id.into()],
+                values,
             ))
             .one(&w.txn)
             .await?;

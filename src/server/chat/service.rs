@@ -4,12 +4,13 @@
 use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
-use crate::model::ids::{ConversationId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, UserId};
 use crate::model::message_text::MessageBody;
 use crate::model::payment::Provider;
 use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
+use crate::server::channels::service as channels;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::chat::routing::{self, Routed, Router, Taking};
 use crate::server::chat::sessions;
@@ -21,7 +22,6 @@ use crate::server::platform::config::ChatSettings;
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{conversation, conversation_member};
 use crate::server::platform::rate_limit::RateLimit;
-use crate::server::queues::service as queues;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};
 use crate::server::storage::FileStore;
@@ -90,6 +90,8 @@ pub struct NewChat<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub client_msg_id: &'a str,
+    /// The channel the client picked (None: the default, or their only one).
+    pub channel: Option<ChannelId>,
 }
 
 /// A client starts a chat with its first message. Starting again with the same message id
@@ -114,7 +116,7 @@ pub async fn start(
     if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
         return summary(db, viewer, done.conversation_id).await;
     }
-    let queue = queues::default_queue(db).await?;
+    let channel = channels::pick_for_start(db, viewer, new.channel).await?;
     let mut w = changes::begin(db).await?;
     let deal = match topic {
         ChatTopic::Project => Some(deals::create(&w, &title, viewer.id, None).await?),
@@ -136,7 +138,8 @@ pub async fn start(
         assigned_tick: Set(0),
         created_at: Set(now),
         client_seq: Set(0),
-        queue_id: Set(Some(queue.id)),
+        queue_id: Set(Some(channel.queue_id)),
+        channel_id: Set(Some(channel.id)),
         ..Default::default()
     }
     .insert(&w.txn)

@@ -9,6 +9,7 @@ use crate::model::ids::{ConversationId, OperatorSessionId, QueueId, UserId};
 use crate::model::message::SystemEvent;
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
+use crate::server::channels::service as channels;
 use crate::server::chat::routing::{self, Router};
 use crate::server::jobs::{self, Job, JobError, JobHandler};
 use crate::server::messages::{self, NewMessage};
@@ -102,19 +103,23 @@ pub async fn reopen_if_closed(
         return Ok(false);
     }
     let now = Utc::now();
+    // Back into the channel's queue as it is now (an admin may have moved the channel).
+    let queue_id = channels::queue_of(&w.txn, conv.channel_id)
+        .await?
+        .or(conv.queue_id);
     let queued = w
         .txn
         .execute_raw(stmt(
             w.backend(),
-            "UPDATE conversations SET queued_at = ? \
+            "UPDATE conversations SET queued_at = ?, queue_id = ? \
              WHERE id = ? AND assignee_id IS NULL AND queued_at IS NULL AND status = 'open'",
-            [now.into(), conv.id.into()],
+            [now.into(), queue_id.into(), conv.id.into()],
         ))
         .await?;
     if queued.rows_affected() != 1 {
         return Ok(false);
     }
-    open(w, conv.id, now, conv.queue_id).await?;
+    open(w, conv.id, now, queue_id).await?;
     messages::append(
         w,
         conv.id,
@@ -126,6 +131,7 @@ pub async fn reopen_if_closed(
     let waiting = conversation::Model {
         assignee_id: None,
         queued_at: Some(now),
+        queue_id,
         ..conv.clone()
     };
     routing::route(w, router, &waiting).await?;
@@ -157,6 +163,15 @@ pub async fn end(
 ) -> Result<(), AppError> {
     let note = parse_wrap_up(note)?;
     let conv = held(db, viewer, conversation_id, nothing_to_end).await?;
+    if note.is_none() && channels::wrap_up_required(db, conv.channel_id).await? {
+        return Err(AppError::invalid(
+            "note",
+            format!(
+                "The {} channel asks for a wrap-up note when a chat ends.",
+                channels::name_of(db, conv.channel_id).await?
+            ),
+        ));
+    }
     let by = display_name(db, viewer.id).await?;
     let closing = Closing {
         reason: CloseReason::Ended,

@@ -9,8 +9,9 @@ use crate::model::chat::CloseReason;
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::queues::{TransferTargets, TransferTo};
-use crate::server::access::Viewer;
+use crate::server::access::{Viewer, operates_channel, operates_sql};
 use crate::server::accounts::service::display_name;
+use crate::server::channels::service as channels;
 use crate::server::chat::routing::{self, Router};
 use crate::server::chat::sessions::{self, Closing, close_session, held, parse_wrap_up};
 use crate::server::platform::entities::{conversation, queue, user};
@@ -18,7 +19,7 @@ use crate::server::queues::service as queues;
 use crate::server::realtime::changes::{self, stmt};
 use crate::server::realtime::{Audience, Hub};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
 
 fn not_yours() -> AppError {
     AppError::Conflict(
@@ -68,12 +69,51 @@ pub async fn transfer(
                 .one(db)
                 .await?
                 .ok_or_else(|| AppError::invalid("to", "That queue does not exist."))?;
+            if !operated_in(db, &conv, &queue).await? {
+                return Err(AppError::Conflict(format!(
+                    "Nobody who works the {} queue may operate chats of the {} channel.",
+                    queue.name,
+                    channels::name_of(db, conv.channel_id).await?
+                )));
+            }
             to_queue(db, hub, router, viewer, &conv, queue, from, note).await?
         }
     }
     // The viewer's place is free: the oldest chat waiting for them comes next.
     routing::drain_for(db, hub, router, viewer.id).await?;
     Ok(())
+}
+
+/// Whether someone who works the queue may operate the chat's channel: a chat moved where
+/// nobody may take it would wait for ever.
+async fn operated_in(
+    db: &DatabaseConnection,
+    conv: &conversation::Model,
+    queue: &queue::Model,
+) -> Result<bool, DbErr> {
+    let Some(channel) = conv.channel_id else {
+        return Ok(true);
+    };
+    let mut values = vec![channel.into()];
+    let team = match queue.team_id {
+        Some(team) => {
+            values.push(team.into());
+            " AND u.id IN (SELECT tm.user_id FROM team_members tm WHERE tm.team_id = ?)"
+        }
+        None => "",
+    };
+    let found = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT 1 AS one FROM users u WHERE u.role IN ('manager', 'admin') \
+                 AND NOT u.disabled AND (u.role = 'admin' OR {}){team} LIMIT 1",
+                operates_sql("?", "u.role", "u.id")
+            ),
+            values,
+        ))
+        .await?;
+    Ok(found.is_some())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -95,6 +135,17 @@ async fn to_operator(
         .await?
         .filter(|u| u.role.is_staff() && !u.disabled)
         .ok_or_else(|| AppError::invalid("to", "Choose an active colleague."))?;
+    let them = Viewer {
+        id: colleague.id,
+        role: colleague.role,
+    };
+    if !operates_channel(db, them, conv.channel_id).await? {
+        return Err(AppError::Conflict(format!(
+            "{} may not operate chats of the {} channel.",
+            colleague.display_name,
+            channels::name_of(db, conv.channel_id).await?
+        )));
+    }
     queues::ensure_operator(db, colleague.id).await?;
     let now = Utc::now();
     let mut w = changes::begin(db).await?;

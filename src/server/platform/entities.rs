@@ -1,5 +1,7 @@
 //! sea-orm entities, one module per table.
 
+pub mod channel;
+pub mod channel_right;
 pub mod conversation;
 pub mod conversation_member;
 pub mod crm_contact;

@@ -8,7 +8,7 @@ use crate::model::queues::{
     QueuesAdmin, Routing, TIMEOUT_MINUTES, TeamView,
 };
 use crate::model::{AppError, Role};
-use crate::server::access::{Viewer, WORKS_QUEUE};
+use crate::server::access::{OPERATES_CHANNEL, Viewer, WORKS_QUEUE};
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{operator, queue, team, team_member, user};
 use crate::server::realtime::changes::stmt;
@@ -72,18 +72,6 @@ fn admin_only(viewer: Viewer) -> Result<(), AppError> {
 fn name_taken(e: &DbErr, pg: &str, sqlite: &str) -> Option<AppError> {
     is_unique_violation(e, pg, sqlite)
         .then(|| AppError::invalid("name", "That name is taken: choose another."))
-}
-
-/// The default queue: where chats go until channels choose.
-pub async fn default_queue(db: &impl ConnectionTrait) -> Result<queue::Model, AppError> {
-    queue::Entity::find()
-        .filter(queue::Column::IsDefault.eq(true))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            tracing::error!("no default queue: the migration that makes it did not run");
-            AppError::Internal
-        })
 }
 
 /// The queue's idle timeout.
@@ -186,9 +174,15 @@ struct QueueCountRow {
     waiting: i64,
 }
 
-const QUEUE_COUNTS: &str = "SELECT q.id, q.name, q.routing, (SELECT COUNT(*) FROM conversations c \
-       WHERE c.queue_id = q.id AND c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
-       AND c.status = 'open') AS waiting FROM queues q";
+/// Queues `q` with how many chats wait in each, counting only the chats that also meet
+/// `chats` (a condition on conversations `c`).
+fn queue_counts(chats: &str) -> String {
+    format!(
+        "SELECT q.id, q.name, q.routing, (SELECT COUNT(*) FROM conversations c \
+           WHERE c.queue_id = q.id AND c.assignee_id IS NULL AND c.queued_at IS NOT NULL \
+           AND c.status = 'open' AND {chats}) AS waiting FROM queues q"
+    )
+}
 
 fn counts(rows: Vec<QueueCountRow>) -> Vec<QueueCount> {
     rows.into_iter()
@@ -205,7 +199,10 @@ fn counts(rows: Vec<QueueCountRow>) -> Vec<QueueCount> {
 pub async fn waiting_counts(db: &impl ConnectionTrait) -> Result<Vec<QueueCount>, DbErr> {
     let rows = QueueCountRow::find_by_statement(stmt(
         db.get_database_backend(),
-        &format!("{QUEUE_COUNTS} ORDER BY q.is_default DESC, q.name"),
+        &format!(
+            "{} ORDER BY q.is_default DESC, q.name",
+            queue_counts("1 = 1")
+        ),
         [],
     ))
     .all(db)
@@ -226,14 +223,23 @@ pub async fn console(
     }
     // Read with the defaults of an employee who has no operator row yet: no write here.
     let me = operator_view(db, viewer.id, gone_before).await?;
-    let (works, values) = if viewer.role == Role::Admin {
-        ("1 = 1".to_owned(), vec![])
+    // A manager counts the chats they could take: of queues they work, channels they operate.
+    let (chats, works, values) = if viewer.role == Role::Admin {
+        ("1 = 1", "1 = 1", vec![])
     } else {
-        (WORKS_QUEUE.to_owned(), vec![viewer.id.into()])
+        let values = vec![
+            viewer.role.as_str().into(),
+            viewer.id.into(),
+            viewer.id.into(),
+        ];
+        (OPERATES_CHANNEL.as_str(), WORKS_QUEUE, values)
     };
     let rows = QueueCountRow::find_by_statement(stmt(
         db.get_database_backend(),
-        &format!("{QUEUE_COUNTS} WHERE {works} ORDER BY q.is_default DESC, q.name"),
+        &format!(
+            "{} WHERE {works} ORDER BY q.is_default DESC, q.name",
+            queue_counts(chats)
+        ),
         values,
     ))
     .all(db)

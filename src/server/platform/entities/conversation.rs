@@ -1,5 +1,5 @@
 use crate::model::chat::{ConversationKind, ConversationStatus};
-use crate::model::ids::{ConversationId, DealId, QueueId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, DealId, QueueId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -24,6 +24,8 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// The queue it waits in (or last waited in).
     pub queue_id: Option<QueueId>,
+    /// The channel its client started it in.
+    pub channel_id: Option<ChannelId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
