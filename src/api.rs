@@ -8,6 +8,7 @@ pub mod files;
 pub mod jobs;
 pub mod payments;
 pub mod queues;
+pub mod quick_replies;
 
 /// Registers every server function explicitly, so binaries that link the library (the server,
 /// the integration tests) serve them whether or not the linker kept their `inventory` entries.
@@ -41,6 +42,10 @@ pub fn register_server_functions() {
     register_explicit::<channels::UsableChannels>();
     register_explicit::<channels::LoadChannelsAdmin>();
     register_explicit::<channels::SaveChannel>();
+    register_explicit::<quick_replies::QuickRepliesForChat>();
+    register_explicit::<quick_replies::LoadQuickRepliesAdmin>();
+    register_explicit::<quick_replies::SaveQuickReply>();
+    register_explicit::<quick_replies::DeleteQuickReply>();
     register_explicit::<queues::LoadConsole>();
     register_explicit::<queues::SetStatus>();
     register_explicit::<queues::LoadQueuesAdmin>();

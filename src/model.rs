@@ -18,6 +18,7 @@ pub mod money;
 pub mod names;
 pub mod payment;
 pub mod queues;
+pub mod quick_replies;
 pub mod role;
 pub mod user;
 pub mod wire;

@@ -20,6 +20,7 @@ pub mod deals;
 pub mod files;
 pub mod payments;
 pub mod queues;
+pub mod quick_replies;
 // Wires the features into one application: state, router, start-up.
 pub mod startup;
 

@@ -13,4 +13,5 @@ pub mod lazy_page;
 pub mod page_data;
 pub mod payments;
 pub mod queues;
+pub mod quick_replies;
 pub mod shell;

@@ -15,6 +15,7 @@ mod m20261204_000001_shared_staging;
 mod m20261205_000001_operator_sessions;
 mod m20261206_000001_queues;
 mod m20261207_000001_channels;
+mod m20261208_000001_quick_replies;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_operator_sessions::Migration),
             Box::new(m20261206_000001_queues::Migration),
             Box::new(m20261207_000001_channels::Migration),
+            Box::new(m20261208_000001_quick_replies::Migration),
         ]
     }
 }

@@ -55,6 +55,8 @@ id_type! {
     QueueId;
     /// A channel clients start chats in ("Sales", "Support").
     ChannelId;
+    /// A quick reply: an admin's template for the composer.
+    QuickReplyId;
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod operations;
 mod operator_sessions;
 mod pages;
 mod payments;
+mod quick_replies;
 mod realtime;
 mod routing;
 mod s3_store;

@@ -402,6 +402,18 @@ pub async fn wrap_up_required(
         .is_some_and(|c| c.wrap_up_required))
 }
 
+/// The channel's language ("en" for a chat without a channel).
+pub async fn language_of(
+    db: &impl ConnectionTrait,
+    channel_id: Option<ChannelId>,
+) -> Result<String, DbErr> {
+    let found = match channel_id {
+        Some(id) => channel::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    Ok(found.map_or_else(|| "en".to_owned(), |c| c.language))
+}
+
 /// The channel's name (for refusals that name it).
 pub async fn name_of(
     db: &impl ConnectionTrait,

@@ -22,6 +22,7 @@ pub mod outbox_job;
 pub mod payment;
 pub mod payment_event;
 pub mod queue;
+pub mod quick_reply;
 pub mod session;
 pub mod team;
 pub mod team_member;

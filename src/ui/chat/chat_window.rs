@@ -196,7 +196,7 @@ pub fn ChatWindow(
             <Show when=move || !gone.get()>
                 <UploadProgress rows=share_rows />
                 {match sharing {
-                    Some(sharing) => view! { <Composer on_send sharing /> }.into_any(),
+                    Some(sharing) => view! { <Composer on_send sharing quick_replies=id /> }.into_any(),
                     None => view! { <Composer on_send /> }.into_any(),
                 }}
             </Show>

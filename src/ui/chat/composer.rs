@@ -1,9 +1,14 @@
 //! The message box under a chat: Enter sends, Shift+Enter starts a new line. For staff it also
 //! takes files (the picker, a drop onto the box, or a pasted image); with files attached, Send
-//! shares them with the text as their message (`#q` in it asks the client to decide).
+//! shares them with the text as their message (`#q` in it asks the client to decide). The
+//! chat's operator inserts quick replies: `/` in an empty box or the button opens the picker.
 
+use crate::model::ids::ConversationId;
+use crate::model::quick_replies::insert_at;
 use crate::ui::files::upload_progress::file_list;
+use crate::ui::quick_replies::picker::quick_reply_picker;
 use leptos::ev::KeyboardEvent;
+use leptos::html::Textarea;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use send_wrapper::SendWrapper;
@@ -22,8 +27,32 @@ pub fn Composer(
     /// Present for staff: the files attached so far, and what shares them with the text.
     #[prop(optional)]
     sharing: Option<(Attachments, Callback<String>)>,
+    /// Present for the chat's operator: the chat whose quick replies they may insert.
+    #[prop(optional)]
+    quick_replies: Option<ConversationId>,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    let picking = RwSignal::new(false);
+    let box_ref = NodeRef::<Textarea>::new();
+    // Where the reply goes: the cursor when the picker opened (UTF-16 units, as the browser
+    // counts).
+    let cursor = StoredValue::new(0usize);
+    let open_picker = move || {
+        let at = box_ref
+            .get_untracked()
+            .and_then(|t| t.selection_start().ok().flatten())
+            .unwrap_or(0);
+        cursor.set_value(at as usize);
+        picking.set(true);
+    };
+    let insert = Callback::new(move |reply: String| {
+        let (joined, _) = text.with_untracked(|t| insert_at(t, cursor.get_value(), &reply));
+        text.set(joined);
+        picking.set(false);
+        if let Some(area) = box_ref.get_untracked() {
+            let _ = area.focus();
+        }
+    });
     let send = move || {
         let body = text.get_untracked();
         if let Some((files, on_share)) = sharing
@@ -41,6 +70,11 @@ pub fn Composer(
         text.set(String::new());
     };
     let on_keydown = move |ev: KeyboardEvent| {
+        if quick_replies.is_some() && ev.key() == "/" && text.with_untracked(String::is_empty) {
+            ev.prevent_default();
+            open_picker();
+            return;
+        }
         // While an input method is composing, Enter confirms the composition.
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
@@ -132,9 +166,19 @@ pub fn Composer(
             on:drop=on_drop
         >
             {attached}
+            {quick_replies.map(|conversation_id| {
+                view! {
+                    <Show when=move || picking.get()>
+                        <Suspense>
+                            {move || Suspend::new(quick_reply_picker(conversation_id, picking, insert))}
+                        </Suspense>
+                    </Show>
+                }
+            })}
             <div class="composer-row">
                 <label for="composer-text" class="sr-only">"Message"</label>
                 <textarea
+                    node_ref=box_ref
                     id="composer-text"
                     rows="2"
                     placeholder="Write a message (Enter sends, Shift+Enter for a new line)"
@@ -143,6 +187,18 @@ pub fn Composer(
                     on:keydown=on_keydown
                     on:paste=on_paste
                 ></textarea>
+                {quick_replies.map(|_| {
+                    view! {
+                        <button
+                            type="button"
+                            class="ghost"
+                            title="Insert a quick reply (or type / in an empty message)"
+                            on:click=move |_| open_picker()
+                        >
+                            "Quick replies"
+                        </button>
+                    }
+                })}
                 {sharing.map(|_| {
                     view! {
                         <label class="ghost attach" title="Share files">
