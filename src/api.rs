@@ -29,6 +29,7 @@ pub fn register_server_functions() {
     register_explicit::<accounts::ListUsers>();
     register_explicit::<accounts::CreateUser>();
     register_explicit::<accounts::SetUserDisabled>();
+    register_explicit::<accounts::SetSound>();
     register_explicit::<chat::ListChats>();
     register_explicit::<chat::StartChat>();
     register_explicit::<chat::OpenChat>();

@@ -16,6 +16,7 @@ mod m20261205_000001_operator_sessions;
 mod m20261206_000001_queues;
 mod m20261207_000001_channels;
 mod m20261208_000001_quick_replies;
+mod m20261209_000001_notification_sound;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_queues::Migration),
             Box::new(m20261207_000001_channels::Migration),
             Box::new(m20261208_000001_quick_replies::Migration),
+            Box::new(m20261209_000001_notification_sound::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@ use crate::model::{AppError, UserView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::api::{client_ip, limit_by_ip, require_admin, respond, state};
+use crate::api::{client_ip, limit_by_ip, require_admin, respond, state, viewer};
 
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) {
@@ -329,6 +329,20 @@ pub async fn create_user(
                 st.settings.auth.min_password_len,
             )?;
             accounts::create(&st.db, &st.hasher, Some(&st.mail_links()), account).await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user turns their notification sound on or off.
+#[server(endpoint = "accounts/sound", output = crate::model::wire::Answer)]
+pub async fn set_sound(on: bool) -> Result<(), AppError> {
+    use crate::server::accounts::service as accounts;
+    respond(
+        async {
+            let viewer = viewer()?;
+            let st = state();
+            accounts::set_sound(&st.db, &st.hub, viewer.id, on).await
         }
         .await,
     )

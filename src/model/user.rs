@@ -11,6 +11,8 @@ pub struct UserView {
     pub display_name: String,
     pub role: Role,
     pub disabled: bool,
+    /// Their browser plays the notification sound.
+    pub sound_on: bool,
 }
 
 /// One of the user's signed-in sessions, as the account page lists them.

@@ -72,3 +72,17 @@ pub fn page_visible() -> bool {
 pub async fn sleep_ms(ms: u32) {
     gloo_timers::future::TimeoutFuture::new(ms).await;
 }
+
+/// Plays the notification sound (`public/notify.wav`, which an admin may replace). A browser
+/// that refuses (no click on the page yet) stays silent.
+pub fn play_notification() {
+    #[cfg(feature = "hydrate")]
+    if let Ok(audio) = web_sys::HtmlAudioElement::new_with_src("/notify.wav")
+        && let Ok(playing) = audio.play()
+    {
+        leptos::task::spawn_local(async move {
+            // A refusal is an answer, not an error to report.
+            let _ = wasm_bindgen_futures::JsFuture::from(playing).await;
+        });
+    }
+}

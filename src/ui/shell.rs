@@ -4,4 +4,5 @@ pub mod admins_only;
 pub mod chat_layout;
 pub mod hydration_marker;
 pub mod not_found;
+pub mod notifications;
 pub mod sidebar;

@@ -153,3 +153,28 @@ async fn secure_cookie_when_served_over_https(db: Db) {
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 on_both_dbs!(secure_cookie_when_served_over_https);
+
+async fn the_notification_sound_is_each_users_own_choice(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("ana@example.com").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    assert_eq!(client.me().await["sound_on"], true, "on by default");
+    client
+        .call("accounts/sound", &[("on", "false")])
+        .await
+        .expect_ok();
+    // Read again at once (the session cache hears of the change), and only for her.
+    assert_eq!(client.me().await["sound_on"], false);
+    assert_eq!(mia.me().await["sound_on"], true);
+    client
+        .call("accounts/sound", &[("on", "true")])
+        .await
+        .expect_ok();
+    assert_eq!(client.me().await["sound_on"], true);
+    let anonymous = app
+        .client()
+        .call("accounts/sound", &[("on", "false")])
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+on_both_dbs!(the_notification_sound_is_each_users_own_choice);

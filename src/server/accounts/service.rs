@@ -8,7 +8,8 @@ use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::{email, sessions};
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::user;
-use crate::server::realtime::Hub;
+use crate::server::realtime::changes;
+use crate::server::realtime::{Audience, Hub};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -188,6 +189,26 @@ pub async fn set_disabled(
         sessions::end_all_for_user(db, hub, user_id, None).await?;
     }
     Ok(sessions::to_view(&updated))
+}
+
+/// The user turns their notification sound on or off: a change to their account, so every
+/// instance reads their session again and the next page knows.
+#[tracing::instrument(skip(db, hub))]
+pub async fn set_sound(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    user_id: UserId,
+    on: bool,
+) -> Result<(), AppError> {
+    let mut w = changes::begin(db).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::SoundOn, on.into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(&w.txn)
+        .await?;
+    w.audience = Audience::users([Some(user_id)]).with_account(user_id);
+    w.commit(hub).await?;
+    Ok(())
 }
 
 /// Changes a password after checking the current one (a wrong one counts like a failed login);

@@ -142,6 +142,7 @@ mod tests {
                     display_name: format!("User {user}"),
                     role: Role::Client,
                     disabled: false,
+                    sound_on: true,
                 },
                 session_id: format!("s{user}"),
             },

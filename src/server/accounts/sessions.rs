@@ -79,6 +79,7 @@ pub fn to_view(u: &user::Model) -> UserView {
         display_name: u.display_name.clone(),
         role: u.role,
         disabled: u.disabled,
+        sound_on: u.sound_on,
     }
 }
 

@@ -60,6 +60,7 @@ mod tests {
             display_name: "X".into(),
             role,
             disabled: false,
+            sound_on: true,
         }
     }
 

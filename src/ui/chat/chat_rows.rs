@@ -2,7 +2,7 @@
 //! replaced by newer ones, dropped when a colleague takes a chat, and kept in the server's order.
 
 use crate::model::chat::ChatSummary;
-use crate::model::ids::ConversationId;
+use crate::model::ids::{ConversationId, UserId};
 use std::cmp::{Ordering, Reverse};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -103,6 +103,47 @@ impl ChatRows {
         }
     }
 
+    /// What asks for `me`'s attention, for the page title: unread messages in my chats (staff:
+    /// the chats I hold) and, for staff, the chats waiting for someone.
+    pub fn attention(&self, me: UserId) -> i64 {
+        let unread: i64 = self
+            .rows
+            .iter()
+            .filter(|r| !self.staff || r.assignee_id == Some(me))
+            .map(|r| r.unread)
+            .sum();
+        let waiting = if self.staff {
+            self.waiting().count()
+        } else {
+            0
+        };
+        unread + i64::try_from(waiting).unwrap_or(i64::MAX)
+    }
+
+    /// Whether going from `before` to `self` deserves the notification sound: a new message in
+    /// one of my chats, and for staff a chat that starts waiting or one given to me (by routing
+    /// or a colleague: taking a waiting chat myself is no news). The chat I am looking at
+    /// (`watching`) never rings: what happens there I see, and much of it I did.
+    pub fn rings(&self, before: &ChatRows, me: UserId, watching: Option<ConversationId>) -> bool {
+        self.rows
+            .iter()
+            .filter(|r| Some(r.id) != watching)
+            .any(|now| {
+                let was = before.get(now.id);
+                let mine = !self.staff || now.assignee_id == Some(me);
+                let more_unread = mine && now.unread > was.map_or(0, |w| w.unread);
+                if !self.staff {
+                    return more_unread;
+                }
+                let starts_waiting = now.waiting_since_ms.is_some()
+                    && was.is_none_or(|w| w.waiting_since_ms.is_none());
+                let given_to_me = now.assignee_id == Some(me)
+                    && was
+                        .is_none_or(|w| w.assignee_id != Some(me) && w.waiting_since_ms.is_none());
+                more_unread || starts_waiting || given_to_me
+            })
+    }
+
     fn sort(&mut self) {
         let staff = self.staff;
         self.rows.sort_by(|a, b| order(staff, a, b));
@@ -141,7 +182,6 @@ fn order(staff: bool, a: &ChatSummary, b: &ChatSummary) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ids::UserId;
 
     fn row(id: i64, activity: i64, waiting: Option<i64>) -> ChatSummary {
         ChatSummary {
@@ -191,6 +231,63 @@ mod tests {
         assert_eq!(ids(&list), [3, 2, 4, 1]);
         assert_eq!(list.waiting().map(|r| r.id.0).collect::<Vec<_>>(), [3, 2]);
         assert_eq!(list.accepted().map(|r| r.id.0).collect::<Vec<_>>(), [4, 1]);
+    }
+
+    #[test]
+    fn the_title_counts_my_unread_messages_and_for_staff_the_waiting_chats() {
+        let me = UserId(7);
+        let mut mine = row(1, 10, None);
+        mine.unread = 2;
+        let mut colleagues = row(2, 10, None);
+        colleagues.assignee_id = Some(UserId(8));
+        colleagues.unread = 5;
+        let staff = ChatRows::new(
+            true,
+            vec![mine.clone(), colleagues.clone(), row(3, 5, Some(1))],
+        );
+        assert_eq!(staff.attention(me), 3, "2 unread of mine and 1 waiting");
+        let client = ChatRows::new(false, vec![mine, colleagues]);
+        assert_eq!(client.attention(me), 7);
+    }
+
+    #[test]
+    fn the_sound_plays_for_news_not_for_what_i_did() {
+        let me = UserId(7);
+        let quiet = ChatRows::new(true, vec![row(1, 10, None)]);
+        // A chat starts waiting.
+        let waiting = ChatRows::new(true, vec![row(1, 10, None), row(2, 20, Some(20))]);
+        assert!(waiting.rings(&quiet, me, None));
+        assert!(!waiting.rings(&waiting, me, None), "nothing changed");
+        // I accepted it myself, in its window: no news, though its unread count grew (the
+        // "accepted" line).
+        let mut accepted_row = row(2, 20, None);
+        accepted_row.unread = 1;
+        let accepted = ChatRows::new(true, vec![row(1, 10, None), accepted_row]);
+        assert!(!accepted.rings(&waiting, me, Some(ConversationId(2))));
+        // Routing or a colleague gave me one I never saw waiting.
+        let given = ChatRows::new(true, vec![row(1, 10, None), row(3, 30, None)]);
+        assert!(given.rings(&quiet, me, None));
+        // A new message in my chat, not in a colleague's.
+        let mut message = row(1, 40, None);
+        message.unread = 1;
+        assert!(ChatRows::new(true, vec![message.clone()]).rings(&quiet, me, None));
+        message.assignee_id = Some(UserId(8));
+        let theirs_before = ChatRows::new(
+            true,
+            vec![row(1, 10, None)]
+                .into_iter()
+                .map(|mut r| {
+                    r.assignee_id = Some(UserId(8));
+                    r
+                })
+                .collect(),
+        );
+        assert!(!ChatRows::new(true, vec![message]).rings(&theirs_before, me, None));
+        // A client hears their manager's messages.
+        let mut reply = row(1, 40, None);
+        reply.unread = 1;
+        let client_before = ChatRows::new(false, vec![row(1, 10, None)]);
+        assert!(ChatRows::new(false, vec![reply]).rings(&client_before, UserId(100), None));
     }
 
     #[test]

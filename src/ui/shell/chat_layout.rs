@@ -8,6 +8,7 @@ use crate::model::chat::ChatSummary;
 use crate::ui::chat::live::LiveChats;
 use crate::ui::page_data::page_data;
 use crate::ui::shell::hydration_marker::HydrationMarker;
+use crate::ui::shell::notifications::Notifications;
 use crate::ui::shell::sidebar::Sidebar;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
@@ -42,6 +43,7 @@ fn SignedIn(me: UserView, rows: Vec<ChatSummary>) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     crate::ui::chat::live::poll_loop::start(live);
     view! {
+        <Notifications me=me.clone() />
         <div class="layout" class:menu-open=move || menu_open.get()>
             <header class="topbar">
                 <button

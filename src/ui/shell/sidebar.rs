@@ -3,6 +3,7 @@
 use crate::api::accounts::Logout;
 use crate::model::{Role, UserView};
 use crate::ui::chat::chat_list::ChatList;
+use crate::ui::shell::notifications::SoundToggle;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -36,6 +37,7 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
                     <span class="role-badge">{me.role.label()}</span>
                     <span class="email">{me.email}</span>
                 </div>
+                <SoundToggle />
                 <ActionForm action=logout>
                     <button type="submit" class="ghost">"Log out"</button>
                 </ActionForm>

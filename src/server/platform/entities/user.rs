@@ -17,6 +17,8 @@ pub struct Model {
     pub email_verified_at: Option<ChronoDateTimeUtc>,
     /// Whether they want an email when a manager writes while they are away.
     pub notify_by_email: bool,
+    /// Whether their browser plays the notification sound.
+    pub sound_on: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
