@@ -5,41 +5,9 @@
 
 use crate::helpers::{Client, Db, TestApp, bodies, msg_id, spawn_app};
 use crate::on_both_dbs;
+use crate::routing::{admin_view, operator_id, team};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-async fn admin_view(admin: &Client) -> Value {
-    admin.call("admin/queues", &[]).await.expect_ok().clone()
-}
-
-async fn operator_id(admin: &Client, name: &str) -> String {
-    admin_view(admin).await["operators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no operator {name}"))["id"]
-        .to_string()
-}
-
-async fn team(admin: &Client, name: &str, members: &[&str]) -> String {
-    let id = admin
-        .call("admin/teams/create", &[("name", name)])
-        .await
-        .expect_ok()
-        .to_string();
-    for member in members {
-        let user = operator_id(admin, member).await;
-        admin
-            .call(
-                "admin/teams/member",
-                &[("team_id", &id), ("user_id", &user), ("member", "true")],
-            )
-            .await
-            .expect_ok();
-    }
-    id
-}
 
 async fn queue(admin: &Client, name: &str, team: Option<&str>, routing: &str) -> String {
     let mut form = vec![

@@ -7,12 +7,12 @@ use crate::on_both_dbs;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn admin_view(admin: &Client) -> Value {
+pub(crate) async fn admin_view(admin: &Client) -> Value {
     admin.call("admin/queues", &[]).await.expect_ok().clone()
 }
 
 /// The id of the employee called `name`, as the admin page lists them.
-async fn operator_id(admin: &Client, name: &str) -> String {
+pub(crate) async fn operator_id(admin: &Client, name: &str) -> String {
     let view = admin_view(admin).await;
     view["operators"]
         .as_array()
@@ -35,7 +35,7 @@ async fn default_queue_id(admin: &Client) -> String {
 }
 
 /// A team of the named employees; returns its id.
-async fn team(admin: &Client, name: &str, members: &[&str]) -> String {
+pub(crate) async fn team(admin: &Client, name: &str, members: &[&str]) -> String {
     let id = admin
         .call("admin/teams/create", &[("name", name)])
         .await

@@ -374,18 +374,23 @@ async fn may_use(db: &impl ConnectionTrait, viewer: Viewer, id: ChannelId) -> Re
     Ok(row.is_some())
 }
 
+/// The chat's channel, if it has one (and it still exists).
+async fn find(
+    db: &impl ConnectionTrait,
+    channel_id: Option<ChannelId>,
+) -> Result<Option<channel::Model>, DbErr> {
+    match channel_id {
+        Some(id) => channel::Entity::find_by_id(id).one(db).await,
+        None => Ok(None),
+    }
+}
+
 /// The queue the channel's chats go to now (None without a channel).
 pub async fn queue_of(
     db: &impl ConnectionTrait,
     channel_id: Option<ChannelId>,
 ) -> Result<Option<QueueId>, DbErr> {
-    let Some(id) = channel_id else {
-        return Ok(None);
-    };
-    Ok(channel::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|c| c.queue_id))
+    Ok(find(db, channel_id).await?.map(|c| c.queue_id))
 }
 
 /// Whether ending a chat of this channel needs a wrap-up note.
@@ -393,11 +398,7 @@ pub async fn wrap_up_required(
     db: &impl ConnectionTrait,
     channel_id: Option<ChannelId>,
 ) -> Result<bool, DbErr> {
-    let Some(id) = channel_id else {
-        return Ok(false);
-    };
-    Ok(channel::Entity::find_by_id(id)
-        .one(db)
+    Ok(find(db, channel_id)
         .await?
         .is_some_and(|c| c.wrap_up_required))
 }
@@ -407,11 +408,9 @@ pub async fn language_of(
     db: &impl ConnectionTrait,
     channel_id: Option<ChannelId>,
 ) -> Result<String, DbErr> {
-    let found = match channel_id {
-        Some(id) => channel::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    Ok(found.map_or_else(|| "en".to_owned(), |c| c.language))
+    Ok(find(db, channel_id)
+        .await?
+        .map_or_else(|| "en".to_owned(), |c| c.language))
 }
 
 /// The channel's name (for refusals that name it).
@@ -419,11 +418,9 @@ pub async fn name_of(
     db: &impl ConnectionTrait,
     channel_id: Option<ChannelId>,
 ) -> Result<String, DbErr> {
-    let found = match channel_id {
-        Some(id) => channel::Entity::find_by_id(id).one(db).await?,
-        None => None,
-    };
-    Ok(found.map_or_else(|| "chat".to_owned(), |c| c.name))
+    Ok(find(db, channel_id)
+        .await?
+        .map_or_else(|| "chat".to_owned(), |c| c.name))
 }
 
 #[cfg(test)]
