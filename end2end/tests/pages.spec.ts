@@ -70,6 +70,8 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["manager account", manager.request, "/account", "Lou Load"],
     ["admin users", admin.request, "/admin/users", "Create user"],
     ["admin failed jobs", admin.request, "/admin/jobs", "No failed jobs."],
+    ["admin channels", admin.request, "/admin/channels", "Create channel"],
+    ["admin quick replies", admin.request, "/admin/quick-replies", "Create quick reply"],
   ];
   const report: string[] = [];
   const failures: string[] = [];

@@ -37,7 +37,9 @@ pub fn Notifications(me: UserView) -> impl IntoView {
             browser::play_notification();
         }
     });
-    let formatter = move |text: String| match attention.get() {
+    // The server writes the page's <title> after the body, when this frame's values may be
+    // gone: a value no longer there counts nothing rather than failing the page.
+    let formatter = move |text: String| match attention.try_get().unwrap_or(0) {
         0 => text,
         n => format!("({n}) {text}"),
     };
