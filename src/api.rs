@@ -31,6 +31,7 @@ pub fn register_server_functions() {
     register_explicit::<accounts::SetUserDisabled>();
     register_explicit::<accounts::SetSound>();
     register_explicit::<chat::ListChats>();
+    register_explicit::<chat::ChatDuplicates>();
     register_explicit::<chat::StartChat>();
     register_explicit::<chat::OpenChat>();
     register_explicit::<chat::ChatHistory>();

@@ -63,6 +63,14 @@ pub async fn start_chat(
     )
 }
 
+/// Other client accounts that may be the chat's client (staff who may read the chat).
+#[server(endpoint = "chats/duplicates", output = crate::model::wire::Answer)]
+pub async fn chat_duplicates(
+    conversation_id: ConversationId,
+) -> Result<Vec<crate::model::chat::DuplicateView>, AppError> {
+    respond(async { chats::duplicates(&state().db, viewer()?, conversation_id).await }.await)
+}
+
 #[server(endpoint = "chats/open", output = crate::model::wire::Answer)]
 pub async fn open_chat(conversation_id: ConversationId) -> Result<ChatDetail, AppError> {
     respond(

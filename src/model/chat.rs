@@ -191,6 +191,16 @@ pub struct MessageView {
     pub content: MessageContent,
 }
 
+/// Another client account that may be the same person as a chat's client, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateView {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    /// "same name", "same email domain (acme.com)", "same phone".
+    pub reasons: Vec<String>,
+}
+
 /// One row of the sidebar (clients) or the inbox (managers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSummary {

@@ -2,6 +2,7 @@
 //! viewer for handlers, and the administrator's user list.
 
 pub mod auth;
+pub mod duplicates;
 pub mod email;
 pub mod login_throttle;
 pub mod passwords;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin_users;
+pub mod duplicates;
 pub mod login;
 pub mod password_reset;
 pub mod setup;

@@ -468,3 +468,88 @@ async fn a_stored_stage_nobody_wrote_is_an_error_not_inquiry(db: Db) {
     );
 }
 on_both_dbs!(a_stored_stage_nobody_wrote_is_an_error_not_inquiry);
+
+async fn staff_see_other_accounts_that_may_be_the_same_client(db: Db) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(db).await;
+    let ana = app.client();
+    ana.signup("ana@acme.com", "Ana Smith", "client-password-1")
+        .await
+        .expect_ok();
+    for (email, name) in [
+        ("ana.smith@gmail.com", "ana smith"),
+        ("bo@acme.com", "Bo Colleague"),
+        ("cy@gmail.com", "Cy Stranger"),
+        ("dee@example.org", "Dee Phone"),
+    ] {
+        app.client()
+            .signup(email, name, "client-password-1")
+            .await
+            .expect_ok();
+    }
+    // Phones as the built-in CRM holds them, typed differently.
+    app.db
+        .execute_unprepared(
+            "INSERT INTO crm_contacts (name, email, phone, created_at) VALUES \
+             ('Ana Smith', 'ana@acme.com', '+49 30 1234-567', CURRENT_TIMESTAMP), \
+             ('Dee Phone', 'dee@example.org', '0049 (30) 1234567', CURRENT_TIMESTAMP), \
+             ('Cy Stranger', 'cy@gmail.com', '49.30.1234567', CURRENT_TIMESTAMP)",
+        )
+        .await
+        .unwrap();
+    let id = ana.start_chat("question", "Prices", "Hello").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    let found = mia
+        .call("chats/duplicates", &[("conversation_id", &id.to_string())])
+        .await;
+    let rows: Vec<(String, Vec<String>)> = found
+        .expect_ok()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let reasons = d["reasons"].as_array().unwrap().iter();
+            (
+                d["email"].as_str().unwrap().to_owned(),
+                reasons.map(|r| r.as_str().unwrap().to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "ana.smith@gmail.com".to_owned(),
+                vec!["same name".to_owned()]
+            ),
+            (
+                "bo@acme.com".to_owned(),
+                vec!["same email domain (acme.com)".to_owned()]
+            ),
+            ("cy@gmail.com".to_owned(), vec!["same phone".to_owned()]),
+            ("dee@example.org".to_owned(), vec!["same phone".to_owned()]),
+        ],
+        "+49 and 0049 are one number; a public mail domain names no company"
+    );
+    // Staff only, and only who may read the chat.
+    let refused = ana
+        .call("chats/duplicates", &[("conversation_id", &id.to_string())])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    mia.accept(id).await.expect_ok();
+    let max = app.manager("max@example.com", "Max").await;
+    let stranger = max
+        .call("chats/duplicates", &[("conversation_id", &id.to_string())])
+        .await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::NOT_FOUND,
+        "Max may not read Mia's chat"
+    );
+    let anonymous = app
+        .client()
+        .call("chats/duplicates", &[("conversation_id", &id.to_string())])
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+on_both_dbs!(staff_see_other_accounts_that_may_be_the_same_client);

@@ -1,7 +1,7 @@
 //! Client conversations: starting one, reading it, accepting it, marking it read, sending into
 //! it. Each function passes the conversation through `access::load` first.
 
-use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, MessageView};
+use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, DuplicateView, MessageView};
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
 use crate::model::ids::{ChannelId, ConversationId, UserId};
@@ -9,6 +9,7 @@ use crate::model::message_text::MessageBody;
 use crate::model::payment::Provider;
 use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
+use crate::server::accounts::duplicates as accounts_duplicates;
 use crate::server::accounts::service::display_name;
 use crate::server::channels::service as channels;
 use crate::server::chat::list::{self as chat_list, Filter};
@@ -180,6 +181,23 @@ pub async fn start(
         deals::make_folder(store, deal).await;
     }
     summary(db, viewer, conv.id).await
+}
+
+/// Other client accounts that may be this chat's client, for staff who may read the chat.
+#[tracing::instrument(skip(db))]
+pub async fn duplicates(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+) -> Result<Vec<DuplicateView>, AppError> {
+    let (conv, _) = load(db, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    match conv.client_id {
+        Some(client) => Ok(accounts_duplicates::of_client(db, client).await?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Everything the chat window shows when it opens: newest page, deal, permissions.

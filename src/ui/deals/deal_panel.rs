@@ -3,6 +3,7 @@
 
 use crate::model::chat::DealView;
 use crate::model::ids::ConversationId;
+use crate::ui::accounts::duplicates::PossibleDuplicates;
 use crate::ui::deals::deal_amount_form::DealAmountForm;
 use crate::ui::deals::deal_link_form::DealLinkForm;
 use leptos::prelude::*;
@@ -79,6 +80,7 @@ pub fn DealPanel(
                 </dl>
                 {manage.then(|| view! { <DealAmountForm conversation_id deal /> })}
             </Show>
+            <PossibleDuplicates conversation_id />
         </aside>
     }
     .into_any()
