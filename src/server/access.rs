@@ -1,6 +1,7 @@
 //! Who may see and do what in a conversation: the one place these rules live, and `load`, the
 //! one gate every feature passes a conversation through before it reads or changes it.
 
+use crate::model::channels::ChannelRight;
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ChannelId, ConversationId, QueueId, UserId};
 use crate::model::{AppError, Role, UserView};
@@ -20,6 +21,15 @@ impl Viewer {
         Viewer {
             id: user.id,
             role: user.role,
+        }
+    }
+
+    /// Settings pages: administrators only (403 for everyone else).
+    pub fn admin_only(self) -> Result<(), AppError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
         }
     }
 }
@@ -85,15 +95,21 @@ pub struct Ties {
 pub const WORKS_QUEUE: &str = "(q.team_id IS NULL OR q.team_id IN \
      (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?))";
 
-/// SQL condition: the employee (`role`, `user`: SQL expressions) may operate the channel
-/// `channel` (an SQL expression), by their role or one of their teams. Admins operate every
-/// channel (not expressed here).
-pub fn operates_sql(channel: &str, role: &str, user: &str) -> String {
+/// SQL condition: the user (`role`, `user`: SQL expressions) holds `right` on the channel
+/// `channel` (an SQL expression), by their role or one of their teams. Admins hold every right
+/// (not expressed here).
+pub fn holds_right_sql(right: ChannelRight, channel: &str, role: &str, user: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM channel_rights cr WHERE cr.channel_id = {channel} \
-         AND cr.right_kind = 'operate' AND (cr.role = {role} OR cr.team_id IN \
-         (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = {user})))"
+         AND cr.right_kind = '{}' AND (cr.role = {role} OR cr.team_id IN \
+         (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = {user})))",
+        right.as_str()
     )
+}
+
+/// `holds_right_sql` for operating a channel.
+pub fn operates_sql(channel: &str, role: &str, user: &str) -> String {
+    holds_right_sql(ChannelRight::Operate, channel, role, user)
 }
 
 /// SQL condition on a conversation `c` whose channel an employee may operate: `?` their role,

@@ -6,7 +6,7 @@ use crate::model::channels::{
 };
 use crate::model::ids::{ChannelId, QueueId, TeamId};
 use crate::model::{AppError, Role};
-use crate::server::access::Viewer;
+use crate::server::access::{Viewer, holds_right_sql};
 use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::{channel, channel_right, queue, team};
 use crate::server::queues::service::{self as queues, parse_name};
@@ -16,14 +16,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, FromQueryResult, QueryFilter, QueryOrder, TransactionTrait,
 };
-
-fn admin_only(viewer: Viewer) -> Result<(), AppError> {
-    if viewer.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 fn grants_of(rights: &[channel_right::Model], id: ChannelId, right: ChannelRight) -> Grants {
     let mine = rights
@@ -44,7 +36,7 @@ pub async fn admin_view(
     viewer: Viewer,
     now: DateTime<Utc>,
 ) -> Result<ChannelsAdmin, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let setup = queues::admin_view(db, viewer, now).await?;
     let rights = channel_right::Entity::find().all(db).await?;
     let channels = channel::Entity::find()
@@ -200,7 +192,7 @@ pub async fn save(
     channel_id: Option<ChannelId>,
     input: ChannelInput<'_>,
 ) -> Result<ChannelId, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let txn = db.begin().await?;
     let parsed = parse_channel(&txn, &input).await?;
     let id = match channel_id {
@@ -295,12 +287,10 @@ pub async fn usable(
     viewer: Viewer,
 ) -> Result<Vec<ChannelChoice>, DbErr> {
     let (grant, values) = if viewer.role == Role::Admin {
-        ("1 = 1", vec![])
+        ("1 = 1".to_owned(), vec![])
     } else {
         (
-            "EXISTS (SELECT 1 FROM channel_rights cr WHERE cr.channel_id = ch.id \
-             AND cr.right_kind = 'use' AND (cr.role = ? OR cr.team_id IN \
-             (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?)))",
+            holds_right_sql(ChannelRight::Use, "ch.id", "?", "?"),
             vec![viewer.role.as_str().into(), viewer.id.into()],
         )
     };
@@ -365,9 +355,10 @@ async fn may_use(db: &impl ConnectionTrait, viewer: Viewer, id: ChannelId) -> Re
     let row = db
         .query_one_raw(stmt(
             db.get_database_backend(),
-            "SELECT 1 AS one FROM channel_rights cr WHERE cr.channel_id = ? \
-             AND cr.right_kind = 'use' AND (cr.role = ? OR cr.team_id IN \
-             (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = ?))",
+            &format!(
+                "SELECT 1 AS one WHERE {}",
+                holds_right_sql(ChannelRight::Use, "?", "?", "?")
+            ),
             [id.into(), viewer.role.as_str().into(), viewer.id.into()],
         ))
         .await?;

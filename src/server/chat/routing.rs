@@ -120,7 +120,7 @@ fn free_values(queue: &queue::Model, gone_before: DateTime<Utc>) -> Vec<sea_orm:
 }
 
 /// SQL over users `u`: may operate the channel `channel` (an SQL expression).
-fn operating(channel: &str) -> String {
+pub(super) fn operating(channel: &str) -> String {
     format!(
         "(u.role = 'admin' OR {})",
         operates_sql(channel, "u.role", "u.id")
@@ -285,12 +285,22 @@ pub async fn route(
     let Some(queue) = queue::Entity::find_by_id(queue_id).one(&w.txn).await? else {
         return Ok(Routed::Waits);
     };
+    route_in(w, router, conv, &queue).await
+}
+
+/// `route` with the chat's queue already read (a drain reads it once for all its chats).
+async fn route_in(
+    w: &mut Write,
+    router: &Router,
+    conv: &conversation::Model,
+    queue: &queue::Model,
+) -> Result<Routed, DbErr> {
     if !queue.routing.is_automatic() {
         return Ok(Routed::Waits);
     }
     let now = Utc::now();
     let gone_before = router.gone_before(now);
-    for candidate in candidates(w, &queue, conv.channel_id, gone_before).await? {
+    for candidate in candidates(w, queue, conv.channel_id, gone_before).await? {
         if !claim(w, candidate.user_id, now, gone_before).await? {
             continue; // Someone else filled their last place: the next one.
         }
@@ -364,7 +374,7 @@ pub async fn drain(
             .one(&w.txn)
             .await?;
         let Some(conv) = oldest else { break };
-        match route(&mut w, router, &conv).await? {
+        match route_in(&mut w, router, &conv, &queue).await? {
             Routed::Assigned(_) => {
                 w.commit(hub).await?;
                 assigned += 1;

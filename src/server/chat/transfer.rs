@@ -9,7 +9,7 @@ use crate::model::chat::CloseReason;
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::queues::{TransferTargets, TransferTo};
-use crate::server::access::{Viewer, operates_channel, operates_sql};
+use crate::server::access::{Viewer, operates_channel};
 use crate::server::accounts::service::display_name;
 use crate::server::channels::service as channels;
 use crate::server::chat::routing::{self, Router};
@@ -107,8 +107,8 @@ async fn operated_in(
             db.get_database_backend(),
             &format!(
                 "SELECT 1 AS one FROM users u WHERE u.role IN ('manager', 'admin') \
-                 AND NOT u.disabled AND (u.role = 'admin' OR {}){team} LIMIT 1",
-                operates_sql("?", "u.role", "u.id")
+                 AND NOT u.disabled AND {}{team} LIMIT 1",
+                routing::operating("?")
             ),
             values,
         ))

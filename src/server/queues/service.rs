@@ -61,14 +61,6 @@ pub fn parse_capacity(capacity: i32) -> Result<i32, AppError> {
     }
 }
 
-fn admin_only(viewer: Viewer) -> Result<(), AppError> {
-    if viewer.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 fn name_taken(e: &DbErr, pg: &str, sqlite: &str) -> Option<AppError> {
     is_unique_violation(e, pg, sqlite)
         .then(|| AppError::invalid("name", "That name is taken: choose another."))
@@ -255,7 +247,7 @@ pub async fn admin_view(
     viewer: Viewer,
     gone_before: DateTime<Utc>,
 ) -> Result<QueuesAdmin, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let operators = employees(db, gone_before).await?;
     let members = team_member::Entity::find().all(db).await?;
     let teams: Vec<TeamView> = team::Entity::find()
@@ -312,7 +304,7 @@ pub async fn create_team(
     viewer: Viewer,
     name: &str,
 ) -> Result<TeamId, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let name = parse_name(name)?;
     let created = team::ActiveModel {
         name: Set(name),
@@ -334,7 +326,7 @@ pub async fn set_member(
     user_id: UserId,
     member: bool,
 ) -> Result<(), AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     team::Entity::find_by_id(team_id)
         .one(db)
         .await?
@@ -407,7 +399,7 @@ pub async fn create_queue(
     viewer: Viewer,
     input: QueueInput<'_>,
 ) -> Result<QueueId, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let make_default = input.make_default;
     let q = parse_queue(db, input).await?;
     let created = queue::ActiveModel {
@@ -447,7 +439,7 @@ pub async fn update_queue(
     queue_id: QueueId,
     input: QueueInput<'_>,
 ) -> Result<(), AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let existing = queue::Entity::find_by_id(queue_id)
         .one(db)
         .await?
@@ -476,7 +468,7 @@ pub async fn set_capacity(
     user_id: UserId,
     capacity: i32,
 ) -> Result<(), AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let capacity = parse_capacity(capacity)?;
     user::Entity::find_by_id(user_id)
         .one(db)

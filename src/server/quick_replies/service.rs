@@ -1,6 +1,7 @@
 //! The quick replies admin page's changes, and the replies an operator is offered in a chat:
 //! of the chat's channel language, for every operator or a team of theirs, filled in for it.
 
+use crate::model::AppError;
 use crate::model::channels::parse_language;
 use crate::model::ids::{ConversationId, QuickReplyId, TeamId};
 use crate::model::label::clean;
@@ -8,7 +9,6 @@ use crate::model::quick_replies::{
     FilledReply, Filling, QuickRepliesAdmin, QuickReplyView, fill, same_language,
     unknown_placeholders,
 };
-use crate::model::{AppError, Role};
 use crate::server::access::{Viewer, load};
 use crate::server::accounts::service::display_name;
 use crate::server::channels::service as channels;
@@ -25,14 +25,6 @@ use sea_orm::{
 /// Longest title, and longest text, of a quick reply.
 pub const MAX_TITLE_CHARS: usize = 60;
 pub const MAX_BODY_CHARS: usize = 2000;
-
-fn admin_only(viewer: Viewer) -> Result<(), AppError> {
-    if viewer.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 /// A quick reply's text: trimmed, 1–2000 characters, only known placeholders.
 pub fn parse_body(raw: &str) -> Result<String, AppError> {
@@ -75,7 +67,7 @@ pub async fn admin_view(
     viewer: Viewer,
     gone_before: DateTime<Utc>,
 ) -> Result<QuickRepliesAdmin, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let teams = queues::admin_view(db, viewer, gone_before).await?.teams;
     let replies = quick_reply::Entity::find()
         .order_by_asc(quick_reply::Column::Language)
@@ -115,7 +107,7 @@ pub async fn save(
     id: Option<QuickReplyId>,
     input: ReplyInput<'_>,
 ) -> Result<QuickReplyId, AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let title = parse_title(input.title)?;
     let body = parse_body(input.body)?;
     let language = parse_language(input.language).ok_or_else(|| {
@@ -172,7 +164,7 @@ pub async fn delete(
     viewer: Viewer,
     id: QuickReplyId,
 ) -> Result<(), AppError> {
-    admin_only(viewer)?;
+    viewer.admin_only()?;
     let gone = quick_reply::Entity::delete_by_id(id).exec(db).await?;
     if gone.rows_affected == 0 {
         return Err(AppError::NotFound);
