@@ -203,3 +203,36 @@ test("the chat page fits a 375 px phone screen", async ({ browser }) => {
   const width = await client.evaluate(() => document.documentElement.scrollWidth);
   expect(width).toBeLessThanOrEqual(375);
 });
+
+test("each side sees the other typing, and 'Seen' under what the other side has read", async ({ browser }) => {
+  const title = `Typing ${Date.now()}`;
+  const manager = await managerPage(browser, await newManager(browser, "Tia Typist"));
+  const client = await clientPage(browser, "Clara Client");
+  await startChat(client, "A general question", title, "Hello?");
+  await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
+  await manager.getByRole("button", { name: "Accept" }).click();
+  await expect(composer(manager)).toBeVisible();
+
+  // The client writes: the manager sees it, until the message arrives.
+  await composer(client).fill("Is there a discount");
+  await expect(manager.getByText("Clara Client is typing…")).toBeVisible();
+  await composer(client).press("Enter");
+  await expect(messages(manager).getByText("Is there a discount")).toBeVisible();
+  await expect(manager.getByText("Clara Client is typing…")).toHaveCount(0);
+  // The manager has the chat open at the bottom, so the client's message counts as read.
+  const seenOnClient = messages(client).locator("li.seen");
+  await expect(seenOnClient).toHaveText("Seen");
+  await expect(seenOnClient.locator("xpath=preceding-sibling::li[1]")).toContainText("Is there a discount");
+
+  // The manager writes and stops: the line goes after a silence of a few seconds.
+  await composer(manager).fill("Let me che");
+  await expect(client.getByText("Tia Typist is typing…")).toBeVisible();
+  await expect(client.getByText("Tia Typist is typing…")).toHaveCount(0, { timeout: 10_000 });
+  await composer(manager).fill("Let me check: 10% for a yearly plan.");
+  await composer(manager).press("Enter");
+  await expect(messages(client).getByText("Let me check: 10% for a yearly plan.")).toBeVisible();
+  // The client's reply says they read it; until then, "Seen" moves under the manager's message.
+  const seenOnManager = messages(manager).locator("li.seen");
+  await expect(seenOnManager.locator("xpath=preceding-sibling::li[1]")).toContainText("10% for a yearly plan");
+  await expect(seenOnClient).toHaveCount(0);
+});

@@ -1,4 +1,4 @@
-//! Chats: list, start, open, page back, send, read, accept, end, poll.
+//! Chats: list, start, open, page back, send, read, typing, accept, end, poll.
 
 use crate::model::AppError;
 use crate::model::chat::{ChatDetail, ChatSummary, MessageView, PollUpdate};
@@ -133,6 +133,27 @@ pub async fn mark_read(conversation_id: ConversationId, seq: i64) -> Result<(), 
         async {
             let st = state();
             chats::mark_read(&st.db, &st.hub, viewer()?, conversation_id, seq).await
+        }
+        .await,
+    )
+}
+
+/// "I am typing" in the chat: passed to the other side's open chat, never stored.
+#[server(endpoint = "chats/typing", output = crate::model::wire::Answer)]
+pub async fn announce_typing(conversation_id: ConversationId) -> Result<(), AppError> {
+    respond(
+        async {
+            let me = crate::server::accounts::auth::current_user()?;
+            let viewer = crate::server::access::Viewer::of(&me.user);
+            let st = state();
+            crate::server::chat::typing::announce(
+                &st.db,
+                &st.hub,
+                viewer,
+                &me.user.display_name,
+                conversation_id,
+            )
+            .await
         }
         .await,
     )

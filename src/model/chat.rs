@@ -222,6 +222,10 @@ pub struct ChatSummary {
     pub unread: i64,
     /// The reader's last read message, for the "new messages" marker.
     pub last_read_seq: i64,
+    /// How far the other side has read (the client's marker for staff, the furthest of the
+    /// staff's for the client): "Seen" under the reader's own messages up to it.
+    #[serde(default)]
+    pub seen_seq: i64,
     /// The queue it waits (or waited) in; staff only.
     pub queue: Option<QueueId>,
     pub queue_name: Option<String>,
@@ -278,6 +282,10 @@ pub struct PollUpdate {
     pub deal: Option<DealView>,
     /// More messages are waiting: poll again at once.
     pub more: bool,
+    /// The other side started or went on typing in the open chat: their name as the reader
+    /// sees it. Sent only with the announcement (at most every few seconds while they type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typing: Option<String>,
 }
 
 impl PollUpdate {

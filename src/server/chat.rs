@@ -1,6 +1,6 @@
 //! Client conversations: starting, reading, accepting, sending (with group commit), the
 //! sidebar/inbox list, marking read, the long-poll that delivers all of it live, operator
-//! sessions and routing (who gets a waiting chat).
+//! sessions and routing (who gets a waiting chat), and who is typing.
 
 pub mod list;
 pub mod notify;
@@ -10,4 +10,5 @@ pub mod routing;
 pub mod service;
 pub mod sessions;
 pub mod transfer;
+pub mod typing;
 pub mod writer;

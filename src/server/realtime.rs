@@ -14,6 +14,7 @@
 
 pub mod changes;
 pub mod pg_listener;
+pub mod typing;
 
 use crate::model::Role;
 use crate::model::ids::UserId;
@@ -138,6 +139,8 @@ pub struct Hub {
     keys: Mutex<HashMap<Key, watch::Sender<i64>>>,
     heard: Mutex<Heard>,
     stopping: watch::Sender<bool>,
+    /// Who is typing where: not a change of the clock, so it has its own signal.
+    pub typing: typing::TypingBoard,
 }
 
 /// When accounts changed, as stamps of one counter: what a session read from the database at
@@ -184,6 +187,7 @@ impl Default for Hub {
                 accounts: AccountChanges::default(),
             }),
             stopping: watch::Sender::default(),
+            typing: typing::TypingBoard::default(),
         }
     }
 }

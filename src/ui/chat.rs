@@ -23,4 +23,5 @@ pub mod operator_console;
 pub mod operator_status;
 pub mod timeline;
 pub mod transfer;
+pub mod typing;
 pub mod unread_badge;

@@ -16,6 +16,7 @@ fn requests(id: i64, deal: i64) -> Vec<(&'static str, Vec<(&'static str, String)
             vec![c(), ("client_msg_id", msg_id()), ("body", "hello".into())],
         ),
         ("chats/read", vec![c(), ("seq", "1".into())]),
+        ("chats/typing", vec![c()]),
         ("chats/accept", vec![c()]),
         ("chats/end", vec![c(), ("note", "done".into())]),
         ("chats/stage", vec![c(), ("stage", "proposal".into())]),

@@ -179,3 +179,163 @@ async fn a_message_sent_on_one_instance_wakes_a_poller_on_another() {
     assert_eq!(message_bodies(&update), vec!["across instances"]);
     assert!(waited < Duration::from_secs(5), "woke after {waited:?}");
 }
+
+async fn typing(c: &crate::helpers::Client, id: i64) -> crate::helpers::Reply {
+    c.call("chats/typing", &[("conversation_id", &id.to_string())])
+        .await
+}
+
+/// "Max is typing…": an announcement wakes the other side's poll of the open chat with the
+/// writer's name, never the writer's own poll; a second one within the gap is not passed on; only
+/// someone who may write in the chat may announce.
+async fn typing_reaches_the_other_side_only(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
+    let client = app.signed_up_client("ty@example.com").await;
+    let id = client.start_chat("project", "Deck", "hello").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    let (ctick, cseq) = cursor(client.poll(0, Some(id), 0).await.expect_ok());
+    let (mtick, mseq) = cursor(mia.poll(0, Some(id), 0).await.expect_ok());
+
+    let client_poll = {
+        let client = client.clone();
+        tokio::spawn(async move { client.poll(ctick, Some(id), cseq).await.body })
+    };
+    let mia_poll = {
+        let mia = mia.clone();
+        tokio::spawn(async move { mia.poll(mtick, Some(id), mseq).await.body })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    typing(&client, id).await.expect_ok();
+    let update = tokio::time::timeout(Duration::from_secs(5), mia_poll)
+        .await
+        .expect("Mia's poll woke")
+        .unwrap();
+    assert_eq!(update["typing"], "Client Person");
+    assert_eq!(update["messages"].as_array().map(Vec::len), Some(0));
+    assert_eq!(cursor(&update), (mtick, mseq), "the cursor stays");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !client_poll.is_finished(),
+        "the writer heard their own typing"
+    );
+
+    // Within the gap: answered, not passed on.
+    let mia_poll = {
+        let mia = mia.clone();
+        tokio::spawn(async move { mia.poll(mtick, Some(id), mseq).await.body })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    typing(&client, id).await.expect_ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !mia_poll.is_finished(),
+        "a repeat within the gap was passed on"
+    );
+    mia_poll.abort();
+
+    typing(&mia, id).await.expect_ok();
+    let update = tokio::time::timeout(Duration::from_secs(5), client_poll)
+        .await
+        .expect("the client's poll woke")
+        .unwrap();
+    assert_eq!(update["typing"], "Mia");
+
+    // A stranger, someone who may read but not write, and nobody signed in.
+    let stranger = app.signed_up_client("st@example.com").await;
+    assert_eq!(typing(&stranger, id).await.status, 404);
+    let waiting = client.start_chat("project", "Shed", "second").await;
+    let bo = app.manager("bo@example.com", "Bo").await;
+    assert_eq!(typing(&bo, waiting).await.status, 403, "not accepted yet");
+    assert_eq!(typing(&bo, id).await.status, 404, "Mia's chat");
+    assert_eq!(typing(&app.client(), id).await.status, 401);
+    assert_eq!(
+        typing(&client, 999_999).await.status,
+        404,
+        "a chat that does not exist"
+    );
+}
+on_both_dbs!(typing_reaches_the_other_side_only);
+
+/// "Seen": each side's list row carries how far the other side has read, and marking read wakes
+/// the other side's poll with it.
+async fn each_side_sees_how_far_the_other_has_read(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
+    let client = app.signed_up_client("se@example.com").await;
+    let id = client.start_chat("project", "Gazebo", "hello").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    let sent = mia.send(id, &msg_id(), "hi there").await;
+    let seq = sent.expect_ok()["seq"].as_i64().unwrap();
+    let row = |rows: Vec<Value>| rows.into_iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(row(mia.list().await)["seen_seq"], 0, "not read yet");
+
+    let (tick, after) = cursor(mia.poll(0, Some(id), 0).await.expect_ok());
+    let waiting = {
+        let mia = mia.clone();
+        tokio::spawn(async move { mia.poll(tick, Some(id), after).await.body })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client
+        .call(
+            "chats/read",
+            &[
+                ("conversation_id", &id.to_string()),
+                ("seq", &seq.to_string()),
+            ],
+        )
+        .await
+        .expect_ok();
+    let update = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("Mia's poll woke")
+        .unwrap();
+    let chat = update["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .expect("the chat's row")
+        .clone();
+    assert_eq!(chat["seen_seq"], seq);
+    assert_eq!(row(mia.list().await)["seen_seq"], seq);
+    // The client's own marker is not "seen" to them; Mia's marker is.
+    assert_eq!(row(client.list().await)["seen_seq"], 0);
+    mia.call(
+        "chats/read",
+        &[
+            ("conversation_id", &id.to_string()),
+            ("seq", &seq.to_string()),
+        ],
+    )
+    .await
+    .expect_ok();
+    assert_eq!(row(client.list().await)["seen_seq"], seq);
+}
+on_both_dbs!(each_side_sees_how_far_the_other_has_read);
+
+/// A typing announcement made on one instance reaches a poller on another (NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_on_one_instance_reaches_a_poller_on_another() {
+    let a = spawn_app_with(Db::Postgres, &[("chat.poll_timeout_secs", "20")]).await;
+    let b_dir = std::env::temp_dir().join(format!("dealchat-test-{}", msg_id()));
+    let b: TestApp = spawn_instance(&a.db_url, b_dir, &[("chat.poll_timeout_secs", "20")]).await;
+    let client_on_a = a.signed_up_client("tb@example.com").await;
+    let id = client_on_a.start_chat("project", "Arbor", "hello").await;
+    let mia_on_a = a.manager("mia@example.com", "Mia").await;
+    mia_on_a.accept(id).await.expect_ok();
+    let mia_on_b = b.client();
+    mia_on_b
+        .login("mia@example.com", "manager-password-1")
+        .await
+        .expect_ok();
+    let (tick, seq) = cursor(mia_on_b.poll(0, Some(id), 0).await.expect_ok());
+    let waiting = tokio::spawn(async move { mia_on_b.poll(tick, Some(id), seq).await.body });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    typing(&client_on_a, id).await.expect_ok();
+    let update = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the poll on the other instance woke")
+        .unwrap();
+    assert_eq!(update["typing"], "Client Person");
+}

@@ -404,6 +404,17 @@ pub async fn language_of(
         .map_or_else(|| "en".to_owned(), |c| c.language))
 }
 
+/// The name clients read for the staff side: the channel's when it answers in its own name.
+pub async fn voice_of(
+    db: &impl ConnectionTrait,
+    channel_id: Option<ChannelId>,
+) -> Result<Option<String>, DbErr> {
+    Ok(find(db, channel_id)
+        .await?
+        .filter(|c| c.on_behalf)
+        .map(|c| c.name))
+}
+
 /// The channel's name (for refusals that name it).
 pub async fn name_of(
     db: &impl ConnectionTrait,

@@ -43,6 +43,7 @@ struct SummaryRow {
     client_name: Option<String>,
     assignee_name: Option<String>,
     last_read_seq: i64,
+    seen_seq: i64,
     unread: i64,
     queue_id: Option<QueueId>,
     queue_name: Option<String>,
@@ -166,6 +167,11 @@ pub async fn summaries(
                 Reader::Client,
             )
         };
+    // "Seen": staff read the client's marker, the client the furthest of the staff's.
+    let seen_by = match reader {
+        Reader::Staff => "sm.user_id = c.client_id",
+        Reader::Client => "sm.user_id <> c.client_id",
+    };
     let (last_columns, last_joins) = match reader {
         Reader::Staff => &LAST_MESSAGE[0],
         Reader::Client => &LAST_MESSAGE[1],
@@ -178,6 +184,8 @@ pub async fn summaries(
                 {queue_columns}, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
+                (SELECT COALESCE(MAX(sm.last_read_seq), 0) FROM conversation_members sm \
+                   WHERE sm.conversation_id = c.id AND {seen_by}) AS seen_seq, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
                    AND u.seq > COALESCE(me.last_read_seq, 0) \
                    AND (u.sender_id IS NULL OR u.sender_id <> ?){client_filter}) AS unread \
@@ -245,6 +253,7 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
         last_seq: r.last_seq,
         unread: r.unread,
         last_read_seq: r.last_read_seq,
+        seen_seq: r.seen_seq,
         queue: r.queue_id,
         queue_name: r.queue_name.clone(),
     }

@@ -14,17 +14,19 @@ use crate::server::access::{self, Viewer};
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
 use crate::server::chat::list::{self as chat_list, Filter};
+use crate::server::chat::typing as typist;
 use crate::server::deals::service as deals;
 use crate::server::messages;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
+use crate::server::realtime::typing::Typing;
 use rand::Rng;
 use sea_orm::DatabaseConnection;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// How a poll is bounded.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +135,8 @@ pub async fn poll(
     // Listen before reading, so a commit between the read and the wait still wakes us.
     let mut changes_for_me = hub.subscribe(viewer.id, viewer.role);
     let mut open_chat_ahead = false;
+    // The open chat's typing announcements; only ones after this point are news.
+    let mut typing = cursor.conversation_id.map(|id| hub.typing.watch(id));
     if let Some(id) = cursor.conversation_id {
         let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
         open_chat_ahead = conv.last_seq > cursor.after_seq;
@@ -178,12 +182,41 @@ pub async fn poll(
             }
             () = seat.ended.notified() => break,
             _ = tokio::time::sleep_until(deadline) => break,
+            announced = next_typing(&mut typing) => {
+                let Some(name) = announced.as_deref().and_then(|t| typist::shown_to(t, viewer))
+                else {
+                    continue;
+                };
+                let Some(open) = cursor.conversation_id else { continue };
+                if !Box::pin(still_readable(db, viewer, open)).await? {
+                    continue;
+                }
+                return Ok(PollUpdate {
+                    cursor,
+                    typing: Some(name),
+                    ..Default::default()
+                });
+            }
         }
     }
     Ok(PollUpdate {
         cursor,
         ..Default::default()
     })
+}
+
+/// The next typing announcement in the open chat; never, without an open chat.
+async fn next_typing(
+    typing: &mut Option<watch::Receiver<Option<Arc<Typing>>>>,
+) -> Option<Arc<Typing>> {
+    match typing {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => rx.borrow_and_update().clone(),
+            // The board never drops a sender that has receivers; wait out the poll if it did.
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Whether `viewer` may still read the conversation (false for one taken by a colleague).

@@ -1,5 +1,7 @@
-//! PostgreSQL `LISTEN`: carries every instance's commits to this instance's waiting polls.
+//! PostgreSQL `LISTEN`: carries every instance's commits (and typing announcements) to this
+//! instance's waiting polls.
 
+use super::typing::TYPING_CHANNEL;
 use super::{Audience, CHANNEL, Hub};
 use crate::server::realtime::changes;
 use sea_orm::sqlx::postgres::PgListener;
@@ -58,7 +60,7 @@ async fn listen(
     listening: &mut bool,
 ) -> Result<Infallible, ListenError> {
     let mut listener = PgListener::connect_with(db.get_postgres_connection_pool()).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, TYPING_CHANNEL]).await?;
     // Every commit after this clock reading will be heard; anything sent before LISTEN took
     // effect is unknown, so every waiting poll looks again.
     hub.hear_everything_after(changes::current(db).await?);
@@ -67,6 +69,7 @@ async fn listen(
     loop {
         // `try_recv` reports a dropped connection as `None` instead of reconnecting silently.
         match listener.try_recv().await? {
+            Some(note) if note.channel() == TYPING_CHANNEL => hub.typing.hear(note.payload()),
             Some(note) => match Audience::decode(note.payload()) {
                 Some((tick, audience)) => hub.publish(tick, &audience),
                 None => tracing::warn!(payload = note.payload(), "unreadable change notice"),

@@ -41,6 +41,7 @@ mod tests {
                 last_seq: 1,
                 unread: 0,
                 last_read_seq: 0,
+                seen_seq: 0,
                 queue: None,
                 queue_name: None,
             },

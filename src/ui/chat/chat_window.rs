@@ -2,7 +2,7 @@
 //! accept a waiting chat, move the deal). Registers itself with the poll loop, which appends
 //! what others write; own messages show at once and are confirmed or marked failed.
 
-use crate::api::chat::{mark_read, send_message};
+use crate::api::chat::{announce_typing, mark_read, send_message};
 use crate::api::deals::SetStage;
 use crate::model::chat::ChatDetail;
 use crate::model::{DealStage, UserView};
@@ -15,6 +15,7 @@ use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_list::MessageList;
 use crate::ui::chat::timeline::{Timeline, send_error_text};
 use crate::ui::chat::transfer::TransferButton;
+use crate::ui::chat::typing::{FADES_AFTER_MS, Throttle, Typist};
 use crate::ui::deals::deal_panel::staff_deal_panel;
 use crate::ui::deals::deal_stepper::DealStepper;
 use crate::ui::files::deal_files::DealFiles;
@@ -47,20 +48,53 @@ pub fn ChatWindow(
         ..
     } = detail;
     let (id, last_read_seq) = (summary.id, summary.last_read_seq);
-    let timeline = RwSignal::new(Timeline::open(
-        me.id,
-        id,
-        messages,
-        has_older,
-        last_read_seq,
-    ));
+    let mut opened = Timeline::open(me.id, id, messages, has_older, last_read_seq);
+    opened.set_seen(summary.seen_seq);
+    let timeline = RwSignal::new(opened);
     let deal = RwSignal::new(deal);
     let gone = RwSignal::new(false);
-    let token = live.open_chat(id, timeline, deal, gone);
+    let typing = RwSignal::new(None::<Typist>);
+    let token = live.open_chat(id, timeline, deal, gone, typing);
     on_cleanup(move || live.close_chat(token));
 
     // The header follows the live list row (assignment, title of a newly linked deal).
     let row = live.row(summary);
+
+    // "Seen": the other side's read marker comes with the list row.
+    Effect::new(move |_| {
+        let seen = row.with(|r| r.seen_seq);
+        if timeline.with_untracked(Timeline::seen_seq) != seen {
+            timeline.update(|t| t.set_seen(seen));
+        }
+    });
+    // The typing line goes after a silence; a newer announcement restarts the wait.
+    Effect::new(move |_| {
+        if let Some(at) = typing.with(|t| t.as_ref().map(|t| t.at_ms)) {
+            set_timeout(
+                move || {
+                    typing.try_update(|t| {
+                        if t.as_ref().is_some_and(|t| t.at_ms == at) {
+                            *t = None;
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(FADES_AFTER_MS),
+            );
+        }
+    });
+    // Own typing is announced at most every few seconds; a sent message makes the next news.
+    let throttle = StoredValue::new(Throttle::default());
+    let on_typing = Callback::new(move |()| {
+        if throttle
+            .try_update_value(|t| t.due(browser::now_ms()))
+            .unwrap_or(false)
+        {
+            spawn_local(async move {
+                // A lost announcement is harmless: the next one comes a few seconds later.
+                let _ = announce_typing(id).await;
+            });
+        }
+    });
     // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
     let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
     let subtitle = move || {
@@ -110,6 +144,7 @@ pub fn ChatWindow(
         });
     };
     let on_send = Callback::new(move |body: String| {
+        throttle.update_value(Throttle::reset);
         let client_msg_id = browser::new_client_msg_id();
         timeline.update(|t| {
             t.push_outgoing(client_msg_id.clone(), body.clone(), browser::now_ms());
@@ -196,8 +231,10 @@ pub fn ChatWindow(
             <Show when=move || !gone.get()>
                 <UploadProgress rows=share_rows />
                 {match sharing {
-                    Some(sharing) => view! { <Composer on_send sharing quick_replies=id /> }.into_any(),
-                    None => view! { <Composer on_send /> }.into_any(),
+                    Some(sharing) => {
+                        view! { <Composer on_send on_typing sharing quick_replies=id /> }.into_any()
+                    }
+                    None => view! { <Composer on_send on_typing /> }.into_any(),
                 }}
             </Show>
         }
@@ -236,6 +273,9 @@ pub fn ChatWindow(
                 <div class="message-area">
                     <MessageList conversation_id=id timeline at_bottom on_retry />
                 </div>
+                <p class="typing" aria-live="polite">
+                    {move || typing.with(|t| t.as_ref().map(Typist::line))}
+                </p>
                 {action_area}
             </section>
             <div class="side-panels">

@@ -24,6 +24,9 @@ pub type Attachments = RwSignal<Vec<SendWrapper<web_sys::File>>>;
 #[component]
 pub fn Composer(
     on_send: Callback<String>,
+    /// Told on every change of a non-empty text (the window announces typing from it).
+    #[prop(optional)]
+    on_typing: Option<Callback<()>>,
     /// Present for staff: the files attached so far, and what shares them with the text.
     #[prop(optional)]
     sharing: Option<(Attachments, Callback<String>)>,
@@ -183,7 +186,15 @@ pub fn Composer(
                     rows="2"
                     placeholder="Write a message (Enter sends, Shift+Enter for a new line)"
                     prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        let value = event_target_value(&ev);
+                        if let Some(typing) = on_typing
+                            && !value.trim().is_empty()
+                        {
+                            typing.run(());
+                        }
+                        text.set(value);
+                    }
                     on:keydown=on_keydown
                     on:paste=on_paste
                 ></textarea>

@@ -10,6 +10,7 @@ use crate::model::local_time::{LocalClock, TimeZone};
 use crate::ui::browser;
 use crate::ui::chat::chat_rows::ChatRows;
 use crate::ui::chat::timeline::Timeline;
+use crate::ui::chat::typing::Typist;
 use leptos::prelude::*;
 
 /// The open chat window's state, which the poll loop appends to.
@@ -22,6 +23,8 @@ pub struct OpenChat {
     pub deal: RwSignal<Option<DealView>>,
     /// Set when the chat is no longer readable here (another manager accepted it).
     pub gone: RwSignal<bool>,
+    /// The other side is typing (set by the poll loop, cleared by their message or a silence).
+    pub typing: RwSignal<Option<Typist>>,
 }
 
 /// Provided by the signed-in layout.
@@ -67,6 +70,7 @@ impl LiveChats {
         timeline: RwSignal<Timeline>,
         deal: RwSignal<Option<DealView>>,
         gone: RwSignal<bool>,
+        typing: RwSignal<Option<Typist>>,
     ) -> u64 {
         let token = self.next_token.get_value() + 1;
         self.next_token.set_value(token);
@@ -76,6 +80,7 @@ impl LiveChats {
             timeline,
             deal,
             gone,
+            typing,
         }));
         token
     }

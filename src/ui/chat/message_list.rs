@@ -161,6 +161,14 @@ pub fn MessageList(
                             }
                                 .into_any()
                         }
+                        Row::Seen => {
+                            view! {
+                                <li class="seen" aria-label="Seen by the other side">
+                                    "Seen"
+                                </li>
+                            }
+                                .into_any()
+                        }
                         Row::Message(message) => view! { <MessageItem message=*message on_retry /> }.into_any(),
                     }
                 />

@@ -44,6 +44,8 @@ pub struct Timeline {
     /// The first message that was unread when the chat opened; the marker stays put while the
     /// chat is open even after it has been read.
     unread_from_seq: Option<i64>,
+    /// How far the other side has read: "Seen" goes under the reader's newest message up to it.
+    seen_seq: i64,
 }
 
 /// One line of the message list.
@@ -54,6 +56,8 @@ pub enum Row {
         label: String,
     },
     NewMessages,
+    /// The other side has read up to the message above.
+    Seen,
     /// Boxed: a message row is far larger than the other rows.
     Message(Box<MessageRow>),
 }
@@ -79,6 +83,7 @@ impl Row {
         match self {
             Row::Day { day, label } => format!("d{day}-{label}"),
             Row::NewMessages => "new".to_owned(),
+            Row::Seen => "seen".to_owned(),
             Row::Message(m) => match (&m.id, &m.client_msg_id, &m.delivery) {
                 (Some(id), _, _) => format!(
                     "m{id}-{}-{}{}",
@@ -132,7 +137,36 @@ impl Timeline {
             outgoing: Vec::new(),
             has_older,
             unread_from_seq,
+            seen_seq: 0,
         }
+    }
+
+    /// The other side's read marker, as the live list row has it now.
+    pub fn set_seen(&mut self, seq: i64) {
+        self.seen_seq = seq;
+    }
+
+    pub fn seen_seq(&self) -> i64 {
+        self.seen_seq
+    }
+
+    /// The message "Seen" goes under: the reader's newest stored message the other side has read,
+    /// unless the other side has written since (their reply says they read it).
+    pub fn seen_under(&self) -> Option<i64> {
+        let mine = self
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.seq <= self.seen_seq && m.sender_id == Some(self.me))?;
+        let answered = self
+            .messages
+            .iter()
+            .any(|m| m.seq > mine.seq && m.sender_id.is_some() && m.sender_id != Some(self.me));
+        (!answered).then_some(mine.seq)
+    }
+
+    pub fn me(&self) -> UserId {
+        self.me
     }
 
     pub fn poll_seq(&self) -> i64 {
@@ -259,6 +293,7 @@ impl Timeline {
     /// message unread at opening, echoes after the stored messages.
     pub fn rows(&self, clock: LocalClock) -> Vec<Row> {
         let mut rows = Vec::with_capacity(self.messages.len() + self.outgoing.len() + 4);
+        let seen_under = self.seen_under();
         let mut last_day = None;
         let mut day_break = |rows: &mut Vec<Row>, ms: i64| {
             let day = clock.day_of(ms);
@@ -289,6 +324,9 @@ impl Timeline {
                 delivery: None,
                 content: m.content.clone(),
             })));
+            if seen_under == Some(m.seq) {
+                rows.push(Row::Seen);
+            }
         }
         for o in &self.outgoing {
             day_break(&mut rows, o.created_at_ms);
@@ -386,6 +424,7 @@ mod tests {
             .map(|r| match r {
                 Row::Day { label, .. } => format!("[{label}]"),
                 Row::NewMessages => "[new]".to_owned(),
+                Row::Seen => "[seen]".to_owned(),
                 Row::Message(m) => {
                     let body = m.content.describe(&m.sender);
                     match &m.delivery {
@@ -396,6 +435,37 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn seen_goes_under_my_newest_read_message_until_the_other_side_answers() {
+        let mut t = Timeline::open(
+            ME,
+            CHAT,
+            vec![
+                msg(1, Some(OTHER), T),
+                msg(2, Some(ME), T),
+                msg(3, Some(ME), T),
+            ],
+            false,
+            3,
+        );
+        assert_eq!(t.seen_under(), None, "nothing read yet");
+        t.set_seen(2);
+        assert_eq!(t.seen_under(), Some(2), "read up to my first reply");
+        let rows = labels(&t.rows(clock()));
+        assert_eq!(rows[3], "[seen]", "{rows:?}");
+        assert_eq!(rows[4], "message 3");
+        t.set_seen(3);
+        assert_eq!(t.seen_under(), Some(3));
+        // A system line after it says nothing about reading; a reply does.
+        t.apply_poll(vec![msg(4, None, T)], 4);
+        t.set_seen(4);
+        assert_eq!(t.seen_under(), Some(3));
+        t.apply_poll(vec![msg(5, Some(OTHER), T)], 5);
+        t.set_seen(5);
+        assert_eq!(t.seen_under(), None);
+        assert!(!labels(&t.rows(clock())).contains(&"[seen]".to_owned()));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::model::local_time::LocalClock;
 use crate::ui::browser;
 use crate::ui::chat::backoff::retry_delay_ms;
 use crate::ui::chat::live::{LiveChats, OpenChat};
+use crate::ui::chat::timeline::Timeline;
+use crate::ui::chat::typing::{Typist, ends_typing};
 use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::{StreamExt, pin_mut};
@@ -126,6 +128,16 @@ fn apply(live: LiveChats, target: Option<OpenChat>, update: PollUpdate) {
         }
         let after_seq = update.cursor.after_seq;
         let messages = update.messages;
+        if let Some(name) = update.typing {
+            open.typing.try_set(Some(Typist {
+                name,
+                at_ms: browser::now_ms(),
+            }));
+        } else if let Some(me) = open.timeline.try_with_untracked(Timeline::me)
+            && ends_typing(&messages, me)
+        {
+            open.typing.try_set(None);
+        }
         open.timeline
             .try_update(|t| t.apply_poll(messages, after_seq));
     }
