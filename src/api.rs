@@ -6,6 +6,7 @@ pub mod chat;
 pub mod deals;
 pub mod files;
 pub mod jobs;
+pub mod metrics;
 pub mod payments;
 pub mod queues;
 pub mod quick_replies;

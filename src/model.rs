@@ -14,6 +14,7 @@ pub mod label;
 pub mod local_time;
 pub mod message;
 pub mod message_text;
+pub mod metrics;
 pub mod money;
 pub mod names;
 pub mod payment;

@@ -18,6 +18,7 @@ pub mod chat;
 pub mod crm;
 pub mod deals;
 pub mod files;
+pub mod metrics;
 pub mod payments;
 pub mod queues;
 pub mod quick_replies;

@@ -10,6 +10,7 @@ pub mod files;
 pub mod forms;
 pub mod jobs;
 pub mod lazy_page;
+pub mod metrics;
 pub mod page_data;
 pub mod payments;
 pub mod queues;

@@ -72,6 +72,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["admin failed jobs", admin.request, "/admin/jobs", "No failed jobs."],
     ["admin channels", admin.request, "/admin/channels", "Create channel"],
     ["admin quick replies", admin.request, "/admin/quick-replies", "Create quick reply"],
+    ["admin metrics", admin.request, "/admin/metrics", "By operator"],
   ];
   const report: string[] = [];
   const failures: string[] = [];

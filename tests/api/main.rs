@@ -17,6 +17,7 @@ mod files;
 mod hardening;
 mod jobs;
 mod mail;
+mod metrics;
 mod migrations;
 mod operations;
 mod operator_sessions;
