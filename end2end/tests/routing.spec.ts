@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, ownContext, startChat } from "./chat-helpers";
+import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, ownContext, sidebarChats, startChat } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers";
 
 // Channels, queues and routing: an admin puts two operators in a team, gives them a round-robin
@@ -94,6 +94,19 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     await startChat(client, "A general question", third, "Anyone there?", channel);
     await expect(chatLink(robMine, third)).toBeVisible();
     await expect(chatLink(ritaMine, third)).toHaveCount(0);
+
+    // A client with chats in two channels sees both channels in the sidebar and can show one.
+    const other = `Other channel ${stamp}`;
+    await startChat(client, "A general question", other, "And a second thing.", "General");
+    const channels = sidebarChats(client).getByRole("list", { name: "Channels" });
+    await expect(channels.getByRole("button", { name: /^General/ })).toBeVisible();
+    const support = channels.getByRole("button", { name: new RegExp(`^${channel}`) });
+    await support.click();
+    await expect(support).toHaveAttribute("aria-pressed", "true");
+    await expect(chatLink(sidebarChats(client), third)).toBeVisible();
+    await expect(chatLink(sidebarChats(client), other)).toHaveCount(0);
+    await support.click();
+    await expect(chatLink(sidebarChats(client), other)).toBeVisible();
 
     // Rob hands chat two to the General queue with a note; a third operator takes it there and
     // reads the whole thread.

@@ -2,7 +2,9 @@
 //! Times are milliseconds since the Unix epoch (UTC) so the WASM bundle needs no date library.
 
 use crate::model::DealStage;
-use crate::model::ids::{ConversationId, DealId, FileId, MessageId, OfferId, QueueId, UserId};
+use crate::model::ids::{
+    ChannelId, ConversationId, DealId, FileId, MessageId, OfferId, QueueId, UserId,
+};
 use crate::model::message::MessageContent;
 use crate::model::money::Money;
 use crate::model::names::stored_names;
@@ -229,6 +231,11 @@ pub struct ChatSummary {
     /// The queue it waits (or waited) in; staff only.
     pub queue: Option<QueueId>,
     pub queue_name: Option<String>,
+    /// The channel it was started in.
+    #[serde(default)]
+    pub channel: Option<ChannelId>,
+    #[serde(default)]
+    pub channel_name: Option<String>,
 }
 
 /// The deal behind a chat, as a manager sees it beside the conversation.

@@ -217,6 +217,18 @@ async fn a_channel_the_client_may_not_use_or_that_closed_is_refused(db: Db) {
     .save(&admin, None)
     .await;
     assert_eq!(clients_operate.invalid_field(), Some("operate_roles"));
+    // Teams hold employees, who do not start client chats.
+    let team = admin
+        .call("admin/teams/create", &[("name", "Sellers")])
+        .await;
+    let team_id = team.expect_ok().to_string();
+    let team_uses = Channel {
+        uses: &format!("role:client,team:{team_id}"),
+        ..Channel::new("Bad", &general_queue)
+    }
+    .save(&admin, None)
+    .await;
+    assert_eq!(team_uses.invalid_field(), Some("use_roles"));
     let no_queue = Channel::new("Bad", "999999").save(&admin, None).await;
     assert_eq!(no_queue.invalid_field(), Some("queue"));
     let taken = Channel::new("Partners", &general_queue)

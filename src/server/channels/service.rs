@@ -153,10 +153,17 @@ async fn parse_channel(
             "The default channel must be active.",
         ));
     }
-    // Clients start chats; they never operate one.
+    // Clients start chats; they never operate one. Teams hold employees, who do not start client
+    // chats (they talk to each other in internal chats), so a team may only operate a channel.
+    if !input.use_grants.teams.is_empty() {
+        return Err(AppError::invalid(
+            "use_roles",
+            "Teams hold employees, who do not start client chats: choose Clients.",
+        ));
+    }
     let use_grants = Grants {
         roles: check_roles(&input.use_grants.roles, "use_roles", &[Role::Client])?,
-        teams: parse_teams(db, &input.use_grants.teams, "use_roles").await?,
+        teams: Vec::new(),
     };
     let operate_grants = Grants {
         roles: check_roles(

@@ -2,7 +2,7 @@
 //! of `chat_access` expressed in SQL.
 
 use crate::model::chat::{ChatSummary, MessageView};
-use crate::model::ids::{ConversationId, DealId, QueueId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, DealId, QueueId, UserId};
 use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
 use crate::server::access::{OPERATES_CHANNEL, Viewer, WORKS_QUEUE};
@@ -47,6 +47,8 @@ struct SummaryRow {
     unread: i64,
     queue_id: Option<QueueId>,
     queue_name: Option<String>,
+    channel_id: Option<ChannelId>,
+    channel_name: Option<String>,
 }
 
 /// SQL condition for a manager: their own chats, the waiting ones of the queues they work and
@@ -181,7 +183,7 @@ pub async fn summaries(
                 c.last_message_at, {seq_column} AS last_seq, c.tick, \
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, {assignee_name} AS assignee_name, \
-                {queue_columns}, \
+                {queue_columns}, lch.id AS channel_id, lch.name AS channel_name, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COALESCE(MAX(sm.last_read_seq), 0) FROM conversation_members sm \
@@ -256,6 +258,8 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
         seen_seq: r.seen_seq,
         queue: r.queue_id,
         queue_name: r.queue_name.clone(),
+        channel: r.channel_id,
+        channel_name: r.channel_name.clone(),
     }
 }
 

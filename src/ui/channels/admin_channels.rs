@@ -144,7 +144,7 @@ fn ChannelCard(
                     role=Role::Client
                     role_label="Clients"
                     grants=c.use_grants.clone()
-                    teams=teams.clone()
+                    teams=Vec::new()
                 />
                 <GrantPicker
                     legend="May operate (see, accept, reply)"

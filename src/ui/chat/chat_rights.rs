@@ -44,6 +44,8 @@ mod tests {
                 seen_seq: 0,
                 queue: None,
                 queue_name: None,
+                channel: None,
+                channel_name: None,
             },
             deal: None,
             messages: Vec::new(),

@@ -2,8 +2,17 @@
 //! replaced by newer ones, dropped when a colleague takes a chat, and kept in the server's order.
 
 use crate::model::chat::ChatSummary;
-use crate::model::ids::{ConversationId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, UserId};
 use std::cmp::{Ordering, Reverse};
+
+/// One channel's line in the sidebar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelCount {
+    pub channel: ChannelId,
+    pub name: String,
+    /// Unread messages and, for staff, waiting chats.
+    pub attention: i64,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChatRows {
@@ -120,6 +129,34 @@ impl ChatRows {
         unread + i64::try_from(waiting).unwrap_or(i64::MAX)
     }
 
+    /// Per channel of the listed chats (by name): what asks for `me`'s attention there, as
+    /// `attention` counts it. Empty when the chats are all of one channel: nothing to tell apart.
+    pub fn by_channel(&self, me: UserId) -> Vec<ChannelCount> {
+        let mut counts: Vec<ChannelCount> = Vec::new();
+        for r in &self.rows {
+            let Some(channel) = r.channel else { continue };
+            let unread = if !self.staff || r.assignee_id == Some(me) {
+                r.unread
+            } else {
+                0
+            };
+            let waiting = i64::from(self.staff && r.waiting_since_ms.is_some());
+            match counts.iter_mut().find(|c| c.channel == channel) {
+                Some(c) => c.attention += unread + waiting,
+                None => counts.push(ChannelCount {
+                    channel,
+                    name: r.channel_name.clone().unwrap_or_default(),
+                    attention: unread + waiting,
+                }),
+            }
+        }
+        if counts.len() < 2 {
+            return Vec::new();
+        }
+        counts.sort_by(|a, b| a.name.cmp(&b.name));
+        counts
+    }
+
     /// Whether going from `before` to `self` deserves the notification sound: a new message in
     /// one of my chats, and for staff a chat that starts waiting or one given to me (by routing
     /// or a colleague: taking a waiting chat myself is no news). The chat I am looking at
@@ -202,7 +239,48 @@ mod tests {
             seen_seq: 0,
             queue: None,
             queue_name: None,
+            channel: None,
+            channel_name: None,
         }
+    }
+
+    #[test]
+    fn each_channel_counts_what_asks_for_attention_there() {
+        let in_channel = |mut r: ChatSummary, id: i64, name: &str, unread: i64| {
+            r.channel = Some(ChannelId(id));
+            r.channel_name = Some(name.into());
+            r.unread = unread;
+            r
+        };
+        let me = UserId(7);
+        let rows = vec![
+            in_channel(row(1, 10, None), 2, "Support", 3),
+            in_channel(row(2, 10, Some(5)), 2, "Support", 1),
+            in_channel(row(3, 10, None), 1, "Sales", 2),
+            {
+                let mut theirs = in_channel(row(4, 10, None), 1, "Sales", 4);
+                theirs.assignee_id = Some(UserId(8));
+                theirs
+            },
+        ];
+        let counts = |list: &ChatRows| {
+            list.by_channel(me)
+                .into_iter()
+                .map(|c| (c.name, c.attention))
+                .collect::<Vec<_>>()
+        };
+        // Staff: unread in the chats I hold, plus the waiting ones.
+        let staff = ChatRows::new(true, rows.clone());
+        assert_eq!(counts(&staff), [("Sales".into(), 2), ("Support".into(), 4)]);
+        // A client: every unread message.
+        let client = ChatRows::new(false, rows.clone());
+        assert_eq!(
+            counts(&client),
+            [("Sales".into(), 6), ("Support".into(), 4)]
+        );
+        // One channel only: nothing to tell apart.
+        let one = ChatRows::new(true, rows.into_iter().take(2).collect());
+        assert!(one.by_channel(me).is_empty());
     }
 
     fn ids(list: &ChatRows) -> Vec<i64> {
