@@ -61,6 +61,18 @@ test("round robin gives two available operators new chats in turn", async ({ bro
   const saved = admin.getByRole("region", { name: `Channel ${channel}` });
   await expect(saved.getByLabel("Queue", { exact: true })).toHaveValue(/\d+/);
   await expect(saved.getByRole("group", { name: /May use/ }).getByRole("checkbox", { name: "Clients" })).toBeChecked();
+  // Its picture: a 1×1 PNG, checked by the server and shown on the card.
+  await saved.getByLabel(`Picture of channel ${channel}`).setInputFiles({
+    name: "support.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      "base64",
+    ),
+  });
+  const picture = saved.getByRole("img", { name: `Picture of ${channel}` });
+  await expect(picture).toBeVisible();
+  await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
   try {
 
     // Both open their consoles: available, seen, holding nothing yet.

@@ -17,6 +17,7 @@ mod m20261206_000001_queues;
 mod m20261207_000001_channels;
 mod m20261208_000001_quick_replies;
 mod m20261209_000001_notification_sound;
+mod m20261210_000001_channel_image;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_channels::Migration),
             Box::new(m20261208_000001_quick_replies::Migration),
             Box::new(m20261209_000001_notification_sound::Migration),
+            Box::new(m20261210_000001_channel_image::Migration),
         ]
     }
 }

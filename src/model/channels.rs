@@ -48,6 +48,15 @@ pub struct ChannelView {
     pub is_default: bool,
     pub use_grants: Grants,
     pub operate_grants: Grants,
+    /// The address of its picture, if it has one.
+    #[serde(default)]
+    pub image: Option<String>,
+}
+
+/// The address of a channel's picture in its `version` (a new picture, a new address, so
+/// browsers may keep each one).
+pub fn image_url(id: ChannelId, version: i64) -> String {
+    format!("/channels/{id}/image?v={version}")
 }
 
 /// Everything the channels admin page shows.

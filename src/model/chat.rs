@@ -265,6 +265,10 @@ pub struct ChatDetail {
     pub can_reply: bool,
     pub can_accept: bool,
     pub can_change_stage: bool,
+    /// For a client, when replies come in the channel's name: the channel's picture, shown
+    /// beside them.
+    #[serde(default)]
+    pub voice_image: Option<String>,
 }
 
 /// Where a poller stands: the change clock for lists, and the open chat's last seen message.

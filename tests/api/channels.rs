@@ -468,3 +468,107 @@ async fn a_channel_answers_in_its_name_and_asks_for_a_wrap_up_note(db: Db) {
     .expect_ok();
 }
 on_both_dbs!(a_channel_answers_in_its_name_and_asks_for_a_wrap_up_note);
+
+async fn put_picture(who: &Client, channel: &str, bytes: Vec<u8>) -> reqwest::Response {
+    who.http
+        .put(format!("{}/api/admin/channels/{channel}/image", who.base))
+        .header("Content-Type", "image/png")
+        .body(bytes)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn png(extra: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(std::iter::repeat_n(7u8, extra));
+    bytes
+}
+
+/// A channel's picture: only admins set or remove it, only real pictures within the limit are
+/// taken, anyone signed in may fetch it, and a client of a channel that answers in its name gets
+/// its address with the chat.
+async fn a_channel_picture_is_an_admins_checked_and_shown_to_clients(db: Db) {
+    let app =
+        crate::helpers::spawn_app_with(db, &[("files.max_channel_image_bytes", "2048")]).await;
+    let admin = app.admin().await;
+    let general = admin.call("admin/channels", &[]).await.expect_ok()["channels"][0].clone();
+    let id = general["id"].to_string();
+    let mia = app.manager("mia@example.com", "Mia").await;
+    let client = app.signed_up_client("pic@example.com").await;
+
+    for (who, status) in [
+        (&mia, StatusCode::FORBIDDEN),
+        (&client, StatusCode::FORBIDDEN),
+        (&app.client(), StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(put_picture(who, &id, png(10)).await.status(), status);
+    }
+    let cross_site = admin
+        .http
+        .put(format!("{}/api/admin/channels/{id}/image", admin.base))
+        .header("Origin", "https://evil.example")
+        .body(png(10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let svg = put_picture(&admin, &id, b"<svg onload='alert(1)'/>".to_vec()).await;
+    assert_eq!(svg.status(), StatusCode::BAD_REQUEST);
+    assert!(svg.text().await.unwrap().contains("PNG, JPEG, GIF or WebP"));
+    let big = put_picture(&admin, &id, png(4096)).await;
+    assert_eq!(big.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(put_picture(&admin, "999999", png(10)).await.status(), 404);
+    assert_eq!(
+        client.get(&format!("/channels/{id}/image")).await.status(),
+        404,
+        "no picture yet"
+    );
+
+    assert_eq!(put_picture(&admin, &id, png(100)).await.status(), 204);
+    let general = admin.call("admin/channels", &[]).await.expect_ok()["channels"][0].clone();
+    let url = general["image"]
+        .as_str()
+        .expect("the picture's address")
+        .to_owned();
+    let got = client.get(&url).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), png(100));
+    let anonymous = app.client().get(&url).await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "sent to sign in");
+    assert!(
+        anonymous.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+
+    // A client of a channel that answers in its name sees the picture beside its replies.
+    let id_in_chat = client.start_chat("question", "Logo?", "hi").await;
+    assert_eq!(client.open(id_in_chat).await["voice_image"], Value::Null);
+    Channel {
+        on_behalf: true,
+        ..Channel::new("General", &general["queue"].to_string())
+    }
+    .save(&admin, Some(&id))
+    .await
+    .expect_ok();
+    assert_eq!(client.open(id_in_chat).await["voice_image"], url.as_str());
+
+    // A new picture has a new address; removing it leaves none.
+    assert_eq!(put_picture(&admin, &id, png(200)).await.status(), 204);
+    let newer = client.open(id_in_chat).await["voice_image"].clone();
+    assert_ne!(newer, url.as_str());
+    let removed = admin
+        .http
+        .delete(format!("{}/api/admin/channels/{id}/image", admin.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(client.open(id_in_chat).await["voice_image"], Value::Null);
+    assert_eq!(client.get(newer.as_str().unwrap()).await.status(), 404);
+}
+on_both_dbs!(a_channel_picture_is_an_admins_checked_and_shown_to_clients);

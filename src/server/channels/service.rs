@@ -2,7 +2,7 @@
 //! reads other features need (`pick_for_start`, `queue_of`, `wrap_up_required`).
 
 use crate::model::channels::{
-    ChannelChoice, ChannelRight, ChannelView, ChannelsAdmin, Grants, parse_language,
+    ChannelChoice, ChannelRight, ChannelView, ChannelsAdmin, Grants, image_url, parse_language,
 };
 use crate::model::ids::{ChannelId, QueueId, TeamId};
 use crate::model::{AppError, Role};
@@ -61,6 +61,10 @@ pub async fn admin_view(
             on_behalf: c.on_behalf,
             wrap_up_required: c.wrap_up_required,
             is_default: c.is_default,
+            image: c
+                .image_key
+                .is_some()
+                .then(|| image_url(c.id, c.image_version)),
         })
         .collect();
     Ok(ChannelsAdmin {
@@ -420,6 +424,17 @@ pub async fn voice_of(
         .await?
         .filter(|c| c.on_behalf)
         .map(|c| c.name))
+}
+
+/// The address of the channel's picture when clients read replies in its name and it has one.
+pub async fn voice_image_of(
+    db: &impl ConnectionTrait,
+    channel_id: Option<ChannelId>,
+) -> Result<Option<String>, DbErr> {
+    Ok(find(db, channel_id)
+        .await?
+        .filter(|c| c.on_behalf && c.image_key.is_some())
+        .map(|c| image_url(c.id, c.image_version)))
 }
 
 /// The channel's name (for refusals that name it).

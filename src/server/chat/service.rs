@@ -229,6 +229,10 @@ pub async fn detail(
         can_reply: can.reply,
         can_accept: can.accept,
         can_change_stage: can.manage_deal && conv.deal_id.is_some(),
+        voice_image: match viewer.role {
+            Role::Client => channels::voice_image_of(db, conv.channel_id).await?,
+            _ => None,
+        },
     })
 }
 

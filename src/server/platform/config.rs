@@ -213,6 +213,8 @@ pub struct FileSettings {
     pub max_uploads_in_progress: u64,
     /// Bytes one deal's files (stored and arriving) may take.
     pub deal_quota_bytes: u64,
+    /// Largest picture of a channel, in bytes.
+    pub max_channel_image_bytes: usize,
     pub s3: S3Settings,
 }
 
@@ -654,6 +656,12 @@ impl Settings {
                     ));
                 }
             }
+        }
+        if files.max_channel_image_bytes < 1024 {
+            return Err(invalid(
+                "files.max_channel_image_bytes",
+                "must be at least 1024",
+            ));
         }
         if files.max_upload_bytes == 0 {
             return Err(invalid("files.max_upload_bytes", "must be at least 1"));

@@ -7,7 +7,7 @@ use crate::server::platform::csrf::{self, CsrfGuard};
 use crate::server::platform::panic_guard::PanicGuardLayer;
 use crate::server::platform::security_headers::{self, HeaderPolicy};
 use crate::server::startup::state::AppState;
-use crate::server::{accounts, chat, files, payments};
+use crate::server::{accounts, channels, chat, files, payments};
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -57,10 +57,12 @@ pub fn router(state: AppState) -> Router {
         .layer(DeclaredBodyLimitLayer::new(max_body))
         // Uploads stream far past the body limit; their own rules apply (files::uploads).
         .merge(
-            files::routes::router().layer(axum::middleware::from_fn_with_state(
-                SessionState::from_ref(&state),
-                auth::resolve_session,
-            )),
+            files::routes::router()
+                .merge(channels::routes::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    SessionState::from_ref(&state),
+                    auth::resolve_session,
+                )),
         )
         // Before anything reads the body or the session; the signed webhook is exempt.
         .layer(axum::middleware::from_fn_with_state(

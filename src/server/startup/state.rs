@@ -10,6 +10,7 @@ use crate::server::accounts::routes::AccountsState;
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::{Lifetime, SessionKey};
 use crate::server::accounts::setup::SetupCode;
+use crate::server::channels::routes::ChannelsState;
 use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
 use crate::server::chat::routing::Router;
@@ -107,6 +108,17 @@ impl FromRef<AppState> for FilesState {
             area: state.uploads.clone(),
             settings: state.settings.clone(),
             limits: state.limits.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for ChannelsState {
+    fn from_ref(state: &AppState) -> Self {
+        ChannelsState {
+            db: state.db.clone(),
+            store: state.files.clone(),
+            staging: state.settings.data_dir.join("tmp"),
+            max_image_bytes: state.settings.files.max_channel_image_bytes,
         }
     }
 }

@@ -5,6 +5,7 @@
 use crate::api::channels::{SaveChannel, load_channels_admin};
 use crate::model::Role;
 use crate::model::channels::{ChannelView, ChannelsAdmin, Grant, Grants, SUGGESTED_LANGUAGES};
+use crate::model::ids::ChannelId;
 use crate::model::queues::{QueueView, TeamView};
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
@@ -20,8 +21,13 @@ pub fn AdminChannelsPage() -> impl IntoView {
         return refused;
     }
     let save = ServerAction::<SaveChannel>::new();
-    let data = page_data(move || save.version().get(), |_| load_channels_admin());
-    let show = move |admin: ChannelsAdmin| view! { <ChannelsBody admin save /> };
+    // A picture is sent outside the server functions; its answer reloads the page's data too.
+    let pictures = RwSignal::new(0u32);
+    let data = page_data(
+        move || (save.version().get(), pictures.get()),
+        |_| load_channels_admin(),
+    );
+    let show = move |admin: ChannelsAdmin| view! { <ChannelsBody admin save pictures /> };
     view! {
         <section class="panel" aria-labelledby="channels-title">
             <h1 id="channels-title">"Channels"</h1>
@@ -37,7 +43,11 @@ pub fn AdminChannelsPage() -> impl IntoView {
 }
 
 #[component]
-fn ChannelsBody(admin: ChannelsAdmin, save: ServerAction<SaveChannel>) -> impl IntoView {
+fn ChannelsBody(
+    admin: ChannelsAdmin,
+    save: ServerAction<SaveChannel>,
+    pictures: RwSignal<u32>,
+) -> impl IntoView {
     let ChannelsAdmin {
         channels,
         queues,
@@ -60,9 +70,13 @@ fn ChannelsBody(admin: ChannelsAdmin, save: ServerAction<SaveChannel>) -> impl I
         </datalist>
         {channels
             .into_iter()
-            .map(|c| view! { <ChannelCard channel=Some(c) queues=queues.clone() teams=teams.clone() save /> })
+            .map(|c| {
+                view! {
+                    <ChannelCard channel=Some(c) queues=queues.clone() teams=teams.clone() save pictures />
+                }
+            })
             .collect_view()}
-        <ChannelCard channel=None queues teams save />
+        <ChannelCard channel=None queues teams save pictures />
     }
 }
 
@@ -73,6 +87,7 @@ fn ChannelCard(
     queues: Vec<QueueView>,
     teams: Vec<TeamView>,
     save: ServerAction<SaveChannel>,
+    pictures: RwSignal<u32>,
 ) -> impl IntoView {
     let creating = channel.is_none();
     let default_queue = queues.iter().find(|q| q.is_default).map(|q| q.id);
@@ -94,6 +109,7 @@ fn ChannelCard(
             roles: vec![Role::Manager],
             teams: vec![],
         },
+        image: None,
     });
     let label = if creating {
         "New channel".to_owned()
@@ -109,6 +125,17 @@ fn ChannelCard(
     view! {
         <section class="channel-card team-card" aria-label=format!("Channel {label}")>
             <h2>{label.clone()}</h2>
+            {(!creating)
+                .then(|| {
+                    view! {
+                        <ChannelPicture
+                            id=c.id
+                            name=c.name.clone()
+                            image=c.image.clone()
+                            on_changed=Callback::new(move |()| pictures.update(|n| *n += 1))
+                        />
+                    }
+                })}
             <ActionForm action=save attr:class="grid-form" attr:aria-label=format!("Save channel {label}")>
                 {(!creating).then(|| view! { <input type="hidden" name="channel_id" value=c.id.to_string() /> })}
                 <label for=id_of("name")>"Name"</label>
@@ -216,4 +243,104 @@ fn GrantPicker(
             <input type="hidden" name=name value=initial prop:value=move || chosen.get().encode() />
         </fieldset>
     }
+}
+
+/// The channel's picture: shown, replaced from a file, or removed. Sent as the body of a PUT
+/// (the server checks its size and that it is a PNG, JPEG, GIF or WebP picture).
+#[component]
+fn ChannelPicture(
+    id: ChannelId,
+    name: String,
+    image: Option<String>,
+    on_changed: Callback<()>,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let url = format!("/api/admin/channels/{id}/image");
+    let send = {
+        move |method: &'static str, file: Option<web_sys::File>| {
+            let url = url.clone();
+            busy.set(true);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                let result = picture_request(method, &url, file).await;
+                busy.try_set(false);
+                match result {
+                    Ok(()) => on_changed.run(()),
+                    Err(e) => {
+                        error.try_set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+    let on_pick = {
+        let send = send.clone();
+        move |ev: leptos::ev::Event| {
+            use leptos::wasm_bindgen::JsCast;
+            let input = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+            if let Some(input) = input {
+                let file = input.files().and_then(|f| f.get(0));
+                input.set_value("");
+                if let Some(file) = file {
+                    send("PUT", Some(file));
+                }
+            }
+        }
+    };
+    let has_image = image.is_some();
+    view! {
+        <div class="channel-picture">
+            {image.map(|src| view! { <img class="channel-image" src=src alt=format!("Picture of {name}") /> })}
+            <label class="ghost attach">
+                {if has_image { "Replace picture" } else { "Add picture" }}
+                <input
+                    type="file"
+                    class="sr-only"
+                    accept="image/png,image/jpeg,image/gif,image/webp"
+                    aria-label=format!("Picture of channel {name}")
+                    disabled=move || busy.get()
+                    on:change=on_pick
+                />
+            </label>
+            {has_image
+                .then(|| {
+                    let send = send.clone();
+                    view! {
+                        <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| send("DELETE", None)>
+                            "Remove picture"
+                        </button>
+                    }
+                })}
+            <p class="field-error" role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// One picture request; the server's reason when it refuses.
+#[cfg(feature = "hydrate")]
+async fn picture_request(
+    method: &str,
+    url: &str,
+    file: Option<web_sys::File>,
+) -> Result<(), String> {
+    use crate::ui::files::uploader::xhr;
+    let answer = xhr::send(method, url, &[], file.as_deref(), None).await;
+    match answer.status {
+        200..=299 => Ok(()),
+        0 => Err("The server could not be reached; try again.".into()),
+        _ if !answer.error.is_empty() => Err(answer.error),
+        _ => Err("The picture could not be changed.".into()),
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn picture_request(
+    _method: &str,
+    _url: &str,
+    _file: Option<web_sys::File>,
+) -> Result<(), String> {
+    Err("Pictures are sent from the browser.".into())
 }

@@ -53,6 +53,7 @@ mod tests {
             can_reply,
             can_accept: false,
             can_change_stage,
+            voice_image: None,
         }
     }
 

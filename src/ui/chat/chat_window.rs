@@ -12,6 +12,7 @@ use crate::ui::chat::chat_rights::may_manage_deal;
 use crate::ui::chat::composer::{Attachments, Composer};
 use crate::ui::chat::end_chat::EndChatButton;
 use crate::ui::chat::live::LiveChats;
+use crate::ui::chat::message_item::VoiceImage;
 use crate::ui::chat::message_list::MessageList;
 use crate::ui::chat::timeline::{Timeline, send_error_text};
 use crate::ui::chat::transfer::TransferButton;
@@ -45,8 +46,10 @@ pub fn ChatWindow(
         has_older,
         can_reply,
         can_accept,
+        voice_image,
         ..
     } = detail;
+    provide_context(VoiceImage(voice_image));
     let (id, last_read_seq) = (summary.id, summary.last_read_seq);
     let mut opened = Timeline::open(me.id, id, messages, has_older, last_read_seq);
     opened.set_seen(summary.seen_seq);

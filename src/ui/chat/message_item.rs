@@ -10,12 +10,18 @@ use crate::ui::files::offer_card::OfferCard;
 use crate::ui::payments::payment_card::PaymentCard;
 use leptos::prelude::*;
 
+/// For a client whose replies come in the channel's name: the channel's picture, shown beside
+/// them (provided by the chat window).
+#[derive(Clone, Debug)]
+pub struct VoiceImage(pub Option<String>);
+
 #[component]
 pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl IntoView {
     let line = message.content.describe(&message.sender);
     let MessageRow {
         sender,
         own,
+        staff_side,
         time,
         client_msg_id,
         delivery,
@@ -107,6 +113,10 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
     view! {
         <li class=class>
             <div class="meta">
+                {staff_side
+                    .then(|| use_context::<VoiceImage>().and_then(|v| v.0))
+                    .flatten()
+                    .map(|src| view! { <img class="voice-image" src=src alt="" /> })}
                 <span class="sender">{sender}</span>
                 <time class="time">{time}</time>
             </div>

@@ -6,7 +6,7 @@
 //! in a history page is shown once, and its echo disappears when it does.
 
 use crate::model::AppError;
-use crate::model::chat::{MessageView, OfferView};
+use crate::model::chat::{MessageView, OfferView, SenderSide};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::local_time::LocalClock;
 use crate::model::message::MessageContent;
@@ -66,6 +66,8 @@ pub enum Row {
 pub struct MessageRow {
     pub sender: String,
     pub own: bool,
+    /// Written on the staff side (the channel's picture goes beside it for a client).
+    pub staff_side: bool,
     pub time: String,
     /// Stored messages have an id; echoes have their client id and delivery state instead.
     pub id: Option<MessageId>,
@@ -318,6 +320,7 @@ impl Timeline {
                     m.sender_name.clone()
                 },
                 own,
+                staff_side: m.side == SenderSide::Staff,
                 time: clock.time_of_day(m.created_at_ms),
                 id: Some(m.id),
                 client_msg_id: None,
@@ -333,6 +336,7 @@ impl Timeline {
             rows.push(Row::Message(Box::new(MessageRow {
                 sender: "You".to_owned(),
                 own: true,
+                staff_side: false,
                 time: clock.time_of_day(o.created_at_ms),
                 id: None,
                 client_msg_id: Some(o.client_msg_id.clone()),
@@ -374,7 +378,6 @@ fn sync_newest<T: Clone, K: PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::chat::SenderSide;
     use crate::model::local_time::TimeZone;
 
     const ME: UserId = UserId(10);

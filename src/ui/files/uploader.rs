@@ -139,7 +139,7 @@ pub async fn upload(
 }
 
 #[cfg(feature = "hydrate")]
-mod xhr {
+pub(crate) mod xhr {
     use super::Progress;
     use crate::model::AppError;
     use crate::model::ids::FileId;

@@ -21,6 +21,11 @@ pub struct Model {
     /// Used when a client does not pick one.
     pub is_default: bool,
     pub created_at: ChronoDateTimeUtc,
+    /// Its picture in the file store, if it has one, and the picture's type.
+    pub image_key: Option<String>,
+    pub image_type: Option<String>,
+    /// Grows with every new picture: part of the picture's address, so browsers may cache it.
+    pub image_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
