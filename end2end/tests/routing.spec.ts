@@ -57,6 +57,8 @@ test("round robin gives two available operators new chats in turn", async ({ bro
   // Every deal manager may operate it (so a chat handed to another queue can be taken there);
   // the queue's team decides who gets its chats.
   await expect(channelCard.getByRole("checkbox", { name: "All deal managers" })).toBeChecked();
+  // Its clients may attach files in chats without a deal (General's may not).
+  await channelCard.getByRole("checkbox", { name: "Clients may attach files in chats without a deal" }).check();
   await submitAndWait(admin, "Save channel New channel", "/api/admin/channels/save");
   const saved = admin.getByRole("region", { name: `Channel ${channel}` });
   await expect(saved.getByLabel("Queue", { exact: true })).toHaveValue(/\d+/);
@@ -119,6 +121,30 @@ test("round robin gives two available operators new chats in turn", async ({ bro
     await expect(chatLink(sidebarChats(client), other)).toHaveCount(0);
     await support.click();
     await expect(chatLink(sidebarChats(client), other)).toBeVisible();
+
+    // In General the client has no attachments; in Support they attach a picture, which both
+    // sides see as a picture in the chat.
+    await expect(client.getByLabel("Attach files to share")).toHaveCount(0);
+    await chatLink(sidebarChats(client), third).click();
+    await expect(client.getByRole("heading", { name: third, level: 1 })).toBeVisible();
+    await client.getByLabel("Attach files to share").setInputFiles({
+      name: "label.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+        "base64",
+      ),
+    });
+    await composer(client).fill("The label on the box");
+    await composer(client).press("Enter");
+    await chatLink(robMine, third).click();
+    for (const page of [client, rob]) {
+      await expect(messages(page).getByText("The label on the box")).toBeVisible();
+      const shown = messages(page).getByRole("img", { name: "label.png" });
+      await expect(shown).toBeVisible();
+      await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+      await expect(messages(page).getByRole("link", { name: "Download label.png" })).toBeVisible();
+    }
 
     // Rob hands chat two to the General queue with a note; a third operator takes it there and
     // reads the whole thread.

@@ -18,6 +18,7 @@ mod m20261207_000001_channels;
 mod m20261208_000001_quick_replies;
 mod m20261209_000001_notification_sound;
 mod m20261210_000001_channel_image;
+mod m20261211_000001_chat_files;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_quick_replies::Migration),
             Box::new(m20261209_000001_notification_sound::Migration),
             Box::new(m20261210_000001_channel_image::Migration),
+            Box::new(m20261211_000001_chat_files::Migration),
         ]
     }
 }

@@ -45,6 +45,9 @@ pub struct ChannelView {
     pub language: String,
     pub on_behalf: bool,
     pub wrap_up_required: bool,
+    /// Clients may attach files and images in chats without a deal.
+    #[serde(default)]
+    pub client_files: bool,
     pub is_default: bool,
     pub use_grants: Grants,
     pub operate_grants: Grants,

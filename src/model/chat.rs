@@ -51,9 +51,21 @@ pub struct FileRef {
     pub sha256: String,
 }
 
+/// Largest picture the chat shows as a preview; a larger one is a download card only.
+pub const PREVIEW_MAX_BYTES: i64 = 10 * 1024 * 1024;
+
 impl FileRef {
     pub fn download_url(&self) -> String {
         format!("/files/{}", self.id)
+    }
+
+    /// Whether a message shows the file as a picture: a raster type every browser shows (never
+    /// SVG, which may carry script) and not so large that the chat should wait for it.
+    pub fn previewable(&self) -> bool {
+        matches!(
+            self.content_type.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+        ) && (0..=PREVIEW_MAX_BYTES).contains(&self.size)
     }
 }
 
@@ -269,6 +281,10 @@ pub struct ChatDetail {
     /// beside them.
     #[serde(default)]
     pub voice_image: Option<String>,
+    /// Files may be attached in the composer: staff who may reply; a client in a chat without a
+    /// deal whose channel allows it.
+    #[serde(default)]
+    pub can_attach: bool,
 }
 
 /// Where a poller stands: the change clock for lists, and the open chat's last seen message.
@@ -305,5 +321,37 @@ impl PollUpdate {
             && self.removed.is_empty()
             && self.messages.is_empty()
             && self.deal.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(content_type: &str, size: i64) -> FileRef {
+        FileRef {
+            id: crate::model::ids::FileId(1),
+            name: "a".into(),
+            size,
+            content_type: content_type.into(),
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_raster_pictures_of_a_sensible_size_are_previewed() {
+        for shown in ["image/png", "image/jpeg", "image/gif", "image/webp"] {
+            assert!(file(shown, 1000).previewable(), "{shown}");
+        }
+        assert!(file("image/png", PREVIEW_MAX_BYTES).previewable());
+        assert!(!file("image/png", PREVIEW_MAX_BYTES + 1).previewable());
+        for not_shown in [
+            "image/svg+xml",
+            "application/pdf",
+            "text/html",
+            "image/tiff",
+        ] {
+            assert!(!file(not_shown, 1000).previewable(), "{not_shown}");
+        }
     }
 }

@@ -17,7 +17,8 @@ pub enum MessageContent {
     Text { body: String },
     /// Something that happened in the chat, said by the product itself.
     System { event: SystemEvent },
-    /// A manager shared a file in the chat, with a note (possibly empty).
+    /// A file shared in the chat, with a note (possibly empty): by staff, or by the client of a
+    /// chat without a deal whose channel allows it.
     File { body: String, file: Option<FileRef> },
     /// A shared file the client is asked to accept or reject (`#q`).
     Offer {

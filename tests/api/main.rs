@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod channels;
 mod chat_authorization;
+mod chat_files;
 mod chats;
 mod fake_stripe;
 mod files;

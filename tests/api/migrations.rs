@@ -88,3 +88,86 @@ async fn sentences_from_before_events_are_kept_as_events(db: Db) {
     let _ = std::fs::remove_dir_all(data_dir);
 }
 on_both_dbs!(sentences_from_before_events_are_kept_as_events);
+
+/// Migrations before a file could belong to a chat without a deal.
+const BEFORE_CHAT_FILES: u32 = 16;
+
+/// Making `deal_id` optional rebuilds `files` and `uploads` on SQLite: their rows, their unique
+/// storage keys and their indexes survive, and a chat's own file can be stored afterwards.
+async fn files_and_uploads_keep_their_rows_when_deal_becomes_optional(db: Db) {
+    use dealchat::model::ids::DealId;
+    use dealchat::server::platform::entities::{file, upload};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let (url, data_dir) = fresh_database(db).await;
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    Migrator::up(&conn, Some(BEFORE_CHAT_FILES)).await.unwrap();
+    let backend = conn.get_database_backend();
+    let now = Utc::now();
+    let run = |sql: &str, values: Vec<sea_orm::Value>| {
+        let conn = &conn;
+        let statement = dealchat::server::realtime::changes::stmt(backend, sql, values);
+        async move { conn.execute_raw(statement).await }
+    };
+    let sha = "ab".repeat(32);
+    run(
+        "INSERT INTO files (deal_id, conversation_id, uploader_id, name, size, content_type, \
+         sha256, storage_key, origin, created_at) VALUES (5, 9, NULL, 'a.pdf', 10, \
+         'application/pdf', ?, 'deals/5/one-a.pdf', 'deal_folder', ?)",
+        vec![sha.clone().into(), now.into()],
+    )
+    .await
+    .unwrap();
+    run(
+        "INSERT INTO uploads (token, uploader_id, conversation_id, deal_id, purpose, name, \
+         content_type, size, created_at, expires_at) VALUES ('t1', 3, 9, 5, 'deal_folder', \
+         'b.zip', 'application/zip', 20, ?, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await
+    .unwrap();
+
+    Migrator::up(&conn, None).await.unwrap();
+    let files = file::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].deal_id, Some(DealId(5)));
+    assert_eq!(files[0].storage_key, "deals/5/one-a.pdf");
+    assert_eq!(files[0].sha256, sha);
+    let uploads = upload::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(uploads[0].deal_id, Some(DealId(5)));
+    assert_eq!(uploads[0].name, "b.zip");
+
+    let chat_file = |key: &str| {
+        run(
+            "INSERT INTO files (deal_id, conversation_id, uploader_id, name, size, content_type, \
+             sha256, storage_key, origin, created_at) VALUES (NULL, 9, NULL, 'c.png', 10, \
+             'image/png', ?, ?, 'chat_share', ?)",
+            vec![sha.clone().into(), key.to_owned().into(), now.into()],
+        )
+    };
+    chat_file("chats/9/two-c.png").await.unwrap();
+    assert!(
+        chat_file("deals/5/one-a.pdf").await.is_err(),
+        "storage keys stay unique"
+    );
+    if backend == DbBackend::Sqlite {
+        let indexes = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect::<Vec<_>>();
+        assert!(indexes.iter().any(|n| n == "idx_files_deal"), "{indexes:?}");
+        assert!(
+            indexes.iter().any(|n| n == "idx_files_conversation"),
+            "{indexes:?}"
+        );
+    }
+    conn.close().await.ok();
+    let _ = std::fs::remove_dir_all(data_dir);
+}
+on_both_dbs!(files_and_uploads_keep_their_rows_when_deal_becomes_optional);

@@ -60,6 +60,7 @@ pub async fn admin_view(
             language: c.language,
             on_behalf: c.on_behalf,
             wrap_up_required: c.wrap_up_required,
+            client_files: c.client_files,
             is_default: c.is_default,
             image: c
                 .image_key
@@ -83,6 +84,8 @@ pub struct ChannelInput<'a> {
     pub language: &'a str,
     pub on_behalf: bool,
     pub wrap_up_required: bool,
+    /// Clients may attach files in chats without a deal.
+    pub client_files: bool,
     /// Chats start here when the client does not pick (the one default moves here).
     pub make_default: bool,
     pub use_grants: Grants,
@@ -225,6 +228,7 @@ pub async fn save(
             row.language = Set(parsed.language);
             row.on_behalf = Set(input.on_behalf);
             row.wrap_up_required = Set(input.wrap_up_required);
+            row.client_files = Set(input.client_files);
             row.update(&txn).await.map_err(name_taken)?;
             id
         }
@@ -236,6 +240,7 @@ pub async fn save(
                 language: Set(parsed.language),
                 on_behalf: Set(input.on_behalf),
                 wrap_up_required: Set(input.wrap_up_required),
+                client_files: Set(input.client_files),
                 is_default: Set(false),
                 created_at: Set(Utc::now()),
                 ..Default::default()
@@ -435,6 +440,15 @@ pub async fn voice_image_of(
         .await?
         .filter(|c| c.on_behalf && c.image_key.is_some())
         .map(|c| image_url(c.id, c.image_version)))
+}
+
+/// Whether the channel lets its clients attach files in chats without a deal (a chat without a
+/// channel: no).
+pub async fn clients_attach(
+    db: &impl ConnectionTrait,
+    channel_id: Option<ChannelId>,
+) -> Result<bool, DbErr> {
+    Ok(find(db, channel_id).await?.is_some_and(|c| c.client_files))
 }
 
 /// The channel's name (for refusals that name it).

@@ -17,6 +17,7 @@ use crate::server::chat::routing::{self, Routed, Router, Taking};
 use crate::server::chat::sessions;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
+use crate::server::files::home as files_home;
 use crate::server::messages::{self, KIND_TEXT, NewMessage, Reader};
 use crate::server::payments::service as payments;
 use crate::server::platform::config::ChatSettings;
@@ -233,6 +234,7 @@ pub async fn detail(
             Role::Client => channels::voice_image_of(db, conv.channel_id).await?,
             _ => None,
         },
+        can_attach: files_home::may_attach(db, viewer, &conv, can.reply).await?,
     })
 }
 

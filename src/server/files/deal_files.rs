@@ -53,21 +53,22 @@ struct ListRow {
     uploader_name: Option<String>,
 }
 
-/// The deal's files, newest first.
+/// The deal's files, newest first, with the files shared in this chat before it had a deal.
 #[tracing::instrument(skip(db))]
 pub async fn list(
     db: &DatabaseConnection,
     viewer: Viewer,
     conversation_id: ConversationId,
 ) -> Result<Vec<DealFileView>, AppError> {
-    let (_, _, deal) = deal_of_chat(db, viewer, conversation_id).await?;
+    let (conv, _, deal) = deal_of_chat(db, viewer, conversation_id).await?;
     let rows = ListRow::find_by_statement(stmt(
         db.get_database_backend(),
         "SELECT f.id, f.name, f.size, f.content_type, f.sha256, f.origin, f.created_at, \
                 u.display_name AS uploader_name \
          FROM files f LEFT JOIN users u ON u.id = f.uploader_id \
-         WHERE f.deal_id = ? ORDER BY f.id DESC",
-        [deal.id.into()],
+         WHERE f.deal_id = ? OR (f.conversation_id = ? AND f.deal_id IS NULL) \
+         ORDER BY f.id DESC",
+        [deal.id.into(), conv.id.into()],
     ))
     .all(db)
     .await?;
@@ -102,7 +103,8 @@ pub async fn readable(
     let (conv, _) = access::load(db, viewer, conversation_id)
         .await
         .map_err(|_| AppError::NotFound)?;
-    if conv.deal_id != Some(file.deal_id) {
+    // A deal's file is read through its deal's chat; a chat's own file through that chat.
+    if file.deal_id.is_some() && conv.deal_id != file.deal_id {
         return Err(AppError::NotFound);
     }
     Ok(file)
@@ -110,7 +112,8 @@ pub async fn readable(
 
 /// A finished upload, checked and in the store, about to be recorded.
 pub struct Finished<'a> {
-    pub deal_id: DealId,
+    /// None in a chat without a deal: the file belongs to the chat alone.
+    pub deal_id: Option<DealId>,
     pub conversation_id: ConversationId,
     pub uploader_id: UserId,
     pub name: &'a str,
@@ -161,13 +164,16 @@ pub async fn record(
             ..NewMessage::by(Some(done.uploader_id), kind::FILE, text)
         },
         Some(ShareNote { text, offer: true }) => {
+            let deal_id = done
+                .deal_id
+                .ok_or_else(|| AppError::Conflict(super::home::OFFER_NEEDS_DEAL.into()))?;
             let title = if text.is_empty() {
                 done.name.to_owned()
             } else {
                 text.chars().take(200).collect()
             };
             let offer = file_offer::ActiveModel {
-                deal_id: Set(done.deal_id),
+                deal_id: Set(deal_id),
                 conversation_id: Set(done.conversation_id),
                 file_id: Set(row.id),
                 title: Set(title),

@@ -480,9 +480,9 @@ async fn finish(
 ) -> Result<Status, UploadError> {
     let digest = std::mem::take(&mut w.staged.hash).finish();
     let stored = async {
-        let deal = uploads::check_whole(deps, viewer, &row, digest).await?;
+        let home = uploads::check_whole(deps, viewer, &row, digest).await?;
         place(&mut w).await?;
-        uploads::record_stored(deps, viewer, &row, deal.id, &w.key, digest).await
+        uploads::record_stored(deps, viewer, &row, &home, &w.key, digest).await
     }
     .await;
     let Writing { lease, staged, .. } = w;

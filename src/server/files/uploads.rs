@@ -13,24 +13,23 @@
 use crate::model::AppError;
 use crate::model::chat::FileOrigin;
 use crate::model::command::ShareNote;
-use crate::model::file_size::file_size;
-use crate::model::ids::{ConversationId, DealId, FileId};
+use crate::model::ids::{ConversationId, FileId};
 use crate::server::access::Viewer;
 use crate::server::files::deal_files::{self, Finished};
+use crate::server::files::home::{self, Home};
 use crate::server::files::rules as file_rules;
 use crate::server::files::shared_staging;
 use crate::server::platform::config::{ChatSettings, FileSettings};
 use crate::server::platform::entities::upload;
 use crate::server::realtime::Hub;
-use crate::server::realtime::changes::stmt;
 use crate::server::storage::{FileStore, StoreKey};
 use axum::body::{Body, Bytes};
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -40,8 +39,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedMutexGuard;
 
 /// What an upload is for, from the client's metadata: into the deal's folder (`folder`, the
-/// default; clients, and managers of the deal) or shared by a manager in the chat with a message
-/// (`share`; `#q` makes it an offer). The stored names are accepted too.
+/// default; clients, and managers of the deal) or shared in the chat with a message (`share`:
+/// staff, and clients in a chat without a deal whose channel allows it; `#q` makes it an offer).
+/// The stored names are accepted too.
 pub fn purpose_named(raw: &str) -> Result<FileOrigin, AppError> {
     match raw {
         "" | "folder" => Ok(FileOrigin::DealFolder),
@@ -175,36 +175,6 @@ pub(super) fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// The checks every upload passes, at creation and again when it completes.
-async fn authorise(
-    deps: Deps<'_>,
-    viewer: Viewer,
-    conversation_id: ConversationId,
-    purpose: FileOrigin,
-) -> Result<crate::server::platform::entities::deal::Model, AppError> {
-    let (_, can, deal) = match deal_files::deal_of_chat(deps.db, viewer, conversation_id).await {
-        Err(AppError::Conflict(_)) if purpose == FileOrigin::ChatShare => {
-            return Err(AppError::Conflict(
-                "Create or link a deal first: shared files go into the deal's folder.".into(),
-            ));
-        }
-        other => other?,
-    };
-    if deal.closed_at.is_some() {
-        return Err(AppError::Conflict(
-            "This deal is closed; its files can no longer change.".into(),
-        ));
-    }
-    let allowed = match purpose {
-        FileOrigin::DealFolder => deal_files::may_upload_to_folder(viewer, can, &deal),
-        FileOrigin::ChatShare => can.reply && viewer.role != crate::model::Role::Client,
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
-    Ok(deal)
-}
-
 /// Starts an upload: checks it, records it and makes its empty staging file.
 #[tracing::instrument(skip(deps, new), fields(conversation_id = %new.conversation_id))]
 pub async fn create(
@@ -245,16 +215,19 @@ pub async fn create(
         }
         FileOrigin::DealFolder => None,
     };
-    let deal = authorise(deps, viewer, new.conversation_id, purpose).await?;
+    let home = home::authorise(deps.db, viewer, new.conversation_id, purpose).await?;
+    if let Some(note) = &note {
+        home.check_share(Some(&ShareNote::parse(note)))?;
+    }
     let now = Utc::now();
-    check_allowances(deps, viewer, deal.id, size, now).await?;
+    check_allowances(deps, viewer, &home, size, now).await?;
     let hours = i64::try_from(deps.files.upload_expiry_hours).unwrap_or(24);
     let token = new_token();
     let shared = deps.store.shared_staging().is_some();
     // A multipart upload is bound to its key, so shared staging fixes the key now.
     let storage_key = if shared {
         Some(
-            key_in(&deal, &token, &name)
+            home.key(&token, &name)
                 .map_err(|_| AppError::Internal)?
                 .as_str()
                 .to_owned(),
@@ -266,7 +239,7 @@ pub async fn create(
         token: Set(token),
         uploader_id: Set(viewer.id),
         conversation_id: Set(new.conversation_id),
-        deal_id: Set(deal.id),
+        deal_id: Set(home.deal_id()),
         purpose: Set(purpose),
         name: Set(name),
         content_type: Set(content_type),
@@ -301,12 +274,13 @@ pub async fn create(
     Ok(row)
 }
 
-/// Uploads in progress per user, and the bytes a deal's files (stored and arriving) may take.
-/// Two uploads created at the same moment may both pass; the overshoot is at most one file.
+/// Uploads in progress per user, and the bytes a deal's (or a chat's) files, stored and
+/// arriving, may take. Two uploads created at the same moment may both pass; the overshoot is at
+/// most one file.
 async fn check_allowances(
     deps: Deps<'_>,
     viewer: Viewer,
-    deal_id: DealId,
+    home: &Home,
     size: u64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -321,35 +295,14 @@ async fn check_allowances(
             "You have {in_progress} uploads in progress; let one finish or cancel it first."
         )));
     }
-    let backend = deps.db.get_database_backend();
-    let used = deps
-        .db
-        .query_one_raw(stmt(
-            backend,
-            "SELECT CAST(COALESCE((SELECT SUM(size) FROM files WHERE deal_id = ?), 0) \
-             + COALESCE((SELECT SUM(size) FROM uploads WHERE deal_id = ? AND file_id IS NULL \
-             AND expires_at > ?), 0) AS BIGINT) AS used",
-            [deal_id.into(), deal_id.into(), now.into()],
-        ))
-        .await?
-        .map(|r| r.try_get::<i64>("", "used"))
-        .transpose()?
-        .unwrap_or(0);
-    let used = u64::try_from(used).unwrap_or(0);
-    let quota = deps.files.deal_quota_bytes;
-    if used.saturating_add(size) > quota {
-        return Err(AppError::invalid(
-            "size",
-            format!(
-                "This deal's files may take {} in all and {} are taken; this file needs {}. \
-                 Remove files from the deal or ask an administrator for more room.",
-                file_size(i64::try_from(quota).unwrap_or(i64::MAX)),
-                file_size(i64::try_from(used).unwrap_or(i64::MAX)),
-                file_size(i64::try_from(size).unwrap_or(i64::MAX))
-            ),
-        ));
-    }
-    Ok(())
+    home.usage(
+        deps.db,
+        now,
+        deps.files.deal_quota_bytes,
+        deps.files.chat_quota_bytes,
+    )
+    .await?
+    .check(size)
 }
 
 /// The viewer's own upload that has not expired.
@@ -644,37 +597,23 @@ async fn finish(
     row: &upload::Model,
     digest: [u8; 32],
 ) -> Result<FileId, UploadError> {
-    let deal = check_whole(deps, viewer, row, digest).await?;
-    let key = key_in(&deal, &row.token, &row.name).map_err(internal)?;
+    let home = check_whole(deps, viewer, row, digest).await?;
+    let key = home.key(&row.token, &row.name).map_err(internal)?;
     deps.store
         .put_staged(&key, &deps.area.path(&row.token))
         .await
         .map_err(internal)?;
-    record_stored(deps, viewer, row, deal.id, &key, digest).await
-}
-
-/// Where a finished upload's file goes: the deal's folder, the name after a piece of the token.
-fn key_in(
-    deal: &crate::server::platform::entities::deal::Model,
-    token: &str,
-    name: &str,
-) -> Result<StoreKey, crate::server::storage::StoreError> {
-    let folder = deal
-        .folder_ref
-        .clone()
-        .unwrap_or_else(|| crate::server::deals::service::folder_of(deal.id));
-    StoreKey::parse(&folder)
-        .and_then(|f| f.child(&format!("{}-{}", &token[..12], file_rules::key_name(name))))
+    record_stored(deps, viewer, row, &home, &key, digest).await
 }
 
 /// The checks of a whole file before it is stored: its declared SHA-256, and the uploader's
-/// rights, which may have changed while the bytes travelled. The deal it goes to.
+/// rights, which may have changed while the bytes travelled. Where it goes.
 pub(super) async fn check_whole(
     deps: Deps<'_>,
     viewer: Viewer,
     row: &upload::Model,
     digest: [u8; 32],
-) -> Result<crate::server::platform::entities::deal::Model, UploadError> {
+) -> Result<Home, UploadError> {
     let sha256 = hex::encode(digest);
     if row
         .expected_sha256
@@ -685,7 +624,7 @@ pub(super) async fn check_whole(
             "The file's SHA-256 does not match the one declared; the upload was discarded.".into(),
         ));
     }
-    Ok(authorise(deps, viewer, row.conversation_id, row.purpose).await?)
+    Ok(home::authorise(deps.db, viewer, row.conversation_id, row.purpose).await?)
 }
 
 /// Records a file that is in the store under `key`, with its message; the object goes again if
@@ -694,7 +633,7 @@ pub(super) async fn record_stored(
     deps: Deps<'_>,
     viewer: Viewer,
     row: &upload::Model,
-    deal_id: DealId,
+    home: &Home,
     key: &StoreKey,
     digest: [u8; 32],
 ) -> Result<FileId, UploadError> {
@@ -703,11 +642,17 @@ pub(super) async fn record_stored(
         FileOrigin::ChatShare => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
         FileOrigin::DealFolder => None::<ShareNote>,
     };
+    if let Err(e) = home.check_share(share.as_ref()) {
+        if let Err(del) = deps.store.delete(key).await {
+            tracing::error!(error = %del, key = key.as_str(), "could not remove an unrecorded object");
+        }
+        return Err(e.into());
+    }
     let recorded = deal_files::record(
         deps.db,
         deps.hub,
         Finished {
-            deal_id,
+            deal_id: home.deal_id(),
             conversation_id: row.conversation_id,
             uploader_id: viewer.id,
             name: &row.name,

@@ -213,6 +213,8 @@ pub struct FileSettings {
     pub max_uploads_in_progress: u64,
     /// Bytes one deal's files (stored and arriving) may take.
     pub deal_quota_bytes: u64,
+    /// Bytes the files of one chat without a deal (stored and arriving) may take.
+    pub chat_quota_bytes: u64,
     /// Largest picture of a channel, in bytes.
     pub max_channel_image_bytes: usize,
     pub s3: S3Settings,

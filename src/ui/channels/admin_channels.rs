@@ -100,6 +100,7 @@ fn ChannelCard(
         language: "en".into(),
         on_behalf: false,
         wrap_up_required: false,
+        client_files: false,
         is_default: false,
         use_grants: Grants {
             roles: vec![Role::Client],
@@ -160,6 +161,10 @@ fn ChannelCard(
                 <label class="choice">
                     <input type="checkbox" name="wrap_up_required" value="true" checked=c.wrap_up_required />
                     "Ending a chat needs a wrap-up note"
+                </label>
+                <label class="choice">
+                    <input type="checkbox" name="client_files" value="true" checked=c.client_files />
+                    "Clients may attach files in chats without a deal"
                 </label>
                 <label class="choice">
                     <input type="checkbox" name="make_default" value="true" checked=c.is_default disabled=c.is_default />

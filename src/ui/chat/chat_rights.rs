@@ -54,6 +54,7 @@ mod tests {
             can_accept: false,
             can_change_stage,
             voice_image: None,
+            can_attach: false,
         }
     }
 

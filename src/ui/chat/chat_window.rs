@@ -47,6 +47,7 @@ pub fn ChatWindow(
         can_reply,
         can_accept,
         voice_image,
+        can_attach,
         ..
     } = detail;
     provide_context(VoiceImage(voice_image));
@@ -203,7 +204,8 @@ pub fn ChatWindow(
         })
     });
 
-    // Staff share files into the chat: attached in the composer, sent with its text.
+    // Files attached in the composer are sent with its text: staff share into the chat (a deal's
+    // files then), and so do clients of a chat without a deal when its channel allows it.
     let attachments: Attachments = RwSignal::new(Vec::new());
     let share_rows = RwSignal::new(Vec::<UploadRow>::new());
     let on_share = Callback::new(move |note: String| {
@@ -224,7 +226,7 @@ pub fn ChatWindow(
             Callback::new(|_| {}),
         );
     });
-    let sharing = staff.then_some((attachments, on_share));
+    let sharing = can_attach.then_some((attachments, on_share));
     let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
 
     let action_area = if can_accept {
@@ -233,11 +235,14 @@ pub fn ChatWindow(
         view! {
             <Show when=move || !gone.get()>
                 <UploadProgress rows=share_rows />
-                {match sharing {
-                    Some(sharing) => {
+                {match (sharing, staff) {
+                    (Some(sharing), true) => {
                         view! { <Composer on_send on_typing sharing quick_replies=id /> }.into_any()
                     }
-                    None => view! { <Composer on_send on_typing /> }.into_any(),
+                    (Some(sharing), false) => {
+                        view! { <Composer on_send on_typing sharing /> }.into_any()
+                    }
+                    (None, _) => view! { <Composer on_send on_typing /> }.into_any(),
                 }}
             </Show>
         }

@@ -33,7 +33,7 @@ pub fn MessageItem(message: MessageRow, on_retry: Callback<String>) -> impl Into
         MessageContent::Text { body } => (body, None),
         MessageContent::File { body, file } => (
             body,
-            file.map(|file| view! { <FileChip file /> }.into_any()),
+            file.map(|file| view! { <FileChip file preview=true /> }.into_any()),
         ),
         MessageContent::Offer { body, file, offer } => (
             body,

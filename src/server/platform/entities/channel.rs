@@ -26,6 +26,9 @@ pub struct Model {
     pub image_type: Option<String>,
     /// Grows with every new picture: part of the picture's address, so browsers may cache it.
     pub image_version: i64,
+    /// Its clients may attach files and images in chats without a deal (a deal's chat keeps
+    /// the rule that a client's files go into the deal's folder).
+    pub client_files: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,13 +2,14 @@ use crate::model::chat::FileOrigin;
 use crate::model::ids::{ConversationId, DealId, FileId, UserId};
 use sea_orm::entity::prelude::*;
 
-/// A stored file: in a deal's folder, or shared in its chat.
+/// A stored file: in a deal's folder, shared in its chat, or shared in a chat without a deal
+/// (`deal_id` empty: it belongs to that chat alone).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "files")]
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: FileId,
-    pub deal_id: DealId,
+    pub deal_id: Option<DealId>,
     pub conversation_id: Option<ConversationId>,
     pub uploader_id: Option<UserId>,
     pub name: String,

@@ -10,14 +10,15 @@ pub struct Model {
     pub token: String,
     pub uploader_id: UserId,
     pub conversation_id: ConversationId,
-    pub deal_id: DealId,
+    /// The chat's deal when the upload began; empty in a chat without a deal.
+    pub deal_id: Option<DealId>,
     /// `deal_folder` or `chat_share`.
     pub purpose: FileOrigin,
     pub name: String,
     pub content_type: String,
     pub size: i64,
     pub expected_sha256: Option<String>,
-    /// A share's message text, as the manager typed it.
+    /// A share's message text, as the sender typed it.
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     /// Set once the upload completed: the file it became (a retried last chunk finds it here).
