@@ -1,6 +1,7 @@
 //! Server functions, grouped by area. Each is thin: who is asking → one service call → typed error.
 
 pub mod accounts;
+pub mod archive;
 pub mod channels;
 pub mod chat;
 pub mod deals;

@@ -24,7 +24,7 @@ pub mod role;
 pub mod user;
 pub mod wire;
 
-pub use deal_stage::DealStage;
+pub use deal_stage::{DealOutcome, DealStage};
 pub use error::AppError;
 pub use role::Role;
 pub use user::UserView;

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod storage;
 // The features.
 pub mod accounts;
+pub mod archive;
 pub mod channels;
 pub mod chat;
 pub mod crm;

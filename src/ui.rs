@@ -2,6 +2,7 @@
 //! pages, its components and the plain state rules they run on (tested without a browser).
 
 pub mod accounts;
+pub mod archive;
 pub mod browser;
 pub mod channels;
 pub mod chat;

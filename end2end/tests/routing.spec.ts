@@ -24,6 +24,8 @@ async function saveQueue(admin: Page, label: string) {
 }
 
 test("round robin gives two available operators new chats in turn", async ({ browser }) => {
+  // Many people and pages: the admin's setup, three operators, four clients.
+  test.setTimeout(120_000);
   const stamp = Date.now();
   const team = `Desk ${stamp}`;
   const queue = `Desk queue ${stamp}`;
@@ -145,6 +147,7 @@ test("round robin gives two available operators new chats in turn", async ({ bro
       await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
       await expect(messages(page).getByRole("link", { name: "Download label.png" })).toBeVisible();
     }
+    await rob.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Inbox" }).click();
 
     // Rob hands chat two to the General queue with a note; a third operator takes it there and
     // reads the whole thread.

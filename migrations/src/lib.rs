@@ -19,6 +19,7 @@ mod m20261208_000001_quick_replies;
 mod m20261209_000001_notification_sound;
 mod m20261210_000001_channel_image;
 mod m20261211_000001_chat_files;
+mod m20261212_000001_deal_outcome;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_notification_sound::Migration),
             Box::new(m20261210_000001_channel_image::Migration),
             Box::new(m20261211_000001_chat_files::Migration),
+            Box::new(m20261212_000001_deal_outcome::Migration),
         ]
     }
 }

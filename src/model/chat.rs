@@ -248,6 +248,9 @@ pub struct ChatSummary {
     pub channel: Option<ChannelId>,
     #[serde(default)]
     pub channel_name: Option<String>,
+    /// Its deal is closed: the chat is read-only history, listed under "Archived".
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// The deal behind a chat, as a manager sees it beside the conversation.
@@ -262,6 +265,33 @@ pub struct DealView {
     pub owner_name: Option<String>,
     pub created_at_ms: i64,
     pub closed_at_ms: Option<i64>,
+    /// How a closed deal ended, who closed it and why.
+    #[serde(default)]
+    pub outcome: Option<crate::model::DealOutcome>,
+    #[serde(default)]
+    pub closed_by_name: Option<String>,
+    #[serde(default)]
+    pub close_note: Option<String>,
+}
+
+impl DealView {
+    /// "Closed as won on 3 Dec 2026 by Ana": what a closed deal's chat shows instead of its
+    /// composer. None while the deal is open.
+    pub fn closed_line(&self, clock: &crate::model::local_time::LocalClock) -> Option<String> {
+        let at = self.closed_at_ms?;
+        let mut line = match self.outcome {
+            Some(outcome) => format!("Closed as {outcome} on {}", clock.date(at)),
+            None => format!("Closed on {}", clock.date(at)),
+        };
+        if let Some(by) = &self.closed_by_name {
+            line.push_str(&format!(" by {by}"));
+        }
+        line.push('.');
+        if let Some(note) = self.close_note.as_deref().filter(|n| !n.is_empty()) {
+            line.push_str(&format!(" Reason: {note}"));
+        }
+        Some(line)
+    }
 }
 
 /// Everything the chat window needs when it opens.
@@ -336,6 +366,48 @@ mod tests {
             content_type: content_type.into(),
             sha256: String::new(),
         }
+    }
+
+    #[test]
+    fn a_closed_deal_says_how_when_and_by_whom() {
+        use crate::model::local_time::{LocalClock, TimeZone};
+        let mut deal = DealView {
+            id: crate::model::ids::DealId(1),
+            title: "Roof".into(),
+            stage: crate::model::DealStage::Completion,
+            amount: None,
+            client_name: String::new(),
+            client_email: String::new(),
+            owner_name: None,
+            created_at_ms: 0,
+            closed_at_ms: None,
+            outcome: None,
+            closed_by_name: None,
+            close_note: None,
+        };
+        // 3 Dec 2026, 23:30 UTC: already the 4th an hour east.
+        let clock = |offset| LocalClock {
+            now_ms: 0,
+            zone: TimeZone::Fixed(offset),
+        };
+        assert_eq!(deal.closed_line(&clock(0)), None);
+        deal.closed_at_ms = Some(1_796_340_600_000);
+        deal.outcome = Some(crate::model::DealOutcome::Won);
+        deal.closed_by_name = Some("Ana".into());
+        assert_eq!(
+            deal.closed_line(&clock(0)).as_deref(),
+            Some("Closed as won on 3 Dec 2026 by Ana.")
+        );
+        assert_eq!(
+            deal.closed_line(&clock(60)).as_deref(),
+            Some("Closed as won on 4 Dec 2026 by Ana.")
+        );
+        deal.outcome = Some(crate::model::DealOutcome::Lost);
+        deal.close_note = Some("Went elsewhere".into());
+        assert_eq!(
+            deal.closed_line(&clock(0)).as_deref(),
+            Some("Closed as lost on 3 Dec 2026 by Ana. Reason: Went elsewhere")
+        );
     }
 
     #[test]

@@ -44,6 +44,30 @@ impl DealStage {
     }
 }
 
+/// How a closed deal ended: won (the Completion path) or lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "DealOutcome::as_str")
+)]
+pub enum DealOutcome {
+    Won,
+    Lost,
+}
+
+stored_names!(DealOutcome {
+    Won => "won",
+    Lost => "lost",
+});
+
+impl fmt::Display for DealOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl fmt::Display for DealStage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

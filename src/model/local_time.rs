@@ -106,6 +106,12 @@ impl LocalClock {
         }
     }
 
+    /// The local calendar date of a moment: `3 Dec 2026`.
+    pub fn date(&self, ms: i64) -> String {
+        let date = civil(self.day_of(ms));
+        format!("{} {} {}", date.day, MONTHS[date.month], date.year)
+    }
+
     /// How long ago a moment was, roughly: `just now`, `12 min`, `3 h`, `2 d`.
     pub fn elapsed_since(&self, ms: i64) -> String {
         let minutes = (self.now_ms - ms).max(0) / MS_PER_MINUTE;

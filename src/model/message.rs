@@ -88,6 +88,14 @@ pub enum SystemEvent {
     /// The client wrote after the last session closed: the chat waits for an operator again
     /// (staff only).
     SessionReopened,
+    /// The deal was closed as won or lost, with the reason given.
+    DealClosed {
+        by: String,
+        outcome: crate::model::DealOutcome,
+        note: Option<String>,
+    },
+    /// An administrator reopened the closed deal: back to `stage`.
+    DealReopened { by: String, stage: DealStage },
     /// Words without structure: how messages from before events were stored as data.
     Note { text: String },
 }
@@ -112,6 +120,11 @@ impl SystemEvent {
                 by: voice,
                 from,
                 to,
+            },
+            SystemEvent::DealClosed { outcome, note, .. } => SystemEvent::DealClosed {
+                by: voice,
+                outcome,
+                note,
             },
             other => other,
         }
@@ -147,6 +160,15 @@ impl SystemEvent {
             }
             SystemEvent::SessionReopened => {
                 "The client wrote again: the chat waits for an operator.".to_owned()
+            }
+            SystemEvent::DealClosed { by, outcome, note } => match note.as_deref() {
+                Some(note) if !note.is_empty() => {
+                    format!("{by} closed the deal as {outcome}. Reason: {note}")
+                }
+                _ => format!("{by} closed the deal as {outcome}."),
+            },
+            SystemEvent::DealReopened { by, stage } => {
+                format!("{by} reopened the deal at {stage}.")
             }
             SystemEvent::Note { text } => text.clone(),
         }

@@ -201,7 +201,7 @@ pub async fn deal_chat(app: &TestApp) -> (Client, Client, i64) {
     (client, max, id)
 }
 
-fn messages(detail: &Value) -> Vec<Value> {
+pub fn messages(detail: &Value) -> Vec<Value> {
     detail["messages"].as_array().expect("messages").clone()
 }
 
@@ -506,7 +506,7 @@ async fn a_chat_without_a_deal_has_no_folder(db: Db) {
 }
 on_both_dbs!(a_chat_without_a_deal_has_no_folder);
 
-async fn share(max: &Client, id: i64, name: &str, note: &str) -> (i64, Value) {
+pub async fn share(max: &Client, id: i64, name: &str, note: &str) -> (i64, Value) {
     let bytes = pseudo_random(2000, name.len() as u64);
     let file_id = max
         .upload(

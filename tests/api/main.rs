@@ -9,6 +9,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod archive;
 mod channels;
 mod chat_authorization;
 mod chat_files;

@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 impl Client {
-    async fn checkout(&self, payment_id: i64) -> Reply {
+    pub async fn checkout(&self, payment_id: i64) -> Reply {
         self.call(
             "payments/checkout",
             &[("payment_id", &payment_id.to_string())],
@@ -24,7 +24,7 @@ impl Client {
         .await
     }
 
-    async fn cancel_payment(&self, payment_id: i64) -> Reply {
+    pub async fn cancel_payment(&self, payment_id: i64) -> Reply {
         self.call(
             "payments/cancel",
             &[("payment_id", &payment_id.to_string())],
@@ -43,14 +43,14 @@ impl Client {
     }
 
     /// Sends `#p …` and returns the new payment's id.
-    async fn ask_payment_id(&self, conversation_id: i64, body: &str) -> i64 {
+    pub async fn ask_payment_id(&self, conversation_id: i64, body: &str) -> i64 {
         self.ask_payment(conversation_id, body).await["payment"]["id"]
             .as_i64()
             .expect("payment id")
     }
 
     /// Opens the checkout and returns its address.
-    async fn checkout_url(&self, payment_id: i64) -> String {
+    pub async fn checkout_url(&self, payment_id: i64) -> String {
         self.checkout(payment_id)
             .await
             .expect_ok()
@@ -60,7 +60,7 @@ impl Client {
     }
 
     /// Sends `#p …` and returns the stored message.
-    async fn ask_payment(&self, conversation_id: i64, body: &str) -> Value {
+    pub async fn ask_payment(&self, conversation_id: i64, body: &str) -> Value {
         self.send(conversation_id, &msg_id(), body)
             .await
             .expect_ok()
@@ -358,7 +358,7 @@ async fn a_manager_cancels_an_unpaid_request(db: Db) {
     assert_eq!(status_lines(&app, pid).await.len(), 1);
 }
 
-async fn stripe_app(db: Db, fake: &FakeStripe) -> TestApp {
+pub async fn stripe_app(db: Db, fake: &FakeStripe) -> TestApp {
     let base = fake.start().await;
     spawn_app_with(
         db,
@@ -375,7 +375,7 @@ async fn stripe_app(db: Db, fake: &FakeStripe) -> TestApp {
     .await
 }
 
-async fn webhook(app: &TestApp, body: &str, signature: Option<String>) -> Reply {
+pub async fn webhook(app: &TestApp, body: &str, signature: Option<String>) -> Reply {
     let mut req = app
         .client()
         .http
@@ -400,7 +400,7 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn signed(body: &str) -> Option<String> {
+pub fn signed(body: &str) -> Option<String> {
     Some(fake_stripe::signature(
         body,
         fake_stripe::WEBHOOK_SECRET,

@@ -49,6 +49,7 @@ struct SummaryRow {
     queue_name: Option<String>,
     channel_id: Option<ChannelId>,
     channel_name: Option<String>,
+    archived: bool,
 }
 
 /// SQL condition for a manager: their own chats, the waiting ones of the queues they work and
@@ -184,6 +185,7 @@ pub async fn summaries(
                 d.title AS deal_title, d.stage AS deal_stage, d.tick AS deal_tick, \
                 cu.display_name AS client_name, {assignee_name} AS assignee_name, \
                 {queue_columns}, lch.id AS channel_id, lch.name AS channel_name, \
+                (c.status = 'closed') AS archived, \
                 {last_columns}, \
                 COALESCE(me.last_read_seq, 0) AS last_read_seq, \
                 (SELECT COALESCE(MAX(sm.last_read_seq), 0) FROM conversation_members sm \
@@ -260,6 +262,7 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
         queue_name: r.queue_name.clone(),
         channel: r.channel_id,
         channel_name: r.channel_name.clone(),
+        archived: r.archived,
     }
 }
 

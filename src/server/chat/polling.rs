@@ -15,7 +15,6 @@ use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::chat::typing as typist;
-use crate::server::deals::service as deals;
 use crate::server::messages;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
@@ -248,7 +247,7 @@ async fn collect(
     let open_deal = cursor.conversation_id.and_then(|open| {
         rows.iter()
             .find(|r| r.summary.id == open && r.deal_tick > cursor.tick)
-            .and_then(|r| r.summary.deal_id)
+            .and_then(|r| r.summary.deal_id.map(|d| (d, r.summary.channel)))
     });
     let chats: Vec<_> = rows.into_iter().map(|r| r.summary).collect();
 
@@ -279,8 +278,8 @@ async fn collect(
             // Lists are re-read on the immediate next poll; keep their cursor where it was.
             update.cursor.tick = cursor.tick;
         }
-        if let Some(deal_id) = open_deal {
-            update.deal = deals::view(db, deal_id).await?;
+        if let Some((deal_id, channel)) = open_deal {
+            update.deal = super::service::deal_as_read(db, viewer, deal_id, channel).await?;
         }
     }
     Ok(update)

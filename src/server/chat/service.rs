@@ -1,10 +1,12 @@
 //! Client conversations: starting one, reading it, accepting it, marking it read, sending into
 //! it. Each function passes the conversation through `access::load` first.
 
-use crate::model::chat::{ChatDetail, ChatSummary, ChatTopic, DuplicateView, MessageView};
+use crate::model::chat::{
+    ChatDetail, ChatSummary, ChatTopic, DealView, DuplicateView, MessageView,
+};
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::command::PaymentAsk;
-use crate::model::ids::{ChannelId, ConversationId, UserId};
+use crate::model::ids::{ChannelId, ConversationId, DealId, UserId};
 use crate::model::message_text::MessageBody;
 use crate::model::payment::Provider;
 use crate::model::{AppError, Role};
@@ -219,9 +221,12 @@ pub async fn detail(
     )
     .await?;
     let deal = match conv.deal_id {
-        Some(id) => deals::view(db, id).await?,
+        Some(id) => deal_as_read(db, viewer, id, conv.channel_id).await?,
         None => None,
     };
+    // A closed deal's stage stays where the close left it.
+    let can_change_stage =
+        can.manage_deal && deal.as_ref().is_some_and(|d| d.closed_at_ms.is_none());
     Ok(ChatDetail {
         summary: summary(db, viewer, conv.id).await?,
         deal,
@@ -229,13 +234,32 @@ pub async fn detail(
         messages,
         can_reply: can.reply,
         can_accept: can.accept,
-        can_change_stage: can.manage_deal && conv.deal_id.is_some(),
+        can_change_stage,
         voice_image: match viewer.role {
             Role::Client => channels::voice_image_of(db, conv.channel_id).await?,
             _ => None,
         },
         can_attach: files_home::may_attach(db, viewer, &conv, can.reply).await?,
     })
+}
+
+/// The chat's deal as the reader sees it: a client of a channel that answers in its own name
+/// reads the channel, not the person, as whoever closed it.
+pub(super) async fn deal_as_read(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    deal_id: DealId,
+    channel: Option<ChannelId>,
+) -> Result<Option<DealView>, DbErr> {
+    let mut deal = deals::view(db, deal_id).await?;
+    if viewer.role == Role::Client
+        && let Some(d) = deal.as_mut()
+        && d.closed_by_name.is_some()
+        && let Some(voice) = channels::voice_of(db, channel).await?
+    {
+        d.closed_by_name = Some(voice);
+    }
+    Ok(deal)
 }
 
 /// Older messages, for scrolling back.
@@ -303,7 +327,9 @@ pub async fn send(
         if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
             return Ok(messages::sent_view(done, sender_name, viewer.role));
         }
-        return Err(if can.accept {
+        return Err(if conv.status == ConversationStatus::Closed {
+            AppError::Conflict(deals::CLOSED.into())
+        } else if can.accept {
             AppError::Conflict("Accept the chat before replying.".into())
         } else {
             AppError::Forbidden

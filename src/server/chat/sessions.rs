@@ -150,6 +150,64 @@ pub fn parse_wrap_up(raw: &str) -> Result<Option<String>, AppError> {
     Ok((!note.is_empty()).then(|| note.to_owned()))
 }
 
+/// The chat's deal is closing (inside that write): its open session closes as `deal_closed`,
+/// the chat is nobody's and waits for nobody, and it takes no more messages (`status` closed).
+/// Read again inside the write, so a transfer or accept a moment before is seen. The operator
+/// whose place this frees, if any: the caller drains their queue after the commit
+/// (`routing::drain_for`).
+pub async fn close_for_deal(
+    w: &mut Write,
+    conversation_id: ConversationId,
+    by: UserId,
+) -> Result<Option<UserId>, DbErr> {
+    let Some(conv) = conversation::Entity::find_by_id(conversation_id)
+        .one(&w.txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET assignee_id = NULL, queued_at = NULL, assigned_tick = ?, \
+             status = 'closed' WHERE id = ?",
+            [w.tick.into(), conv.id.into()],
+        ))
+        .await?;
+    if let Some(operator) = conv.assignee_id {
+        routing::release(w, operator).await?;
+    }
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ? \
+             WHERE conversation_id = ? AND closed_at IS NULL",
+            [
+                Utc::now().into(),
+                CloseReason::DealClosed.as_str().into(),
+                by.into(),
+                conv.id.into(),
+            ],
+        ))
+        .await?;
+    // Its operator's lists change, and every inbox that showed it waiting.
+    w.audience.merge(&messages::audience_of(&conv));
+    Ok(conv.assignee_id)
+}
+
+/// An administrator reopened the chat's deal (inside that write): the chat takes messages
+/// again; the client's next one puts it back in its queue, as after an ended session.
+pub async fn reopen_for_deal(w: &mut Write, conversation_id: ConversationId) -> Result<(), DbErr> {
+    w.txn
+        .execute_raw(stmt(
+            w.backend(),
+            "UPDATE conversations SET status = 'open' WHERE id = ?",
+            [conversation_id.into()],
+        ))
+        .await?;
+    Ok(())
+}
+
 /// The chat's operator ends their session, with an optional wrap-up note. The chat leaves their
 /// "assigned" list and waits for nobody until the client writes again.
 #[tracing::instrument(skip(db, hub, router, note))]

@@ -35,6 +35,7 @@ fn deal_columns(deal: &CrmDeal) -> Result<crm_deal::ActiveModel, CrmError> {
         currency: Set(deal.amount.map(|m| m.currency.as_str().to_owned())),
         created_at: Set(deal.created_at),
         closed_at: Set(deal.closed_at),
+        outcome: Set(deal.outcome),
         ..Default::default()
     })
 }
@@ -103,6 +104,7 @@ impl CrmPort for BuiltinCrm {
             amount,
             created_at: row.created_at,
             closed_at: row.closed_at,
+            outcome: row.outcome,
         }))
     }
 

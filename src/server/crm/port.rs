@@ -2,8 +2,8 @@
 //! the embedded default; the Zoho adapter implements the same trait, so nothing above it knows
 //! which CRM is connected.
 
-use crate::model::DealStage;
 use crate::model::money::Money;
+use crate::model::{DealOutcome, DealStage};
 use chrono::{DateTime, Utc};
 
 /// A person as the CRM records them.
@@ -26,6 +26,8 @@ pub struct CrmDeal {
     pub amount: Option<Money>,
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// How a closed deal ended.
+    pub outcome: Option<DealOutcome>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -145,6 +145,7 @@ pub async fn sync_deal(
         amount: amount_of(&deal),
         created_at: deal.created_at,
         closed_at: deal.closed_at,
+        outcome: deal.outcome,
     };
     let provider = crm.provider();
     match remote_id(db, provider, "deal", deal.id.0).await? {

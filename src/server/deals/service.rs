@@ -6,7 +6,7 @@ use crate::model::chat::DealView;
 use crate::model::ids::{ConversationId, DealId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::money::Money;
-use crate::model::{AppError, DealStage};
+use crate::model::{AppError, DealOutcome, DealStage};
 use crate::server::access::{self, Access, Viewer};
 use crate::server::accounts::service::display_name;
 use crate::server::jobs::{self, Job};
@@ -137,6 +137,9 @@ struct ViewRow {
     currency: Option<String>,
     created_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
+    outcome: Option<DealOutcome>,
+    close_note: Option<String>,
+    closed_by_name: Option<String>,
     client_name: Option<String>,
     client_email: Option<String>,
     owner_name: Option<String>,
@@ -147,11 +150,13 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<D
     let row = ViewRow::find_by_statement(stmt(
         db.get_database_backend(),
         "SELECT d.id, d.title, d.stage, d.amount_minor, d.currency, d.created_at, d.closed_at, \
+                d.outcome, d.close_note, bu.display_name AS closed_by_name, \
                 cu.display_name AS client_name, cu.email AS client_email, \
                 ou.display_name AS owner_name \
          FROM deals d \
          LEFT JOIN users cu ON cu.id = d.client_id \
          LEFT JOIN users ou ON ou.id = d.owner_id \
+         LEFT JOIN users bu ON bu.id = d.closed_by \
          WHERE d.id = ?",
         [deal_id.into()],
     ))
@@ -167,6 +172,9 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<D
         owner_name: r.owner_name,
         created_at_ms: r.created_at.timestamp_millis(),
         closed_at_ms: r.closed_at.map(|t| t.timestamp_millis()),
+        outcome: r.outcome,
+        close_note: r.close_note,
+        closed_by_name: r.closed_by_name,
     }))
 }
 
@@ -181,6 +189,28 @@ async fn deal_of(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// What a change to a closed deal is told: its chat is history now.
+pub const CLOSED: &str =
+    "This deal is closed: its chat, files, offers and payments are kept as they were.";
+
+/// Refuses a change to a closed deal (409).
+pub fn still_open(deal: &deal::Model) -> Result<(), AppError> {
+    match deal.closed_at {
+        Some(_) => Err(AppError::Conflict(CLOSED.into())),
+        None => Ok(()),
+    }
+}
+
+/// Inside a write (which holds the change clock, so no close can commit in between): refuses
+/// when the deal has been closed meanwhile.
+pub async fn still_open_in(w: &Write, deal_id: DealId) -> Result<(), AppError> {
+    let deal = deal::Entity::find_by_id(deal_id)
+        .one(&w.txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    still_open(&deal)
 }
 
 fn require_manage(can: Access) -> Result<(), AppError> {
@@ -209,6 +239,7 @@ pub async fn set_stage(
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;
     let deal = deal_of(db, &conv).await?;
+    still_open(&deal)?;
     let from = deal.stage;
     if from != stage {
         let by = display_name(db, viewer.id).await?;
@@ -238,6 +269,7 @@ pub async fn set_amount(
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     require_manage(can)?;
     let deal = deal_of(db, &conv).await?;
+    still_open(&deal)?;
     let mut row: deal::ActiveModel = deal.clone().into();
     row.amount_minor = Set(Some(money.minor));
     row.currency = Set(Some(money.currency.as_str().to_owned()));
@@ -261,6 +293,7 @@ async fn change(
     event: &SystemEvent,
 ) -> Result<(), AppError> {
     let mut w = changes::begin(db).await?;
+    still_open_in(&w, *row.id.as_ref()).await?;
     row.tick = Set(w.tick);
     let deal = row.update(&w.txn).await?;
     jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;

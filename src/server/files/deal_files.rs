@@ -134,6 +134,11 @@ pub async fn record(
     done: Finished<'_>,
 ) -> Result<file::Model, AppError> {
     let mut w = changes::begin(db).await?;
+    // A deal closed while the bytes travelled takes no new file: the close holds the change
+    // clock too, so this read inside the write is final.
+    if let Some(deal_id) = done.deal_id {
+        crate::server::deals::service::still_open_in(&w, deal_id).await?;
+    }
     let now = Utc::now();
     let row = file::ActiveModel {
         deal_id: Set(done.deal_id),

@@ -5,15 +5,16 @@
 use crate::model::AppError;
 use crate::model::Role;
 use crate::model::chat::{OfferStatus, OfferView};
-use crate::model::ids::OfferId;
+use crate::model::ids::{DealId, OfferId, UserId};
 use crate::server::access::{self, Access, Viewer};
+use crate::server::deals::service as deals;
 use crate::server::jobs::{self, Job};
 use crate::server::messages::{self, NewMessage, kind};
-use crate::server::platform::entities::{conversation, file_offer};
+use crate::server::platform::entities::{conversation, deal, file_offer};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes::{self, stmt};
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait};
 
 /// The client's answer to an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,10 +166,61 @@ pub async fn decide(
     if viewer.role != Role::Client || conv.client_id != Some(viewer.id) {
         return Err(AppError::Forbidden);
     }
+    if let Some(deal) = deal::Entity::find_by_id(offer.deal_id).one(db).await? {
+        deals::still_open(&deal)?;
+    }
     if offer.status != OfferStatus::Pending {
         return Err(already(offer.status));
     }
     settle(db, hub, viewer, &offer, decision.status(), reason).await
+}
+
+/// The deal is closing (inside that write): every offer still pending is withdrawn by `by`,
+/// each with its own line in the chat. How many were.
+pub async fn withdraw_pending_in(
+    w: &mut changes::Write,
+    deal_id: DealId,
+    by: UserId,
+) -> Result<usize, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let pending = file_offer::Entity::find()
+        .filter(file_offer::Column::DealId.eq(deal_id))
+        .filter(file_offer::Column::Status.eq(OfferStatus::Pending))
+        .order_by_asc(file_offer::Column::Id)
+        .all(&w.txn)
+        .await?;
+    let mut withdrawn = 0;
+    for offer in pending {
+        let moved = w
+            .txn
+            .execute_raw(stmt(
+                w.backend(),
+                "UPDATE file_offers SET status = ?, decided_by = ?, decided_at = ? \
+                 WHERE id = ? AND status = 'pending'",
+                [
+                    OfferStatus::Withdrawn.as_str().into(),
+                    by.into(),
+                    Utc::now().into(),
+                    offer.id.into(),
+                ],
+            ))
+            .await?;
+        if moved.rows_affected() != 1 {
+            continue;
+        }
+        messages::append(
+            w,
+            offer.conversation_id,
+            vec![NewMessage {
+                file_id: Some(offer.file_id),
+                offer_id: Some(offer.id),
+                ..NewMessage::by(Some(by), kind::OFFER_WITHDRAWN, String::new())
+            }],
+        )
+        .await?;
+        withdrawn += 1;
+    }
+    Ok(withdrawn)
 }
 
 /// A manager of the deal withdraws an offer the client has not decided yet.

@@ -5,7 +5,7 @@
 
 use crate::model::chat::MessageView;
 use crate::model::command::PaymentAsk;
-use crate::model::ids::{ConversationId, PaymentId, UserId};
+use crate::model::ids::{ConversationId, DealId, PaymentId, UserId};
 use crate::model::money::Money;
 use crate::model::payment::PaymentStatus;
 use crate::model::{AppError, Role};
@@ -133,7 +133,8 @@ pub async fn request(
     )
     .await
     {
-        Ok(stored) => view_of(db, &stored).await,
+        Ok(Some(stored)) => view_of(db, &stored).await,
+        Ok(None) => Err(closed()),
         // A retry that raced its first copy: answer with the copy.
         Err(e) if is_unique_violation(&e, "ux_messages_sender_client_msg", "client_msg_id") => {
             let done = messages::find_by_client_id(db, viewer.id, &client_msg_id)
@@ -156,8 +157,16 @@ async fn store_request(
     amount: Money,
     ask: &PaymentAsk,
     client_msg_id: &str,
-) -> Result<message::Model, DbErr> {
+) -> Result<Option<message::Model>, DbErr> {
     let mut w = changes::begin(db).await?;
+    // Closed since it was read: a close holds the change clock too, so this read is final.
+    let still_open = deal::Entity::find_by_id(deal.id)
+        .one(&w.txn)
+        .await?
+        .is_some_and(|d| d.closed_at.is_none());
+    if !still_open {
+        return Ok(None);
+    }
     let now = Utc::now();
     let row = payment::ActiveModel {
         deal_id: Set(deal.id),
@@ -190,6 +199,7 @@ async fn store_request(
     w.commit(hub).await?;
     stored
         .pop()
+        .map(Some)
         .ok_or_else(|| DbErr::RecordNotFound("message".into()))
 }
 
@@ -496,6 +506,49 @@ pub async fn cancel(
     }
     w.commit(hub).await?;
     Ok(())
+}
+
+/// Before a deal closes: its unpaid requests, each with its open checkout closed at the
+/// provider first (as `cancel` does), so none can be paid after the close. A request whose
+/// checkout the provider says is already paid is left out: it stays pending, and its paid event,
+/// on its way, is recorded when it comes (also after the close).
+pub async fn cancelable_for_close(
+    db: &DatabaseConnection,
+    provider: &dyn PaymentProvider,
+    deal_id: DealId,
+) -> Result<Vec<payment::Model>, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let pending = payment::Entity::find()
+        .filter(payment::Column::DealId.eq(deal_id))
+        .filter(payment::Column::Status.eq(PaymentStatus::Pending))
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?;
+    let mut cancelable = Vec::with_capacity(pending.len());
+    for pay in pending {
+        if let Some(r) = pay
+            .provider_ref
+            .as_deref()
+            .filter(|_| pay.provider == provider.name())
+        {
+            match provider.expire_checkout(r).await {
+                Ok(()) => {}
+                Err(PaymentError::Rejected(_)) => {
+                    tracing::info!(payment = %pay.id, "paid at checkout while the deal closed; its event will record it");
+                    continue;
+                }
+                Err(other) => return Err(unreachable_provider(&other)),
+            }
+        }
+        cancelable.push(pay);
+    }
+    Ok(cancelable)
+}
+
+/// Cancels an unpaid request inside the write that closes its deal, with its status line and
+/// CRM note as `cancel` writes them. False when it was no longer pending.
+pub async fn cancel_in(w: &mut Write, pay: &payment::Model, by: UserId) -> Result<bool, DbErr> {
+    settle(w, pay, PaymentStatus::Canceled, Some(by)).await
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ mod tests {
                 queue_name: None,
                 channel: None,
                 channel_name: None,
+                archived: false,
             },
             deal: None,
             messages: Vec::new(),

@@ -52,7 +52,17 @@ impl ChatRows {
     pub fn ended(&self) -> impl Iterator<Item = &ChatSummary> {
         self.rows
             .iter()
-            .filter(|r| r.waiting_since_ms.is_none() && r.assignee_id.is_none())
+            .filter(|r| r.waiting_since_ms.is_none() && r.assignee_id.is_none() && !r.archived)
+    }
+
+    /// Rows whose deal is closed: read-only history, listed apart ("Archived").
+    pub fn archived(&self) -> impl Iterator<Item = &ChatSummary> {
+        self.rows.iter().filter(|r| r.archived)
+    }
+
+    /// Rows that are not archived.
+    pub fn current(&self) -> impl Iterator<Item = &ChatSummary> {
+        self.rows.iter().filter(|r| !r.archived)
     }
 
     /// A search result brought up to date: each found chat as the live list knows it now (the
@@ -241,6 +251,7 @@ mod tests {
             queue_name: None,
             channel: None,
             channel_name: None,
+            archived: false,
         }
     }
 
@@ -367,6 +378,22 @@ mod tests {
         reply.unread = 1;
         let client_before = ChatRows::new(false, vec![row(1, 10, None)]);
         assert!(ChatRows::new(false, vec![reply]).rings(&client_before, UserId(100), None));
+    }
+
+    #[test]
+    fn a_chat_whose_deal_closed_is_archived_and_nothing_else() {
+        let mut closed = row(6, 50, None);
+        closed.assignee_id = None;
+        closed.archived = true;
+        let mut ended = row(5, 40, None);
+        ended.assignee_id = None;
+        let list = ChatRows::new(true, vec![row(1, 30, None), ended, closed]);
+        let ids = |rows: Vec<&ChatSummary>| rows.iter().map(|r| r.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(list.archived().collect()), [6]);
+        assert_eq!(ids(list.ended().collect()), [5]);
+        assert_eq!(ids(list.current().collect()), [5, 1]);
+        assert!(list.waiting().next().is_none());
+        assert_eq!(ids(list.accepted().collect()), [1]);
     }
 
     #[test]

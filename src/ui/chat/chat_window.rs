@@ -4,7 +4,7 @@
 
 use crate::api::chat::{announce_typing, mark_read, send_message};
 use crate::api::deals::SetStage;
-use crate::model::chat::ChatDetail;
+use crate::model::chat::{ChatDetail, DealView};
 use crate::model::{DealStage, UserView};
 use crate::ui::browser;
 use crate::ui::chat::accept_bar::AcceptBar;
@@ -124,6 +124,20 @@ pub fn ChatWindow(
         });
     }
 
+    // The deal closed or reopened (here or on the other side): load the chat again, so the
+    // composer gives way to the closed line, or comes back.
+    let closed = move || deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_some()));
+    let closed_at_open = closed_untracked(deal);
+    Effect::new(move |_| {
+        if closed() != closed_at_open {
+            reload.run(());
+        }
+    });
+    let closed_line = move || {
+        let clock = live.clock.get();
+        deal.with(|d| d.as_ref().and_then(|d| d.closed_line(&clock)))
+    };
+
     // Own messages go out one at a time, in the order written.
     let queue = StoredValue::new(VecDeque::<(String, String)>::new());
     let sending = StoredValue::new(false);
@@ -195,7 +209,7 @@ pub fn ChatWindow(
         deal.with(|d| d.as_ref().map(|d| d.stage))
             .unwrap_or(DealStage::Inquiry)
     });
-    let on_stage = manage.then(|| {
+    let on_stage = (manage && !closed_at_open).then(|| {
         Callback::new(move |to: DealStage| {
             set_stage.dispatch(SetStage {
                 conversation_id: id,
@@ -229,7 +243,9 @@ pub fn ChatWindow(
     let sharing = can_attach.then_some((attachments, on_share));
     let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
 
-    let action_area = if can_accept {
+    let action_area = if closed_at_open {
+        view! { <p class="closed-line" role="status">{closed_line}</p> }.into_any()
+    } else if can_accept {
         view! { <AcceptBar conversation_id=id on_accepted=reload /> }.into_any()
     } else if can_reply {
         view! {
@@ -300,4 +316,9 @@ pub fn ChatWindow(
         </div>
     }
     .into_any()
+}
+
+/// Whether the chat's deal is closed, read once (the window is rebuilt when it changes).
+fn closed_untracked(deal: RwSignal<Option<DealView>>) -> bool {
+    deal.with_untracked(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_some()))
 }

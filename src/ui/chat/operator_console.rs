@@ -1,5 +1,6 @@
 //! The operator's inbox: chats waiting for a manager (longest waiting first), the chats the
-//! reader holds (for admins: every accepted chat), then the ones whose session ended.
+//! reader holds (for admins: every accepted chat), then the ones whose session ended, and those
+//! whose deal is closed (collapsed under "Archived").
 
 use crate::model::chat::ChatSummary;
 use crate::model::{Role, UserView};
@@ -21,6 +22,10 @@ pub fn OperatorConsole() -> impl IntoView {
     let waiting = Memo::new(move |_| live.list.with(|l| l.waiting().cloned().collect()));
     let accepted = Memo::new(move |_| live.list.with(|l| l.accepted().cloned().collect()));
     let ended = Memo::new(move |_| live.list.with(|l| l.ended().cloned().collect()));
+    let archived = Memo::new(move |_| {
+        live.list
+            .with(|l| l.archived().cloned().collect::<Vec<_>>())
+    });
     view! {
         <section class="panel console" aria-labelledby="console-title">
             <h1 id="console-title">"Operator console"</h1>
@@ -43,6 +48,14 @@ pub fn OperatorConsole() -> impl IntoView {
                 rows=ended
                 empty="Chats you end stay readable here until the client writes again."
             />
+            <Show when=move || archived.with(|a| !a.is_empty())>
+                <details class="archived-chats">
+                    <summary>{move || format!("Archived ({})", archived.with(Vec::len))}</summary>
+                    <ul class="chat-rows" aria-label="Archived chats">
+                        <For each=move || archived.get() key=|row| row.id children=|row| view! { <ChatListItem row /> } />
+                    </ul>
+                </details>
+            </Show>
         </section>
     }
     .into_any()

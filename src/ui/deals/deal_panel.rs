@@ -1,9 +1,12 @@
 //! Beside the chat, for staff: the deal behind it (title, stage, amount, client, owner), with the
-//! amount editable; for a chat without a deal, creating or linking one.
+//! amount editable and the deal closable (reopened by admins); for a chat without a deal,
+//! creating or linking one.
 
 use crate::model::chat::DealView;
 use crate::model::ids::ConversationId;
+use crate::model::{Role, UserView};
 use crate::ui::accounts::duplicates::PossibleDuplicates;
+use crate::ui::archive::deal_close::DealCloseControls;
 use crate::ui::deals::deal_amount_form::DealAmountForm;
 use crate::ui::deals::deal_link_form::DealLinkForm;
 use leptos::prelude::*;
@@ -45,6 +48,7 @@ pub fn DealPanel(
     manage: bool,
 ) -> impl IntoView {
     let field = move |f: fn(&DealView) -> String| move || deal.with(|d| d.as_ref().map(f));
+    let admin = expect_context::<UserView>().role == Role::Admin;
     view! {
         <aside class="deal-panel panel" aria-labelledby="deal-panel-title">
             <h2 id="deal-panel-title">"Deal"</h2>
@@ -78,7 +82,11 @@ pub fn DealPanel(
                     <dt>"Owner"</dt>
                     <dd>{field(|d| d.owner_name.clone().unwrap_or_else(|| "Nobody yet".to_owned()))}</dd>
                 </dl>
-                {manage.then(|| view! { <DealAmountForm conversation_id deal /> })}
+                {move || {
+                    (manage && deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_none())))
+                        .then(|| view! { <DealAmountForm conversation_id deal /> })
+                }}
+                {manage.then(|| view! { <DealCloseControls conversation_id deal admin /> })}
             </Show>
             <PossibleDuplicates conversation_id />
         </aside>

@@ -80,10 +80,15 @@ pub fn DealFiles(
                     }
                 }
             >
-                <label class="upload-button">
-                    "Upload files"
-                    <input type="file" multiple class="sr-only" on:change=on_pick />
-                </label>
+                <Show
+                    when=move || deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_none()))
+                    fallback=|| view! { <p class="hint">"The deal is closed: its files stay here to download."</p> }
+                >
+                    <label class="upload-button">
+                        "Upload files"
+                        <input type="file" multiple class="sr-only" on:change=on_pick />
+                    </label>
+                </Show>
                 <UploadProgress rows />
                 {move || match files.get() {
                     None => view! { <p class="hint">"Loading files…"</p> }.into_any(),

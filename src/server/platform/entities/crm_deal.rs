@@ -1,4 +1,4 @@
-use crate::model::DealStage;
+use crate::model::{DealOutcome, DealStage};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,6 +14,7 @@ pub struct Model {
     pub currency: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub closed_at: Option<ChronoDateTimeUtc>,
+    pub outcome: Option<DealOutcome>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,5 @@
-use crate::model::DealStage;
 use crate::model::ids::{DealId, UserId};
+use crate::model::{DealOutcome, DealStage};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,6 +15,12 @@ pub struct Model {
     pub currency: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub closed_at: Option<ChronoDateTimeUtc>,
+    /// How it ended, once closed; why, and who closed it.
+    pub outcome: Option<DealOutcome>,
+    pub close_note: Option<String>,
+    pub closed_by: Option<UserId>,
+    /// The stage it had when it was closed: where a reopening takes it back.
+    pub reopen_stage: Option<DealStage>,
     /// The change-clock tick of the last change (see `realtime::changes`).
     pub tick: i64,
     /// The deal's folder in the file store (a directory or a key prefix).

@@ -1,0 +1,52 @@
+import { expect, test } from "@playwright/test";
+import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, send, sidebarChats, startChat } from "./chat-helpers";
+
+// Closing a deal: the manager closes it as won; both sides see the closed line instead of a
+// composer, without a reload; the chat moves under "Archived" in the client's sidebar, where a
+// search also finds it.
+test.describe.configure({ mode: "serial" });
+test.afterEach(endOfTest);
+
+test("a manager closes a deal as won; both sides keep it as read-only history under Archived", async ({ browser }) => {
+  const title = `Kitchen ${Date.now()}`;
+  const manager = await managerPage(browser, await newManager(browser, "Ana Closer"));
+  const client = await clientPage(browser, "Cleo Client");
+  await startChat(client, "A new project", title, "We want a new kitchen.");
+  await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
+  await manager.getByRole("button", { name: "Accept" }).click();
+  await expect(composer(manager)).toBeVisible();
+  await send(manager, "Signed and delivered.");
+
+  // The deal panel's close form: won, with a reason.
+  await manager.getByText("Close deal…").click();
+  const form = manager.getByRole("form", { name: "Close deal" });
+  await form.getByRole("radio", { name: "Won (completed)" }).check();
+  await form.getByLabel("Reason (optional)").fill("Contract signed");
+  await form.getByRole("button", { name: "Close deal" }).click();
+
+  for (const page of [manager, client]) {
+    const line = page.getByRole("status").filter({ hasText: /^Closed as won on \d+ \w+ \d{4} by Ana Closer\. Reason: Contract signed$/ });
+    await expect(line).toBeVisible();
+    await expect(composer(page)).toHaveCount(0);
+    await expect(messages(page).getByText("Ana Closer closed the deal as won. Reason: Contract signed")).toBeVisible();
+    // The stepper shows the Completion path.
+    await expect(page.getByRole("list", { name: "Deal stage" }).locator("[aria-current='step']")).toHaveText(/Completion/);
+  }
+  await expect(client.getByText("Upload files")).toHaveCount(0);
+
+  // The client's sidebar keeps it under Archived, collapsed; a search finds it too.
+  const chats = sidebarChats(client);
+  const archived = chats.locator("details.archived-chats");
+  await expect(archived.locator("summary")).toHaveText("Archived (1)");
+  await expect(archived).not.toHaveAttribute("open", "");
+  await expect(chatLink(chats.getByRole("list", { name: "Archived chats" }), title)).toBeHidden();
+  await archived.locator("summary").click();
+  await expect(chatLink(chats.getByRole("list", { name: "Archived chats" }), title)).toBeVisible();
+  await chats.getByRole("searchbox").fill("Kitchen");
+  await expect(chatLink(chats, title)).toBeVisible();
+
+  // A reload shows the same history, still read-only.
+  await client.reload();
+  await expect(messages(client).getByText("Signed and delivered.")).toBeVisible();
+  await expect(composer(client)).toHaveCount(0);
+});

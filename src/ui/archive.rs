@@ -1,0 +1,3 @@
+//! Closing deals: the staff's close and reopen controls beside the chat.
+
+pub mod deal_close;
