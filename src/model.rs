@@ -5,6 +5,7 @@ pub mod account_input;
 pub mod channels;
 pub mod chat;
 pub mod command;
+pub mod deal_list;
 pub mod deal_stage;
 pub mod error;
 pub mod file_size;

@@ -49,4 +49,17 @@ test("a manager closes a deal as won; both sides keep it as read-only history un
   await client.reload();
   await expect(messages(client).getByText("Signed and delivered.")).toBeVisible();
   await expect(composer(client)).toHaveCount(0);
+
+  // The manager finds it on the Deals page among the closed deals and opens its chat from there.
+  await manager.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Deals" }).click();
+  await expect(manager.getByRole("heading", { name: "Deals", level: 1 })).toBeVisible();
+  const find = manager.getByRole("search", { name: "Find deals" });
+  await find.getByLabel("Title or client").fill(title);
+  await find.getByLabel("State").selectOption("all");
+  await find.getByRole("button", { name: "Find" }).click();
+  const row = manager.getByRole("table", { name: "Deals" }).getByRole("row", { name: new RegExp(title) });
+  await expect(row).toContainText("Completion");
+  await expect(row).toContainText("(won)");
+  await row.getByRole("link", { name: title }).click();
+  await expect(manager.getByRole("status").filter({ hasText: /^Closed as won/ })).toBeVisible();
 });

@@ -68,6 +68,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["staff chat with its deal panel", manager.request, chatPath, "Deal amount"],
     ["operator console", manager.request, "/", "Operator console"],
     ["manager account", manager.request, "/account", "Lou Load"],
+    ["staff deals", manager.request, "/deals", "Find deals"],
     ["admin users", admin.request, "/admin/users", "Create user"],
     ["admin failed jobs", admin.request, "/admin/jobs", "No failed jobs."],
     ["admin channels", admin.request, "/admin/channels", "Create channel"],

@@ -1,4 +1,5 @@
-//! Deals: move the stage, set the amount, create or link a deal for a chat, list linkable deals.
+//! Deals: move the stage, set the amount, create or link a deal for a chat, list linkable deals,
+//! and the staff's Deals page.
 
 use crate::model::AppError;
 use crate::model::chat::DealView;
@@ -83,6 +84,30 @@ pub async fn link_deal(
         async {
             let st = state();
             deals::link_deal(&st.db, &st.hub, viewer()?, conversation_id, deal_id).await
+        }
+        .await,
+    )
+}
+
+/// The staff's Deals page: `q` searches titles and clients; `stage`, `state` (open, closed, all;
+/// open when blank) and `owner_id` narrow it.
+#[server(endpoint = "deals/list", output = crate::model::wire::Answer)]
+pub async fn list_deals(
+    q: Option<String>,
+    stage: Option<String>,
+    state: Option<String>,
+    owner_id: Option<crate::model::ids::UserId>,
+) -> Result<crate::model::deal_list::DealsPage, AppError> {
+    respond(
+        async {
+            let viewer = viewer()?;
+            let filter = crate::server::deals::list::DealFilter::parse(
+                q.as_deref(),
+                stage.as_deref(),
+                state.as_deref(),
+                owner_id,
+            )?;
+            crate::server::deals::list::page(&crate::api::state().db, viewer, &filter).await
         }
         .await,
     )

@@ -7,6 +7,7 @@ use crate::model::message_text::preview;
 use crate::model::{DealStage, Role};
 use crate::server::access::{OPERATES_CHANNEL, Viewer, WORKS_QUEUE};
 use crate::server::messages::{self, Reader};
+use crate::server::platform::db::like_contains;
 use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
@@ -125,7 +126,7 @@ pub async fn summaries(
             " AND c.tick > ?".to_owned()
         }
         Filter::Search(text) => {
-            let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+            let pattern = like_contains(text);
             values.extend([
                 pattern.clone().into(),
                 pattern.clone().into(),
@@ -266,18 +267,6 @@ fn to_summary(r: &SummaryRow, last: Option<MessageView>) -> ChatSummary {
     }
 }
 
-/// Escapes LIKE wildcards so a search for `50%` means the text `50%`.
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// Chats a manager could see before `tick` that a colleague has taken since.
 pub async fn taken_by_others(
     db: &impl ConnectionTrait,
@@ -299,14 +288,4 @@ pub async fn taken_by_others(
     .all(db)
     .await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_wildcards_are_taken_literally() {
-        assert_eq!(like_escape("50%_off\\"), "50\\%\\_off\\\\");
-    }
 }

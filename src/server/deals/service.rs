@@ -110,12 +110,12 @@ pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {
 }
 
 pub fn amount_of(deal: &deal::Model) -> Option<Money> {
-    money(deal.id, deal.amount_minor, deal.currency.as_deref())
+    stored_amount(deal.id, deal.amount_minor, deal.currency.as_deref())
 }
 
 /// A stored amount: both columns set (they are written together) and a valid currency. Columns
 /// that are set but do not read as money are logged: the deal then shows no amount.
-fn money(deal_id: DealId, minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
+pub fn stored_amount(deal_id: DealId, minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
     let (minor, currency) = (minor?, currency?);
     let amount = Money::stored(minor, currency);
     if amount.is_none() {
@@ -165,7 +165,7 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<D
     Ok(row.map(|r| DealView {
         id: r.id,
         stage: r.stage,
-        amount: money(r.id, r.amount_minor, r.currency.as_deref()),
+        amount: stored_amount(r.id, r.amount_minor, r.currency.as_deref()),
         title: r.title,
         client_name: r.client_name.unwrap_or_default(),
         client_email: r.client_email.unwrap_or_default(),

@@ -81,9 +81,29 @@ impl From<DbErr> for AppError {
     }
 }
 
+/// A `LIKE` pattern (used with `ESCAPE '\\'` on a `LOWER(…)` column) for text containing
+/// `text`, any case; wildcards in it are taken literally, so a search for `50%` means `50%`.
+pub fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_wildcards_are_taken_literally() {
+        assert_eq!(like_contains("50%_Off\\"), "%50\\%\\_off\\\\%");
+    }
 
     #[test]
     fn an_unreachable_database_is_worth_retrying_and_a_refused_statement_is_not() {

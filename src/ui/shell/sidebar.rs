@@ -23,6 +23,7 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
             <nav aria-label="Main" on:click=move |_| on_navigate.run(())>
                 <A href="/" exact=true>{home_label}</A>
                 {is_client.then(|| view! { <A href="/chats/new">"New chat"</A> })}
+                {(!is_client).then(|| view! { <A href="/deals">"Deals"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/users">"Users"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/channels">"Channels"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/queues">"Queues"</A> })}
