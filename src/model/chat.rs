@@ -275,6 +275,11 @@ pub struct DealView {
 }
 
 impl DealView {
+    /// Whether the deal is closed (won or lost): its chat is read-only history.
+    pub fn is_closed(&self) -> bool {
+        self.closed_at_ms.is_some()
+    }
+
     /// "Closed as won on 3 Dec 2026 by Ana": what a closed deal's chat shows instead of its
     /// composer. None while the deal is open.
     pub fn closed_line(&self, clock: &crate::model::local_time::LocalClock) -> Option<String> {

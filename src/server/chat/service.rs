@@ -225,8 +225,7 @@ pub async fn detail(
         None => None,
     };
     // A closed deal's stage stays where the close left it.
-    let can_change_stage =
-        can.manage_deal && deal.as_ref().is_some_and(|d| d.closed_at_ms.is_none());
+    let can_change_stage = can.manage_deal && deal.as_ref().is_some_and(|d| !d.is_closed());
     Ok(ChatDetail {
         summary: summary(db, viewer, conv.id).await?,
         deal,

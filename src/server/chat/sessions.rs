@@ -177,19 +177,7 @@ pub async fn close_for_deal(
     if let Some(operator) = conv.assignee_id {
         routing::release(w, operator).await?;
     }
-    w.txn
-        .execute_raw(stmt(
-            w.backend(),
-            "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ? \
-             WHERE conversation_id = ? AND closed_at IS NULL",
-            [
-                Utc::now().into(),
-                CloseReason::DealClosed.as_str().into(),
-                by.into(),
-                conv.id.into(),
-            ],
-        ))
-        .await?;
+    close_session_row(w, conv.id, CloseReason::DealClosed, Some(by), None).await?;
     // Its operator's lists change, and every inbox that showed it waiting.
     w.audience.merge(&messages::audience_of(&conv));
     Ok(conv.assignee_id)
@@ -278,11 +266,13 @@ pub(super) struct Closing {
     pub event: SystemEvent,
 }
 
-/// Closes the conversation's open session inside `w` and appends its staff-only line.
-pub(super) async fn close_session(
-    w: &mut Write,
+/// Closes the conversation's open session row (if any) inside `w`: when, why, by whom, the note.
+async fn close_session_row(
+    w: &Write,
     conversation_id: ConversationId,
-    closing: Closing,
+    reason: CloseReason,
+    by: Option<UserId>,
+    wrap_up: Option<String>,
 ) -> Result<(), DbErr> {
     w.txn
         .execute_raw(stmt(
@@ -291,13 +281,30 @@ pub(super) async fn close_session(
              WHERE conversation_id = ? AND closed_at IS NULL",
             [
                 Utc::now().into(),
-                closing.reason.as_str().into(),
-                closing.by.map(|u| u.0).into(),
-                closing.wrap_up.into(),
+                reason.as_str().into(),
+                by.map(|u| u.0).into(),
+                wrap_up.into(),
                 conversation_id.into(),
             ],
         ))
         .await?;
+    Ok(())
+}
+
+/// Closes the conversation's open session inside `w` and appends its staff-only line.
+pub(super) async fn close_session(
+    w: &mut Write,
+    conversation_id: ConversationId,
+    closing: Closing,
+) -> Result<(), DbErr> {
+    close_session_row(
+        w,
+        conversation_id,
+        closing.reason,
+        closing.by,
+        closing.wrap_up,
+    )
+    .await?;
     messages::append(
         w,
         conversation_id,

@@ -203,14 +203,22 @@ pub fn still_open(deal: &deal::Model) -> Result<(), AppError> {
     }
 }
 
-/// Inside a write (which holds the change clock, so no close can commit in between): refuses
-/// when the deal has been closed meanwhile.
-pub async fn still_open_in(w: &Write, deal_id: DealId) -> Result<(), AppError> {
-    let deal = deal::Entity::find_by_id(deal_id)
+/// Inside a write (which holds the change clock, so no close can commit in between): whether
+/// the deal exists and is still open. The read every write about a deal makes before it lands.
+pub async fn is_open_in(w: &Write, deal_id: DealId) -> Result<bool, DbErr> {
+    Ok(deal::Entity::find_by_id(deal_id)
         .one(&w.txn)
         .await?
-        .ok_or(AppError::NotFound)?;
-    still_open(&deal)
+        .is_some_and(|d| d.closed_at.is_none()))
+}
+
+/// `is_open_in` as a refusal (409) for writes that answer with the app's errors.
+pub async fn still_open_in(w: &Write, deal_id: DealId) -> Result<(), AppError> {
+    if is_open_in(w, deal_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(CLOSED.into()))
+    }
 }
 
 fn require_manage(can: Access) -> Result<(), AppError> {

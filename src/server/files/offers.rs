@@ -99,6 +99,27 @@ async fn settle(
     reason: Option<String>,
 ) -> Result<OfferView, AppError> {
     let mut w = changes::begin(db).await?;
+    if !settle_in(&mut w, viewer.id, offer, to, reason.clone()).await? {
+        drop(w);
+        let now = file_offer::Entity::find_by_id(offer.id)
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Err(already(now.status));
+    }
+    w.commit(hub).await?;
+    Ok(view(offer, to, reason))
+}
+
+/// Inside a write: moves the offer from pending to `to` (by `by`), writes the message about it
+/// and, for a decision, queues the CRM note. False when it was no longer pending.
+async fn settle_in(
+    w: &mut changes::Write,
+    by: UserId,
+    offer: &file_offer::Model,
+    to: OfferStatus,
+    reason: Option<String>,
+) -> Result<bool, DbErr> {
     let moved = w
         .txn
         .execute_raw(stmt(
@@ -108,19 +129,14 @@ async fn settle(
             [
                 to.as_str().into(),
                 reason.clone().into(),
-                viewer.id.into(),
+                by.into(),
                 Utc::now().into(),
                 offer.id.into(),
             ],
         ))
         .await?;
     if moved.rows_affected() != 1 {
-        drop(w);
-        let now = file_offer::Entity::find_by_id(offer.id)
-            .one(db)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        return Err(already(now.status));
+        return Ok(false);
     }
     let message_kind = if to == OfferStatus::Withdrawn {
         kind::OFFER_WITHDRAWN
@@ -129,22 +145,17 @@ async fn settle(
         kind::OFFER_DECISION
     };
     messages::append(
-        &mut w,
+        w,
         offer.conversation_id,
         vec![NewMessage {
             file_id: Some(offer.file_id),
             offer_id: Some(offer.id),
-            ..NewMessage::by(
-                Some(viewer.id),
-                message_kind,
-                reason.clone().unwrap_or_default(),
-            )
+            ..NewMessage::by(Some(by), message_kind, reason.unwrap_or_default())
         }],
     )
     .await?
-    .ok_or(AppError::NotFound)?;
-    w.commit(hub).await?;
-    Ok(view(offer, to, reason))
+    .ok_or_else(|| DbErr::RecordNotFound("conversation".into()))?;
+    Ok(true)
 }
 
 /// The deal's client accepts or rejects an offer (a reason is kept only with a rejection).
@@ -191,34 +202,9 @@ pub async fn withdraw_pending_in(
         .await?;
     let mut withdrawn = 0;
     for offer in pending {
-        let moved = w
-            .txn
-            .execute_raw(stmt(
-                w.backend(),
-                "UPDATE file_offers SET status = ?, decided_by = ?, decided_at = ? \
-                 WHERE id = ? AND status = 'pending'",
-                [
-                    OfferStatus::Withdrawn.as_str().into(),
-                    by.into(),
-                    Utc::now().into(),
-                    offer.id.into(),
-                ],
-            ))
-            .await?;
-        if moved.rows_affected() != 1 {
-            continue;
+        if settle_in(w, by, &offer, OfferStatus::Withdrawn, None).await? {
+            withdrawn += 1;
         }
-        messages::append(
-            w,
-            offer.conversation_id,
-            vec![NewMessage {
-                file_id: Some(offer.file_id),
-                offer_id: Some(offer.id),
-                ..NewMessage::by(Some(by), kind::OFFER_WITHDRAWN, String::new())
-            }],
-        )
-        .await?;
-        withdrawn += 1;
     }
     Ok(withdrawn)
 }

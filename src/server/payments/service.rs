@@ -160,11 +160,7 @@ async fn store_request(
 ) -> Result<Option<message::Model>, DbErr> {
     let mut w = changes::begin(db).await?;
     // Closed since it was read: a close holds the change clock too, so this read is final.
-    let still_open = deal::Entity::find_by_id(deal.id)
-        .one(&w.txn)
-        .await?
-        .is_some_and(|d| d.closed_at.is_none());
-    if !still_open {
+    if !deals::is_open_in(&w, deal.id).await? {
         return Ok(None);
     }
     let now = Utc::now();

@@ -28,7 +28,7 @@ pub fn DealCloseControls(
             deal.set(Some(reopened));
         }
     });
-    let closed = move || deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_some()));
+    let closed = move || deal.with(|d| d.as_ref().is_some_and(DealView::is_closed));
     view! {
         <Show
             when=closed

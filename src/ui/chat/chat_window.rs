@@ -126,8 +126,8 @@ pub fn ChatWindow(
 
     // The deal closed or reopened (here or on the other side): load the chat again, so the
     // composer gives way to the closed line, or comes back.
-    let closed = move || deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_some()));
-    let closed_at_open = closed_untracked(deal);
+    let closed = move || deal.with(|d| d.as_ref().is_some_and(DealView::is_closed));
+    let closed_at_open = deal.with_untracked(|d| d.as_ref().is_some_and(DealView::is_closed));
     Effect::new(move |_| {
         if closed() != closed_at_open {
             reload.run(());
@@ -316,9 +316,4 @@ pub fn ChatWindow(
         </div>
     }
     .into_any()
-}
-
-/// Whether the chat's deal is closed, read once (the window is rebuilt when it changes).
-fn closed_untracked(deal: RwSignal<Option<DealView>>) -> bool {
-    deal.with_untracked(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_some()))
 }

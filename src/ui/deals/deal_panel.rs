@@ -83,7 +83,7 @@ pub fn DealPanel(
                     <dd>{field(|d| d.owner_name.clone().unwrap_or_else(|| "Nobody yet".to_owned()))}</dd>
                 </dl>
                 {move || {
-                    (manage && deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_none())))
+                    (manage && deal.with(|d| d.as_ref().is_some_and(|d| !d.is_closed())))
                         .then(|| view! { <DealAmountForm conversation_id deal /> })
                 }}
                 {manage.then(|| view! { <DealCloseControls conversation_id deal admin /> })}

@@ -81,7 +81,7 @@ pub fn DealFiles(
                 }
             >
                 <Show
-                    when=move || deal.with(|d| d.as_ref().is_some_and(|d| d.closed_at_ms.is_none()))
+                    when=move || deal.with(|d| d.as_ref().is_some_and(|d| !d.is_closed()))
                     fallback=|| view! { <p class="hint">"The deal is closed: its files stay here to download."</p> }
                 >
                     <label class="upload-button">
