@@ -14,7 +14,7 @@ use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
 };
 
 fn grants_of(rights: &[channel_right::Model], id: ChannelId, right: ChannelRight) -> Grants {
@@ -207,7 +207,8 @@ pub async fn save(
     input: ChannelInput<'_>,
 ) -> Result<ChannelId, AppError> {
     viewer.admin_only()?;
-    let txn = db.begin().await?;
+    // Reads, then writes: the write lock from the start, as other admins may save at once.
+    let txn = crate::server::platform::db::begin_write(db).await?;
     let parsed = parse_channel(&txn, &input).await?;
     let id = match channel_id {
         Some(id) => {

@@ -81,6 +81,18 @@ impl From<DbErr> for AppError {
     }
 }
 
+/// A transaction that writes: on SQLite it takes the write lock at its start (`BEGIN
+/// IMMEDIATE`), so a read before its first write cannot go stale under another writer and fail
+/// with "database is locked" (SQLITE_BUSY_SNAPSHOT) when it then writes.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
 /// A `LIKE` pattern (used with `ESCAPE '\\'` on a `LOWER(…)` column) for text containing
 /// `text`, any case; wildcards in it are taken literally, so a search for `50%` means `50%`.
 pub fn like_contains(text: &str) -> String {

@@ -8,8 +8,7 @@
 
 use crate::server::realtime::{Audience, CHANNEL, Hub};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement,
-    TransactionOptions, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Statement, Value,
 };
 
 /// A statement written with `?` placeholders, numbered `$1`, `$2`, … for PostgreSQL.
@@ -87,12 +86,7 @@ pub struct Write {
 
 /// Opens a write transaction and takes the next tick.
 pub async fn begin(db: &DatabaseConnection) -> Result<Write, DbErr> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
+    let txn = crate::server::platform::db::begin_write(db).await?;
     let backend = txn.get_database_backend();
     let row = txn
         .query_one_raw(stmt(
