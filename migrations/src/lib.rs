@@ -20,6 +20,7 @@ mod m20261209_000001_notification_sound;
 mod m20261210_000001_channel_image;
 mod m20261211_000001_chat_files;
 mod m20261212_000001_deal_outcome;
+mod m20261213_000001_transcripts;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_channel_image::Migration),
             Box::new(m20261211_000001_chat_files::Migration),
             Box::new(m20261212_000001_deal_outcome::Migration),
+            Box::new(m20261213_000001_transcripts::Migration),
         ]
     }
 }

@@ -1,4 +1,4 @@
-//! Closing a deal as won or lost, and reopening it (administrators).
+//! Closing a deal as won or lost, reopening it (administrators), and making its transcript again.
 
 use crate::model::AppError;
 use crate::model::chat::DealView;
@@ -39,6 +39,34 @@ pub async fn reopen_deal(conversation_id: ConversationId) -> Result<DealView, Ap
         async {
             let st = state();
             archive::reopen(&st.db, &st.hub, viewer()?, conversation_id).await
+        }
+        .await,
+    )
+}
+
+/// Makes the closed deal's transcript again (staff who read its chat); it replaces the current
+/// one when ready.
+#[server(endpoint = "chats/deal/transcript", output = crate::model::wire::Answer)]
+pub async fn regenerate_transcript(conversation_id: ConversationId) -> Result<(), AppError> {
+    respond(
+        async {
+            crate::server::archive::transcript::regenerate(&state().db, viewer()?, conversation_id)
+                .await
+        }
+        .await,
+    )
+}
+
+/// A deal's record page (staff who may see the deal; 404 for others).
+#[server(endpoint = "deals/record", output = crate::model::wire::Answer)]
+pub async fn deal_record(
+    deal_id: crate::model::ids::DealId,
+) -> Result<crate::model::deal_record::DealRecord, AppError> {
+    respond(
+        async {
+            let st = state();
+            crate::server::archive::record::record(&st.db, st.crm.as_ref(), viewer()?, deal_id)
+                .await
         }
         .await,
     )

@@ -162,11 +162,14 @@ pub enum FileOrigin {
     DealFolder,
     /// Shared by a manager in the chat (possibly as an offer).
     ChatShare,
+    /// The closed deal's transcript, made by the product (never uploaded).
+    Transcript,
 }
 
 stored_names!(FileOrigin {
     DealFolder => "deal_folder",
     ChatShare => "chat_share",
+    Transcript => "transcript",
 });
 
 /// An offer as it stands now (a card shows the newest state it heard of).
@@ -272,6 +275,9 @@ pub struct DealView {
     pub closed_by_name: Option<String>,
     #[serde(default)]
     pub close_note: Option<String>,
+    /// The closed deal's transcript (PDF), once made.
+    #[serde(default)]
+    pub transcript: Option<FileRef>,
 }
 
 impl DealView {
@@ -389,6 +395,7 @@ mod tests {
             outcome: None,
             closed_by_name: None,
             close_note: None,
+            transcript: None,
         };
         // 3 Dec 2026, 23:30 UTC: already the 4th an hour east.
         let clock = |offset| LocalClock {

@@ -1,5 +1,5 @@
 //! The staff's Deals page: deals with their client, owner, stage and outcome, searched and
-//! filtered; each opens its chat.
+//! filtered; each opens its record page and its chat.
 
 use crate::model::ids::{ConversationId, DealId, UserId};
 use crate::model::money::Money;

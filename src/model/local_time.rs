@@ -112,6 +112,16 @@ impl LocalClock {
         format!("{} {} {}", date.day, MONTHS[date.month], date.year)
     }
 
+    /// The local calendar date with its weekday: `Thu 3 Dec 2026` (a printed day heading, which
+    /// must not depend on when it is read).
+    pub fn weekday_date(&self, ms: i64) -> String {
+        let date = civil(self.day_of(ms));
+        format!(
+            "{} {} {} {}",
+            WEEKDAYS[date.weekday], date.day, MONTHS[date.month], date.year
+        )
+    }
+
     /// How long ago a moment was, roughly: `just now`, `12 min`, `3 h`, `2 d`.
     pub fn elapsed_since(&self, ms: i64) -> String {
         let minutes = (self.now_ms - ms).max(0) / MS_PER_MINUTE;

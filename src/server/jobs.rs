@@ -1,5 +1,5 @@
 //! One durable job queue for work that must follow a commit and may fail for a while (today the
-//! CRM deliveries; next the CRM polls and transcripts), and one supervisor for periodic tasks.
+//! CRM deliveries, mail, idle sessions and deal transcripts), and one supervisor for periodic tasks.
 //!
 //! A feature queues a typed [`Job`] in the same transaction as the change it follows, so neither
 //! exists without the other. The [`Runner`] hands each due job to the handler registered for its
@@ -37,6 +37,10 @@ pub enum Job {
     NotifyUnread { conversation_id: ConversationId },
     /// Close an operator session nobody wrote in for the idle timeout (or look again later).
     IdleClose { session_id: OperatorSessionId },
+    /// Make a closed deal's transcript (PDF) and keep it in the deal's folder.
+    RenderTranscript { deal_id: DealId },
+    /// Attach the deal's current transcript to its CRM deal (replacing the one attached before).
+    TranscriptToCrm { deal_id: DealId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -48,16 +52,20 @@ pub enum JobKind {
     SendMail,
     NotifyUnread,
     IdleClose,
+    RenderTranscript,
+    TranscriptToCrm,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::SyncDeal,
         JobKind::OfferNote,
         JobKind::PaymentNote,
         JobKind::SendMail,
         JobKind::NotifyUnread,
         JobKind::IdleClose,
+        JobKind::RenderTranscript,
+        JobKind::TranscriptToCrm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +76,8 @@ impl JobKind {
             JobKind::SendMail => "send_mail",
             JobKind::NotifyUnread => "notify_unread",
             JobKind::IdleClose => "idle_close",
+            JobKind::RenderTranscript => "render_transcript",
+            JobKind::TranscriptToCrm => "transcript_to_crm",
         }
     }
 
@@ -84,6 +94,7 @@ impl JobKind {
             JobKind::SendMail => "mail",
             JobKind::NotifyUnread => "chat",
             JobKind::IdleClose => "operator session",
+            JobKind::RenderTranscript | JobKind::TranscriptToCrm => "deal",
         }
     }
 }
@@ -97,6 +108,8 @@ impl Job {
             Job::SendMail { .. } => JobKind::SendMail,
             Job::NotifyUnread { .. } => JobKind::NotifyUnread,
             Job::IdleClose { .. } => JobKind::IdleClose,
+            Job::RenderTranscript { .. } => JobKind::RenderTranscript,
+            Job::TranscriptToCrm { .. } => JobKind::TranscriptToCrm,
         }
     }
 
@@ -109,6 +122,7 @@ impl Job {
             Job::SendMail { mail_id } => mail_id.0,
             Job::NotifyUnread { conversation_id } => conversation_id.0,
             Job::IdleClose { session_id } => session_id.0,
+            Job::RenderTranscript { deal_id } | Job::TranscriptToCrm { deal_id } => deal_id.0,
         }
     }
 
@@ -131,6 +145,12 @@ impl Job {
             },
             JobKind::IdleClose => Job::IdleClose {
                 session_id: OperatorSessionId(target),
+            },
+            JobKind::RenderTranscript => Job::RenderTranscript {
+                deal_id: DealId(target),
+            },
+            JobKind::TranscriptToCrm => Job::TranscriptToCrm {
+                deal_id: DealId(target),
             },
         }
     }

@@ -11,6 +11,8 @@ use crate::server::accounts::service as accounts;
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::accounts::setup::SetupCode;
+use crate::server::archive::fonts::FontFiles;
+use crate::server::archive::transcript::TranscriptJobs;
 use crate::server::chat::notify::UnreadMail;
 use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routing::{self, Router};
@@ -174,9 +176,19 @@ impl Application {
             settings.chat.send_burst,
         ));
         let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
+        let files = file_store(&settings)?;
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
-            let runner = job_runner(&settings, &crm, session_key.clone(), &hub, &router)?;
+            let runner = job_runner(
+                &settings,
+                JobDeps {
+                    crm: &crm,
+                    store: &files,
+                    key: session_key.clone(),
+                    hub: &hub,
+                    router: &router,
+                },
+            )?;
             let job_db = db.clone();
             tasks.every(
                 "jobs",
@@ -208,7 +220,6 @@ impl Application {
                 }
             },
         );
-        let files = file_store(&settings)?;
         let payments = payment_provider(&settings)?;
         let staging = settings.data_dir.join("staging");
         let upload_area =
@@ -305,14 +316,38 @@ impl Application {
     }
 }
 
+/// What the job handlers are built from.
+pub struct JobDeps<'a> {
+    pub crm: &'a Arc<dyn CrmPort>,
+    pub store: &'a Arc<dyn FileStore>,
+    pub key: SessionKey,
+    pub hub: &'a Arc<Hub>,
+    pub router: &'a Arc<Router>,
+}
+
+/// The transcript jobs; a missing font directory is told at start-up (the jobs wait for it).
+fn transcript_jobs(settings: &Settings, deps: &JobDeps<'_>) -> TranscriptJobs {
+    if let Err(e) = FontFiles::check(&settings.transcripts.font_dir) {
+        tracing::warn!(error = %e, "transcripts cannot be made until the fonts are there");
+    }
+    TranscriptJobs::new(
+        deps.store.clone(),
+        deps.hub.clone(),
+        settings.data_dir.join("staging"),
+        settings.transcripts.clone(),
+    )
+}
+
 /// The job runner with every feature's handlers.
-pub fn job_runner(
-    settings: &Settings,
-    crm: &Arc<dyn CrmPort>,
-    key: SessionKey,
-    hub: &Arc<Hub>,
-    router: &Arc<Router>,
-) -> Result<Runner, StartupError> {
+pub fn job_runner(settings: &Settings, deps: JobDeps<'_>) -> Result<Runner, StartupError> {
+    let transcripts = transcript_jobs(settings, &deps);
+    let JobDeps {
+        crm,
+        store,
+        key,
+        hub,
+        router,
+    } = deps;
     let idle = IdleClose {
         hub: hub.clone(),
         router: router.clone(),
@@ -330,9 +365,15 @@ pub fn job_runner(
     };
     Ok(Runner::new(settings.jobs.max_attempts)
         .register(
-            &[JobKind::SyncDeal, JobKind::OfferNote, JobKind::PaymentNote],
-            Arc::new(CrmJobs::new(crm.clone())),
+            &[
+                JobKind::SyncDeal,
+                JobKind::OfferNote,
+                JobKind::PaymentNote,
+                JobKind::TranscriptToCrm,
+            ],
+            Arc::new(CrmJobs::new(crm.clone(), store.clone())),
         )
+        .register(&[JobKind::RenderTranscript], Arc::new(transcripts))
         .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))
         .register(&[JobKind::NotifyUnread], Arc::new(unread))
         .register(&[JobKind::IdleClose], Arc::new(idle)))

@@ -31,4 +31,5 @@ mod realtime;
 mod routing;
 mod s3_store;
 mod sessions;
+mod transcripts;
 mod transfer;

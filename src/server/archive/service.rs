@@ -152,6 +152,7 @@ pub async fn close(
     )
     .await?;
     jobs::enqueue(&w.txn, Job::SyncDeal { deal_id: deal.id }).await?;
+    jobs::enqueue(&w.txn, Job::RenderTranscript { deal_id: deal.id }).await?;
     w.commit(hub).await?;
     tracing::info!(deal = %deal.id, %outcome, "deal closed");
     // The operator's place is free: the oldest chat waiting for them comes next.

@@ -2,12 +2,14 @@
 //! and `crm_deals`), so the product runs alone on one machine with a CRM behind it.
 
 use crate::model::money::{Currency, Money};
-use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
-use crate::server::platform::entities::{crm_contact, crm_deal, crm_note};
+use crate::server::crm::port::{
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
+};
+use crate::server::platform::entities::{crm_attachment, crm_contact, crm_deal, crm_note};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 pub struct BuiltinCrm {
@@ -136,6 +138,87 @@ impl CrmPort for BuiltinCrm {
             .await?
             .into_iter()
             .map(|n| n.body)
+            .collect())
+    }
+
+    async fn attach_to_deal(
+        &self,
+        deal_id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        let deal_id = parse_id(deal_id)?;
+        if crm_deal::Entity::find_by_id(deal_id)
+            .one(&self.db)
+            .await?
+            .is_none()
+        {
+            return Err(CrmError::Rejected(format!("no deal {deal_id}")));
+        }
+        let same = crm_attachment::Entity::find()
+            .filter(crm_attachment::Column::DealId.eq(deal_id))
+            .filter(crm_attachment::Column::FileName.eq(file.file_name))
+            .filter(crm_attachment::Column::Sha256.eq(file.sha256))
+            .select_only()
+            .column(crm_attachment::Column::Id)
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?;
+        if let Some(id) = same {
+            return Ok(id.to_string());
+        }
+        let row = crm_attachment::ActiveModel {
+            deal_id: Set(deal_id),
+            file_name: Set(file.file_name.to_owned()),
+            content_type: Set(file.content_type.to_owned()),
+            size: Set(i64::try_from(file.bytes.len()).unwrap_or(i64::MAX)),
+            sha256: Set(file.sha256.to_owned()),
+            body: Set(file.bytes.to_vec()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(row.id.to_string())
+    }
+
+    async fn remove_deal_attachment(
+        &self,
+        deal_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), CrmError> {
+        crm_attachment::Entity::delete_many()
+            .filter(crm_attachment::Column::DealId.eq(parse_id(deal_id)?))
+            .filter(crm_attachment::Column::Id.eq(parse_id(attachment_id)?))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
+        let rows: Vec<(i64, String, i64, String, chrono::DateTime<Utc>)> =
+            crm_attachment::Entity::find()
+                .filter(crm_attachment::Column::DealId.eq(parse_id(deal_id)?))
+                .order_by_asc(crm_attachment::Column::Id)
+                .select_only()
+                .columns([
+                    crm_attachment::Column::Id,
+                    crm_attachment::Column::FileName,
+                    crm_attachment::Column::Size,
+                    crm_attachment::Column::Sha256,
+                    crm_attachment::Column::CreatedAt,
+                ])
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, file_name, size, sha256, created_at)| CrmAttachment {
+                id: id.to_string(),
+                file_name,
+                size,
+                sha256,
+                created_at,
+            })
             .collect())
     }
 }

@@ -30,6 +30,26 @@ pub struct CrmDeal {
     pub outcome: Option<DealOutcome>,
 }
 
+/// A file to attach to a CRM deal.
+#[derive(Clone, Debug)]
+pub struct NewAttachment<'a> {
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    /// Lower-case hex SHA-256 of `bytes`: the same name and content is attached once.
+    pub sha256: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// A file attached to a CRM deal, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmAttachment {
+    pub id: String,
+    pub file_name: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CrmError {
     /// Worth retrying: the CRM could not be reached or asked us to slow down.
@@ -62,4 +82,23 @@ pub trait CrmPort: Send + Sync {
 
     /// The deal's notes, oldest first (what an operator reading the CRM record sees).
     async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError>;
+
+    /// Attaches a file to a deal; returns the attachment's CRM id. Idempotent: when the deal
+    /// already has an attachment of this name and content, that one's id is returned, so a
+    /// delivery repeated after a crash attaches once.
+    async fn attach_to_deal(
+        &self,
+        deal_id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError>;
+
+    /// Removes an attachment from a deal; one already gone is not an error.
+    async fn remove_deal_attachment(
+        &self,
+        deal_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), CrmError>;
+
+    /// The deal's attachments, oldest first.
+    async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError>;
 }

@@ -9,26 +9,39 @@
 use crate::model::chat::OfferView;
 use crate::model::ids::{DealId, MessageId, OfferId};
 use crate::model::message::MessageContent;
-use crate::server::crm::port::{CrmContact, CrmDeal, CrmError, CrmPort};
+use crate::server::crm::port::{
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
+};
 use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
 use crate::server::platform::entities::{crm_ref, deal, file, file_offer, payment, user};
+use crate::server::storage::{FileStore, StoreKey};
+use futures::StreamExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The CRM ids of our notes are kept under these names (with the offer's or message's id).
 const REF_OFFER_NOTE: &str = "offer_note";
 const REF_PAYMENT_NOTE: &str = "payment_note";
 
+/// The CRM id of the transcript attached to a deal is kept under this name (with our deal's id).
+const REF_TRANSCRIPT: &str = "transcript";
+
+/// The largest transcript sent to a CRM.
+const MAX_ATTACHMENT_BYTES: usize = 64 << 20;
+
 /// Runs the CRM's jobs against the connected CRM.
 pub struct CrmJobs {
     crm: Arc<dyn CrmPort>,
+    /// Where the files attached to CRM records are read from.
+    store: Arc<dyn FileStore>,
 }
 
 impl CrmJobs {
-    pub fn new(crm: Arc<dyn CrmPort>) -> CrmJobs {
-        CrmJobs { crm }
+    pub fn new(crm: Arc<dyn CrmPort>, store: Arc<dyn FileStore>) -> CrmJobs {
+        CrmJobs { crm, store }
     }
 }
 
@@ -40,7 +53,13 @@ impl JobHandler for CrmJobs {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
             Job::PaymentNote { message_id } => payment_note(db, crm, message_id).await,
-            other @ (Job::SendMail { .. } | Job::NotifyUnread { .. } | Job::IdleClose { .. }) => {
+            Job::TranscriptToCrm { deal_id } => {
+                transcript_to_crm(db, crm, self.store.as_ref(), deal_id).await
+            }
+            other @ (Job::SendMail { .. }
+            | Job::NotifyUnread { .. }
+            | Job::IdleClose { .. }
+            | Job::RenderTranscript { .. }) => {
                 return Err(JobError::Permanent(format!("not a CRM job: {other:?}")));
             }
         };
@@ -117,6 +136,86 @@ async fn contact_for(
     };
     remember(db, provider, "user", client.id.0, &id).await?;
     Ok(id)
+}
+
+/// Attaches the deal's current transcript to the CRM deal and removes the one attached before.
+/// Once per transcript: the attachment is found again by name and content when a delivery is
+/// repeated after a crash, and the reference we keep names the current one.
+pub async fn transcript_to_crm(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    store: &dyn FileStore,
+    deal_id: DealId,
+) -> Result<(), CrmError> {
+    let Some(deal) = deal::Entity::find_by_id(deal_id).one(db).await? else {
+        return Ok(());
+    };
+    let Some(file_id) = deal.transcript_file_id else {
+        return Ok(());
+    };
+    let Some(file) = file::Entity::find_by_id(file_id).one(db).await? else {
+        return Ok(());
+    };
+    let deal_ref = deal_ref(db, crm, deal_id).await?;
+    let key = StoreKey::parse(&file.storage_key).map_err(|e| CrmError::Rejected(e.to_string()))?;
+    let object = store
+        .get(&key)
+        .await
+        .map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(object.size).unwrap_or(0));
+    let mut body = object.body;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
+        if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
+            return Err(CrmError::Rejected(format!(
+                "the transcript is larger than {} MiB",
+                MAX_ATTACHMENT_BYTES >> 20
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    // Replaced while we read: the replacement queued its own delivery.
+    if hex::encode(Sha256::digest(&bytes)) != file.sha256 {
+        return Err(CrmError::Unavailable(
+            "the transcript changed while it was read".into(),
+        ));
+    }
+    let attached = crm
+        .attach_to_deal(
+            &deal_ref,
+            &NewAttachment {
+                file_name: &file.name,
+                content_type: &file.content_type,
+                sha256: &file.sha256,
+                bytes: &bytes,
+            },
+        )
+        .await?;
+    let provider = crm.provider();
+    let before = remote_id(db, provider, REF_TRANSCRIPT, deal_id.0).await?;
+    if before.as_deref() == Some(attached.as_str()) {
+        return Ok(());
+    }
+    if let Some(old) = &before {
+        crm.remove_deal_attachment(&deal_ref, old).await?;
+        crm_ref::Entity::delete_by_id((provider.to_owned(), REF_TRANSCRIPT.to_owned(), deal_id.0))
+            .exec(db)
+            .await?;
+    }
+    remember(db, provider, REF_TRANSCRIPT, deal_id.0, &attached).await?;
+    Ok(())
+}
+
+/// The attachments of the CRM's copy of our deal (empty until the deal is delivered).
+pub async fn crm_attachments(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: DealId,
+) -> Result<Vec<CrmAttachment>, CrmError> {
+    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
+        Some(id) => crm.deal_attachments(&id).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// Creates or updates the CRM deal to match ours.

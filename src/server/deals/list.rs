@@ -80,7 +80,7 @@ struct Owner {
 }
 
 /// Which deals the reader may see, as SQL over `d` (deals) and `c` (its chat), and its values.
-fn visible(viewer: Viewer) -> Result<(&'static str, Vec<Value>), AppError> {
+pub fn visible(viewer: Viewer) -> Result<(&'static str, Vec<Value>), AppError> {
     match viewer.role {
         Role::Admin => Ok(("1 = 1", Vec::new())),
         Role::Manager => Ok((

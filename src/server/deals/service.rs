@@ -2,8 +2,8 @@
 //! moved through the stages, priced, created for or linked to a question chat. Every change is
 //! queued for the CRM (a `SyncDeal` job) in the same transaction, and told in the chat.
 
-use crate::model::chat::DealView;
-use crate::model::ids::{ConversationId, DealId, UserId};
+use crate::model::chat::{DealView, FileRef};
+use crate::model::ids::{ConversationId, DealId, FileId, UserId};
 use crate::model::message::SystemEvent;
 use crate::model::money::Money;
 use crate::model::{AppError, DealOutcome, DealStage};
@@ -143,6 +143,10 @@ struct ViewRow {
     client_name: Option<String>,
     client_email: Option<String>,
     owner_name: Option<String>,
+    transcript_id: Option<FileId>,
+    transcript_name: Option<String>,
+    transcript_size: Option<i64>,
+    transcript_sha256: Option<String>,
 }
 
 /// The deal with its client's contact details and its owner's name, in one read.
@@ -152,8 +156,11 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<D
         "SELECT d.id, d.title, d.stage, d.amount_minor, d.currency, d.created_at, d.closed_at, \
                 d.outcome, d.close_note, bu.display_name AS closed_by_name, \
                 cu.display_name AS client_name, cu.email AS client_email, \
-                ou.display_name AS owner_name \
+                ou.display_name AS owner_name, tf.id AS transcript_id, \
+                tf.name AS transcript_name, tf.size AS transcript_size, \
+                tf.sha256 AS transcript_sha256 \
          FROM deals d \
+         LEFT JOIN files tf ON tf.id = d.transcript_file_id \
          LEFT JOIN users cu ON cu.id = d.client_id \
          LEFT JOIN users ou ON ou.id = d.owner_id \
          LEFT JOIN users bu ON bu.id = d.closed_by \
@@ -175,6 +182,16 @@ pub async fn view(db: &impl ConnectionTrait, deal_id: DealId) -> Result<Option<D
         outcome: r.outcome,
         close_note: r.close_note,
         closed_by_name: r.closed_by_name,
+        transcript: match (r.transcript_id, r.transcript_name) {
+            (Some(id), Some(name)) => Some(FileRef {
+                id,
+                name,
+                size: r.transcript_size.unwrap_or(0),
+                content_type: "application/pdf".to_owned(),
+                sha256: r.transcript_sha256.unwrap_or_default(),
+            }),
+            _ => None,
+        },
     }))
 }
 

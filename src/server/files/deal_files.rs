@@ -82,7 +82,13 @@ pub async fn list(
                 content_type: r.content_type,
                 sha256: r.sha256,
             },
-            uploader_name: r.uploader_name.unwrap_or_else(|| "Former user".into()),
+            uploader_name: r.uploader_name.unwrap_or_else(|| {
+                match r.origin {
+                    FileOrigin::Transcript => "Made at the close",
+                    _ => "Former user",
+                }
+                .into()
+            }),
             shared_in_chat: r.origin == FileOrigin::ChatShare,
             created_at_ms: r.created_at.timestamp_millis(),
         })

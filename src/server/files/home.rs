@@ -22,7 +22,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 #[derive(Clone, Debug)]
 pub enum Home {
     /// The deal's folder (a share in its chat is a file of the deal too).
-    Deal(deal::Model),
+    Deal(Box<deal::Model>),
     /// A chat without a deal: the file belongs to the chat alone.
     Chat(ConversationId),
 }
@@ -170,6 +170,7 @@ pub async fn authorise(
                     Err(AppError::Forbidden)
                 }
             }
+            FileOrigin::Transcript => Err(AppError::Forbidden),
         };
     };
     let deal = deal::Entity::find_by_id(deal_id)
@@ -184,11 +185,13 @@ pub async fn authorise(
     let allowed = match purpose {
         FileOrigin::DealFolder => deal_files::may_upload_to_folder(viewer, can, &deal),
         FileOrigin::ChatShare => can.reply && viewer.role != Role::Client,
+        // Made by the product only.
+        FileOrigin::Transcript => false,
     };
     if !allowed {
         return Err(AppError::Forbidden);
     }
-    Ok(Home::Deal(deal))
+    Ok(Home::Deal(Box::new(deal)))
 }
 
 /// Whether the viewer may attach files in the composer of this chat: staff who may reply, and a

@@ -44,10 +44,13 @@ use tokio::sync::OwnedMutexGuard;
 /// The stored names are accepted too.
 pub fn purpose_named(raw: &str) -> Result<FileOrigin, AppError> {
     match raw {
-        "" | "folder" => Ok(FileOrigin::DealFolder),
-        "share" => Ok(FileOrigin::ChatShare),
-        other => FileOrigin::parse(other)
-            .ok_or_else(|| AppError::invalid("purpose", "purpose must be folder or share.")),
+        "" | "folder" | "deal_folder" => Ok(FileOrigin::DealFolder),
+        "share" | "chat_share" => Ok(FileOrigin::ChatShare),
+        // A transcript is made by the product, never uploaded.
+        _ => Err(AppError::invalid(
+            "purpose",
+            "purpose must be folder or share.",
+        )),
     }
 }
 
@@ -213,7 +216,7 @@ pub async fn create(
             }
             Some(note.to_owned())
         }
-        FileOrigin::DealFolder => None,
+        FileOrigin::DealFolder | FileOrigin::Transcript => None,
     };
     let home = home::authorise(deps.db, viewer, new.conversation_id, purpose).await?;
     if let Some(note) = &note {
@@ -640,7 +643,7 @@ pub(super) async fn record_stored(
     let sha256 = hex::encode(digest);
     let share = match row.purpose {
         FileOrigin::ChatShare => Some(ShareNote::parse(row.note.as_deref().unwrap_or(""))),
-        FileOrigin::DealFolder => None::<ShareNote>,
+        FileOrigin::DealFolder | FileOrigin::Transcript => None::<ShareNote>,
     };
     if let Err(e) = home.check_share(share.as_ref()) {
         if let Err(del) = deps.store.delete(key).await {

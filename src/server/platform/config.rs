@@ -21,6 +21,7 @@ pub struct Settings {
     pub files: FileSettings,
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
+    pub transcripts: TranscriptSettings,
     pub routing: RoutingSettings,
     pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
@@ -261,6 +262,16 @@ pub struct JobSettings {
 }
 
 #[derive(Clone, Debug, Deserialize)]
+pub struct TranscriptSettings {
+    /// Where the fonts are looked for (any depth), read once at start-up.
+    pub font_dir: PathBuf,
+    /// Times in transcripts are shown at this offset from UTC, in minutes (east positive).
+    pub utc_offset_minutes: i32,
+    /// A transcript holds at most this many messages (the first ones) and says how many it left out.
+    pub max_messages: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
 pub struct BootstrapSettings {
     pub admin_email: String,
     pub admin_password: SecretString,
@@ -482,6 +493,15 @@ impl Settings {
         }
         if self.jobs.poll_ms < 10 {
             return Err(invalid("jobs.poll_ms", "must be at least 10"));
+        }
+        if self.transcripts.utc_offset_minutes.abs() > 14 * 60 {
+            return Err(invalid(
+                "transcripts.utc_offset_minutes",
+                "must be within ±840 (14 hours)",
+            ));
+        }
+        if self.transcripts.max_messages == 0 {
+            return Err(invalid("transcripts.max_messages", "must be at least 1"));
         }
         if self.database.sqlite_cache_kib < 64 {
             return Err(invalid("database.sqlite_cache_kib", "must be at least 64"));
@@ -751,6 +771,14 @@ mod tests {
     fn job_limits_name_their_keys() {
         assert_eq!(bad_key(with("jobs.max_attempts", "0")), "jobs.max_attempts");
         assert_eq!(bad_key(with("jobs.poll_ms", "0")), "jobs.poll_ms");
+        assert_eq!(
+            bad_key(with("transcripts.utc_offset_minutes", "900")),
+            "transcripts.utc_offset_minutes"
+        );
+        assert_eq!(
+            bad_key(with("transcripts.max_messages", "0")),
+            "transcripts.max_messages"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod channel;
 pub mod channel_right;
 pub mod conversation;
 pub mod conversation_member;
+pub mod crm_attachment;
 pub mod crm_contact;
 pub mod crm_deal;
 pub mod crm_note;

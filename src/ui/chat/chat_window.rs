@@ -6,6 +6,7 @@ use crate::api::chat::{announce_typing, mark_read, send_message};
 use crate::api::deals::SetStage;
 use crate::model::chat::{ChatDetail, DealView};
 use crate::model::{DealStage, UserView};
+use crate::ui::archive::closed_line::ClosedLine;
 use crate::ui::browser;
 use crate::ui::chat::accept_bar::AcceptBar;
 use crate::ui::chat::chat_rights::may_manage_deal;
@@ -133,10 +134,6 @@ pub fn ChatWindow(
             reload.run(());
         }
     });
-    let closed_line = move || {
-        let clock = live.clock.get();
-        deal.with(|d| d.as_ref().and_then(|d| d.closed_line(&clock)))
-    };
 
     // Own messages go out one at a time, in the order written.
     let queue = StoredValue::new(VecDeque::<(String, String)>::new());
@@ -244,7 +241,7 @@ pub fn ChatWindow(
     let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
 
     let action_area = if closed_at_open {
-        view! { <p class="closed-line" role="status">{closed_line}</p> }.into_any()
+        view! { <ClosedLine conversation_id=id deal clock=live.clock.into() staff /> }.into_any()
     } else if can_accept {
         view! { <AcceptBar conversation_id=id on_accepted=reload /> }.into_any()
     } else if can_reply {

@@ -1,5 +1,5 @@
 //! Staff: the deals whose chats they may read (admins: all), searched by title or client and
-//! filtered by stage, state and owner; each opens its chat.
+//! filtered by stage, state and owner; each opens its record and its chat.
 
 use crate::api::deals::list_deals;
 use crate::model::deal_list::{DEALS_SHOWN, DealRow, DealState, DealsPage};
@@ -186,9 +186,11 @@ fn closed_label(deal: &DealRow, date: impl Fn(i64) -> String) -> String {
 
 #[component]
 fn DealLine(deal: DealRow, opened: String, closed: String) -> impl IntoView {
-    let title = match deal.conversation_id {
-        Some(chat) => view! { <a href=format!("/chats/{chat}")>{deal.title}</a> }.into_any(),
-        None => view! { <span>{deal.title}</span> }.into_any(),
+    let title = view! {
+        <a href=format!("/deals/{}", deal.id)>{deal.title}</a>
+        {deal
+            .conversation_id
+            .map(|chat| view! { " · " <a class="meta" href=format!("/chats/{chat}")>"Open chat"</a> })}
     };
     view! {
         <tr>

@@ -1,4 +1,4 @@
-use crate::model::ids::{DealId, UserId};
+use crate::model::ids::{DealId, FileId, UserId};
 use crate::model::{DealOutcome, DealStage};
 use sea_orm::entity::prelude::*;
 
@@ -25,6 +25,8 @@ pub struct Model {
     pub tick: i64,
     /// The deal's folder in the file store (a directory or a key prefix).
     pub folder_ref: Option<String>,
+    /// The closed deal's transcript (a file of its folder), once made.
+    pub transcript_file_id: Option<FileId>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
