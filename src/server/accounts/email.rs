@@ -9,13 +9,14 @@ use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::sessions::{self, SessionKey};
 use crate::server::jobs::{self, Job};
 use crate::server::mail;
+use crate::server::platform::db::begin_write;
 use crate::server::platform::entities::{deal, login_throttle, mail_token, user};
 use crate::server::realtime::Hub;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 
@@ -137,7 +138,7 @@ pub async fn send_verification(
 #[tracing::instrument(skip_all)]
 pub async fn verify(db: &DatabaseConnection, token: &str) -> Result<bool, AppError> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let Some(user_id) = consume(&txn, Purpose::Verify, token, now).await? else {
         return Ok(false);
     };
@@ -192,7 +193,7 @@ pub async fn request_reset(
         tracing::info!(user = %account.id, "reset mail asked again within a minute; not sent");
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let token = issue(&txn, account.id, Purpose::Reset, links.reset_for, now).await?;
     let body = format!(
         "Hello {name},\n\n\
@@ -229,7 +230,7 @@ pub async fn complete_reset(
     // Hash first: a failure there must not use the token up.
     let hash = hasher.hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let user_id = consume(&txn, Purpose::Reset, token, now)
         .await?
         .ok_or_else(bad)?;

@@ -6,14 +6,14 @@ use crate::model::{AppError, Role, UserView};
 use crate::server::accounts::login_throttle::{self, Admission};
 use crate::server::accounts::passwords::Hasher;
 use crate::server::accounts::{email, sessions};
-use crate::server::platform::db::is_unique_violation;
+use crate::server::platform::db::{begin_write, is_unique_violation};
 use crate::server::platform::entities::user;
 use crate::server::realtime::changes;
 use crate::server::realtime::{Audience, Hub};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 /// The user's display name, for the system messages that say who did what ("" for a user gone).
@@ -79,7 +79,7 @@ pub async fn create(
         notify_by_email: Set(true),
         ..Default::default()
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let model = match row.insert(&txn).await {
         Ok(model) => model,
         Err(e) if is_unique_violation(&e, "ux_users_email", "users.email") => {

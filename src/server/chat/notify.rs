@@ -9,6 +9,7 @@ use crate::server::accounts::email::unsubscribe_link;
 use crate::server::accounts::sessions::SessionKey;
 use crate::server::jobs::{self, Job, JobError, JobHandler};
 use crate::server::mail;
+use crate::server::platform::db::begin_write;
 use crate::server::platform::entities::{
     conversation, conversation_member, mail_notice, message, user,
 };
@@ -16,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 pub struct UnreadMail {
@@ -79,14 +80,14 @@ impl JobHandler for UnreadMail {
             && allowed > now
         {
             // Told recently: look again when the interval is over.
-            let txn = db.begin().await?;
+            let txn = begin_write(db).await?;
             jobs::enqueue_at(&txn, job, allowed).await?;
             txn.commit().await?;
             return Ok(());
         }
         let newest = unread.one(db).await?;
         let body = self.body(&conv, &client, count, newest.as_ref(), client_id);
-        let txn = db.begin().await?;
+        let txn = begin_write(db).await?;
         mail_notice::Entity::insert(mail_notice::ActiveModel {
             conversation_id: Set(conversation_id),
             user_id: Set(client_id),
