@@ -56,6 +56,13 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
   await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
   await manager.getByRole("button", { name: "Accept" }).click();
   await expect(composer(manager)).toBeVisible();
+  // The deal's record page, found as staff find it: on the Deals page.
+  await manager.goto("/deals");
+  const find = manager.getByRole("search", { name: "Find deals" });
+  await find.getByLabel("Title or client").fill(title);
+  await find.getByRole("button", { name: "Find" }).click();
+  const dealPath = await manager.getByRole("table", { name: "Deals" }).getByRole("link", { name: title }).getAttribute("href");
+  expect(dealPath).toMatch(/^\/deals\/\d+$/);
   const admin = await (await ownContext(browser)).newPage();
   await logIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(admin.getByRole("heading", { name: "Operator console" })).toBeVisible();
@@ -69,6 +76,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["operator console", manager.request, "/", "Operator console"],
     ["manager account", manager.request, "/account", "Lou Load"],
     ["staff deals", manager.request, "/deals", "Find deals"],
+    ["staff deal record", manager.request, dealPath ?? "/deals/0", "Stage history"],
     ["admin users", admin.request, "/admin/users", "Create user"],
     ["admin failed jobs", admin.request, "/admin/jobs", "No failed jobs."],
     ["admin channels", admin.request, "/admin/channels", "Create channel"],
