@@ -237,7 +237,8 @@ fn items(t: &Transcript) -> Vec<Item> {
                 for detail in details {
                     out.push(Item::one(
                         Cell::new(MARGIN_X + 10.0, BODY_W - 10.0, detail, 8.5).muted(),
-                        1.0,
+                        // Room for the descenders of Arabic and other scripts above it.
+                        3.0,
                     ));
                 }
             }
