@@ -36,6 +36,20 @@ pub fn ChatWindow(
     /// Loads the chat again (after accepting it, when the reader's rights changed).
     reload: Callback<()>,
 ) -> impl IntoView {
+    // A reload replaces this window, so one is enough: ending a chat asked for it twice (the
+    // answer, then the poll saying the chat is no longer the reader's), and the second refetch
+    // disposed the window the first was still building (a panic in the browser, now and then).
+    let reload = {
+        let asked = StoredValue::new(false);
+        Callback::new(move |()| {
+            let first = asked
+                .try_update_value(|asked| !std::mem::replace(asked, true))
+                .unwrap_or(false);
+            if first {
+                reload.run(());
+            }
+        })
+    };
     let me = expect_context::<UserView>();
     let live = LiveChats::get();
     let staff = me.role.is_staff();
@@ -103,7 +117,7 @@ pub fn ChatWindow(
     // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
     let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
     let subtitle = move || {
-        row.with(|r| match (staff, &r.assignee_name) {
+        row.try_with(|r| match (staff, &r.assignee_name) {
             (true, Some(manager)) => format!("{} · with {manager}", r.client_name),
             (true, None) if r.waiting_since_ms.is_none() => {
                 format!("{} · session ended", r.client_name)
@@ -112,6 +126,7 @@ pub fn ChatWindow(
             (false, Some(manager)) => format!("With {manager}"),
             (false, None) => "Waiting for a manager to accept your chat".to_owned(),
         })
+        .unwrap_or_default()
     };
 
     // The reader held the chat and no longer does (the session closed as idle, or was ended in
