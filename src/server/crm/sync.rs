@@ -212,7 +212,7 @@ pub async fn crm_attachments(
     crm: &dyn CrmPort,
     deal_id: DealId,
 ) -> Result<Vec<CrmAttachment>, CrmError> {
-    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
+    match delivered(db, crm, deal_id).await? {
         Some(id) => crm.deal_attachments(&id).await,
         None => Ok(Vec::new()),
     }
@@ -397,13 +397,22 @@ pub fn offer_note_text(
     text
 }
 
+/// The CRM's id of our deal, once it has been delivered.
+async fn delivered(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: DealId,
+) -> Result<Option<String>, DbErr> {
+    remote_id(db, crm.provider(), "deal", deal_id.0).await
+}
+
 /// The CRM's copy of our deal, if it has been delivered.
 pub async fn crm_copy(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
     deal_id: DealId,
 ) -> Result<Option<CrmDeal>, CrmError> {
-    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
+    match delivered(db, crm, deal_id).await? {
         Some(id) => crm.get_deal(&id).await,
         None => Ok(None),
     }
@@ -415,7 +424,7 @@ pub async fn crm_notes(
     crm: &dyn CrmPort,
     deal_id: DealId,
 ) -> Result<Vec<String>, CrmError> {
-    match remote_id(db, crm.provider(), "deal", deal_id.0).await? {
+    match delivered(db, crm, deal_id).await? {
         Some(id) => crm.deal_notes(&id).await,
         None => Ok(Vec::new()),
     }
