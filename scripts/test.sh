@@ -92,6 +92,8 @@ service "start PostgreSQL" start_postgres
 service "start the S3 test server (SeaweedFS)" start_s3
 service "start the SMTP test server (aiosmtpd)" start_smtp
 step "cargo fmt --check" cargo fmt --all --check
+# The Zoho fake the tests run the Zoho adapters against (tests/fakes): its own checks, in seconds.
+step "Zoho fake self-test (python3 -m unittest)" python3 -m unittest tests/fakes/test_zoho_fake.py
 step "clippy (ssr)" cargo clippy --workspace --all-targets --features dealchat/ssr -- -D warnings
 step "clippy (hydrate, wasm32)" cargo clippy -p dealchat --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 # What `scripts/run.sh` serves, and what the browser tests run against.

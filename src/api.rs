@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod archive;
 pub mod channels;
 pub mod chat;
+pub mod crm;
 pub mod deals;
 pub mod files;
 pub mod jobs;
@@ -70,6 +71,10 @@ pub fn register_server_functions() {
     register_explicit::<payments::CancelPayment>();
     register_explicit::<jobs::FailedJobs>();
     register_explicit::<jobs::RetryJob>();
+    register_explicit::<crm::CrmConnection>();
+    register_explicit::<crm::ConnectZoho>();
+    register_explicit::<crm::ChooseZohoOrg>();
+    register_explicit::<crm::DisconnectZoho>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

@@ -7,6 +7,7 @@ use crate::ui::accounts::{login::LoginRoute, signup::SignupRoute};
 use crate::ui::archive::deal_record::DealRecordRoute;
 use crate::ui::channels::admin_channels::AdminChannelsRoute;
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
+use crate::ui::crm::admin_crm::AdminCrmRoute;
 use crate::ui::deals::deals_page::DealsRoute;
 use crate::ui::jobs::failed_jobs::AdminJobsRoute;
 use crate::ui::metrics::admin_metrics::AdminMetricsRoute;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/channels") view={Lazy::<AdminChannelsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/quick-replies") view={Lazy::<AdminQuickRepliesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/metrics") view={Lazy::<AdminMetricsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/crm") view={Lazy::<AdminCrmRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/deals") view={Lazy::<DealsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/deals/:id") view={Lazy::<DealRecordRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async />

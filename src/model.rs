@@ -5,6 +5,7 @@ pub mod account_input;
 pub mod channels;
 pub mod chat;
 pub mod command;
+pub mod crm;
 pub mod deal_list;
 pub mod deal_record;
 pub mod deal_stage;

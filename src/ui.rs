@@ -6,6 +6,7 @@ pub mod archive;
 pub mod browser;
 pub mod channels;
 pub mod chat;
+pub mod crm;
 pub mod deals;
 pub mod files;
 pub mod forms;

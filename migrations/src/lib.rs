@@ -21,6 +21,7 @@ mod m20261210_000001_channel_image;
 mod m20261211_000001_chat_files;
 mod m20261212_000001_deal_outcome;
 mod m20261213_000001_transcripts;
+mod m20261214_000001_crm_connection;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000001_chat_files::Migration),
             Box::new(m20261212_000001_deal_outcome::Migration),
             Box::new(m20261213_000001_transcripts::Migration),
+            Box::new(m20261214_000001_crm_connection::Migration),
         ]
     }
 }

@@ -65,8 +65,13 @@ pub async fn deal_record(
     respond(
         async {
             let st = state();
-            crate::server::archive::record::record(&st.db, st.crm.as_ref(), viewer()?, deal_id)
-                .await
+            crate::server::archive::record::record(
+                &st.db,
+                st.crm.current().await?.as_ref(),
+                viewer()?,
+                deal_id,
+            )
+            .await
         }
         .await,
     )

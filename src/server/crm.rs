@@ -1,6 +1,10 @@
-//! The CRM: the port every CRM adapter implements, the built-in CRM, and the job handlers
-//! that keep the CRM's deals and notes in step with ours.
+//! The CRM: the port every CRM adapter implements, the built-in CRM, the Zoho adapters and their
+//! connection, and the job handlers that keep the CRM's deals and notes in step with ours.
 
 pub mod builtin;
 pub mod port;
+pub mod routes;
+pub mod stage_map;
+pub mod switch;
 pub mod sync;
+pub mod zoho;

@@ -165,6 +165,11 @@ pub enum JobError {
     /// Will fail the same way every time: the job goes to the dead letter at once.
     #[error("{0}")]
     Permanent(String),
+    /// Cannot run until someone acts (an admin reconnects the CRM): the job looks again every
+    /// `jobs.wait_recheck_secs` without using up its attempts, so nothing is lost however long
+    /// it takes.
+    #[error("{0}")]
+    Wait(String),
 }
 
 impl From<DbErr> for JobError {
@@ -234,6 +239,8 @@ pub fn backoff(attempts: i32) -> Duration {
 pub enum Outcome {
     Done,
     RetryAt(DateTime<Utc>),
+    /// Look again after the runner's recheck interval, without counting the attempt.
+    Wait,
     DeadLetter,
 }
 
@@ -248,6 +255,7 @@ pub fn outcome(
         Err(JobError::Permanent(_)) => Outcome::DeadLetter,
         Err(JobError::Retry(_)) if attempts_now >= max_attempts => Outcome::DeadLetter,
         Err(JobError::Retry(_)) => Outcome::RetryAt(now + backoff(attempts_now)),
+        Err(JobError::Wait(_)) => Outcome::Wait,
     }
 }
 
@@ -260,13 +268,16 @@ const BATCH: u64 = 20;
 pub struct Runner {
     handlers: HashMap<JobKind, Arc<dyn JobHandler>>,
     max_attempts: i32,
+    /// How long a waiting job (`JobError::Wait`) rests before it looks again.
+    wait_recheck: Duration,
 }
 
 impl Runner {
-    pub fn new(max_attempts: u32) -> Runner {
+    pub fn new(max_attempts: u32, wait_recheck: std::time::Duration) -> Runner {
         Runner {
             handlers: HashMap::new(),
             max_attempts: i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX),
+            wait_recheck: Duration::from_std(wait_recheck).unwrap_or(Duration::seconds(30)),
         }
     }
 
@@ -328,6 +339,11 @@ impl Runner {
                 }
                 Outcome::RetryAt(at) => {
                     update.next_attempt_at = Set(at);
+                    update.last_error = Set(result.err().map(|e| e.to_string()));
+                }
+                Outcome::Wait => {
+                    update.attempts = Set(row.attempts);
+                    update.next_attempt_at = Set(finished_at + self.wait_recheck);
                     update.last_error = Set(result.err().map(|e| e.to_string()));
                 }
                 Outcome::DeadLetter => {
@@ -448,6 +464,14 @@ mod tests {
     fn a_permanent_error_stops_retries_at_once() {
         let refused = Err(JobError::Permanent("INVALID_DATA".into()));
         assert_eq!(outcome(&refused, 1, 10, Utc::now()), Outcome::DeadLetter);
+    }
+
+    #[test]
+    fn a_waiting_job_looks_again_later_however_many_attempts_it_had() {
+        let now = Utc::now();
+        let waiting = Err(JobError::Wait("reconnect Zoho".into()));
+        assert_eq!(outcome(&waiting, 1, 3, now), Outcome::Wait);
+        assert_eq!(outcome(&waiting, 99, 3, now), Outcome::Wait);
     }
 
     #[test]

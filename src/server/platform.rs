@@ -12,5 +12,6 @@ pub mod http_error;
 pub mod http_server;
 pub mod panic_guard;
 pub mod rate_limit;
+pub mod secret_box;
 pub mod security_headers;
 pub mod telemetry;

@@ -18,9 +18,10 @@ use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routing::{self, Router};
 use crate::server::chat::sessions::IdleClose;
 use crate::server::chat::writer::MessageWriter;
-use crate::server::crm::builtin::BuiltinCrm;
-use crate::server::crm::port::CrmPort;
+use crate::server::crm::switch::Crms;
 use crate::server::crm::sync::CrmJobs;
+use crate::server::crm::zoho::api::ZohoApi;
+use crate::server::crm::zoho::connection::ZohoConnector;
 use crate::server::files::uploads::{self, UploadArea};
 use crate::server::jobs::supervisor::Supervisor;
 use crate::server::jobs::{JobKind, Runner};
@@ -32,6 +33,7 @@ use crate::server::payments::providers::{
 };
 use crate::server::platform::config::{FileStoreKind, MailTransport, Settings};
 use crate::server::platform::rate_limit::{AbuseLimits, RateLimit};
+use crate::server::platform::secret_box::SecretBox;
 use crate::server::platform::{db, http_server};
 use crate::server::realtime::changes;
 use crate::server::realtime::{Hub, pg_listener};
@@ -91,6 +93,7 @@ impl Application {
             source,
         })?;
         let session_key = SessionKey::new(&session_secret(&settings)?);
+        let secrets = SecretBox::new(&secrets_key(&settings)?);
         // Migrations run on a pool of their own, closed before the app's pool opens: a SQLite
         // connection that loaded the schema before an `ALTER TABLE` may compile a statement against
         // the old one (seen once: a new account read back with `notify_by_email` missing).
@@ -175,7 +178,13 @@ impl Application {
             settings.chat.sends_per_second,
             settings.chat.send_burst,
         ));
-        let crm: Arc<dyn CrmPort> = Arc::new(BuiltinCrm::new(db.clone()));
+        let zoho_api = Arc::new(ZohoApi::new(db.clone(), secrets, settings.crm.zoho.clone()));
+        let crm = Arc::new(Crms::new(db.clone(), zoho_api.clone()));
+        let zoho = Arc::new(ZohoConnector::new(
+            db.clone(),
+            zoho_api,
+            &settings.public_base(),
+        ));
         let files = file_store(&settings)?;
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
@@ -265,6 +274,7 @@ impl Application {
             poll_seats: Arc::new(PollSeats::new(max_polls)),
             limits,
             crm,
+            zoho,
             files,
             uploads: upload_area,
             payments,
@@ -318,7 +328,7 @@ impl Application {
 
 /// What the job handlers are built from.
 pub struct JobDeps<'a> {
-    pub crm: &'a Arc<dyn CrmPort>,
+    pub crm: &'a Arc<Crms>,
     pub store: &'a Arc<dyn FileStore>,
     pub key: SessionKey,
     pub hub: &'a Arc<Hub>,
@@ -363,20 +373,23 @@ pub fn job_runner(settings: &Settings, deps: JobDeps<'_>) -> Result<Runner, Star
             i64::try_from(settings.mail.notify_interval_mins).unwrap_or(30),
         ),
     };
-    Ok(Runner::new(settings.jobs.max_attempts)
-        .register(
-            &[
-                JobKind::SyncDeal,
-                JobKind::OfferNote,
-                JobKind::PaymentNote,
-                JobKind::TranscriptToCrm,
-            ],
-            Arc::new(CrmJobs::new(crm.clone(), store.clone())),
-        )
-        .register(&[JobKind::RenderTranscript], Arc::new(transcripts))
-        .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))
-        .register(&[JobKind::NotifyUnread], Arc::new(unread))
-        .register(&[JobKind::IdleClose], Arc::new(idle)))
+    Ok(Runner::new(
+        settings.jobs.max_attempts,
+        std::time::Duration::from_secs(settings.jobs.wait_recheck_secs),
+    )
+    .register(
+        &[
+            JobKind::SyncDeal,
+            JobKind::OfferNote,
+            JobKind::PaymentNote,
+            JobKind::TranscriptToCrm,
+        ],
+        Arc::new(CrmJobs::new(crm.clone(), store.clone())),
+    )
+    .register(&[JobKind::RenderTranscript], Arc::new(transcripts))
+    .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))
+    .register(&[JobKind::NotifyUnread], Arc::new(unread))
+    .register(&[JobKind::IdleClose], Arc::new(idle)))
 }
 
 /// The configured mail transport, as the handler of `SendMail` jobs.
@@ -466,6 +479,31 @@ fn session_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
             write_private(&path, &bytes).map_err(io_err)?;
             Ok(bytes)
         }
+    }
+}
+
+/// The key that seals CRM credentials: configured, or generated on first start into the data dir.
+fn secrets_key(settings: &Settings) -> Result<[u8; 32], StartupError> {
+    let configured = settings.secrets.key.expose_secret();
+    if let Some(key) = SecretBox::parse_key(configured) {
+        return Ok(key);
+    }
+    let path = settings.data_dir.join("secrets_key");
+    let io_err = |source| StartupError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() == 32 => Ok(bytes.try_into().unwrap_or([0; 32])),
+        Ok(_) => Err(io_err(std::io::Error::other(
+            "not 32 bytes: restore it from a backup, or remove it and connect the CRM again",
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretBox::generate_key();
+            write_private(&path, &key).map_err(io_err)?;
+            Ok(key)
+        }
+        Err(e) => Err(io_err(e)),
     }
 }
 

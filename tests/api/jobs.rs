@@ -45,7 +45,7 @@ async fn quiet_app(db: Db) -> TestApp {
 }
 
 fn runner(max_attempts: u32, handler: Arc<Scripted>) -> Runner {
-    Runner::new(max_attempts).register(&JobKind::ALL, handler)
+    Runner::new(max_attempts, std::time::Duration::from_secs(1)).register(&JobKind::ALL, handler)
 }
 
 async fn failing_jobs_are_retried_then_dead_lettered(db: Db) {

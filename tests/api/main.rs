@@ -33,3 +33,5 @@ mod s3_store;
 mod sessions;
 mod transcripts;
 mod transfer;
+mod zoho;
+mod zoho_fake;

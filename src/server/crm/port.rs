@@ -58,6 +58,9 @@ pub enum CrmError {
     /// Not worth retrying as is: the CRM refused the request.
     #[error("CRM refused the request: {0}")]
     Rejected(String),
+    /// The CRM cannot be used until an admin acts (reconnects it): work waits, nothing is lost.
+    #[error("CRM waiting: {0}")]
+    Waiting(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }

@@ -12,6 +12,7 @@ use crate::model::message::MessageContent;
 use crate::server::crm::port::{
     CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
 };
+use crate::server::crm::switch::Crms;
 use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
@@ -32,23 +33,24 @@ const REF_TRANSCRIPT: &str = "transcript";
 /// The largest transcript sent to a CRM.
 const MAX_ATTACHMENT_BYTES: usize = 64 << 20;
 
-/// Runs the CRM's jobs against the connected CRM.
+/// Runs the CRM's jobs against the CRM in use.
 pub struct CrmJobs {
-    crm: Arc<dyn CrmPort>,
+    crms: Arc<Crms>,
     /// Where the files attached to CRM records are read from.
     store: Arc<dyn FileStore>,
 }
 
 impl CrmJobs {
-    pub fn new(crm: Arc<dyn CrmPort>, store: Arc<dyn FileStore>) -> CrmJobs {
-        CrmJobs { crm, store }
+    pub fn new(crms: Arc<Crms>, store: Arc<dyn FileStore>) -> CrmJobs {
+        CrmJobs { crms, store }
     }
 }
 
 #[async_trait::async_trait]
 impl JobHandler for CrmJobs {
     async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
-        let crm = self.crm.as_ref();
+        let crm = self.crms.current().await?;
+        let crm = crm.as_ref();
         let done = match job {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
@@ -66,6 +68,7 @@ impl JobHandler for CrmJobs {
         done.map_err(|e| match e {
             // The CRM refused the request as it is: sending it again cannot help.
             CrmError::Rejected(_) => JobError::Permanent(e.to_string()),
+            CrmError::Waiting(_) => JobError::Wait(e.to_string()),
             CrmError::Unavailable(_) | CrmError::Database(_) => JobError::Retry(e.to_string()),
         })
     }

@@ -22,6 +22,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     pub jobs: JobSettings,
     pub transcripts: TranscriptSettings,
+    pub secrets: SecretSettings,
+    pub crm: CrmSettings,
     pub routing: RoutingSettings,
     pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
@@ -259,6 +261,8 @@ pub struct JobSettings {
     pub max_attempts: u32,
     /// How often due jobs are looked for, in milliseconds.
     pub poll_ms: u64,
+    /// A job waiting for someone to act (the CRM to be reconnected) looks again this often.
+    pub wait_recheck_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -269,6 +273,43 @@ pub struct TranscriptSettings {
     pub utc_offset_minutes: i32,
     /// A transcript holds at most this many messages (the first ones) and says how many it left out.
     pub max_messages: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SecretSettings {
+    /// Seals CRM credentials and tokens in the database: 32 bytes, base64. Empty: one is
+    /// generated on first start into the data dir.
+    pub key: SecretString,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CrmSettings {
+    pub zoho: ZohoSettings,
+}
+
+/// Zoho's addresses and the client's manners. Every address is a setting so tests (and Zoho's
+/// other data centres) can point elsewhere.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ZohoSettings {
+    /// Empty: the accounts server of the data centre the admin picks. Set: always this one (it
+    /// is then also the only accounts server a callback may name).
+    pub accounts_url: String,
+    /// Empty: the API domain Zoho's token answer names (one of Zoho's own). Set: always this one.
+    pub api_url: String,
+    /// What the app asks Zoho to allow, comma-separated.
+    pub scopes: String,
+    /// Calls to Zoho in flight at once, per instance (Zoho allows 10 to 25 per organisation).
+    pub max_concurrent: usize,
+    /// A call that found Zoho busy (429) or failing (5xx, unreachable) is tried this many more
+    /// times, waiting 1 s, 2 s, 4 s … (or what Retry-After says) in between.
+    pub max_retries: u32,
+    /// The first wait before a retry, in milliseconds; each next one doubles it.
+    pub retry_base_ms: u64,
+    pub timeout_secs: u64,
+    /// An access token is renewed this long before Zoho said it expires.
+    pub refresh_ahead_secs: u64,
+    /// How long an admin has between *Connect with Zoho* and Zoho's callback.
+    pub connect_window_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -494,6 +535,9 @@ impl Settings {
         if self.jobs.poll_ms < 10 {
             return Err(invalid("jobs.poll_ms", "must be at least 10"));
         }
+        if self.jobs.wait_recheck_secs == 0 {
+            return Err(invalid("jobs.wait_recheck_secs", "must be at least 1"));
+        }
         if self.transcripts.utc_offset_minutes.abs() > 14 * 60 {
             return Err(invalid(
                 "transcripts.utc_offset_minutes",
@@ -596,6 +640,7 @@ impl Settings {
         }
         self.validate_files()?;
         self.validate_payments()?;
+        self.validate_crm()?;
         if let Some((email, password, _)) = self.bootstrap_admin() {
             if crate::model::account_input::Email::parse(email).is_err() {
                 return Err(invalid(
@@ -615,6 +660,56 @@ impl Settings {
 }
 
 impl Settings {
+    fn validate_crm(&self) -> Result<(), ConfigError> {
+        let key = self.secrets.key.expose_secret();
+        if !key.is_empty()
+            && crate::server::platform::secret_box::SecretBox::parse_key(key).is_none()
+        {
+            return Err(invalid(
+                "secrets.key",
+                "must be 32 bytes in base64 (or empty to generate one)",
+            ));
+        }
+        let z = &self.crm.zoho;
+        for (key, value) in [
+            ("crm.zoho.accounts_url", &z.accounts_url),
+            ("crm.zoho.api_url", &z.api_url),
+        ] {
+            if !value.is_empty()
+                && url::Url::parse(value)
+                    .map(|u| !matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(true)
+            {
+                return Err(invalid(key, format!("`{value}` is not an http(s) URL")));
+            }
+        }
+        if z.scopes.trim().is_empty() {
+            return Err(invalid("crm.zoho.scopes", "must name at least one scope"));
+        }
+        if !(1..=25).contains(&z.max_concurrent) {
+            return Err(invalid(
+                "crm.zoho.max_concurrent",
+                "must be between 1 and 25 (Zoho's own limit)",
+            ));
+        }
+        if z.max_retries > 10 {
+            return Err(invalid("crm.zoho.max_retries", "must be at most 10"));
+        }
+        if z.timeout_secs == 0 || z.connect_window_secs < 60 {
+            return Err(invalid(
+                "crm.zoho.timeout_secs",
+                "timeout_secs must be at least 1 and connect_window_secs at least 60",
+            ));
+        }
+        if z.refresh_ahead_secs >= 3000 {
+            return Err(invalid(
+                "crm.zoho.refresh_ahead_secs",
+                "must be under 3000 (tokens last an hour)",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_payments(&self) -> Result<(), ConfigError> {
         let p = &self.payments;
         match p.provider {

@@ -7,7 +7,7 @@ use crate::server::platform::csrf::{self, CsrfGuard};
 use crate::server::platform::panic_guard::PanicGuardLayer;
 use crate::server::platform::security_headers::{self, HeaderPolicy};
 use crate::server::startup::state::AppState;
-use crate::server::{accounts, channels, chat, files, payments};
+use crate::server::{accounts, channels, chat, crm, files, payments};
 use axum::Router;
 use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::StatusCode;
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::routes::router())
         .merge(payments::routes::router())
         .merge(accounts::routes::router())
+        .merge(crm::routes::router())
         .leptos_routes_with_context(
             &state,
             routes,

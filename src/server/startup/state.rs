@@ -15,7 +15,9 @@ use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
 use crate::server::chat::routing::Router;
 use crate::server::chat::writer::MessageWriter;
-use crate::server::crm::port::CrmPort;
+use crate::server::crm::routes::CrmState;
+use crate::server::crm::switch::Crms;
+use crate::server::crm::zoho::connection::ZohoConnector;
 use crate::server::files::routes::FilesState;
 use crate::server::files::uploads::UploadArea;
 use crate::server::payments::providers::PaymentProvider;
@@ -49,7 +51,10 @@ pub struct AppState {
     pub poll_seats: Arc<PollSeats>,
     /// The abuse limits per client address and per user.
     pub limits: Arc<AbuseLimits>,
-    pub crm: Arc<dyn CrmPort>,
+    /// The CRM in use (built-in, or Zoho once connected).
+    pub crm: Arc<Crms>,
+    /// Connecting Zoho from the admin CRM page.
+    pub zoho: Arc<ZohoConnector>,
     pub files: Arc<dyn FileStore>,
     pub uploads: Arc<UploadArea>,
     pub payments: Arc<dyn PaymentProvider>,
@@ -119,6 +124,14 @@ impl FromRef<AppState> for ChannelsState {
             store: state.files.clone(),
             staging: state.settings.data_dir.join("tmp"),
             max_image_bytes: state.settings.files.max_channel_image_bytes,
+        }
+    }
+}
+
+impl FromRef<AppState> for CrmState {
+    fn from_ref(state: &AppState) -> Self {
+        CrmState {
+            zoho: state.zoho.clone(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
                 {is_admin.then(|| view! { <A href="/admin/queues">"Queues"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/quick-replies">"Quick replies"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/metrics">"Metrics"</A> })}
+                {is_admin.then(|| view! { <A href="/admin/crm">"CRM"</A> })}
                 {is_admin.then(|| view! { <A href="/admin/jobs">"Failed jobs"</A> })}
                 <A href="/account">"Account"</A>
             </nav>

@@ -1,0 +1,448 @@
+//! Zoho CRM (REST v8) behind the `CrmPort`: contacts, deals, notes and attachments.
+//!
+//! Every call goes through `ZohoApi` (tokens, retries, the concurrency limit). Writes send one
+//! record and read its own outcome; a duplicate contact (a unique Email) is the contact we were
+//! looking for, found late because Zoho's search index lags behind its writes.
+
+use crate::model::DealOutcome;
+use crate::model::money::Money;
+use crate::server::crm::port::{
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
+};
+use crate::server::crm::stage_map::StageMap;
+use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError};
+use crate::server::crm::zoho::records::{RecordError, id_text, records, write_results};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// The CRM users (id, email) are read at most this often, for the owner rule.
+const USERS_FOR: Duration = Duration::minutes(5);
+
+/// A deal with no closing date yet is expected to close this long after it opened (Zoho's
+/// standard layout requires `Closing_Date`).
+const EXPECTED_CLOSE: Duration = Duration::days(30);
+
+/// The CRM's active users as (id, lower-case email), and when they were read.
+type Users = Option<(DateTime<Utc>, Vec<(String, String)>)>;
+
+pub struct ZohoCrm {
+    api: Arc<ZohoApi>,
+    stages: StageMap,
+    users: Mutex<Users>,
+}
+
+impl From<ZohoError> for CrmError {
+    fn from(e: ZohoError) -> Self {
+        match e {
+            ZohoError::NotConnected | ZohoError::ReconnectNeeded(_) => {
+                CrmError::Waiting(e.to_string())
+            }
+            ZohoError::Unavailable(_) => CrmError::Unavailable(e.to_string()),
+            ZohoError::Refused { .. } => CrmError::Rejected(e.to_string()),
+            ZohoError::Database(db) => CrmError::Database(db),
+        }
+    }
+}
+
+impl From<RecordError> for CrmError {
+    fn from(e: RecordError) -> Self {
+        CrmError::Rejected(e.to_string())
+    }
+}
+
+/// "Ada María Lovelace" → ("Ada María", "Lovelace"): Zoho requires a last name.
+pub fn split_name(name: &str) -> (Option<String>, String) {
+    let name = name.trim();
+    match name.rsplit_once(char::is_whitespace) {
+        Some((first, last)) if !first.trim().is_empty() => {
+            (Some(first.trim().to_owned()), last.to_owned())
+        }
+        _ => (
+            None,
+            if name.is_empty() {
+                "—".into()
+            } else {
+                name.to_owned()
+            },
+        ),
+    }
+}
+
+/// A money amount as Zoho's currency field takes it (a decimal number).
+fn amount_value(m: &Money) -> Value {
+    serde_json::Number::from_f64(m.minor as f64 / 100.0).map_or(Value::Null, Value::Number)
+}
+
+impl ZohoCrm {
+    pub fn new(api: Arc<ZohoApi>) -> ZohoCrm {
+        ZohoCrm {
+            api,
+            stages: StageMap::zoho_standard(),
+            users: Mutex::new(None),
+        }
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Answer, CrmError> {
+        Ok(self
+            .api
+            .call(|http, at| http.get(format!("{}/crm/v8/{path}", at.api)).query(query))
+            .await?)
+    }
+
+    /// Sends one record to `POST /crm/v8/{module}` (or `PUT …/{id}`). The outer error is the
+    /// request's; the inner one is Zoho's reason for refusing this record.
+    async fn write_one(
+        &self,
+        module: &str,
+        id: Option<&str>,
+        record: Value,
+    ) -> Result<Result<String, RecordError>, CrmError> {
+        let body = json!({ "data": [record], "trigger": [] });
+        let sent = self
+            .api
+            .call(|http, at| {
+                match id {
+                    Some(id) => http.put(format!("{}/crm/v8/{module}/{id}", at.api)),
+                    None => http.post(format!("{}/crm/v8/{module}", at.api)),
+                }
+                .json(&body)
+            })
+            .await;
+        let body = match sent {
+            Ok(answer) => answer.body,
+            // 400 when the only record failed: its reason is in the body.
+            Err(ZohoError::Refused {
+                status: 400, body, ..
+            }) if body.get("data").is_some() => body,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(write_results(&body)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| {
+                Err(RecordError::Other {
+                    code: "NO_RESULT".into(),
+                    message: "Zoho answered without a result for the record".into(),
+                })
+            })
+            .map(|new| {
+                if new.is_empty() {
+                    id.unwrap_or_default().to_owned()
+                } else {
+                    new
+                }
+            }))
+    }
+
+    /// The CRM user with this email (the owner rule), from the active users.
+    async fn user_id_for(&self, email: &str) -> Result<Option<String>, CrmError> {
+        let mut cached = self.users.lock().await;
+        let now = Utc::now();
+        if cached.as_ref().is_none_or(|(at, _)| *at + USERS_FOR < now) {
+            let mut users = Vec::new();
+            for page in 1..=10 {
+                let page_text = page.to_string();
+                let answer = self
+                    .get(
+                        "users",
+                        &[
+                            ("type", "ActiveUsers"),
+                            ("page", &page_text),
+                            ("per_page", "200"),
+                        ],
+                    )
+                    .await?;
+                let list = answer
+                    .body
+                    .get("users")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                users.extend(list.iter().filter_map(|u| {
+                    Some((
+                        id_text(u.get("id"))?,
+                        u.get("email")?.as_str()?.to_lowercase(),
+                    ))
+                }));
+                let more = answer
+                    .body
+                    .pointer("/info/more_records")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if !more {
+                    break;
+                }
+            }
+            *cached = Some((now, users));
+        }
+        let email = email.to_lowercase();
+        Ok(cached
+            .as_ref()
+            .and_then(|(_, users)| users.iter().find(|(_, e)| *e == email))
+            .map(|(id, _)| id.clone()))
+    }
+
+    async fn deal_record(&self, deal: &CrmDeal) -> Result<Value, CrmError> {
+        let mut record = json!({
+            "Deal_Name": deal.title,
+            "Stage": self.stages.to_crm(deal.stage, deal.outcome),
+            "Closing_Date": deal
+                .closed_at
+                .unwrap_or(deal.created_at + EXPECTED_CLOSE)
+                .format("%Y-%m-%d")
+                .to_string(),
+            "Contact_Name": { "id": deal.contact_id },
+        });
+        if let Some(amount) = &deal.amount {
+            record["Amount"] = amount_value(amount);
+        }
+        if let Some(email) = &deal.owner_email
+            && let Some(owner) = self.user_id_for(email).await?
+        {
+            record["Owner"] = json!({ "id": owner });
+        }
+        Ok(record)
+    }
+}
+
+#[async_trait::async_trait]
+impl CrmPort for ZohoCrm {
+    fn provider(&self) -> &'static str {
+        crate::server::crm::zoho::api::ZOHO
+    }
+
+    async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError> {
+        let answer = self.get("Contacts/search", &[("email", email)]).await?;
+        Ok(records(&answer.body)
+            .first()
+            .and_then(|r| id_text(r.get("id"))))
+    }
+
+    async fn create_contact(&self, contact: &CrmContact) -> Result<String, CrmError> {
+        let (first, last) = split_name(&contact.name);
+        let mut record = json!({ "Last_Name": last, "Email": contact.email });
+        if let Some(first) = first {
+            record["First_Name"] = json!(first);
+        }
+        if let Some(phone) = &contact.phone {
+            record["Phone"] = json!(phone);
+        }
+        match self.write_one("Contacts", None, record).await? {
+            // A unique Email that clashed names the contact we looked for: Zoho's search had
+            // not indexed it yet.
+            Err(RecordError::DuplicateData {
+                existing_id: Some(id),
+                ..
+            }) => Ok(id),
+            other => Ok(other?),
+        }
+    }
+
+    async fn create_deal(&self, deal: &CrmDeal) -> Result<String, CrmError> {
+        let record = self.deal_record(deal).await?;
+        Ok(self.write_one("Deals", None, record).await??)
+    }
+
+    async fn update_deal(&self, id: &str, deal: &CrmDeal) -> Result<(), CrmError> {
+        let record = self.deal_record(deal).await?;
+        self.write_one("Deals", Some(id), record).await??;
+        Ok(())
+    }
+
+    async fn get_deal(&self, id: &str) -> Result<Option<CrmDeal>, CrmError> {
+        let answer = match self.get(&format!("Deals/{id}"), &[]).await {
+            Err(CrmError::Rejected(_)) => return Ok(None),
+            other => other?,
+        };
+        let Some(r) = records(&answer.body).into_iter().next() else {
+            return Ok(None);
+        };
+        let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+        let stage_text = text("Stage").unwrap_or_default();
+        let outcome = if stage_text.eq_ignore_ascii_case(&self.stages.lost) {
+            Some(DealOutcome::Lost)
+        } else {
+            None
+        };
+        let time = |k: &str| {
+            text(k)
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        Ok(Some(CrmDeal {
+            title: text("Deal_Name").unwrap_or_default(),
+            contact_id: r
+                .get("Contact_Name")
+                .and_then(|c| id_text(c.get("id")))
+                .unwrap_or_default(),
+            owner_email: r
+                .get("Owner")
+                .and_then(|o| o.get("email"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            stage: self
+                .stages
+                .from_crm(&stage_text)
+                .unwrap_or(crate::model::DealStage::Inquiry),
+            amount: r.get("Amount").and_then(Value::as_f64).and_then(|a| {
+                Money::stored(
+                    (a * 100.0).round() as i64,
+                    &text("Currency").unwrap_or_else(|| "EUR".into()),
+                )
+            }),
+            created_at: time("Created_Time").unwrap_or_else(Utc::now),
+            closed_at: None,
+            outcome,
+        }))
+    }
+
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError> {
+        Ok(self
+            .write_one(
+                "Notes",
+                None,
+                json!({
+                    "Note_Title": "dealchat",
+                    "Note_Content": body,
+                    "Parent_Id": { "module": { "api_name": "Deals" }, "id": deal_id },
+                }),
+            )
+            .await??)
+    }
+
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError> {
+        let answer = self
+            .get(
+                &format!("Deals/{deal_id}/Notes"),
+                &[
+                    ("fields", "Note_Title,Note_Content,Created_Time"),
+                    ("per_page", "200"),
+                ],
+            )
+            .await?;
+        let mut notes: Vec<(String, String)> = records(&answer.body)
+            .iter()
+            .map(|n| {
+                let t = |k: &str| n.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                (t("Created_Time"), t("Note_Content"))
+            })
+            .collect();
+        notes.sort();
+        Ok(notes.into_iter().map(|(_, text)| text).collect())
+    }
+
+    async fn attach_to_deal(
+        &self,
+        deal_id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        // Zoho keeps no digest: the same name and size is the same attachment.
+        let size = i64::try_from(file.bytes.len()).unwrap_or(i64::MAX);
+        if let Some(existing) = self
+            .deal_attachments(deal_id)
+            .await?
+            .into_iter()
+            .find(|a| a.file_name == file.file_name && a.size == size)
+        {
+            return Ok(existing.id);
+        }
+        let answer = self
+            .api
+            .call(|http, at| {
+                let part = reqwest::multipart::Part::bytes(file.bytes.to_vec())
+                    .file_name(file.file_name.to_owned())
+                    .mime_str(file.content_type)
+                    .unwrap_or_else(|_| {
+                        reqwest::multipart::Part::bytes(file.bytes.to_vec())
+                            .file_name(file.file_name.to_owned())
+                    });
+                http.post(format!("{}/crm/v8/Deals/{deal_id}/Attachments", at.api))
+                    .multipart(reqwest::multipart::Form::new().part("file", part))
+            })
+            .await?;
+        write_results(&answer.body)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| {
+                Err(RecordError::Other {
+                    code: "NO_RESULT".into(),
+                    message: "Zoho answered the upload without a result".into(),
+                })
+            })
+            .map_err(CrmError::from)
+    }
+
+    async fn remove_deal_attachment(
+        &self,
+        deal_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), CrmError> {
+        let gone = self
+            .api
+            .call(|http, at| {
+                http.delete(format!(
+                    "{}/crm/v8/Deals/{deal_id}/Attachments/{attachment_id}",
+                    at.api
+                ))
+            })
+            .await;
+        match gone {
+            Ok(_) => Ok(()),
+            // Already gone.
+            Err(ZohoError::Refused {
+                status: 400 | 404, ..
+            }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
+        let answer = self
+            .get(
+                &format!("Deals/{deal_id}/Attachments"),
+                &[
+                    ("fields", "id,File_Name,Size,Created_Time"),
+                    ("per_page", "200"),
+                ],
+            )
+            .await?;
+        let mut list: Vec<CrmAttachment> = records(&answer.body)
+            .iter()
+            .filter_map(|a| {
+                Some(CrmAttachment {
+                    id: id_text(a.get("id"))?,
+                    file_name: a.get("File_Name")?.as_str()?.to_owned(),
+                    size: a
+                        .get("Size")
+                        .and_then(|s| s.as_i64().or_else(|| s.as_str()?.parse().ok()))
+                        .unwrap_or(0),
+                    sha256: String::new(),
+                    created_at: a
+                        .get("Created_Time")
+                        .and_then(Value::as_str)
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
+                })
+            })
+            .collect();
+        list.sort_by_key(|a| a.created_at);
+        Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_splits_into_first_and_last_with_a_last_name_always() {
+        assert_eq!(
+            split_name("Ada María Lovelace"),
+            (Some("Ada María".into()), "Lovelace".into())
+        );
+        assert_eq!(split_name("Plato"), (None, "Plato".into()));
+        assert_eq!(split_name("  "), (None, "—".into()));
+    }
+}

@@ -1,0 +1,3 @@
+//! The administrator's CRM page.
+
+pub mod admin_crm;

@@ -1,0 +1,452 @@
+//! Zoho: connecting from the admin CRM page (OAuth against the Zoho fake), the tokens sealed at
+//! rest, refresh ahead of expiry and after a 401, a revoked grant that makes CRM work wait until
+//! an admin reconnects, disconnect revoking the grant, and deals delivered to Zoho CRM.
+
+use crate::helpers::{Client, Db, TestApp, spawn_app_with};
+use crate::on_both_dbs;
+use crate::zoho_fake::{CLIENT_ID, CLIENT_SECRET, ZohoFake};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// An app whose Zoho addresses are the fake's, with quick retries and rechecks.
+async fn app_with_fake(db: Db, fake: &ZohoFake) -> TestApp {
+    spawn_app_with(
+        db,
+        &[
+            ("crm.zoho.accounts_url", fake.base.as_str()),
+            ("crm.zoho.api_url", fake.base.as_str()),
+            ("crm.zoho.retry_base_ms", "50"),
+            ("jobs.poll_ms", "100"),
+            ("jobs.wait_recheck_secs", "1"),
+        ],
+    )
+    .await
+}
+
+/// Asks the app for Zoho's consent address.
+async fn consent_url(admin: &Client, secret: &str) -> String {
+    let reply = admin
+        .call(
+            "admin/crm/zoho/connect",
+            &[
+                ("client_id", CLIENT_ID),
+                ("client_secret", secret),
+                ("data_centre", "eu"),
+            ],
+        )
+        .await;
+    reply.expect_ok().as_str().unwrap().to_owned()
+}
+
+/// Follows Zoho's callback as the admin's browser would; answers the outcome code the app's
+/// redirect carries (`/admin/crm?zoho=<code>`).
+async fn follow_callback(admin: &Client, callback: &str) -> String {
+    let response = admin
+        .http
+        .get(callback)
+        .send()
+        .await
+        .expect("callback request");
+    assert!(
+        response.status().is_redirection(),
+        "callback answered {}",
+        response.status()
+    );
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    location
+        .strip_prefix("/admin/crm?zoho=")
+        .unwrap_or_else(|| panic!("unexpected redirect {location}"))
+        .to_owned()
+}
+
+/// Connects Zoho as the admin; answers the signed-in admin.
+async fn connect(app: &TestApp, fake: &ZohoFake) -> Client {
+    let admin = app.admin().await;
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let callback = to_app(app, fake.approve(&url).await);
+    assert_eq!(follow_callback(&admin, &callback).await, "connected");
+    admin
+}
+
+/// Zoho redirects to the public URL's callback (`server.public_url`, localhost:3000 in tests);
+/// the browser here is pointed at the test server instead.
+fn to_app(app: &TestApp, url: String) -> String {
+    url.replacen("http://127.0.0.1:3000", &app.base, 1)
+}
+
+async fn connection(admin: &Client) -> Value {
+    admin
+        .call("admin/crm/connection", &[])
+        .await
+        .expect_ok()
+        .clone()
+}
+
+/// Waits up to 15 s for `check` to answer something.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..150 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn form_or_query<'a>(request: &'a Value, key: &str) -> Option<&'a str> {
+    request
+        .get("form")
+        .and_then(|f| f.get(key))
+        .or_else(|| request.get("query").and_then(|q| q.get(key)))
+        .and_then(Value::as_str)
+}
+
+async fn token_requests(fake: &ZohoFake, grant: &str) -> Vec<Value> {
+    fake.requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/oauth/v2/token" && form_or_query(r, "grant_type") == Some(grant))
+        .collect()
+}
+
+/// Every text column of the connection row, as stored.
+async fn stored_connection(app: &TestApp) -> String {
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT client_id, client_secret, refresh_token, access_token FROM crm_connections",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            (0..4)
+                .map(|i| {
+                    r.try_get_by_index::<Option<String>>(i)
+                        .unwrap()
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn admin_connects_zoho_with_sealed_tokens_and_disconnects(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = app.admin().await;
+    assert_eq!(connection(&admin).await["provider"], "builtin");
+
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let consent = reqwest::Url::parse(&url).unwrap();
+    assert!(
+        url.starts_with(&format!("{}/oauth/v2/auth?", fake.base)),
+        "{url}"
+    );
+    let q: std::collections::HashMap<_, _> = consent.query_pairs().into_owned().collect();
+    assert_eq!(q["access_type"], "offline");
+    assert_eq!(q["prompt"], "consent");
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(
+        q["redirect_uri"], "http://127.0.0.1:3000/admin/crm/zoho/callback",
+        "the redirect URI is the public URL's"
+    );
+    assert!(q["scope"].contains("ZohoCRM.modules.ALL"));
+
+    let callback = fake.approve(&url).await;
+    let callback_url = to_app(&app, callback);
+    assert_eq!(follow_callback(&admin, &callback_url).await, "connected");
+
+    let view = connection(&admin).await;
+    assert_eq!(view["provider"], "zoho", "{view}");
+    let zoho = &view["zoho"];
+    assert_eq!(zoho["status"], "connected");
+    assert_eq!(zoho["account_email"], "zoho.admin@example.com");
+    assert!(zoho["org"]["id"].is_string(), "{zoho}");
+
+    // What was exchanged, and how.
+    let exchanged = token_requests(&fake, "authorization_code").await;
+    assert_eq!(exchanged.len(), 1);
+    assert_eq!(form_or_query(&exchanged[0], "client_id"), Some(CLIENT_ID));
+    assert_eq!(
+        form_or_query(&exchanged[0], "redirect_uri"),
+        Some("http://127.0.0.1:3000/admin/crm/zoho/callback")
+    );
+
+    // Nothing secret is stored in the clear.
+    let stored = stored_connection(&app).await;
+    let state = fake.state().await;
+    let tokens = state.to_string();
+    assert!(
+        !stored.contains(CLIENT_SECRET),
+        "client secret in the clear"
+    );
+    assert!(!stored.contains(CLIENT_ID), "client id in the clear");
+    for token in tokens
+        .split('"')
+        .filter(|t| t.starts_with("1000.") && t.len() > 20)
+    {
+        assert!(!stored.contains(token), "a token in the clear: {token}");
+    }
+
+    // The same callback again is refused, and changes nothing.
+    assert_eq!(follow_callback(&admin, &callback_url).await, "replayed");
+    assert_eq!(token_requests(&fake, "authorization_code").await.len(), 1);
+
+    // Disconnect revokes the refresh token at Zoho and forgets it.
+    let warning = admin.call("admin/crm/zoho/disconnect", &[]).await;
+    assert_eq!(warning.expect_ok(), &Value::Null, "{:?}", warning.body);
+    let revoked: Vec<Value> = fake
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/oauth/v2/token/revoke")
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    let revoked_token = form_or_query(&revoked[0], "token").unwrap().to_owned();
+    let refreshed = fake.state().await;
+    assert!(
+        refreshed.to_string().contains(&revoked_token),
+        "the revoked token is one the fake issued"
+    );
+    assert_eq!(connection(&admin).await["provider"], "builtin");
+    assert!(stored_connection(&app).await.is_empty());
+    assert_eq!(
+        admin.call("admin/crm/zoho/disconnect", &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+on_both_dbs!(admin_connects_zoho_with_sealed_tokens_and_disconnects);
+
+async fn forged_or_stray_callbacks_connect_nothing(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = app.admin().await;
+    let to_app = |u: String| to_app(&app, u);
+
+    // A state nobody handed out.
+    let unknown = format!(
+        "{}/admin/crm/zoho/callback?state=made-up&code=1000.x.y&accounts-server={}",
+        app.base, fake.base
+    );
+    assert_eq!(follow_callback(&admin, &unknown).await, "bad_state");
+
+    // A state handed to another sign-in (even of the same admin).
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let callback = to_app(fake.approve(&url).await);
+    let other_session = app.admin().await;
+    assert_eq!(
+        follow_callback(&other_session, &callback).await,
+        "bad_state"
+    );
+
+    // An accounts server that is not the configured one receives nothing.
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let state = reqwest::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let evil = format!(
+        "{}/admin/crm/zoho/callback?state={state}&code=1000.x.y&accounts-server=https%3A%2F%2Faccounts.evil.example",
+        app.base
+    );
+    assert_eq!(
+        follow_callback(&admin, &evil).await,
+        "unknown_accounts_server"
+    );
+
+    // Declined at Zoho.
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let state = reqwest::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let declined = format!(
+        "{}/admin/crm/zoho/callback?state={state}&error=access_denied",
+        app.base
+    );
+    assert_eq!(follow_callback(&admin, &declined).await, "declined");
+
+    // A wrong client secret is told in Zoho's words.
+    let url = consent_url(&admin, "not-the-secret").await;
+    let callback = to_app(fake.approve(&url).await);
+    assert_eq!(
+        follow_callback(&admin, &callback).await,
+        "invalid_client_secret"
+    );
+
+    // Nothing got connected, and no code went anywhere but the fake.
+    assert_eq!(connection(&admin).await["zoho"], Value::Null);
+    assert_eq!(token_requests(&fake, "authorization_code").await.len(), 1);
+
+    // Bad input is named.
+    let blank = admin
+        .call(
+            "admin/crm/zoho/connect",
+            &[
+                ("client_id", ""),
+                ("client_secret", "x"),
+                ("data_centre", "eu"),
+            ],
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST);
+    assert_eq!(blank.invalid_field(), Some("client_id"));
+
+    // Only administrators.
+    let manager = app.manager("mia@example.com", "Mia").await;
+    let client = app.signed_up_client("ny@example.com").await;
+    for who in [&manager, &client] {
+        for endpoint in ["admin/crm/connection", "admin/crm/zoho/disconnect"] {
+            assert_eq!(who.call(endpoint, &[]).await.status, StatusCode::FORBIDDEN);
+        }
+        let r = who
+            .call(
+                "admin/crm/zoho/connect",
+                &[
+                    ("client_id", CLIENT_ID),
+                    ("client_secret", "x"),
+                    ("data_centre", "eu"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let anonymous = app.client();
+    assert_eq!(
+        anonymous.call("admin/crm/connection", &[]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Someone else following a real callback link connects nothing: a stranger is asked to
+    // sign in, a manager is refused.
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let callback = to_app(fake.approve(&url).await);
+    let stranger = anonymous.http.get(&callback).send().await.unwrap();
+    let location = stranger.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/login?next="), "{location}");
+    assert_eq!(follow_callback(&manager, &callback).await, "bad_state");
+    assert_eq!(connection(&admin).await["zoho"], Value::Null);
+    assert_eq!(token_requests(&fake, "authorization_code").await.len(), 1);
+}
+on_both_dbs!(forged_or_stray_callbacks_connect_nothing);
+
+/// The Zoho deal the fake holds for our deal titled `title`.
+async fn zoho_deal(fake: &ZohoFake, title: &str) -> Option<Value> {
+    fake.records("Deals")
+        .await
+        .into_iter()
+        .find(|d| d["Deal_Name"] == title)
+}
+
+async fn deals_reach_zoho_through_renewed_tokens(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    fake.clear_requests().await;
+
+    // Access tokens run out while the app works; 401 and 429 are taken in stride.
+    fake.expire_tokens().await;
+    fake.config(json!({"rate_limit_next": 2})).await;
+    let client = app.signed_up_client("ny@example.com").await;
+    let id = client.start_chat("project", "Attic", "Hi").await;
+    let deal = eventually("the deal in Zoho", || async {
+        zoho_deal(&fake, "Attic").await
+    })
+    .await;
+    assert_eq!(deal["Stage"], "Qualification", "{deal}");
+    let contact = &deal["Contact_Name"]["id"];
+    let contacts = fake.records("Contacts").await;
+    let person = contacts
+        .iter()
+        .find(|c| &c["id"] == contact)
+        .expect("the contact");
+    assert_eq!(person["Email"], "ny@example.com");
+    assert_eq!(person["Last_Name"], "Person");
+    assert_eq!(person["First_Name"], "Client");
+    assert!(!token_requests(&fake, "refresh_token").await.is_empty());
+    let answered: Vec<u64> = fake
+        .requests()
+        .await
+        .iter()
+        .filter_map(|r| r["status"].as_u64())
+        .collect();
+    assert!(
+        answered.contains(&401) && answered.contains(&429),
+        "{answered:?}"
+    );
+
+    // A stage moved here moves the Zoho deal, mapped to the organisation's stage.
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    mia.call(
+        "chats/stage",
+        &[("conversation_id", &id.to_string()), ("stage", "proposal")],
+    )
+    .await
+    .expect_ok();
+    eventually("the stage in Zoho", || async {
+        zoho_deal(&fake, "Attic")
+            .await
+            .filter(|d| d["Stage"] == "Proposal/Price Quote")
+    })
+    .await;
+    // Every call carried the token and the organisation.
+    for r in fake.requests().await {
+        let path = r["path"].as_str().unwrap_or("");
+        if path.starts_with("/crm/v8/") {
+            let auth = r["headers"]["authorization"].as_str().unwrap_or("");
+            assert!(auth.starts_with("Zoho-oauthtoken 1000."), "{r}");
+            assert!(r["headers"]["x-crm-org"].is_string(), "{r}");
+        }
+    }
+    drop(admin);
+}
+on_both_dbs!(deals_reach_zoho_through_renewed_tokens);
+
+async fn a_revoked_grant_makes_crm_work_wait_for_a_reconnect(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+
+    // The user removed the app in Zoho: refreshing fails for good.
+    fake.revoke_all().await;
+    fake.expire_tokens().await;
+    let client = app.signed_up_client("ny@example.com").await;
+    client.start_chat("project", "Attic", "Hi").await;
+    eventually("reconnect needed", || async {
+        let view = connection(&admin).await;
+        (view["zoho"]["status"] == "reconnect_needed").then_some(())
+    })
+    .await;
+    assert!(zoho_deal(&fake, "Attic").await.is_none());
+    // The delivery waits: it is not among the failed jobs, however long this takes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let failed = admin.call("admin/jobs/failed", &[]).await;
+    assert_eq!(failed.expect_ok(), &json!([]), "{:?}", failed.body);
+
+    // Reconnecting lets it through.
+    let url = consent_url(&admin, CLIENT_SECRET).await;
+    let callback = to_app(&app, fake.approve(&url).await);
+    assert_eq!(follow_callback(&admin, &callback).await, "connected");
+    eventually("the deal in Zoho after the reconnect", || async {
+        zoho_deal(&fake, "Attic").await
+    })
+    .await;
+    assert_eq!(connection(&admin).await["zoho"]["status"], "connected");
+}
+on_both_dbs!(a_revoked_grant_makes_crm_work_wait_for_a_reconnect);
