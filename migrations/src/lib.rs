@@ -22,6 +22,7 @@ mod m20261211_000001_chat_files;
 mod m20261212_000001_deal_outcome;
 mod m20261213_000001_transcripts;
 mod m20261214_000001_crm_connection;
+mod m20261214_000002_crm_deal_sync;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000001_deal_outcome::Migration),
             Box::new(m20261213_000001_transcripts::Migration),
             Box::new(m20261214_000001_crm_connection::Migration),
+            Box::new(m20261214_000002_crm_deal_sync::Migration),
         ]
     }
 }

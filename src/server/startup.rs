@@ -18,6 +18,7 @@ use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routing::{self, Router};
 use crate::server::chat::sessions::IdleClose;
 use crate::server::chat::writer::MessageWriter;
+use crate::server::crm::port::CrmError;
 use crate::server::crm::switch::Crms;
 use crate::server::crm::sync::CrmJobs;
 use crate::server::crm::zoho::api::ZohoApi;
@@ -198,6 +199,21 @@ impl Application {
                     router: &router,
                 },
             )?;
+            let (poll_db, poll_hub, poll_crm) = (db.clone(), hub.clone(), crm.clone());
+            tasks.every(
+                "CRM deal poll",
+                std::time::Duration::from_secs(settings.crm.poll_secs),
+                move || {
+                    let (db, hub, crm) = (poll_db.clone(), poll_hub.clone(), poll_crm.clone());
+                    async move {
+                        match crate::server::crm::poll::poll_deals(&db, &hub, &crm).await {
+                            // Told on the CRM page; the poll goes on once it is reconnected.
+                            Ok(_) | Err(CrmError::Waiting(_)) => {}
+                            Err(e) => tracing::warn!(error = %e, "CRM deal poll failed"),
+                        }
+                    }
+                },
+            );
             let job_db = db.clone();
             tasks.every(
                 "jobs",

@@ -20,6 +20,7 @@ async fn app_with_fake(db: Db, fake: &ZohoFake) -> TestApp {
             ("crm.zoho.retry_base_ms", "50"),
             ("jobs.poll_ms", "100"),
             ("jobs.wait_recheck_secs", "1"),
+            ("crm.poll_secs", "1"),
         ],
     )
     .await
@@ -450,3 +451,71 @@ async fn a_revoked_grant_makes_crm_work_wait_for_a_reconnect(db: Db) {
     assert_eq!(connection(&admin).await["zoho"]["status"], "connected");
 }
 on_both_dbs!(a_revoked_grant_makes_crm_work_wait_for_a_reconnect);
+
+async fn a_stage_moved_in_zoho_reaches_the_clients_stepper(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    connect(&app, &fake).await;
+    let client = app.signed_up_client("ny@example.com").await;
+    let id = client.start_chat("project", "Attic", "Hi").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    mia.call(
+        "chats/deal/amount",
+        &[
+            ("conversation_id", &id.to_string()),
+            ("amount", "1500"),
+            ("currency", "eur"),
+        ],
+    )
+    .await
+    .expect_ok();
+    let deal = eventually("the amount in Zoho", || async {
+        zoho_deal(&fake, "Attic")
+            .await
+            .filter(|d| d["Amount"] == json!(1500.0))
+    })
+    .await;
+    // Our own writes come back through the poll without becoming changes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Someone moves the deal in Zoho.
+    let zoho_id = deal["id"].as_str().unwrap().to_owned();
+    fake.edit(
+        "Deals",
+        &zoho_id,
+        json!({"Stage": "Negotiation/Review", "Amount": 1800.5}),
+    )
+    .await;
+    let view = eventually("the client's stepper at negotiation", || async {
+        let view = client.open(id).await;
+        (view["deal"]["stage"] == "negotiation").then_some(view)
+    })
+    .await;
+    assert_eq!(view["deal"]["amount"]["minor"], 180_050, "{}", view["deal"]);
+    let said = |view: &Value| -> Vec<Value> {
+        view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["event"]["by"] == "Zoho CRM")
+            .map(|m| m["event"].clone())
+            .collect()
+    };
+    assert_eq!(
+        said(&view),
+        vec![
+            json!({"by": "Zoho CRM", "event": "stage_moved", "from": "inquiry", "to": "negotiation"})
+        ],
+        "{}",
+        view["messages"]
+    );
+    // Applying it sent nothing back, and later polls apply nothing more.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = client.open(id).await;
+    assert_eq!(said(&later).len(), 1);
+    let deal = zoho_deal(&fake, "Attic").await.unwrap();
+    assert_eq!(deal["Stage"], "Negotiation/Review");
+    assert_eq!(deal["Modified_By"]["name"], "Zoho Editor", "{deal}");
+}
+on_both_dbs!(a_stage_moved_in_zoho_reaches_the_clients_stepper);

@@ -50,6 +50,17 @@ pub struct CrmAttachment {
     pub created_at: DateTime<Utc>,
 }
 
+/// A deal as someone left it in the CRM (its values in the CRM's own terms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteDeal {
+    pub id: String,
+    /// The CRM's stage value (a pick-list value in Zoho).
+    pub stage: String,
+    pub amount_minor: Option<i64>,
+    pub owner_email: Option<String>,
+    pub modified_at: DateTime<Utc>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CrmError {
     /// Worth retrying: the CRM could not be reached or asked us to slow down.
@@ -69,6 +80,29 @@ pub enum CrmError {
 pub trait CrmPort: Send + Sync {
     /// Short stable name, stored with every CRM id we keep (`builtin`, `zoho`).
     fn provider(&self) -> &'static str;
+
+    /// The CRM's stage value for a deal at `stage` (closed with `outcome`, if closed).
+    fn stage_value(&self, stage: DealStage, outcome: Option<DealOutcome>) -> String {
+        match outcome {
+            Some(o) => o.as_str().to_owned(),
+            None => stage.as_str().to_owned(),
+        }
+    }
+
+    /// Our stage for the CRM's stage value; None for a value that means none of ours.
+    fn stage_of(&self, value: &str) -> Option<DealStage> {
+        DealStage::parse(value)
+    }
+
+    /// Deals changed in the CRM after `since`, oldest change first, at most `limit`. A CRM only
+    /// this app writes (the built-in one) has none.
+    async fn deals_changed_since(
+        &self,
+        _since: DateTime<Utc>,
+        _limit: usize,
+    ) -> Result<Vec<RemoteDeal>, CrmError> {
+        Ok(Vec::new())
+    }
 
     async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError>;
 

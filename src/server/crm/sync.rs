@@ -16,7 +16,9 @@ use crate::server::crm::switch::Crms;
 use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
-use crate::server::platform::entities::{crm_ref, deal, file, file_offer, payment, user};
+use crate::server::platform::entities::{
+    crm_deal_sync, crm_ref, deal, file, file_offer, payment, user,
+};
 use crate::server::storage::{FileStore, StoreKey};
 use futures::StreamExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait};
@@ -251,13 +253,88 @@ pub async fn sync_deal(
     };
     let provider = crm.provider();
     match remote_id(db, provider, "deal", deal.id.0).await? {
-        Some(id) => crm.update_deal(&id, &record).await,
+        Some(id) => crm.update_deal(&id, &record).await?,
         None => {
             let id = crm.create_deal(&record).await?;
             remember(db, provider, "deal", deal.id.0, &id).await?;
-            Ok(())
         }
     }
+    // What the CRM now holds, so the poller tells our own write from someone's change there.
+    // The owner is the CRM's choice (ours, or its default when it has no such user): the next
+    // poll reads it.
+    sent(
+        db,
+        provider,
+        deal.id,
+        Sent {
+            stage: Some(crm.stage_value(deal.stage, deal.outcome)),
+            amount_minor: record.amount.map(|m| m.minor),
+            owner_email: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What we last sent for a deal, in the CRM's terms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub stage: Option<String>,
+    pub amount_minor: Option<i64>,
+    /// None: not known yet (the next poll takes the CRM's as it is).
+    pub owner_email: Option<String>,
+}
+
+/// Records what the CRM holds for our deal now.
+pub async fn sent(
+    db: &impl sea_orm::ConnectionTrait,
+    provider: &str,
+    deal_id: DealId,
+    values: Sent,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    crm_deal_sync::Entity::insert(crm_deal_sync::ActiveModel {
+        provider: Set(provider.to_owned()),
+        deal_id: Set(deal_id),
+        sent_stage: Set(values.stage),
+        sent_amount_minor: Set(values.amount_minor),
+        sent_owner_email: Set(values.owner_email),
+        updated_at: Set(chrono::Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            crm_deal_sync::Column::Provider,
+            crm_deal_sync::Column::DealId,
+        ])
+        .update_columns([
+            crm_deal_sync::Column::SentStage,
+            crm_deal_sync::Column::SentAmountMinor,
+            crm_deal_sync::Column::SentOwnerEmail,
+            crm_deal_sync::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// What we last sent for a deal.
+pub async fn last_sent(
+    db: &impl sea_orm::ConnectionTrait,
+    provider: &str,
+    deal_id: DealId,
+) -> Result<Option<Sent>, DbErr> {
+    Ok(
+        crm_deal_sync::Entity::find_by_id((provider.to_owned(), deal_id))
+            .one(db)
+            .await?
+            .map(|r| Sent {
+                stage: r.sent_stage,
+                amount_minor: r.sent_amount_minor,
+                owner_email: r.sent_owner_email,
+            }),
+    )
 }
 
 /// What a note on a CRM deal says, and which of our deals it belongs to.

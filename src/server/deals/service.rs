@@ -309,6 +309,74 @@ pub async fn set_amount(
     view(db, deal.id).await?.ok_or(AppError::NotFound)
 }
 
+/// What someone changed on a deal in the CRM, to apply here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FromCrm {
+    pub stage: Option<DealStage>,
+    pub amount_minor: Option<i64>,
+    pub owner: Option<UserId>,
+}
+
+/// Applies a change made in the CRM (named `crm_name` in the chat) in one write; the deal's
+/// chats are told. No CRM job is queued: the CRM already holds these values. A closed deal
+/// takes no change. Answers whether anything changed.
+#[tracing::instrument(skip(db, hub))]
+pub async fn apply_from_crm(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    deal_id: DealId,
+    crm_name: &str,
+    change: &FromCrm,
+) -> Result<bool, DbErr> {
+    let mut w = changes::begin(db).await?;
+    let Some(deal) = deal::Entity::find_by_id(deal_id).one(&w.txn).await? else {
+        return Ok(false);
+    };
+    if deal.closed_at.is_some() {
+        return Ok(false);
+    }
+    let mut events = Vec::new();
+    let mut row: deal::ActiveModel = deal.clone().into();
+    if let Some(stage) = change.stage.filter(|s| *s != deal.stage) {
+        row.stage = Set(stage);
+        events.push(SystemEvent::StageMoved {
+            by: crm_name.to_owned(),
+            from: deal.stage,
+            to: stage,
+        });
+    }
+    if let Some(minor) = change
+        .amount_minor
+        .filter(|m| *m > 0 && Some(*m) != deal.amount_minor)
+        && let Some(amount) = deal
+            .currency
+            .as_deref()
+            .and_then(|c| Money::stored(minor, c))
+    {
+        row.amount_minor = Set(Some(minor));
+        events.push(SystemEvent::AmountSet { amount });
+    }
+    let owner_changed = change.owner.is_some() && change.owner != deal.owner_id;
+    if owner_changed {
+        row.owner_id = Set(change.owner);
+    }
+    if events.is_empty() && !owner_changed {
+        return Ok(false);
+    }
+    row.tick = Set(w.tick);
+    row.update(&w.txn).await?;
+    let chats = conversation::Entity::find()
+        .filter(conversation::Column::DealId.eq(deal_id))
+        .all(&w.txn)
+        .await?;
+    for chat in chats {
+        let lines = events.iter().map(NewMessage::event).collect();
+        messages::append(&mut w, chat.id, lines).await?;
+    }
+    w.commit(hub).await?;
+    Ok(true)
+}
+
 /// Writes a change to the deal, queues it for the CRM and tells the chat, in one write.
 async fn change(
     db: &DatabaseConnection,

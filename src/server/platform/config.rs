@@ -284,6 +284,8 @@ pub struct SecretSettings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct CrmSettings {
+    /// How often deals changed in the CRM are read and applied here, in seconds.
+    pub poll_secs: u64,
     pub zoho: ZohoSettings,
 }
 
@@ -669,6 +671,9 @@ impl Settings {
                 "secrets.key",
                 "must be 32 bytes in base64 (or empty to generate one)",
             ));
+        }
+        if !(1..=86_400).contains(&self.crm.poll_secs) {
+            return Err(invalid("crm.poll_secs", "must be between 1 and 86400"));
         }
         let z = &self.crm.zoho;
         for (key, value) in [

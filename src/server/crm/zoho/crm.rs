@@ -4,10 +4,10 @@
 //! record and read its own outcome; a duplicate contact (a unique Email) is the contact we were
 //! looking for, found late because Zoho's search index lags behind its writes.
 
-use crate::model::DealOutcome;
 use crate::model::money::Money;
+use crate::model::{DealOutcome, DealStage};
 use crate::server::crm::port::{
-    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment, RemoteDeal,
 };
 use crate::server::crm::stage_map::StageMap;
 use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError};
@@ -68,6 +68,29 @@ pub fn split_name(name: &str) -> (Option<String>, String) {
             },
         ),
     }
+}
+
+/// Pages of 200 read per poll at most; the rest waits for the next poll.
+const MAX_POLL_PAGES: usize = 10;
+
+/// A deal of a list answer, as the poller reads it.
+fn remote_deal(r: &Value) -> Option<RemoteDeal> {
+    Some(RemoteDeal {
+        id: id_text(r.get("id"))?,
+        stage: r.get("Stage")?.as_str()?.to_owned(),
+        amount_minor: r
+            .get("Amount")
+            .and_then(Value::as_f64)
+            .map(|a| (a * 100.0).round() as i64),
+        owner_email: r
+            .get("Owner")
+            .and_then(|o| o.get("email"))
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        modified_at: DateTime::parse_from_rfc3339(r.get("Modified_Time")?.as_str()?)
+            .ok()?
+            .with_timezone(&Utc),
+    })
 }
 
 /// A money amount as Zoho's currency field takes it (a decimal number).
@@ -211,6 +234,53 @@ impl ZohoCrm {
 impl CrmPort for ZohoCrm {
     fn provider(&self) -> &'static str {
         crate::server::crm::zoho::api::ZOHO
+    }
+
+    fn stage_value(&self, stage: DealStage, outcome: Option<DealOutcome>) -> String {
+        self.stages.to_crm(stage, outcome).to_owned()
+    }
+
+    fn stage_of(&self, value: &str) -> Option<DealStage> {
+        self.stages.from_crm(value)
+    }
+
+    async fn deals_changed_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<RemoteDeal>, CrmError> {
+        let since_header = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let mut changed = Vec::new();
+        for page in 1..=MAX_POLL_PAGES {
+            let page_text = page.to_string();
+            let answer = self
+                .api
+                .call(|http, at| {
+                    http.get(format!("{}/crm/v8/Deals", at.api))
+                        .query(&[
+                            ("fields", "Deal_Name,Stage,Amount,Owner,Modified_Time"),
+                            ("sort_by", "Modified_Time"),
+                            ("sort_order", "asc"),
+                            ("per_page", "200"),
+                            ("page", page_text.as_str()),
+                        ])
+                        .header("If-Modified-Since", &since_header)
+                })
+                .await?;
+            let rows = records(&answer.body);
+            changed.extend(rows.iter().filter_map(remote_deal));
+            let more = answer
+                .body
+                .pointer("/info/more_records")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if !more || changed.len() >= limit {
+                break;
+            }
+        }
+        changed.sort_by_key(|d| d.modified_at);
+        changed.truncate(limit);
+        Ok(changed)
     }
 
     async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError> {
@@ -435,6 +505,20 @@ impl CrmPort for ZohoCrm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_deal_is_read_with_its_owner_and_amount_in_minor_units() {
+        let row = serde_json::json!({
+            "id": "5725767000000524157", "Deal_Name": "Attic", "Stage": "Negotiation/Review",
+            "Amount": 1500.5, "Owner": {"id": "1", "name": "Mia", "email": "Mia@Example.com"},
+            "Modified_Time": "2026-12-04T10:00:00+01:00"
+        });
+        let deal = remote_deal(&row).unwrap();
+        assert_eq!(deal.amount_minor, Some(150_050));
+        assert_eq!(deal.owner_email.as_deref(), Some("mia@example.com"));
+        assert_eq!(deal.modified_at.to_rfc3339(), "2026-12-04T09:00:00+00:00");
+        assert!(remote_deal(&serde_json::json!({"id": "1"})).is_none());
+    }
 
     #[test]
     fn a_name_splits_into_first_and_last_with_a_last_name_always() {
