@@ -75,6 +75,8 @@ pub fn register_server_functions() {
     register_explicit::<crm::ConnectZoho>();
     register_explicit::<crm::ChooseZohoOrg>();
     register_explicit::<crm::DisconnectZoho>();
+    register_explicit::<crm::CrmStages>();
+    register_explicit::<crm::SaveCrmStages>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

@@ -23,6 +23,7 @@ mod m20261212_000001_deal_outcome;
 mod m20261213_000001_transcripts;
 mod m20261214_000001_crm_connection;
 mod m20261214_000002_crm_deal_sync;
+mod m20261214_000003_crm_config;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_transcripts::Migration),
             Box::new(m20261214_000001_crm_connection::Migration),
             Box::new(m20261214_000002_crm_deal_sync::Migration),
+            Box::new(m20261214_000003_crm_config::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! The admin CRM page: which CRM the app uses, connecting and disconnecting Zoho.
 
 use crate::model::AppError;
-use crate::model::crm::CrmConnectionView;
+use crate::model::crm::{CrmConnectionView, StageMappingView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -58,6 +58,51 @@ pub async fn disconnect_zoho() -> Result<Option<String>, AppError> {
         async {
             let me = require_admin()?;
             state().zoho.disconnect(me.user.id).await
+        }
+        .await,
+    )
+}
+
+/// The deal stage mapping; None while the CRM in use has the app's own stages.
+#[server(endpoint = "admin/crm/stages", output = crate::model::wire::Answer)]
+pub async fn crm_stages() -> Result<Option<StageMappingView>, AppError> {
+    respond(
+        async {
+            require_admin()?;
+            let st = state();
+            crate::server::crm::config::stage_mapping(&st.db, &st.crm).await
+        }
+        .await,
+    )
+}
+
+/// Saves the deal stage mapping: the CRM value for each of our stages in order (`to[0]` is
+/// inquiry … `to[4]` completion), for won and lost, and for each CRM value (`from[i]`, in the
+/// order shown) our stage or nothing.
+#[server(endpoint = "admin/crm/stages/save", output = crate::model::wire::Answer)]
+pub async fn save_crm_stages(
+    to: Vec<String>,
+    won: String,
+    lost: String,
+    from: Vec<String>,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let me = require_admin()?;
+            let st = state();
+            let to_crm: [String; 5] = to.try_into().map_err(|_| {
+                AppError::invalid(
+                    "to_inquiry",
+                    "Choose a CRM stage for each of the five stages.",
+                )
+            })?;
+            let form = crate::server::crm::config::StageForm {
+                to_crm,
+                won,
+                lost,
+                from_crm: from,
+            };
+            crate::server::crm::config::save_stage_mapping(&st.db, &st.crm, me.user.id, &form).await
         }
         .await,
     )

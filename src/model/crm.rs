@@ -1,5 +1,6 @@
 //! The CRM connection as the admin CRM page shows it.
 
+use crate::model::DealStage;
 use crate::model::names::stored_names;
 use serde::{Deserialize, Serialize};
 
@@ -166,5 +167,29 @@ pub fn connect_outcome(code: &str) -> Option<(bool, &'static str)> {
         }
         "database" => failed("Something went wrong on our side. Try again."),
         _ => None,
+    }
+}
+
+/// The CRM page's deal-stage mapping: our stages to the CRM's pick list and back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageMappingView {
+    /// The CRM's deal stages, in its order (Zoho: the Deals module's Stage pick list).
+    pub choices: Vec<String>,
+    /// The CRM value each of our stages goes out as, while the deal is open.
+    pub to_crm: Vec<(DealStage, String)>,
+    pub won: String,
+    pub lost: String,
+    /// For each of `choices`, our stage it means (None: none of ours, never applied here).
+    pub from_crm: Vec<Option<DealStage>>,
+}
+
+/// The field an error about the CRM value of one of our stages names.
+pub fn stage_field(stage: DealStage) -> &'static str {
+    match stage {
+        DealStage::Inquiry => "to_inquiry",
+        DealStage::Proposal => "to_proposal",
+        DealStage::Negotiation => "to_negotiation",
+        DealStage::Approval => "to_approval",
+        DealStage::Completion => "to_completion",
     }
 }

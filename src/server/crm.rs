@@ -2,6 +2,7 @@
 //! connection, and the job handlers that keep the CRM's deals and notes in step with ours.
 
 pub mod builtin;
+pub mod config;
 pub mod poll;
 pub mod port;
 pub mod routes;

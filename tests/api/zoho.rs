@@ -519,3 +519,143 @@ async fn a_stage_moved_in_zoho_reaches_the_clients_stepper(db: Db) {
     assert_eq!(deal["Modified_By"]["name"], "Zoho Editor", "{deal}");
 }
 on_both_dbs!(a_stage_moved_in_zoho_reaches_the_clients_stepper);
+
+async fn stages_map_to_the_organisations_own_pick_list(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    let ours = ["New", "Quoted", "Haggling", "Signed", "Won", "Lost"];
+    fake.set_pick_list("Deals", "Stage", &ours).await;
+
+    let shown = admin
+        .call("admin/crm/stages", &[])
+        .await
+        .expect_ok()
+        .clone();
+    assert_eq!(shown["choices"], json!(ours), "{shown}");
+    // The standard default names values this organisation lacks: saved as is, it is refused.
+    let standard: Vec<(String, String)> = shown["to_crm"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("to[{i}]"), p[1].as_str().unwrap().to_owned()))
+        .collect();
+    let mut form: Vec<(String, String)> = standard;
+    form.push(("won".into(), "Won".into()));
+    form.push(("lost".into(), "Lost".into()));
+    for i in 0..ours.len() {
+        form.push((format!("from[{i}]"), String::new()));
+    }
+    let send = |f: Vec<(String, String)>| {
+        let admin = admin.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            admin.call("admin/crm/stages/save", &pairs).await
+        }
+    };
+    let refused = send(form).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.invalid_field(), Some("to_inquiry"));
+
+    let mapping = [
+        ("to[0]", "New"),
+        ("to[1]", "Quoted"),
+        ("to[2]", "Haggling"),
+        ("to[3]", "Signed"),
+        ("to[4]", "Won"),
+        ("won", "Won"),
+        ("lost", "Lost"),
+        ("from[0]", "inquiry"),
+        ("from[1]", "proposal"),
+        ("from[2]", "negotiation"),
+        ("from[3]", "approval"),
+        ("from[4]", "completion"),
+        ("from[5]", ""),
+    ];
+    let good: Vec<(String, String)> = mapping
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    send(good.clone()).await.expect_ok();
+    let saved = admin
+        .call("admin/crm/stages", &[])
+        .await
+        .expect_ok()
+        .clone();
+    assert_eq!(saved["to_crm"][2], json!(["negotiation", "Haggling"]));
+    assert_eq!(
+        saved["from_crm"],
+        json!([
+            "inquiry",
+            "proposal",
+            "negotiation",
+            "approval",
+            "completion",
+            null
+        ])
+    );
+
+    // Deals go out in the organisation's words and come back from them.
+    let client = app.signed_up_client("ny@example.com").await;
+    let id = client.start_chat("project", "Attic", "Hi").await;
+    let deal = eventually("the deal in Zoho at New", || async {
+        zoho_deal(&fake, "Attic")
+            .await
+            .filter(|d| d["Stage"] == "New")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    fake.edit(
+        "Deals",
+        deal["id"].as_str().unwrap(),
+        json!({"Stage": "Signed"}),
+    )
+    .await;
+    eventually("our deal at approval", || async {
+        (client.open(id).await["deal"]["stage"] == "approval").then_some(())
+    })
+    .await;
+
+    // Only administrators.
+    let manager = app.manager("mia@example.com", "Mia").await;
+    assert_eq!(
+        manager.call("admin/crm/stages", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let pairs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        manager.call("admin/crm/stages/save", &pairs).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.client()
+            .call("admin/crm/stages/save", &pairs)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+on_both_dbs!(stages_map_to_the_organisations_own_pick_list);
+
+async fn the_built_in_crm_has_no_stages_to_map(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = app.admin().await;
+    assert_eq!(
+        admin.call("admin/crm/stages", &[]).await.expect_ok(),
+        &Value::Null
+    );
+    // The CRM page renders for the admin, with the connect form.
+    let page = admin.get("/admin/crm").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Connect with Zoho"), "{html}");
+}
+on_both_dbs!(the_built_in_crm_has_no_stages_to_map);

@@ -169,6 +169,16 @@ impl ZohoFake {
     }
 
     /// Changes a record as someone editing in Zoho's UI would ("Zoho Editor", new Modified_Time).
+    /// Replaces a pick list, as an admin customising the organisation in Zoho would.
+    pub async fn set_pick_list(&self, module: &str, field: &str, values: &[&str]) {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("fields/{module}/{field}"),
+            Some(json!({ "pick_list_values": values })),
+        )
+        .await;
+    }
+
     pub async fn edit(&self, module: &str, id: &str, fields: Value) {
         self.call(
             reqwest::Method::PATCH,

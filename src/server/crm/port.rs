@@ -94,6 +94,11 @@ pub trait CrmPort: Send + Sync {
         DealStage::parse(value)
     }
 
+    /// The CRM's deal stages, in its order; None for a CRM whose stages are ours (built-in).
+    async fn stage_choices(&self) -> Result<Option<Vec<String>>, CrmError> {
+        Ok(None)
+    }
+
     /// Deals changed in the CRM after `since`, oldest change first, at most `limit`. A CRM only
     /// this app writes (the built-in one) has none.
     async fn deals_changed_since(

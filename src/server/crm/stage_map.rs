@@ -1,9 +1,11 @@
 //! Our five stages and a CRM's deal stages (a pick list each organisation customises). The
 //! default fits Zoho's standard list; a CRM value nobody mapped is never guessed at.
 
+use crate::model::AppError;
 use crate::model::{DealOutcome, DealStage};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageMap {
     /// The CRM value for each of our stages while the deal is open.
     pub open: Vec<(DealStage, String)>,
@@ -39,6 +41,33 @@ impl StageMap {
                 (s("Closed Won"), DealStage::Completion),
             ],
         }
+    }
+
+    /// Refuses a map naming a value the CRM's pick list (`choices`) lacks: the CRM would refuse
+    /// every deal sent with it. The error names the form field.
+    pub fn check(&self, choices: &[String]) -> Result<(), AppError> {
+        let known = |v: &str| choices.iter().any(|c| c == v);
+        let missing = |field: &str, v: &str| {
+            AppError::invalid(
+                field,
+                format!("“{v}” is not one of the CRM's deal stages; choose one of its list."),
+            )
+        };
+        for (stage, value) in &self.open {
+            if !known(value) {
+                return Err(missing(crate::model::crm::stage_field(*stage), value));
+            }
+        }
+        if !known(&self.won) {
+            return Err(missing("won", &self.won));
+        }
+        if !known(&self.lost) {
+            return Err(missing("lost", &self.lost));
+        }
+        if let Some((value, _)) = self.reverse.iter().find(|(v, _)| !known(v)) {
+            return Err(missing("from", value));
+        }
+        Ok(())
     }
 
     /// The CRM value for a deal at `stage`, closed with `outcome` if it is closed.
@@ -82,6 +111,31 @@ mod tests {
                 "{stage:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_map_naming_a_value_the_crm_lacks_is_refused_with_its_field() {
+        let map = StageMap::zoho_standard();
+        let standard: Vec<String> = [
+            "Qualification",
+            "Needs Analysis",
+            "Value Proposition",
+            "Identify Decision Makers",
+            "Proposal/Price Quote",
+            "Negotiation/Review",
+            "Closed Won",
+            "Closed Lost",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(map.check(&standard), Ok(()));
+        let custom: Vec<String> = standard
+            .iter()
+            .filter(|v| *v != "Negotiation/Review")
+            .cloned()
+            .collect();
+        let err = map.check(&custom).unwrap_err();
+        assert!(err.for_field("to_negotiation").is_some(), "{err:?}");
     }
 
     #[test]

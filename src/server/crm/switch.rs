@@ -1,35 +1,56 @@
 //! Which CRM the app works with right now: Zoho from the moment it is connected (also while the
 //! admin has yet to choose the organisation or must reconnect: its work then waits instead of
 //! going to the built-in CRM), else the built-in one. Read from the connection row at each use,
-//! so every instance follows a connect or disconnect.
+//! so every instance follows a connect or disconnect, with the admin's stage mapping.
 
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
-use crate::server::crm::zoho::api::ZohoApi;
+use crate::server::crm::stage_map::StageMap;
+use crate::server::crm::zoho::api::{ZOHO, ZohoApi};
 use crate::server::crm::zoho::crm::ZohoCrm;
-use sea_orm::{DatabaseConnection, DbErr};
+use crate::server::platform::entities::crm_config;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use std::sync::Arc;
 
 pub struct Crms {
+    db: DatabaseConnection,
     builtin: Arc<dyn CrmPort>,
-    zoho: Arc<dyn CrmPort>,
+    zoho: Arc<ZohoCrm>,
     api: Arc<ZohoApi>,
 }
 
 impl Crms {
     pub fn new(db: DatabaseConnection, api: Arc<ZohoApi>) -> Crms {
         Crms {
-            builtin: Arc::new(BuiltinCrm::new(db)),
+            builtin: Arc::new(BuiltinCrm::new(db.clone())),
             zoho: Arc::new(ZohoCrm::new(api.clone())),
             api,
+            db,
         }
     }
 
     /// The CRM in use.
     pub async fn current(&self) -> Result<Arc<dyn CrmPort>, DbErr> {
-        Ok(match self.api.row().await? {
-            Some(_) => self.zoho.clone(),
-            None => self.builtin.clone(),
-        })
+        if self.api.row().await?.is_none() {
+            return Ok(self.builtin.clone());
+        }
+        self.zoho.set_stages(stage_map(&self.db, ZOHO).await?);
+        Ok(self.zoho.clone())
     }
+}
+
+/// The admin's stage mapping for `provider`, or the default (Zoho's standard stages).
+pub async fn stage_map(db: &DatabaseConnection, provider: &str) -> Result<StageMap, DbErr> {
+    let stored = crm_config::Entity::find_by_id(provider.to_owned())
+        .one(db)
+        .await?
+        .and_then(|c| c.stage_map);
+    Ok(match stored.map(|json| serde_json::from_str(&json)) {
+        Some(Ok(map)) => map,
+        Some(Err(e)) => {
+            tracing::error!(provider, error = %e, "the stored stage mapping does not read; using the default");
+            StageMap::zoho_standard()
+        }
+        None => StageMap::zoho_standard(),
+    })
 }

@@ -5,6 +5,7 @@ pub mod channel_right;
 pub mod conversation;
 pub mod conversation_member;
 pub mod crm_attachment;
+pub mod crm_config;
 pub mod crm_connection;
 pub mod crm_contact;
 pub mod crm_deal;

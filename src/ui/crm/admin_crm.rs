@@ -1,9 +1,13 @@
 //! Admins: which CRM the app works with, and the Zoho connection: connect (Zoho's consent page),
 //! pick the CRM organisation, see who connected it and whether it needs reconnecting, disconnect.
 
-use crate::api::crm::{ChooseZohoOrg, ConnectZoho, DisconnectZoho, crm_connection};
+use crate::api::crm::{
+    ChooseZohoOrg, ConnectZoho, DisconnectZoho, SaveCrmStages, crm_connection, crm_stages,
+};
+use crate::model::DealStage;
 use crate::model::crm::{
-    ConnectionStatus, CrmConnectionView, CrmOrgView, ZohoConnectionView, connect_outcome,
+    ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, ZohoConnectionView,
+    connect_outcome, stage_field,
 };
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
@@ -57,7 +61,21 @@ pub fn AdminCrmPage() -> impl IntoView {
         Some(Ok(Some(warning))) => Some(warning),
         _ => None,
     };
+    let save_stages = ServerAction::<SaveCrmStages>::new();
+    let stages = page_data(
+        move || {
+            (
+                actions.choose.version().get(),
+                actions.disconnect.version().get(),
+                save_stages.version().get(),
+            )
+        },
+        |_| crm_stages(),
+    );
     let show = move |view: CrmConnectionView| view! { <ConnectionBody view actions /> };
+    let show_stages = move |mapping: Option<StageMappingView>| {
+        mapping.map(|view| view! { <StageMapping view save=save_stages /> })
+    };
     view! {
         <section class="panel" aria-labelledby="crm-title">
             <h1 id="crm-title">"CRM"</h1>
@@ -76,6 +94,7 @@ pub fn AdminCrmPage() -> impl IntoView {
                     .map(|w| view! { <p class="form-error" role="alert">{w}</p> })
             }}
             <Loaded resource=data loading="Loading the CRM connection…" show />
+            <Loaded resource=stages loading="Loading the deal stages…" show=show_stages />
         </section>
     }
     .into_any()
@@ -252,6 +271,166 @@ fn ConnectForm(
             />
             <FormError error />
             <button type="submit" disabled=move || pending.get()>"Connect with Zoho"</button>
+        </ActionForm>
+    }
+}
+
+const OUR_STAGES: [DealStage; 5] = [
+    DealStage::Inquiry,
+    DealStage::Proposal,
+    DealStage::Negotiation,
+    DealStage::Approval,
+    DealStage::Completion,
+];
+
+/// A select of the CRM's stages, `current` chosen; `error_id` is where its error is told.
+fn crm_choice(
+    name: String,
+    error_id: &'static str,
+    label: String,
+    choices: &[String],
+    current: &str,
+) -> impl IntoView {
+    let known = choices.iter().any(|c| c == current);
+    view! {
+        <select name=name aria-label=label aria-describedby=format!("{error_id}-error")>
+            {(!known)
+                .then(|| {
+                    view! {
+                        <option value=current.to_owned() selected=true>
+                            {format!("{current} (not in the CRM's list)")}
+                        </option>
+                    }
+                })}
+            {choices
+                .iter()
+                .map(|c| {
+                    view! {
+                        <option value=c.clone() selected=c == current>
+                            {c.clone()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn StageMapping(view: StageMappingView, save: ServerAction<SaveCrmStages>) -> impl IntoView {
+    let error = last_error(save.value());
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let choices = view.choices.clone();
+    let outgoing = view
+        .to_crm
+        .iter()
+        .enumerate()
+        .map(|(i, (stage, value))| {
+            let field = stage_field(*stage);
+            view! {
+                <tr>
+                    <td>{stage.label()}</td>
+                    <td>
+                        {crm_choice(
+                            format!("to[{i}]"),
+                            field,
+                            format!("{} in the CRM", stage.label()),
+                            &choices,
+                            value,
+                        )}
+                        <FieldError error field id=format!("{field}-error") />
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let incoming = view
+        .choices
+        .iter()
+        .zip(view.from_crm.iter())
+        .enumerate()
+        .map(|(i, (value, ours))| {
+            let ours = *ours;
+            view! {
+                <tr>
+                    <td>{value.clone()}</td>
+                    <td>
+                        <select name=format!("from[{i}]") aria-label=format!("{value} means here")>
+                            <option value="" selected=ours.is_none()>"None of ours"</option>
+                            {OUR_STAGES
+                                .iter()
+                                .map(|s| {
+                                    view! {
+                                        <option value=s.as_str() selected=ours == Some(*s)>
+                                            {s.label()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <ActionForm action=save attr:class="stage-mapping" attr:aria-label="Deal stages">
+            <h2>"Deal stages"</h2>
+            <p class="hint">
+                "How our stages go out to the CRM, and which of the CRM's stages move ours when someone changes a deal there."
+            </p>
+            <table class="stage-map">
+                <thead>
+                    <tr>
+                        <th scope="col">"Here"</th>
+                        <th scope="col">"In the CRM"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {outgoing}
+                    <tr>
+                        <td>"Closed won"</td>
+                        <td>
+                            {crm_choice(
+                                "won".into(),
+                                "won",
+                                "Closed won in the CRM".into(),
+                                &view.choices,
+                                &view.won,
+                            )}
+                            <FieldError error field="won" id="won-error" />
+                        </td>
+                    </tr>
+                    <tr>
+                        <td>"Closed lost"</td>
+                        <td>
+                            {crm_choice(
+                                "lost".into(),
+                                "lost",
+                                "Closed lost in the CRM".into(),
+                                &view.choices,
+                                &view.lost,
+                            )}
+                            <FieldError error field="lost" id="lost-error" />
+                        </td>
+                    </tr>
+                </tbody>
+            </table>
+            <table class="stage-map">
+                <thead>
+                    <tr>
+                        <th scope="col">"In the CRM"</th>
+                        <th scope="col">"Means here"</th>
+                    </tr>
+                </thead>
+                <tbody>{incoming}</tbody>
+            </table>
+            <FieldError error field="from" id="from-error" />
+            <FormError error />
+            <Show when=saved>
+                <p class="notice" role="status">"Stages saved."</p>
+            </Show>
+            <button type="submit">"Save stages"</button>
         </ActionForm>
     }
 }

@@ -29,7 +29,8 @@ type Users = Option<(DateTime<Utc>, Vec<(String, String)>)>;
 
 pub struct ZohoCrm {
     api: Arc<ZohoApi>,
-    stages: StageMap,
+    /// The admin's mapping (`crm_configs`), set by `Crms::current` before each use.
+    stages: std::sync::RwLock<StageMap>,
     users: Mutex<Users>,
 }
 
@@ -102,9 +103,22 @@ impl ZohoCrm {
     pub fn new(api: Arc<ZohoApi>) -> ZohoCrm {
         ZohoCrm {
             api,
-            stages: StageMap::zoho_standard(),
+            stages: std::sync::RwLock::new(StageMap::zoho_standard()),
             users: Mutex::new(None),
         }
+    }
+
+    /// Uses `map` from now on.
+    pub fn set_stages(&self, map: StageMap) {
+        if let Ok(mut stages) = self.stages.write() {
+            *stages = map;
+        }
+    }
+
+    fn stages(&self) -> StageMap {
+        self.stages
+            .read()
+            .map_or_else(|_| StageMap::zoho_standard(), |s| s.clone())
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Answer, CrmError> {
@@ -210,7 +224,7 @@ impl ZohoCrm {
     async fn deal_record(&self, deal: &CrmDeal) -> Result<Value, CrmError> {
         let mut record = json!({
             "Deal_Name": deal.title,
-            "Stage": self.stages.to_crm(deal.stage, deal.outcome),
+            "Stage": self.stages().to_crm(deal.stage, deal.outcome),
             "Closing_Date": deal
                 .closed_at
                 .unwrap_or(deal.created_at + EXPECTED_CLOSE)
@@ -237,11 +251,42 @@ impl CrmPort for ZohoCrm {
     }
 
     fn stage_value(&self, stage: DealStage, outcome: Option<DealOutcome>) -> String {
-        self.stages.to_crm(stage, outcome).to_owned()
+        self.stages().to_crm(stage, outcome).to_owned()
     }
 
     fn stage_of(&self, value: &str) -> Option<DealStage> {
-        self.stages.from_crm(value)
+        self.stages().from_crm(value)
+    }
+
+    async fn stage_choices(&self) -> Result<Option<Vec<String>>, CrmError> {
+        let answer = self.get("settings/fields", &[("module", "Deals")]).await?;
+        let stage = answer
+            .body
+            .get("fields")
+            .and_then(Value::as_array)
+            .and_then(|f| {
+                f.iter()
+                    .find(|f| f.get("api_name") == Some(&json!("Stage")))
+            })
+            .cloned()
+            .unwrap_or(Value::Null);
+        let values = stage
+            .get("pick_list_values")
+            .and_then(Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| {
+                        v.get("actual_value")
+                            .or_else(|| v.get("display_value"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    })
+                    .filter(|v| v != "-None-")
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(values))
     }
 
     async fn deals_changed_since(
@@ -331,7 +376,8 @@ impl CrmPort for ZohoCrm {
         };
         let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
         let stage_text = text("Stage").unwrap_or_default();
-        let outcome = if stage_text.eq_ignore_ascii_case(&self.stages.lost) {
+        let stages = self.stages();
+        let outcome = if stage_text.eq_ignore_ascii_case(&stages.lost) {
             Some(DealOutcome::Lost)
         } else {
             None
@@ -352,10 +398,7 @@ impl CrmPort for ZohoCrm {
                 .and_then(|o| o.get("email"))
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            stage: self
-                .stages
-                .from_crm(&stage_text)
-                .unwrap_or(crate::model::DealStage::Inquiry),
+            stage: stages.from_crm(&stage_text).unwrap_or(DealStage::Inquiry),
             amount: r.get("Amount").and_then(Value::as_f64).and_then(|a| {
                 Money::stored(
                     (a * 100.0).round() as i64,
