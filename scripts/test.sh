@@ -54,18 +54,25 @@ step() {
 }
 
 run_playwright() {
-  local data idle port=3100 idle_port=3101 pid idle_pid rc log
-  data=$(mktemp -d) idle=$(mktemp -d)
+  local data idle crm port=3100 idle_port=3101 crm_port=3102 pid idle_pid crm_pid fake_pid fake rc log
+  data=$(mktemp -d) idle=$(mktemp -d) crm=$(mktemp -d)
   pid=$("$ROOT/scripts/e2e-server.sh" "$port" "$data") || return 1
   # A second server whose operator sessions close after 4 idle seconds (tests/idle.spec.ts); on
   # the first, such a timeout would close the other tests' chats under them.
   idle_pid=$(APP_CHAT__IDLE_CLOSE_SECS=4 APP_JOBS__POLL_MS=200 "$ROOT/scripts/e2e-server.sh" "$idle_port" "$idle") || return 1
+  # A third one for the CRM page (tests/crm.spec.ts), its Zoho addresses at the Zoho stand-in.
+  python3 "$ROOT/tests/fakes/zoho_fake.py" --port 0 --state-dir "$crm/zoho" >"$crm/zoho.out" 2>"$crm/zoho.log" &
+  fake_pid=$!
+  for _ in $(seq 1 100); do grep -q '^LISTENING ' "$crm/zoho.out" 2>/dev/null && break; sleep 0.1; done
+  fake=$(sed -n 's/^LISTENING //p' "$crm/zoho.out")
+  [[ -n "$fake" ]] || { echo "the Zoho stand-in did not start:"; cat "$crm/zoho.log"; return 1; }
+  crm_pid=$(APP_CRM__ZOHO__ACCOUNTS_URL="$fake" APP_CRM__ZOHO__API_URL="$fake" APP_CRM__POLL_SECS=2 APP_JOBS__POLL_MS=200 "$ROOT/scripts/e2e-server.sh" "$crm_port" "$crm") || return 1
   # The server writes its mails as files (the embedded default); the tests read them there.
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" IDLE_BASE_URL="http://127.0.0.1:$idle_port" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" MAIL_DIR="$data/mail" npx playwright test)
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" IDLE_BASE_URL="http://127.0.0.1:$idle_port" CRM_BASE_URL="http://127.0.0.1:$crm_port" ZOHO_FAKE_URL="$fake" ADMIN_EMAIL="$E2E_ADMIN_EMAIL" ADMIN_PASSWORD="$E2E_ADMIN_PASSWORD" MAIL_DIR="$data/mail" npx playwright test)
   rc=$?
-  kill -TERM "$pid" "$idle_pid" 2>/dev/null
-  while kill -0 "$pid" 2>/dev/null || kill -0 "$idle_pid" 2>/dev/null; do sleep 0.1; done
-  for log in "$data/server.log" "$idle/server.log"; do
+  kill -TERM "$pid" "$idle_pid" "$crm_pid" "$fake_pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null || kill -0 "$idle_pid" 2>/dev/null || kill -0 "$crm_pid" 2>/dev/null; do sleep 0.1; done
+  for log in "$data/server.log" "$idle/server.log" "$crm/server.log"; do
     # A panic on a server is a failure even when every page the tests looked at seemed fine.
     if grep -q 'panicked' "$log"; then
       echo "the server panicked during the browser tests ($log):"
@@ -74,7 +81,7 @@ run_playwright() {
     fi
   done
   (( rc == 0 )) || { echo "--- server log ---"; tail -n 50 "$data/server.log"; }
-  rm -rf "$data" "$idle"
+  rm -rf "$data" "$idle" "$crm"
   return $rc
 }
 
