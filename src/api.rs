@@ -77,6 +77,8 @@ pub fn register_server_functions() {
     register_explicit::<crm::DisconnectZoho>();
     register_explicit::<crm::CrmStages>();
     register_explicit::<crm::SaveCrmStages>();
+    register_explicit::<crm::CrmSyncLog>();
+    register_explicit::<crm::RetryCrmSync>();
 }
 
 /// Gives a failed call its HTTP status (the one mapping lives in `AppError::status_code`).

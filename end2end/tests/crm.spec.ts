@@ -16,6 +16,7 @@ test("an admin connects Zoho through its consent page, maps the deal stages and 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "CRM" }).click();
   await expect(page.getByRole("heading", { name: "CRM", level: 1 })).toBeVisible();
   await expect(page.getByText("The app works with the built-in CRM.")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Sync log" })).toContainText("Nothing was sent to the CRM yet.");
 
   const form = page.getByRole("form", { name: "Connect Zoho CRM" });
   await expect(form.getByText(`${CRM_BASE_URL}/admin/crm/zoho/callback`)).toBeVisible();

@@ -24,6 +24,7 @@ mod m20261213_000001_transcripts;
 mod m20261214_000001_crm_connection;
 mod m20261214_000002_crm_deal_sync;
 mod m20261214_000003_crm_config;
+mod m20261214_000004_crm_sync_log;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000001_crm_connection::Migration),
             Box::new(m20261214_000002_crm_deal_sync::Migration),
             Box::new(m20261214_000003_crm_config::Migration),
+            Box::new(m20261214_000004_crm_sync_log::Migration),
         ]
     }
 }

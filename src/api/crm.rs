@@ -1,7 +1,7 @@
 //! The admin CRM page: which CRM the app uses, connecting and disconnecting Zoho.
 
 use crate::model::AppError;
-use crate::model::crm::{CrmConnectionView, StageMappingView};
+use crate::model::crm::{CrmConnectionView, StageMappingView, SyncEntryView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -103,6 +103,35 @@ pub async fn save_crm_stages(
                 from_crm: from,
             };
             crate::server::crm::config::save_stage_mapping(&st.db, &st.crm, me.user.id, &form).await
+        }
+        .await,
+    )
+}
+
+/// The sync log shows at most this many lines (the newest).
+#[cfg(feature = "ssr")]
+const SYNC_LOG_SHOWN: u64 = 200;
+
+/// The sync log: what CRM deliveries did, and which failed or wait, newest first.
+#[server(endpoint = "admin/crm/log", output = crate::model::wire::Answer)]
+pub async fn crm_sync_log() -> Result<Vec<SyncEntryView>, AppError> {
+    respond(
+        async {
+            require_admin()?;
+            Ok(crate::server::crm::sync_log::list(&state().db, None, SYNC_LOG_SHOWN).await?)
+        }
+        .await,
+    )
+}
+
+/// Runs a failed delivery again now.
+#[server(endpoint = "admin/crm/log/retry", output = crate::model::wire::Answer)]
+pub async fn retry_crm_sync(entry_id: i64) -> Result<(), AppError> {
+    respond(
+        async {
+            let me = require_admin()?;
+            tracing::info!(admin = %me.user.id, entry = entry_id, "admin retries a CRM delivery");
+            crate::server::crm::sync_log::retry(&state().db, entry_id).await
         }
         .await,
     )

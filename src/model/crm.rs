@@ -193,3 +193,46 @@ pub fn stage_field(stage: DealStage) -> &'static str {
         DealStage::Completion => "to_completion",
     }
 }
+
+/// How a line of the sync log ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "SyncOutcome::as_str")
+)]
+pub enum SyncOutcome {
+    /// The CRM did it.
+    Done,
+    /// The delivery failed; it is tried again, or waits in the failed jobs.
+    Failed,
+    /// The delivery waits for an admin (the CRM needs reconnecting).
+    Waiting,
+}
+
+stored_names!(SyncOutcome {
+    Done => "done",
+    Failed => "failed",
+    Waiting => "waiting",
+});
+
+/// One line of the sync log as the CRM page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncEntryView {
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    /// `zoho` or `builtin`.
+    pub provider: String,
+    /// What was done, in words ("Created the deal", "Delivering the deal").
+    pub action: String,
+    pub module: Option<String>,
+    pub remote_id: Option<String>,
+    pub deal_id: Option<crate::model::ids::DealId>,
+    pub deal_title: Option<String>,
+    pub outcome: SyncOutcome,
+    pub detail: Option<String>,
+    /// Whether *Retry* would do something: the delivery failed and is not done since.
+    pub can_retry: bool,
+}

@@ -9,4 +9,5 @@ pub mod routes;
 pub mod stage_map;
 pub mod switch;
 pub mod sync;
+pub mod sync_log;
 pub mod zoho;

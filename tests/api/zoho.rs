@@ -659,3 +659,150 @@ async fn the_built_in_crm_has_no_stages_to_map(db: Db) {
     assert!(html.contains("Connect with Zoho"), "{html}");
 }
 on_both_dbs!(the_built_in_crm_has_no_stages_to_map);
+
+async fn sync_log_lines(admin: &Client) -> Vec<Value> {
+    admin
+        .call("admin/crm/log", &[])
+        .await
+        .expect_ok()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn the_sync_log_tells_what_was_done_and_retries_a_refused_delivery(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    // The organisation lacks the stage our Inquiry goes out as: Zoho refuses the deal.
+    fake.set_pick_list("Deals", "Stage", &["New", "Won", "Lost"])
+        .await;
+    let client = app.signed_up_client("ny@example.com").await;
+    client.start_chat("project", "Attic", "Hi").await;
+    let failed = eventually("the refused delivery in the log", || async {
+        sync_log_lines(&admin)
+            .await
+            .into_iter()
+            .find(|l| l["outcome"] == "failed")
+    })
+    .await;
+    assert_eq!(failed["action"], "Delivering the deal");
+    assert_eq!(failed["deal_title"], "Attic");
+    assert_eq!(failed["provider"], "zoho");
+    assert_eq!(failed["can_retry"], true);
+    let detail = failed["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Stage") && detail.contains("$.data[0].Stage"),
+        "{detail}"
+    );
+    // What went through before it is there too: the contact, with Zoho's id.
+    let contact = fake.records("Contacts").await;
+    let lines = sync_log_lines(&admin).await;
+    let created = lines
+        .iter()
+        .find(|l| l["action"] == "Created the contact")
+        .expect("the contact's line");
+    assert_eq!(created["outcome"], "done");
+    assert_eq!(created["module"], "Contacts");
+    assert_eq!(created["remote_id"], contact[0]["id"]);
+    // The refused delivery is in the failed jobs as well, and only once in the log.
+    assert_eq!(
+        lines.iter().filter(|l| l["outcome"] == "failed").count(),
+        1,
+        "{lines:?}"
+    );
+
+    // The cause is fixed (the stages mapped to the organisation's), then retried from the log.
+    let mapping = [
+        ("to[0]", "New"),
+        ("to[1]", "New"),
+        ("to[2]", "New"),
+        ("to[3]", "New"),
+        ("to[4]", "Won"),
+        ("won", "Won"),
+        ("lost", "Lost"),
+        ("from[0]", "inquiry"),
+        ("from[1]", "completion"),
+        ("from[2]", ""),
+    ];
+    admin
+        .call("admin/crm/stages/save", &mapping)
+        .await
+        .expect_ok();
+    let line_id = failed["id"].as_i64().unwrap().to_string();
+    let manager = app.manager("mia@example.com", "Mia").await;
+    for (who, status) in [
+        (&manager, StatusCode::FORBIDDEN),
+        (&app.client(), StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(who.call("admin/crm/log", &[]).await.status, status);
+        assert_eq!(
+            who.call("admin/crm/log/retry", &[("entry_id", &line_id)])
+                .await
+                .status,
+            status
+        );
+    }
+    admin
+        .call("admin/crm/log/retry", &[("entry_id", &line_id)])
+        .await
+        .expect_ok();
+    let deal = eventually("the deal in Zoho after the retry", || async {
+        zoho_deal(&fake, "Attic").await
+    })
+    .await;
+    assert_eq!(deal["Stage"], "New");
+    let lines = eventually("the deal's line", || async {
+        let lines = sync_log_lines(&admin).await;
+        lines
+            .iter()
+            .any(|l| l["action"] == "Created the deal")
+            .then_some(lines)
+    })
+    .await;
+    let made = lines
+        .iter()
+        .find(|l| l["action"] == "Created the deal")
+        .unwrap();
+    assert_eq!(made["remote_id"], deal["id"]);
+    let old = lines.iter().find(|l| l["id"] == failed["id"]).unwrap();
+    assert_eq!(old["can_retry"], false, "done since: {old}");
+    assert_eq!(
+        admin
+            .call("admin/crm/log/retry", &[("entry_id", &line_id)])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+on_both_dbs!(the_sync_log_tells_what_was_done_and_retries_a_refused_delivery);
+
+async fn calls_to_zoho_stay_within_the_concurrency_limit(db: Db) {
+    let fake = ZohoFake::start().await;
+    let app = spawn_app_with(
+        db,
+        &[
+            ("crm.zoho.accounts_url", fake.base.as_str()),
+            ("crm.zoho.api_url", fake.base.as_str()),
+            ("crm.zoho.max_concurrent", "2"),
+        ],
+    )
+    .await;
+    let admin = connect(&app, &fake).await;
+    // Every reading of the CRM page asks Zoho for the stage list; Zoho answers slowly.
+    fake.config(json!({"delay_ms": 300})).await;
+    let mut asks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let admin = admin.clone();
+        asks.spawn(async move { admin.call("admin/crm/stages", &[]).await.status });
+    }
+    while let Some(status) = asks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let most = fake.state().await["max_concurrent_crm"].as_u64().unwrap();
+    assert!(
+        (1..=2).contains(&most),
+        "{most} calls were in flight at once"
+    );
+}
+on_both_dbs!(calls_to_zoho_stay_within_the_concurrency_limit);

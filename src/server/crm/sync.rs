@@ -7,17 +7,19 @@
 //! creates twice.
 
 use crate::model::chat::OfferView;
+use crate::model::crm::SyncOutcome;
 use crate::model::ids::{DealId, MessageId, OfferId};
 use crate::model::message::MessageContent;
 use crate::server::crm::port::{
     CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
 };
 use crate::server::crm::switch::Crms;
+use crate::server::crm::sync_log::{self, Recorder};
 use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    crm_deal_sync, crm_ref, deal, file, file_offer, payment, user,
+    conversation, crm_deal_sync, crm_ref, deal, file, file_offer, message, payment, user,
 };
 use crate::server::storage::{FileStore, StoreKey};
 use futures::StreamExt;
@@ -51,8 +53,9 @@ impl CrmJobs {
 #[async_trait::async_trait]
 impl JobHandler for CrmJobs {
     async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
-        let crm = self.crms.current().await?;
-        let crm = crm.as_ref();
+        let current = self.crms.current().await?;
+        let recorder = Recorder::new(current.as_ref());
+        let crm: &dyn CrmPort = &recorder;
         let done = match job {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
@@ -67,6 +70,15 @@ impl JobHandler for CrmJobs {
                 return Err(JobError::Permanent(format!("not a CRM job: {other:?}")));
             }
         };
+        let failure = done.as_ref().err().map(|e| {
+            let outcome = match e {
+                CrmError::Waiting(_) => SyncOutcome::Waiting,
+                _ => SyncOutcome::Failed,
+            };
+            (outcome, e.to_string())
+        });
+        let deal_id = deal_of(db, job).await?;
+        sync_log::record(db, crm.provider(), job, deal_id, &recorder.steps(), failure).await?;
         done.map_err(|e| match e {
             // The CRM refused the request as it is: sending it again cannot help.
             CrmError::Rejected(_) => JobError::Permanent(e.to_string()),
@@ -74,6 +86,27 @@ impl JobHandler for CrmJobs {
             CrmError::Unavailable(_) | CrmError::Database(_) => JobError::Retry(e.to_string()),
         })
     }
+}
+
+/// Our deal a CRM job is about, for its lines in the sync log.
+async fn deal_of(db: &DatabaseConnection, job: Job) -> Result<Option<DealId>, DbErr> {
+    Ok(match job {
+        Job::SyncDeal { deal_id } | Job::TranscriptToCrm { deal_id } => Some(deal_id),
+        Job::OfferNote { offer_id } => file_offer::Entity::find_by_id(offer_id)
+            .one(db)
+            .await?
+            .map(|o| o.deal_id),
+        Job::PaymentNote { message_id } => {
+            let Some(line) = message::Entity::find_by_id(message_id).one(db).await? else {
+                return Ok(None);
+            };
+            conversation::Entity::find_by_id(line.conversation_id)
+                .one(db)
+                .await?
+                .and_then(|c| c.deal_id)
+        }
+        _ => None,
+    })
 }
 
 async fn remote_id(

@@ -2,15 +2,17 @@
 //! pick the CRM organisation, see who connected it and whether it needs reconnecting, disconnect.
 
 use crate::api::crm::{
-    ChooseZohoOrg, ConnectZoho, DisconnectZoho, SaveCrmStages, crm_connection, crm_stages,
+    ChooseZohoOrg, ConnectZoho, DisconnectZoho, RetryCrmSync, SaveCrmStages, crm_connection,
+    crm_stages, crm_sync_log,
 };
 use crate::model::DealStage;
 use crate::model::crm::{
-    ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, ZohoConnectionView,
-    connect_outcome, stage_field,
+    ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, SyncEntryView, SyncOutcome,
+    ZohoConnectionView, connect_outcome, stage_field,
 };
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
+use crate::ui::forms::table::Table;
 use crate::ui::forms::text_field::TextField;
 use crate::ui::page_data::page_data;
 use crate::ui::shell::admins_only::refusal;
@@ -72,6 +74,12 @@ pub fn AdminCrmPage() -> impl IntoView {
         },
         |_| crm_stages(),
     );
+    let retry = ServerAction::<RetryCrmSync>::new();
+    let log = page_data(
+        move || (retry.version().get(), actions.disconnect.version().get()),
+        |_| crm_sync_log(),
+    );
+    let show_log = move |lines: Vec<SyncEntryView>| view! { <SyncLog lines retry /> };
     let show = move |view: CrmConnectionView| view! { <ConnectionBody view actions /> };
     let show_stages = move |mapping: Option<StageMappingView>| {
         mapping.map(|view| view! { <StageMapping view save=save_stages /> })
@@ -95,6 +103,7 @@ pub fn AdminCrmPage() -> impl IntoView {
             }}
             <Loaded resource=data loading="Loading the CRM connection…" show />
             <Loaded resource=stages loading="Loading the deal stages…" show=show_stages />
+            <Loaded resource=log loading="Loading the sync log…" show=show_log />
         </section>
     }
     .into_any()
@@ -432,5 +441,68 @@ fn StageMapping(view: StageMappingView, save: ServerAction<SaveCrmStages>) -> im
             </Show>
             <button type="submit">"Save stages"</button>
         </ActionForm>
+    }
+}
+
+fn outcome_label(outcome: SyncOutcome) -> &'static str {
+    match outcome {
+        SyncOutcome::Done => "done",
+        SyncOutcome::Failed => "failed",
+        SyncOutcome::Waiting => "waiting",
+    }
+}
+
+#[component]
+fn SyncLog(lines: Vec<SyncEntryView>, retry: ServerAction<RetryCrmSync>) -> impl IntoView {
+    let error = last_error(retry.value());
+    let body = if lines.is_empty() {
+        view! { <p class="empty">"Nothing was sent to the CRM yet."</p> }.into_any()
+    } else {
+        view! {
+            <Table class="sync-log" headers=&["When", "Deal", "Action", "CRM record", "Outcome", "Detail", ""]>
+                {lines
+                    .into_iter()
+                    .map(|l| {
+                        let record = match (&l.module, &l.remote_id) {
+                            (Some(m), Some(id)) => format!("{m} {id}"),
+                            _ => String::new(),
+                        };
+                        let deal = l
+                            .deal_title
+                            .clone()
+                            .map(|t| format!("#{} {t}", l.deal_id.map_or(0, |d| d.0)))
+                            .unwrap_or_default();
+                        let aria = format!("Retry: {}", l.action);
+                        view! {
+                            <tr class=format!("sync-{}", outcome_label(l.outcome))>
+                                <td>{l.at.clone()}</td>
+                                <td>{deal}</td>
+                                <td>{l.action.clone()}</td>
+                                <td>{record}</td>
+                                <td>{outcome_label(l.outcome)}</td>
+                                <td class="job-error">{l.detail.clone()}</td>
+                                <td>
+                                    {l.can_retry.then(|| view! {
+                                        <ActionForm action=retry>
+                                            <input type="hidden" name="entry_id" value=l.id.to_string() />
+                                            <button type="submit" class="ghost" aria-label=aria>"Retry"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </Table>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="sync-log" aria-labelledby="sync-log-title">
+            <h2 id="sync-log-title">"Sync log"</h2>
+            <p class="hint">"Every action taken in the CRM, newest first; a failed delivery can be tried again once its cause is fixed."</p>
+            <FormError error />
+            {body}
+        </section>
     }
 }

@@ -1,0 +1,316 @@
+//! The sync log: what each CRM delivery did there, and which failed or wait, shown on the CRM
+//! page with *Retry*.
+//!
+//! A delivery runs against a `Recorder` wrapped around the CRM in use: every write it makes
+//! (and the contact it finds) is noted as it succeeds, and written as lines when the delivery
+//! ends, with one line for the failure if it failed. A delivery failing again updates its failure
+//! line instead of adding one per attempt.
+
+use crate::model::AppError;
+use crate::model::crm::{SyncEntryView, SyncOutcome};
+use crate::model::ids::DealId;
+use crate::model::{DealOutcome, DealStage};
+use crate::server::crm::port::{
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment, RemoteDeal,
+};
+use crate::server::jobs::{self, Job};
+use crate::server::platform::entities::{crm_sync_entry, deal, outbox_job};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Something the CRM did for a delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub action: &'static str,
+    pub module: &'static str,
+    pub remote_id: String,
+}
+
+/// The CRM in use, noting what it is asked to do.
+pub struct Recorder<'a> {
+    inner: &'a dyn CrmPort,
+    steps: Mutex<Vec<Step>>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(inner: &'a dyn CrmPort) -> Recorder<'a> {
+        Recorder {
+            inner,
+            steps: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn note(&self, action: &'static str, module: &'static str, remote_id: &str) {
+        if let Ok(mut steps) = self.steps.lock() {
+            steps.push(Step {
+                action,
+                module,
+                remote_id: remote_id.to_owned(),
+            });
+        }
+    }
+
+    pub fn steps(&self) -> Vec<Step> {
+        self.steps.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl CrmPort for Recorder<'_> {
+    fn provider(&self) -> &'static str {
+        self.inner.provider()
+    }
+
+    fn stage_value(&self, stage: DealStage, outcome: Option<DealOutcome>) -> String {
+        self.inner.stage_value(stage, outcome)
+    }
+
+    fn stage_of(&self, value: &str) -> Option<DealStage> {
+        self.inner.stage_of(value)
+    }
+
+    async fn stage_choices(&self) -> Result<Option<Vec<String>>, CrmError> {
+        self.inner.stage_choices().await
+    }
+
+    async fn deals_changed_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<RemoteDeal>, CrmError> {
+        self.inner.deals_changed_since(since, limit).await
+    }
+
+    async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError> {
+        let found = self.inner.find_contact_by_email(email).await?;
+        if let Some(id) = &found {
+            self.note("Found the contact", "Contacts", id);
+        }
+        Ok(found)
+    }
+
+    async fn create_contact(&self, contact: &CrmContact) -> Result<String, CrmError> {
+        let id = self.inner.create_contact(contact).await?;
+        self.note("Created the contact", "Contacts", &id);
+        Ok(id)
+    }
+
+    async fn create_deal(&self, deal: &CrmDeal) -> Result<String, CrmError> {
+        let id = self.inner.create_deal(deal).await?;
+        self.note("Created the deal", "Deals", &id);
+        Ok(id)
+    }
+
+    async fn update_deal(&self, id: &str, deal: &CrmDeal) -> Result<(), CrmError> {
+        self.inner.update_deal(id, deal).await?;
+        self.note("Updated the deal", "Deals", id);
+        Ok(())
+    }
+
+    async fn get_deal(&self, id: &str) -> Result<Option<CrmDeal>, CrmError> {
+        self.inner.get_deal(id).await
+    }
+
+    async fn add_deal_note(&self, deal_id: &str, body: &str) -> Result<String, CrmError> {
+        let id = self.inner.add_deal_note(deal_id, body).await?;
+        self.note("Added a note to the deal", "Notes", &id);
+        Ok(id)
+    }
+
+    async fn deal_notes(&self, deal_id: &str) -> Result<Vec<String>, CrmError> {
+        self.inner.deal_notes(deal_id).await
+    }
+
+    async fn attach_to_deal(
+        &self,
+        deal_id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        let id = self.inner.attach_to_deal(deal_id, file).await?;
+        self.note("Attached the transcript to the deal", "Attachments", &id);
+        Ok(id)
+    }
+
+    async fn remove_deal_attachment(
+        &self,
+        deal_id: &str,
+        attachment_id: &str,
+    ) -> Result<(), CrmError> {
+        self.inner
+            .remove_deal_attachment(deal_id, attachment_id)
+            .await?;
+        self.note(
+            "Removed the earlier transcript",
+            "Attachments",
+            attachment_id,
+        );
+        Ok(())
+    }
+
+    async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
+        self.inner.deal_attachments(deal_id).await
+    }
+}
+
+/// What a delivery of `job` is, in words, for its failure line.
+fn delivering(job: Job) -> &'static str {
+    match job {
+        Job::SyncDeal { .. } => "Delivering the deal",
+        Job::OfferNote { .. } => "Noting an offer's decision",
+        Job::PaymentNote { .. } => "Noting a payment",
+        Job::TranscriptToCrm { .. } => "Attaching the transcript",
+        _ => "Delivering",
+    }
+}
+
+/// Writes the lines of one delivery of `job`: its steps, then its failure if it failed (the
+/// failure line of an earlier attempt is updated instead of adding another).
+pub async fn record(
+    db: &DatabaseConnection,
+    provider: &str,
+    job: Job,
+    deal_id: Option<DealId>,
+    steps: &[Step],
+    failure: Option<(SyncOutcome, String)>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let kind = job.kind().name();
+    for step in steps {
+        crm_sync_entry::ActiveModel {
+            provider: Set(provider.to_owned()),
+            at: Set(now),
+            job: Set(kind.to_owned()),
+            target: Set(job.target()),
+            deal_id: Set(deal_id),
+            action: Set(step.action.to_owned()),
+            module: Set(Some(step.module.to_owned())),
+            remote_id: Set(Some(step.remote_id.clone())),
+            outcome: Set(SyncOutcome::Done),
+            detail: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    let Some((outcome, detail)) = failure else {
+        return Ok(());
+    };
+    // The newest line of this job, if it is its failure, is the one to update.
+    let last = crm_sync_entry::Entity::find()
+        .filter(crm_sync_entry::Column::Job.eq(kind))
+        .filter(crm_sync_entry::Column::Target.eq(job.target()))
+        .order_by_desc(crm_sync_entry::Column::Id)
+        .one(db)
+        .await?
+        .filter(|l| l.outcome != SyncOutcome::Done && steps.is_empty());
+    let detail: String = detail.chars().take(2000).collect();
+    match last {
+        Some(line) => {
+            let mut line: crm_sync_entry::ActiveModel = line.into();
+            line.at = Set(now);
+            line.outcome = Set(outcome);
+            line.detail = Set(Some(detail));
+            line.update(db).await?;
+        }
+        None => {
+            crm_sync_entry::ActiveModel {
+                provider: Set(provider.to_owned()),
+                at: Set(now),
+                job: Set(kind.to_owned()),
+                target: Set(job.target()),
+                deal_id: Set(deal_id),
+                action: Set(delivering(job).to_owned()),
+                module: Set(None),
+                remote_id: Set(None),
+                outcome: Set(outcome),
+                detail: Set(Some(detail)),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The newest lines, newest first; only `deal`'s when given.
+pub async fn list(
+    db: &DatabaseConnection,
+    deal: Option<DealId>,
+    limit: u64,
+) -> Result<Vec<SyncEntryView>, DbErr> {
+    let mut query = crm_sync_entry::Entity::find();
+    if let Some(deal) = deal {
+        query = query.filter(crm_sync_entry::Column::DealId.eq(deal));
+    }
+    let lines = query
+        .order_by_desc(crm_sync_entry::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let deal_ids: Vec<DealId> = lines.iter().filter_map(|l| l.deal_id).collect();
+    let titles: HashMap<DealId, String> = deal::Entity::find()
+        .filter(deal::Column::Id.is_in(deal_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.title))
+        .collect();
+    let mut views = Vec::with_capacity(lines.len());
+    for line in lines {
+        let can_retry =
+            line.outcome == SyncOutcome::Failed && pending_job(db, &line).await?.is_some();
+        views.push(SyncEntryView {
+            id: line.id,
+            at: line.at.to_rfc3339(),
+            provider: line.provider,
+            action: line.action,
+            module: line.module,
+            remote_id: line.remote_id,
+            deal_title: line.deal_id.and_then(|d| titles.get(&d).cloned()),
+            deal_id: line.deal_id,
+            outcome: line.outcome,
+            detail: line.detail,
+            can_retry,
+        });
+    }
+    Ok(views)
+}
+
+/// The delivery a failure line is about, while it is not done: dead-lettered or still retrying.
+async fn pending_job(
+    db: &DatabaseConnection,
+    line: &crm_sync_entry::Model,
+) -> Result<Option<outbox_job::Model>, DbErr> {
+    outbox_job::Entity::find()
+        .filter(outbox_job::Column::Job.eq(line.job.clone()))
+        .filter(outbox_job::Column::EntityId.eq(line.target))
+        .filter(outbox_job::Column::DoneAt.is_null())
+        .order_by_desc(outbox_job::Column::Id)
+        .one(db)
+        .await
+}
+
+/// *Retry* on a failure line: its delivery runs again now (a failed job is queued again with
+/// fresh attempts; one still retrying is brought forward). NotFound when there is nothing to
+/// retry (the line is not a failure, or its delivery is done since).
+pub async fn retry(db: &DatabaseConnection, line_id: i64) -> Result<(), AppError> {
+    let line = crm_sync_entry::Entity::find_by_id(line_id)
+        .one(db)
+        .await?
+        .filter(|l| l.outcome == SyncOutcome::Failed)
+        .ok_or(AppError::NotFound)?;
+    let job = pending_job(db, &line).await?.ok_or(AppError::NotFound)?;
+    if job.failed_at.is_some() {
+        return jobs::retry(db, job.id).await;
+    }
+    let mut row: outbox_job::ActiveModel = job.into();
+    row.next_attempt_at = Set(Utc::now());
+    row.update(db).await?;
+    Ok(())
+}
