@@ -82,6 +82,7 @@ test("every signed-in page loads 200 times without a failure", async ({ browser 
     ["admin channels", admin.request, "/admin/channels", "Create channel"],
     ["admin quick replies", admin.request, "/admin/quick-replies", "Create quick reply"],
     ["admin metrics", admin.request, "/admin/metrics", "By operator"],
+    ["admin CRM", admin.request, "/admin/crm", "Sync log"],
   ];
   const report: string[] = [];
   const failures: string[] = [];
