@@ -41,6 +41,17 @@ async fn consent_url(admin: &Client, secret: &str) -> String {
     reply.expect_ok().as_str().unwrap().to_owned()
 }
 
+/// The `state` a consent address carries.
+fn state_of(consent_url: &str) -> String {
+    reqwest::Url::parse(consent_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
 /// Follows Zoho's callback as the admin's browser would; answers the outcome code the app's
 /// redirect carries (`/admin/crm?zoho=<code>`).
 async fn follow_callback(admin: &Client, callback: &str) -> String {
@@ -251,14 +262,7 @@ async fn forged_or_stray_callbacks_connect_nothing(db: Db) {
     );
 
     // An accounts server that is not the configured one receives nothing.
-    let url = consent_url(&admin, CLIENT_SECRET).await;
-    let state = reqwest::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&consent_url(&admin, CLIENT_SECRET).await);
     let evil = format!(
         "{}/admin/crm/zoho/callback?state={state}&code=1000.x.y&accounts-server=https%3A%2F%2Faccounts.evil.example",
         app.base
@@ -269,14 +273,7 @@ async fn forged_or_stray_callbacks_connect_nothing(db: Db) {
     );
 
     // Declined at Zoho.
-    let url = consent_url(&admin, CLIENT_SECRET).await;
-    let state = reqwest::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&consent_url(&admin, CLIENT_SECRET).await);
     let declined = format!(
         "{}/admin/crm/zoho/callback?state={state}&error=access_denied",
         app.base

@@ -6,6 +6,7 @@ use crate::model::AppError;
 use crate::model::account_input::{Email, NewPassword};
 use crate::model::ids::UserId;
 use crate::server::accounts::passwords::Hasher;
+use crate::server::accounts::sessions::token_digest;
 use crate::server::accounts::sessions::{self, SessionKey};
 use crate::server::jobs::{self, Job};
 use crate::server::mail;
@@ -18,7 +19,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder,
 };
-use sha2::{Digest, Sha256};
 
 /// What a token is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,10 +45,6 @@ pub struct Links {
     pub reset_for: Duration,
 }
 
-fn digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// Makes a token for `user_id` and returns it (the only copy).
 async fn issue(
     txn: &impl ConnectionTrait,
@@ -61,7 +57,7 @@ async fn issue(
     mail_token::ActiveModel {
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
-        token_hash: Set(digest(&token)),
+        token_hash: Set(token_digest(&token)),
         created_at: Set(now),
         expires_at: Set(now + valid_for),
         used_at: Set(None),
@@ -87,7 +83,7 @@ async fn consume(
     {
         return Ok(None);
     }
-    let hash = digest(token);
+    let hash = token_digest(token);
     let used = mail_token::Entity::update_many()
         .col_expr(mail_token::Column::UsedAt, Expr::value(Some(now)))
         .filter(mail_token::Column::TokenHash.eq(hash.as_str()))
@@ -296,10 +292,10 @@ mod tests {
     #[test]
     fn only_the_digest_of_a_token_is_kept() {
         let token = sessions::new_token();
-        let kept = digest(&token);
+        let kept = token_digest(&token);
         assert_eq!(kept.len(), 64);
         assert!(!kept.contains(&token));
-        assert_eq!(kept, digest(&token));
+        assert_eq!(kept, token_digest(&token));
     }
 
     #[test]

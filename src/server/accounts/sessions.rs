@@ -66,6 +66,12 @@ pub struct SessionUser {
     pub session_id: String,
 }
 
+/// What is kept of a token handed out (the token itself is the only copy): its SHA-256 in hex.
+pub fn token_digest(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -11,18 +11,9 @@ use crate::server::platform::entities::crm_config;
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
 
-/// Our stages, in order, as the mapping form names them (`to_{stage}`).
-pub const STAGES: [DealStage; 5] = [
-    DealStage::Inquiry,
-    DealStage::Proposal,
-    DealStage::Negotiation,
-    DealStage::Approval,
-    DealStage::Completion,
-];
-
 /// The admin's answers on the mapping form.
 pub struct StageForm {
-    /// The CRM value for each of `STAGES`, in order.
+    /// The CRM value for each of our stages, in order (`DealStage::ALL`).
     pub to_crm: [String; 5],
     pub won: String,
     pub lost: String,
@@ -58,7 +49,7 @@ pub async fn stage_mapping(
 /// The view of `map` over the CRM's `choices`.
 pub fn view(map: &StageMap, choices: Vec<String>) -> StageMappingView {
     StageMappingView {
-        to_crm: STAGES
+        to_crm: DealStage::ALL
             .iter()
             .map(|s| (*s, map.to_crm(*s, None).to_owned()))
             .collect(),
@@ -89,7 +80,7 @@ pub fn read_form(form: &StageForm, choices: &[String]) -> Result<StageMap, AppEr
         }
     }
     let map = StageMap {
-        open: STAGES
+        open: DealStage::ALL
             .iter()
             .zip(&form.to_crm)
             .map(|(s, v)| (*s, v.trim().to_owned()))

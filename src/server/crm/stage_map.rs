@@ -98,13 +98,7 @@ mod tests {
     #[test]
     fn every_stage_goes_to_a_zoho_value_that_comes_back_to_it() {
         let map = StageMap::zoho_standard();
-        for stage in [
-            DealStage::Inquiry,
-            DealStage::Proposal,
-            DealStage::Negotiation,
-            DealStage::Approval,
-            DealStage::Completion,
-        ] {
+        for stage in DealStage::ALL {
             assert_eq!(
                 map.from_crm(map.to_crm(stage, None)),
                 Some(stage),

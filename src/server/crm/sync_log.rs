@@ -180,19 +180,23 @@ pub async fn record(
 ) -> Result<(), DbErr> {
     let now = Utc::now();
     let kind = job.kind().name();
+    // A new line of this delivery; its action and outcome are set by the caller.
+    let line = || crm_sync_entry::ActiveModel {
+        provider: Set(provider.to_owned()),
+        at: Set(now),
+        job: Set(kind.to_owned()),
+        target: Set(job.target()),
+        deal_id: Set(deal_id),
+        ..Default::default()
+    };
     for step in steps {
         crm_sync_entry::ActiveModel {
-            provider: Set(provider.to_owned()),
-            at: Set(now),
-            job: Set(kind.to_owned()),
-            target: Set(job.target()),
-            deal_id: Set(deal_id),
             action: Set(step.action.to_owned()),
             module: Set(Some(step.module.to_owned())),
             remote_id: Set(Some(step.remote_id.clone())),
             outcome: Set(SyncOutcome::Done),
             detail: Set(None),
-            ..Default::default()
+            ..line()
         }
         .insert(db)
         .await?;
@@ -219,17 +223,12 @@ pub async fn record(
         }
         None => {
             crm_sync_entry::ActiveModel {
-                provider: Set(provider.to_owned()),
-                at: Set(now),
-                job: Set(kind.to_owned()),
-                target: Set(job.target()),
-                deal_id: Set(deal_id),
                 action: Set(delivering(job).to_owned()),
                 module: Set(None),
                 remote_id: Set(None),
                 outcome: Set(outcome),
                 detail: Set(Some(detail)),
-                ..Default::default()
+                ..line()
             }
             .insert(db)
             .await?;

@@ -7,7 +7,7 @@ use crate::api::crm::{
 };
 use crate::model::DealStage;
 use crate::model::crm::{
-    ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, SyncEntryView, SyncOutcome,
+    ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, SyncEntryView,
     ZohoConnectionView, connect_outcome, stage_field,
 };
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
@@ -284,14 +284,6 @@ fn ConnectForm(
     }
 }
 
-const OUR_STAGES: [DealStage; 5] = [
-    DealStage::Inquiry,
-    DealStage::Proposal,
-    DealStage::Negotiation,
-    DealStage::Approval,
-    DealStage::Completion,
-];
-
 /// A select of the CRM's stages, `current` chosen; `error_id` is where its error is told.
 fn crm_choice(
     name: String,
@@ -366,7 +358,7 @@ fn StageMapping(view: StageMappingView, save: ServerAction<SaveCrmStages>) -> im
                     <td>
                         <select name=format!("from[{i}]") aria-label=format!("{value} means here")>
                             <option value="" selected=ours.is_none()>"None of ours"</option>
-                            {OUR_STAGES
+                            {DealStage::ALL
                                 .iter()
                                 .map(|s| {
                                     view! {
@@ -444,14 +436,6 @@ fn StageMapping(view: StageMappingView, save: ServerAction<SaveCrmStages>) -> im
     }
 }
 
-fn outcome_label(outcome: SyncOutcome) -> &'static str {
-    match outcome {
-        SyncOutcome::Done => "done",
-        SyncOutcome::Failed => "failed",
-        SyncOutcome::Waiting => "waiting",
-    }
-}
-
 #[component]
 fn SyncLog(lines: Vec<SyncEntryView>, retry: ServerAction<RetryCrmSync>) -> impl IntoView {
     let error = last_error(retry.value());
@@ -474,12 +458,12 @@ fn SyncLog(lines: Vec<SyncEntryView>, retry: ServerAction<RetryCrmSync>) -> impl
                             .unwrap_or_default();
                         let aria = format!("Retry: {}", l.action);
                         view! {
-                            <tr class=format!("sync-{}", outcome_label(l.outcome))>
+                            <tr class=format!("sync-{}", l.outcome.as_str())>
                                 <td>{l.at.clone()}</td>
                                 <td>{deal}</td>
                                 <td>{l.action.clone()}</td>
                                 <td>{record}</td>
-                                <td>{outcome_label(l.outcome)}</td>
+                                <td>{l.outcome.as_str()}</td>
                                 <td class="job-error">{l.detail.clone()}</td>
                                 <td>
                                     {l.can_retry.then(|| view! {

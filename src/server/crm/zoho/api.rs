@@ -215,8 +215,8 @@ impl ZohoApi {
         }
     }
 
-    /// A usable access token: the one this instance holds, the one another instance stored,
-    /// or a new one from the refresh token. `renew` skips the first two (Zoho just refused one).
+    /// A usable access token: the one this instance holds, the one stored in `row` (perhaps by
+    /// another instance), or a new one from the refresh token. `renew` skips the first two (Zoho just refused one).
     async fn access_token(
         &self,
         row: &crm_connection::Model,
@@ -232,17 +232,15 @@ impl ZohoApi {
         {
             return Ok(c.token.clone());
         }
-        let latest = self.row().await?.ok_or(ZohoError::NotConnected)?;
         if !renew
-            && let (Some(sealed), Some(expires_at)) =
-                (&latest.access_token, latest.access_expires_at)
+            && let (Some(sealed), Some(expires_at)) = (&row.access_token, row.access_expires_at)
             && expires_at > fresh_until
             && let Ok(token) = self.secrets.open(column::ACCESS_TOKEN, sealed)
         {
             *cached = Some(CachedToken {
                 token: token.clone(),
                 expires_at,
-                from: latest.refresh_token.clone(),
+                from: row.refresh_token.clone(),
             });
             return Ok(token);
         }
@@ -251,25 +249,25 @@ impl ZohoApi {
                 ClientCredentials {
                     id: self
                         .secrets
-                        .open_string(column::CLIENT_ID, &latest.client_id)?,
+                        .open_string(column::CLIENT_ID, &row.client_id)?,
                     secret: self
                         .secrets
-                        .open(column::CLIENT_SECRET, &latest.client_secret)?,
+                        .open(column::CLIENT_SECRET, &row.client_secret)?,
                 },
                 self.secrets
-                    .open(column::REFRESH_TOKEN, &latest.refresh_token)?,
+                    .open(column::REFRESH_TOKEN, &row.refresh_token)?,
             ))
         })();
         let (client, refresh_token) = match opened {
             Ok(v) => v,
             Err(e) => {
                 *cached = None;
-                return Err(self.needs_reconnect(&latest, &e.to_string()).await);
+                return Err(self.needs_reconnect(row, &e.to_string()).await);
             }
         };
         let accounts = Accounts {
             http: &self.http,
-            server: &latest.accounts_server,
+            server: &row.accounts_server,
             client: &client,
         };
         match accounts.refresh(&refresh_token).await {
@@ -285,14 +283,14 @@ impl ZohoApi {
                     })
                     .filter(crm_connection::Column::Provider.eq(ZOHO))
                     // A reconnect since we read the row brought its own tokens.
-                    .filter(crm_connection::Column::RefreshToken.eq(latest.refresh_token.clone()))
+                    .filter(crm_connection::Column::RefreshToken.eq(row.refresh_token.clone()))
                     .exec(&self.db)
                     .await?;
                 tracing::info!(expires_at = %tokens.expires_at, "renewed the Zoho access token");
                 *cached = Some(CachedToken {
                     token: tokens.access_token.clone(),
                     expires_at: tokens.expires_at,
-                    from: latest.refresh_token.clone(),
+                    from: row.refresh_token.clone(),
                 });
                 Ok(tokens.access_token)
             }
@@ -303,7 +301,7 @@ impl ZohoApi {
                 | OAuthError::InvalidClientSecret),
             ) => {
                 *cached = None;
-                Err(self.needs_reconnect(&latest, &e.to_string()).await)
+                Err(self.needs_reconnect(row, &e.to_string()).await)
             }
             Err(e) => Err(ZohoError::Unavailable(e.to_string())),
         }

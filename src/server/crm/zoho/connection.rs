@@ -12,7 +12,7 @@ use crate::model::crm::{
     ConnectionStatus, CrmConnectionView, CrmOrgView, DATA_CENTRES, ZohoConnectionView,
 };
 use crate::model::ids::UserId;
-use crate::server::accounts::sessions::{SessionUser, new_token};
+use crate::server::accounts::sessions::{SessionUser, new_token, token_digest};
 use crate::server::crm::zoho::api::{ZOHO, ZohoApi, ZohoError, column};
 use crate::server::crm::zoho::oauth::{self, Accounts, ClientCredentials, OAuthError};
 use crate::server::platform::entities::{crm_connection, crm_oauth_state, user};
@@ -22,7 +22,6 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The longest client id or secret accepted (Zoho's are well under 100 characters).
@@ -107,10 +106,6 @@ impl From<ZohoError> for ConnectError {
     }
 }
 
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
 /// Connects, reads and disconnects the Zoho connection.
 pub struct ZohoConnector {
     db: DatabaseConnection,
@@ -130,6 +125,11 @@ impl ZohoConnector {
 
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
+    }
+
+    /// How long a connect may take between *Connect with Zoho* and the callback.
+    fn connect_window(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.api.settings().connect_window_secs).unwrap_or(600))
     }
 
     /// The accounts server consent starts at for data centre `dc`.
@@ -191,9 +191,7 @@ impl ZohoConnector {
             AppError::invalid("data_centre", "Choose one of Zoho's data centres.")
         })?;
         let now = Utc::now();
-        let window = Duration::seconds(
-            i64::try_from(self.api.settings().connect_window_secs).unwrap_or(600),
-        );
+        let window = self.connect_window();
         // States nobody came back with are of no use after the window.
         crm_oauth_state::Entity::delete_many()
             .filter(crm_oauth_state::Column::CreatedAt.lt(now - window))
@@ -202,8 +200,8 @@ impl ZohoConnector {
         let state = new_token();
         let secrets = self.api.secrets();
         crm_oauth_state::ActiveModel {
-            state_hash: Set(sha256_hex(&state)),
-            session_hash: Set(sha256_hex(&admin.session_id)),
+            state_hash: Set(token_digest(&state)),
+            session_hash: Set(token_digest(&admin.session_id)),
             user_id: Set(admin.user.id),
             client_id: Set(secrets.seal(column::CLIENT_ID, client_id)),
             client_secret: Set(secrets.seal(column::CLIENT_SECRET, client_secret)),
@@ -234,14 +232,12 @@ impl ZohoConnector {
             .as_deref()
             .filter(|s| !s.is_empty() && s.len() <= 200)
             .ok_or(ConnectError::BadState)?;
-        let row = crm_oauth_state::Entity::find_by_id(sha256_hex(state))
+        let row = crm_oauth_state::Entity::find_by_id(token_digest(state))
             .one(&self.db)
             .await?
-            .filter(|r| r.session_hash == sha256_hex(&admin.session_id))
+            .filter(|r| r.session_hash == token_digest(&admin.session_id))
             .ok_or(ConnectError::BadState)?;
-        let window = Duration::seconds(
-            i64::try_from(self.api.settings().connect_window_secs).unwrap_or(600),
-        );
+        let window = self.connect_window();
         if row.used_at.is_some() {
             return Err(ConnectError::Replayed);
         }

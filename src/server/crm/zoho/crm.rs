@@ -11,7 +11,9 @@ use crate::server::crm::port::{
 };
 use crate::server::crm::stage_map::StageMap;
 use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError};
-use crate::server::crm::zoho::records::{RecordError, id_text, records, write_results};
+use crate::server::crm::zoho::records::{
+    RecordError, first_result, id_text, minor_field, records, time_field,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -79,18 +81,13 @@ fn remote_deal(r: &Value) -> Option<RemoteDeal> {
     Some(RemoteDeal {
         id: id_text(r.get("id"))?,
         stage: r.get("Stage")?.as_str()?.to_owned(),
-        amount_minor: r
-            .get("Amount")
-            .and_then(Value::as_f64)
-            .map(|a| (a * 100.0).round() as i64),
+        amount_minor: minor_field(r, "Amount"),
         owner_email: r
             .get("Owner")
             .and_then(|o| o.get("email"))
             .and_then(Value::as_str)
             .map(str::to_lowercase),
-        modified_at: DateTime::parse_from_rfc3339(r.get("Modified_Time")?.as_str()?)
-            .ok()?
-            .with_timezone(&Utc),
+        modified_at: time_field(r, "Modified_Time")?,
     })
 }
 
@@ -155,22 +152,13 @@ impl ZohoCrm {
             }) if body.get("data").is_some() => body,
             Err(e) => return Err(e.into()),
         };
-        Ok(write_results(&body)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| {
-                Err(RecordError::Other {
-                    code: "NO_RESULT".into(),
-                    message: "Zoho answered without a result for the record".into(),
-                })
-            })
-            .map(|new| {
-                if new.is_empty() {
-                    id.unwrap_or_default().to_owned()
-                } else {
-                    new
-                }
-            }))
+        Ok(first_result(&body).map(|new| {
+            if new.is_empty() {
+                id.unwrap_or_default().to_owned()
+            } else {
+                new
+            }
+        }))
     }
 
     /// The CRM user with this email (the owner rule), from the active users.
@@ -382,11 +370,6 @@ impl CrmPort for ZohoCrm {
         } else {
             None
         };
-        let time = |k: &str| {
-            text(k)
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc))
-        };
         Ok(Some(CrmDeal {
             title: text("Deal_Name").unwrap_or_default(),
             contact_id: r
@@ -399,13 +382,10 @@ impl CrmPort for ZohoCrm {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             stage: stages.from_crm(&stage_text).unwrap_or(DealStage::Inquiry),
-            amount: r.get("Amount").and_then(Value::as_f64).and_then(|a| {
-                Money::stored(
-                    (a * 100.0).round() as i64,
-                    &text("Currency").unwrap_or_else(|| "EUR".into()),
-                )
+            amount: minor_field(&r, "Amount").and_then(|minor| {
+                Money::stored(minor, &text("Currency").unwrap_or_else(|| "EUR".into()))
             }),
-            created_at: time("Created_Time").unwrap_or_else(Utc::now),
+            created_at: time_field(&r, "Created_Time").unwrap_or_else(Utc::now),
             closed_at: None,
             outcome,
         }))
@@ -464,27 +444,19 @@ impl CrmPort for ZohoCrm {
         let answer = self
             .api
             .call(|http, at| {
-                let part = reqwest::multipart::Part::bytes(file.bytes.to_vec())
-                    .file_name(file.file_name.to_owned())
+                let part = || {
+                    reqwest::multipart::Part::bytes(file.bytes.to_vec())
+                        .file_name(file.file_name.to_owned())
+                };
+                // A content type reqwest cannot read goes without one.
+                let part = part()
                     .mime_str(file.content_type)
-                    .unwrap_or_else(|_| {
-                        reqwest::multipart::Part::bytes(file.bytes.to_vec())
-                            .file_name(file.file_name.to_owned())
-                    });
+                    .unwrap_or_else(|_| part());
                 http.post(format!("{}/crm/v8/Deals/{deal_id}/Attachments", at.api))
                     .multipart(reqwest::multipart::Form::new().part("file", part))
             })
             .await?;
-        write_results(&answer.body)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| {
-                Err(RecordError::Other {
-                    code: "NO_RESULT".into(),
-                    message: "Zoho answered the upload without a result".into(),
-                })
-            })
-            .map_err(CrmError::from)
+        first_result(&answer.body).map_err(CrmError::from)
     }
 
     async fn remove_deal_attachment(
@@ -532,11 +504,7 @@ impl CrmPort for ZohoCrm {
                         .and_then(|s| s.as_i64().or_else(|| s.as_str()?.parse().ok()))
                         .unwrap_or(0),
                     sha256: String::new(),
-                    created_at: a
-                        .get("Created_Time")
-                        .and_then(Value::as_str)
-                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                        .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
+                    created_at: time_field(a, "Created_Time").unwrap_or_else(Utc::now),
                 })
             })
             .collect();

@@ -2,6 +2,7 @@
 //! sent (HTTP 201 or 200 when all succeeded, 207 when some did, 400 when none did), each with
 //! its own `code`, and for failures the field (`api_name`) and its place (`json_path`).
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// Why Zoho refused one record of a write.
@@ -65,6 +66,31 @@ fn one_result(item: &Value) -> Result<String, RecordError> {
             message: text(item, "message"),
         },
     })
+}
+
+/// The outcome of a write that sent one record; an answer without one is a refusal.
+pub fn first_result(body: &Value) -> Result<String, RecordError> {
+    write_results(body).into_iter().next().unwrap_or_else(|| {
+        Err(RecordError::Other {
+            code: "NO_RESULT".into(),
+            message: "Zoho answered without a result for the record".into(),
+        })
+    })
+}
+
+/// A time field of a record (ISO-8601 with an offset), in UTC.
+pub fn time_field(record: &Value, key: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(record.get(key)?.as_str()?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A currency field (a decimal number) in minor units.
+pub fn minor_field(record: &Value, key: &str) -> Option<i64> {
+    record
+        .get(key)
+        .and_then(Value::as_f64)
+        .map(|a| (a * 100.0).round() as i64)
 }
 
 /// Ids are strings in answers, but numbers have been seen in older ones.
