@@ -6,6 +6,7 @@ pub mod channels;
 pub mod chat;
 pub mod command;
 pub mod crm;
+pub mod crm_rules;
 pub mod deal_list;
 pub mod deal_record;
 pub mod deal_stage;

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { endOfTest } from "./chat-helpers";
+import { expect, type Page, test } from "@playwright/test";
+import { chatLink, clientPage, endOfTest, managerPage, newManager, send, startChat } from "./chat-helpers";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, logIn, waitForHydration } from "./helpers";
 
 // The CRM page on a server of its own (`CRM_BASE_URL`, started by scripts/test.sh with its Zoho
@@ -57,4 +57,87 @@ test("an admin connects Zoho through its consent page, maps the deal stages and 
   await expect(page.getByText("The app works with the built-in CRM.")).toBeVisible();
   await expect(page.getByRole("form", { name: "Connect Zoho CRM" })).toBeVisible();
   await expect(page.getByRole("form", { name: "Deal stages" })).toHaveCount(0);
+});
+
+/** Connects Zoho from the CRM page (the stand-in's consent page), and waits for the page again. */
+async function connectZoho(page: Page) {
+  const form = page.getByRole("form", { name: "Connect Zoho CRM" });
+  await form.getByLabel("Data centre").selectOption("eu");
+  await form.getByLabel("Client ID").fill("1000.FAKECLIENT0001");
+  await form.getByLabel("Client secret").fill("fake-client-secret");
+  await form.getByRole("button", { name: "Connect with Zoho" }).click();
+  await expect(page).toHaveTitle(/Zoho Accounts/);
+  await page.getByRole("button", { name: "Accept" }).click();
+  await expect(page).toHaveURL(/\/admin\/crm\?zoho=connected$/);
+  await waitForHydration(page);
+}
+
+/** The CRM page, loaded afresh (the sync log and the dry run's chats are read on load). */
+async function crmPage(page: Page) {
+  await page.goto("/admin/crm");
+  await waitForHydration(page);
+}
+
+test("support rules: the dry run's plan, then the Contact and the Case in the sync log when the operator ends the chat", async ({ page, browser }) => {
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(page.getByRole("heading", { name: "Operator console" })).toBeVisible();
+  await crmPage(page);
+  await connectZoho(page);
+  const rules = page.getByRole("region", { name: "Connector rules" });
+  await rules.getByLabel("Client chats").selectOption("support");
+  await rules.getByLabel("A client found in the CRM").selectOption("fill_empty");
+  await rules.getByRole("button", { name: "Save rules" }).click();
+  await expect(rules.getByText("Rules saved.")).toBeVisible();
+
+  const title = `Loft ${Date.now()}`;
+  const managerEmail = await newManager(browser, "Cora Case");
+  const manager = await managerPage(browser, managerEmail);
+  const client = await clientPage(browser, "Dora Client");
+  await startChat(client, "A new project", title, "We want a loft.");
+  const chatId = client.url().match(/\/chats\/(\d+)$/)![1];
+  await chatLink(manager.getByRole("region", { name: "Waiting" }), title).click();
+  await manager.getByRole("button", { name: "Accept" }).click();
+  await send(manager, "Plans follow next week.");
+
+  // The client's contact is made when the chat starts.
+  const log = page.getByRole("region", { name: "Sync log" });
+  // (Two lines when the deal and the chat start both reached Zoho first: one contact all the same.)
+  const contactLine = log.getByRole("row").filter({ hasText: "Created the Contact" }).first();
+  await expect(async () => {
+    await crmPage(page);
+    await expect(contactLine).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  const contactId = (await contactLine.textContent())!.match(/Contacts\s*(\d+)/)![1];
+
+  // The dry run on this chat, before the session closes: that contact, and a case to create.
+  await rules.getByLabel("Chat", { exact: true }).selectOption(chatId);
+  await rules.getByRole("button", { name: "Try the rules" }).click();
+  const plan = rules.getByRole("table", { name: "Dry run" });
+  const planContact = plan.getByRole("row").filter({ hasText: `Contact (${contactId})` });
+  await expect(planContact).toContainText("the Contact recorded for this client");
+  const planCase = plan.getByRole("row").filter({ hasText: "when this open session closes" });
+  await expect(planCase).toContainText("Case");
+  await expect(planCase).toContainText("Create");
+  // No Zoho user has the agent's email: the owner is the user who connected Zoho.
+  await expect(planCase).toContainText("zoho.admin@example.com");
+  await expect(planCase).toContainText("Plans follow next week.");
+
+  // The operator ends the chat: the case reaches Zoho and the sync log says so.
+  await manager.getByRole("button", { name: "End chat" }).click();
+  const end = manager.getByRole("form", { name: "End chat" });
+  await end.getByLabel("Wrap-up note (optional)").fill("Plans next week.");
+  await end.getByRole("button", { name: "End chat" }).click();
+  const caseLine = log.getByRole("row").filter({ hasText: "Created the Case" });
+  await expect(async () => {
+    await crmPage(page);
+    await expect(caseLine).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(caseLine).toContainText("Cases");
+  await expect(caseLine).toContainText("done");
+  await expect(contactLine).toContainText(contactId);
+
+  // Back to the built-in CRM, as the other tests expect.
+  await page.getByRole("region", { name: "Zoho" }).getByRole("button", { name: "Disconnect" }).click();
+  await page.getByRole("group", { name: "Confirm disconnect" }).getByRole("button", { name: "Disconnect Zoho" }).click();
+  await expect(page.getByText("The app works with the built-in CRM.")).toBeVisible();
 });

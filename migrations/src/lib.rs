@@ -25,6 +25,7 @@ mod m20261214_000001_crm_connection;
 mod m20261214_000002_crm_deal_sync;
 mod m20261214_000003_crm_config;
 mod m20261214_000004_crm_sync_log;
+mod m20261215_000001_crm_records;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000002_crm_deal_sync::Migration),
             Box::new(m20261214_000003_crm_config::Migration),
             Box::new(m20261214_000004_crm_sync_log::Migration),
+            Box::new(m20261215_000001_crm_records::Migration),
         ]
     }
 }

@@ -348,6 +348,28 @@ pub async fn set_sound(on: bool) -> Result<(), AppError> {
     )
 }
 
+/// The signed-in user's phone and company.
+#[server(endpoint = "accounts/profile", output = crate::model::wire::Answer)]
+pub async fn my_profile() -> Result<crate::model::account_input::Profile, AppError> {
+    use crate::server::accounts::service as accounts;
+    respond(async { accounts::profile(&state().db, viewer()?.id).await }.await)
+}
+
+/// The signed-in user saves their phone and company (either may be empty).
+#[server(endpoint = "accounts/profile/save", output = crate::model::wire::Answer)]
+pub async fn save_profile(phone: String, company: String) -> Result<(), AppError> {
+    use crate::model::account_input::Profile;
+    use crate::server::accounts::service as accounts;
+    respond(
+        async {
+            let viewer = viewer()?;
+            let profile = Profile::parse(&phone, &company)?;
+            accounts::set_profile(&state().db, viewer.id, profile).await
+        }
+        .await,
+    )
+}
+
 #[server(endpoint = "admin/users/disabled", output = crate::model::wire::Answer)]
 pub async fn set_user_disabled(user_id: UserId, disabled: bool) -> Result<UserView, AppError> {
     use crate::server::accounts::service as accounts;

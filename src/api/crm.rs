@@ -2,6 +2,7 @@
 
 use crate::model::AppError;
 use crate::model::crm::{CrmConnectionView, StageMappingView, SyncEntryView};
+use crate::model::crm_rules::{ChatPick, PlanStep, RulesView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -132,6 +133,62 @@ pub async fn retry_crm_sync(entry_id: i64) -> Result<(), AppError> {
             let me = require_admin()?;
             tracing::info!(admin = %me.user.id, entry = entry_id, "admin retries a CRM delivery");
             crate::server::crm::sync_log::retry(&state().db, entry_id).await
+        }
+        .await,
+    )
+}
+
+/// The connector's rules and the CRM's fields they may use.
+#[server(endpoint = "admin/crm/rules", output = crate::model::wire::Answer)]
+pub async fn crm_rules() -> Result<RulesView, AppError> {
+    respond(
+        async {
+            require_admin()?;
+            let st = state();
+            crate::server::crm::connector::rules_view(&st.db, &st.crm).await
+        }
+        .await,
+    )
+}
+
+/// Saves the connector's rules (JSON of `ConnectorRules`), checked against the CRM's fields.
+#[server(endpoint = "admin/crm/rules/save", output = crate::model::wire::Answer)]
+pub async fn save_crm_rules(rules: String) -> Result<(), AppError> {
+    use crate::server::crm::{connector, rules as crm_rules};
+    respond(
+        async {
+            let me = require_admin()?;
+            let st = state();
+            let rules = crm_rules::parse(&rules)?;
+            connector::save_rules(&st.db, &st.crm, me.user.id, &rules).await
+        }
+        .await,
+    )
+}
+
+/// What the given rules (saved or not) would create or update in the CRM for a chat.
+#[server(endpoint = "admin/crm/rules/dry-run", output = crate::model::wire::Answer)]
+pub async fn crm_dry_run(rules: String, chat: i64) -> Result<Vec<PlanStep>, AppError> {
+    use crate::model::ids::ConversationId;
+    use crate::server::crm::{connector, rules as crm_rules};
+    respond(
+        async {
+            require_admin()?;
+            let st = state();
+            let rules = crm_rules::parse(&rules)?;
+            connector::dry_run(&st.db, &st.crm, &rules, ConversationId(chat)).await
+        }
+        .await,
+    )
+}
+
+/// Recent client chats to try the rules on.
+#[server(endpoint = "admin/crm/chats", output = crate::model::wire::Answer)]
+pub async fn crm_recent_chats() -> Result<Vec<ChatPick>, AppError> {
+    respond(
+        async {
+            require_admin()?;
+            Ok(crate::server::crm::connector::recent_chats(&state().db).await?)
         }
         .await,
     )

@@ -1,6 +1,7 @@
 //! Account form input as types: an invalid email, name or password cannot be built.
 
 use super::AppError;
+use serde::{Deserialize, Serialize};
 
 /// A normalised (trimmed, lowercased) email address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +76,62 @@ impl DisplayName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// What a client tells us about themselves beyond their name: a phone number and a company,
+/// both optional (empty is "not given"). The CRM connector matches and writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub phone: Option<String>,
+    pub company: Option<String>,
+}
+
+impl Profile {
+    pub const MAX_PHONE_CHARS: usize = 30;
+    pub const MAX_COMPANY_CHARS: usize = 120;
+
+    /// A phone is digits with the separators people type (spaces, `+ - . ( ) /`) and at least 7
+    /// digits; a company is any label up to 120 characters.
+    pub fn parse(phone: &str, company: &str) -> Result<Profile, AppError> {
+        let phone = crate::model::label::clean(phone);
+        let phone = match phone.as_str() {
+            "" => None,
+            p if p.chars().count() > Self::MAX_PHONE_CHARS => {
+                return Err(AppError::invalid(
+                    "phone",
+                    format!("Use at most {} characters.", Self::MAX_PHONE_CHARS),
+                ));
+            }
+            p if !p.chars().all(|c| {
+                c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '.' | '(' | ')' | '/')
+            }) =>
+            {
+                return Err(AppError::invalid(
+                    "phone",
+                    "Use digits, spaces and + - . ( ) only.",
+                ));
+            }
+            p if p.chars().filter(char::is_ascii_digit).count() < 7 => {
+                return Err(AppError::invalid(
+                    "phone",
+                    "A phone number has at least 7 digits.",
+                ));
+            }
+            p => Some(p.to_owned()),
+        };
+        let company = crate::model::label::clean(company);
+        let company = match company.as_str() {
+            "" => None,
+            c if c.chars().count() > Self::MAX_COMPANY_CHARS => {
+                return Err(AppError::invalid(
+                    "company",
+                    format!("Use at most {} characters.", Self::MAX_COMPANY_CHARS),
+                ));
+            }
+            c => Some(c.to_owned()),
+        };
+        Ok(Profile { phone, company })
     }
 }
 
@@ -165,6 +222,24 @@ mod tests {
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(81)).is_err());
         assert_eq!(DisplayName::parse(" Ann ").map(|n| n.0), Ok("Ann".into()));
+    }
+
+    #[test]
+    fn a_profile_takes_typed_phones_and_refuses_what_is_not_one() {
+        let p = Profile::parse(" +44 (20) 7946-0958 ", " Acme Ltd ").expect("valid");
+        assert_eq!(p.phone.as_deref(), Some("+44 (20) 7946-0958"));
+        assert_eq!(p.company.as_deref(), Some("Acme Ltd"));
+        assert_eq!(Profile::parse("", "  "), Ok(Profile::default()));
+        for bad in ["call me", "12345", &"1".repeat(31)] {
+            let e = Profile::parse(bad, "").expect_err(bad);
+            assert!(e.for_field("phone").is_some(), "{bad}");
+        }
+        assert!(
+            Profile::parse("", &"c".repeat(121))
+                .unwrap_err()
+                .for_field("company")
+                .is_some()
+        );
     }
 
     #[test]

@@ -3,9 +3,11 @@
 
 pub mod builtin;
 pub mod config;
+pub mod connector;
 pub mod poll;
 pub mod port;
 pub mod routes;
+pub mod rules;
 pub mod stage_map;
 pub mod switch;
 pub mod sync;

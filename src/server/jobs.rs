@@ -41,6 +41,10 @@ pub enum Job {
     RenderTranscript { deal_id: DealId },
     /// Attach the deal's current transcript to its CRM deal (replacing the one attached before).
     TranscriptToCrm { deal_id: DealId },
+    /// Find or create the chat's client in the CRM by the connector's rules (at chat start).
+    CrmPerson { conversation_id: ConversationId },
+    /// Record a closed operator session in the CRM (a Task or a Case) by the connector's rules.
+    CrmSession { session_id: OperatorSessionId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -54,10 +58,12 @@ pub enum JobKind {
     IdleClose,
     RenderTranscript,
     TranscriptToCrm,
+    CrmPerson,
+    CrmSession,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::SyncDeal,
         JobKind::OfferNote,
         JobKind::PaymentNote,
@@ -66,6 +72,8 @@ impl JobKind {
         JobKind::IdleClose,
         JobKind::RenderTranscript,
         JobKind::TranscriptToCrm,
+        JobKind::CrmPerson,
+        JobKind::CrmSession,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +86,8 @@ impl JobKind {
             JobKind::IdleClose => "idle_close",
             JobKind::RenderTranscript => "render_transcript",
             JobKind::TranscriptToCrm => "transcript_to_crm",
+            JobKind::CrmPerson => "crm_person",
+            JobKind::CrmSession => "crm_session",
         }
     }
 
@@ -92,8 +102,8 @@ impl JobKind {
             JobKind::OfferNote => "offer",
             JobKind::PaymentNote => "message",
             JobKind::SendMail => "mail",
-            JobKind::NotifyUnread => "chat",
-            JobKind::IdleClose => "operator session",
+            JobKind::NotifyUnread | JobKind::CrmPerson => "chat",
+            JobKind::IdleClose | JobKind::CrmSession => "operator session",
             JobKind::RenderTranscript | JobKind::TranscriptToCrm => "deal",
         }
     }
@@ -110,6 +120,8 @@ impl Job {
             Job::IdleClose { .. } => JobKind::IdleClose,
             Job::RenderTranscript { .. } => JobKind::RenderTranscript,
             Job::TranscriptToCrm { .. } => JobKind::TranscriptToCrm,
+            Job::CrmPerson { .. } => JobKind::CrmPerson,
+            Job::CrmSession { .. } => JobKind::CrmSession,
         }
     }
 
@@ -120,8 +132,10 @@ impl Job {
             Job::OfferNote { offer_id } => offer_id.0,
             Job::PaymentNote { message_id } => message_id.0,
             Job::SendMail { mail_id } => mail_id.0,
-            Job::NotifyUnread { conversation_id } => conversation_id.0,
-            Job::IdleClose { session_id } => session_id.0,
+            Job::NotifyUnread { conversation_id } | Job::CrmPerson { conversation_id } => {
+                conversation_id.0
+            }
+            Job::IdleClose { session_id } | Job::CrmSession { session_id } => session_id.0,
             Job::RenderTranscript { deal_id } | Job::TranscriptToCrm { deal_id } => deal_id.0,
         }
     }
@@ -151,6 +165,12 @@ impl Job {
             },
             JobKind::TranscriptToCrm => Job::TranscriptToCrm {
                 deal_id: DealId(target),
+            },
+            JobKind::CrmPerson => Job::CrmPerson {
+                conversation_id: ConversationId(target),
+            },
+            JobKind::CrmSession => Job::CrmSession {
+                session_id: OperatorSessionId(target),
             },
         }
     }

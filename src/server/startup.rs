@@ -399,8 +399,14 @@ pub fn job_runner(settings: &Settings, deps: JobDeps<'_>) -> Result<Runner, Star
             JobKind::OfferNote,
             JobKind::PaymentNote,
             JobKind::TranscriptToCrm,
+            JobKind::CrmPerson,
+            JobKind::CrmSession,
         ],
-        Arc::new(CrmJobs::new(crm.clone(), store.clone())),
+        Arc::new(CrmJobs::new(
+            crm.clone(),
+            store.clone(),
+            usize::try_from(settings.crm.max_attachment_mb << 20).unwrap_or(usize::MAX),
+        )),
     )
     .register(&[JobKind::RenderTranscript], Arc::new(transcripts))
     .register(&[JobKind::SendMail], Arc::new(mail_jobs(settings)?))

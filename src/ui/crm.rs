@@ -1,3 +1,4 @@
 //! The administrator's CRM page.
 
 pub mod admin_crm;
+pub mod rules;

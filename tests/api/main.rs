@@ -14,6 +14,7 @@ mod channels;
 mod chat_authorization;
 mod chat_files;
 mod chats;
+mod crm_rules;
 mod deals_page;
 mod fake_stripe;
 mod files;

@@ -374,8 +374,8 @@ async fn deals_reach_zoho_through_renewed_tokens(db: Db) {
         .find(|c| &c["id"] == contact)
         .expect("the contact");
     assert_eq!(person["Email"], "ny@example.com");
-    assert_eq!(person["Last_Name"], "Person");
-    assert_eq!(person["First_Name"], "Client");
+    // The connector's default mapping (support): the name as Last_Name, as in the seed's table.
+    assert_eq!(person["Last_Name"], "Client Person");
     assert!(!token_requests(&fake, "refresh_token").await.is_empty());
     let answered: Vec<u64> = fake
         .requests()
@@ -697,7 +697,7 @@ async fn the_sync_log_tells_what_was_done_and_retries_a_refused_delivery(db: Db)
     let lines = sync_log_lines(&admin).await;
     let created = lines
         .iter()
-        .find(|l| l["action"] == "Created the contact")
+        .find(|l| l["action"] == "Created the Contact")
         .expect("the contact's line");
     assert_eq!(created["outcome"], "done");
     assert_eq!(created["module"], "Contacts");
@@ -803,3 +803,147 @@ async fn calls_to_zoho_stay_within_the_concurrency_limit(db: Db) {
     );
 }
 on_both_dbs!(calls_to_zoho_stay_within_the_concurrency_limit);
+
+/// The connector's rules against Zoho: support makes a Contact (owned by the connecting user,
+/// no agent yet) when the chat starts and a Case (owned by the agent's Zoho user, linked to the
+/// contact and the deal, with the session's file) when the operator ends it.
+async fn support_rules_in_zoho_make_a_contact_and_a_case(db: Db) {
+    use crate::crm_rules::{rules_of, save_rules};
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    let max_user = fake.add_user("max@example.com", "Max").await;
+    let rules = rules_of(&admin).await;
+    // Zoho's own fields are what the mapping is checked against.
+    let mut unknown = rules.clone();
+    unknown["modules"][4]["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"field": "Mood", "from": {"Text": "calm"}, "otherwise": ""}));
+    let refused = save_rules(&admin, &unknown).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.to_string().contains("Mood"),
+        "{}",
+        refused.body
+    );
+    save_rules(&admin, &rules).await.expect_ok();
+
+    let (_clara, max, id) = crate::files::deal_chat(&app).await;
+    crate::files::share(&max, id, "plan.pdf", "the plan").await;
+    max.call(
+        "chats/end",
+        &[("conversation_id", &id.to_string()), ("note", "Call back")],
+    )
+    .await
+    .expect_ok();
+    let case = eventually("the case in Zoho", || async {
+        fake.records("Cases").await.into_iter().next()
+    })
+    .await;
+    let contacts = fake.records("Contacts").await;
+    assert_eq!(contacts.len(), 1, "one contact for the deal and the rules");
+    let contact = &contacts[0];
+    assert_eq!(contact["Email"], "clara@example.com");
+    let connecting = connection(&admin).await;
+    assert_eq!(
+        contact["Owner"]["email"], connecting["zoho"]["account_email"],
+        "no agent when the chat started: the connecting user owns it"
+    );
+    assert_eq!(case["Subject"], "Client Person");
+    assert_eq!(case["Status"], "Closed");
+    assert_eq!(case["Case_Origin"], "Chat");
+    assert_eq!(case["Owner"]["id"], max_user["id"], "{case}");
+    assert_eq!(case["Related_To"]["id"], contact["id"]);
+    let deal = zoho_deal(&fake, "Roof").await.expect("the deal");
+    assert_eq!(case["Deal_Name"]["id"], deal["id"]);
+    let description = case["Description"].as_str().unwrap();
+    assert!(description.contains("Wrap-up: Call back"), "{description}");
+    assert!(
+        description.contains("Client Person: Hello"),
+        "{description}"
+    );
+    let attached = eventually("the case's attachment", || async {
+        fake.records("Cases")
+            .await
+            .into_iter()
+            .next()
+            .and_then(|c| c["attachments"].as_array().cloned())
+            .filter(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(attached[0]["File_Name"], "plan.pdf", "{attached:?}");
+    let log = sync_log_lines(&admin).await;
+    let actions: Vec<&str> = log.iter().filter_map(|l| l["action"].as_str()).collect();
+    assert!(actions.contains(&"Created the Contact"), "{actions:?}");
+    assert!(actions.contains(&"Created the Case"), "{actions:?}");
+}
+on_both_dbs!(support_rules_in_zoho_make_a_contact_and_a_case);
+
+/// Sales against Zoho: a lead found by phone (the first rule) gets only its empty fields filled,
+/// and the session becomes a Task related to the deal.
+async fn sales_rules_in_zoho_find_a_lead_by_phone_and_fill_what_is_empty(db: Db) {
+    use crate::crm_rules::{rules_of, save_rules};
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    let lead = fake
+        .seed(
+            "Leads",
+            json!({"Last_Name": "Known", "Company": "Roofs Ltd", "Phone": "+44 20 7946 0958"}),
+        )
+        .await;
+    let mut rules = rules_of(&admin).await;
+    rules["mode"] = json!("sales");
+    rules["update"] = json!("fill_empty");
+    rules["modules"][0]["identify"] = json!(["Phone", "Email"]);
+    save_rules(&admin, &rules).await.expect_ok();
+    let clara = app.signed_up_client("clara@example.com").await;
+    clara
+        .call(
+            "accounts/profile/save",
+            &[("phone", "0044 20 7946 0958"), ("company", "")],
+        )
+        .await
+        .expect_ok();
+    crate::crm_rules::verify(&app, "clara@example.com").await;
+    let id = clara.start_chat("project", "Roof", "Hello").await;
+    let filled = eventually("the lead's email filled", || async {
+        fake.records("Leads")
+            .await
+            .into_iter()
+            .find(|l| l["id"] == lead["id"] && l["Email"] == "clara@example.com")
+    })
+    .await;
+    assert_eq!(
+        filled["Last_Name"], "Known",
+        "a filled field is left as it is"
+    );
+    assert_eq!(fake.records("Leads").await.len(), 1, "found, not created");
+    let max = app.manager("max@example.com", "Max").await;
+    max.accept(id).await.expect_ok();
+    max.call(
+        "chats/end",
+        &[("conversation_id", &id.to_string()), ("note", "")],
+    )
+    .await
+    .expect_ok();
+    let task = eventually("the task in Zoho", || async {
+        fake.records("Tasks").await.into_iter().next()
+    })
+    .await;
+    let deal = zoho_deal(&fake, "Roof").await.expect("the deal");
+    assert_eq!(task["What_Id"]["id"], deal["id"], "{task}");
+    assert_eq!(task["$se_module"], "Deals");
+    assert_eq!(task["Subject"], "Client Person");
+    assert_eq!(task["Status"], "Completed");
+    let searches: Vec<String> = fake
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/crm/v8/Leads/search")
+        .map(|r| r["query"].to_string())
+        .collect();
+    assert!(searches.iter().any(|q| q.contains("phone")), "{searches:?}");
+}
+on_both_dbs!(sales_rules_in_zoho_find_a_lead_by_phone_and_fill_what_is_empty);

@@ -53,8 +53,15 @@ pub fn phone_key(phone: &str) -> Option<String> {
 
 /// `phone_key` of a CRM contact `c`'s phone, in SQL both databases read.
 fn phone_key_sql() -> String {
-    let bare = "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(c.phone, ' ', ''), '-', ''), \
-                '.', ''), '(', ''), ')', ''), '+', '')";
+    phone_key_of("c.phone")
+}
+
+/// `phone_key` of the phone in `column` (a trusted column name), in SQL both databases read.
+pub fn phone_key_of(column: &str) -> String {
+    let bare = format!(
+        "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE({column}, ' ', ''), '-', ''), \
+         '.', ''), '(', ''), ')', ''), '+', '')"
+    );
     format!("CASE WHEN {bare} LIKE '00%' THEN SUBSTR({bare}, 3) ELSE {bare} END")
 }
 

@@ -1,6 +1,6 @@
 //! Accounts: signup, admin-created users, authentication, disabling, password change.
 
-use crate::model::account_input::{DisplayName, Email, NewPassword};
+use crate::model::account_input::{DisplayName, Email, NewPassword, Profile};
 use crate::model::ids::UserId;
 use crate::model::{AppError, Role, UserView};
 use crate::server::accounts::login_throttle::{self, Admission};
@@ -208,6 +208,34 @@ pub async fn set_sound(
         .await?;
     w.audience = Audience::users([Some(user_id)]).with_account(user_id);
     w.commit(hub).await?;
+    Ok(())
+}
+
+/// The user's phone and company (what the CRM connector matches and writes).
+pub async fn profile(db: &DatabaseConnection, user_id: UserId) -> Result<Profile, AppError> {
+    let u = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Profile {
+        phone: u.phone,
+        company: u.company,
+    })
+}
+
+/// Saves the user's phone and company.
+#[tracing::instrument(skip(db, profile))]
+pub async fn set_profile(
+    db: &DatabaseConnection,
+    user_id: UserId,
+    profile: Profile,
+) -> Result<(), AppError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Phone, profile.phone.into())
+        .col_expr(user::Column::Company, profile.company.into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

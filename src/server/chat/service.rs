@@ -20,6 +20,7 @@ use crate::server::chat::sessions;
 use crate::server::chat::writer::{MessageWriter, Submit};
 use crate::server::deals::service as deals;
 use crate::server::files::home as files_home;
+use crate::server::jobs::{self, Job};
 use crate::server::messages::{self, KIND_TEXT, NewMessage, Reader};
 use crate::server::payments::service as payments;
 use crate::server::platform::config::ChatSettings;
@@ -150,6 +151,14 @@ pub async fn start(
     .await?;
     upsert_member(&w.txn, conv.id, viewer.id, "member", 0).await?;
     sessions::open(&w, conv.id, now, conv.queue_id).await?;
+    // The client's lead or contact in the CRM, by the connector's rules.
+    jobs::enqueue(
+        &w.txn,
+        Job::CrmPerson {
+            conversation_id: conv.id,
+        },
+    )
+    .await?;
     let first = NewMessage {
         client_msg_id: Some(client_msg_id.clone()),
         ..NewMessage::by(Some(viewer.id), KIND_TEXT, body.into_string())
@@ -212,6 +221,20 @@ pub async fn detail(
     conversation_id: ConversationId,
 ) -> Result<ChatDetail, AppError> {
     let (conv, can) = load(db, viewer, conversation_id).await?;
+    let deal = match conv.deal_id {
+        Some(id) => deal_as_read(db, viewer, id, conv.channel_id).await?,
+        None => None,
+    };
+    // A closed deal's stage stays where the close left it.
+    let can_change_stage = can.manage_deal && deal.as_ref().is_some_and(|d| !d.is_closed());
+    let summary = summary(db, viewer, conv.id).await?;
+    let voice_image = match viewer.role {
+        Role::Client => channels::voice_image_of(db, conv.channel_id).await?,
+        _ => None,
+    };
+    let can_attach = files_home::may_attach(db, viewer, &conv, can.reply).await?;
+    // The lines are read last: a change and its line commit together, so a view whose rights or
+    // deal show a change also shows the line that tells of it.
     let messages = messages::before(
         db,
         Reader::of(viewer.role),
@@ -220,25 +243,16 @@ pub async fn detail(
         settings.history_page,
     )
     .await?;
-    let deal = match conv.deal_id {
-        Some(id) => deal_as_read(db, viewer, id, conv.channel_id).await?,
-        None => None,
-    };
-    // A closed deal's stage stays where the close left it.
-    let can_change_stage = can.manage_deal && deal.as_ref().is_some_and(|d| !d.is_closed());
     Ok(ChatDetail {
-        summary: summary(db, viewer, conv.id).await?,
+        summary,
         deal,
         has_older: messages.first().is_some_and(|m| m.seq > 1),
         messages,
         can_reply: can.reply,
         can_accept: can.accept,
         can_change_stage,
-        voice_image: match viewer.role {
-            Role::Client => channels::voice_image_of(db, conv.channel_id).await?,
-            _ => None,
-        },
-        can_attach: files_home::may_attach(db, viewer, &conv, can.reply).await?,
+        voice_image,
+        can_attach,
     })
 }
 

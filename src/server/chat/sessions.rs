@@ -274,11 +274,12 @@ async fn close_session_row(
     by: Option<UserId>,
     wrap_up: Option<String>,
 ) -> Result<(), DbErr> {
-    w.txn
-        .execute_raw(stmt(
+    let closed = w
+        .txn
+        .query_all_raw(stmt(
             w.backend(),
             "UPDATE operator_sessions SET closed_at = ?, close_reason = ?, closed_by = ?, wrap_up = ? \
-             WHERE conversation_id = ? AND closed_at IS NULL",
+             WHERE conversation_id = ? AND closed_at IS NULL RETURNING id",
             [
                 Utc::now().into(),
                 reason.as_str().into(),
@@ -288,6 +289,11 @@ async fn close_session_row(
             ],
         ))
         .await?;
+    // Each closed session becomes a CRM task or case by the connector's rules.
+    for row in closed {
+        let session_id = OperatorSessionId(row.try_get::<i64>("", "id")?);
+        jobs::enqueue(&w.txn, Job::CrmSession { session_id }).await?;
+    }
     Ok(())
 }
 

@@ -1,9 +1,14 @@
 //! The built-in CRM: contacts and deals kept in this app's own database (tables `crm_contacts`
-//! and `crm_deals`), so the product runs alone on one machine with a CRM behind it.
+//! and `crm_deals`), and the connector's leads, accounts, tasks and cases (`records`), so the
+//! product runs alone on one machine with a CRM behind it.
 
+pub mod records;
+
+use crate::model::crm_rules::{CrmFieldView, CrmModule};
 use crate::model::money::{Currency, Money};
 use crate::server::crm::port::{
-    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, CrmRecord, CrmUser, Lookup,
+    NewAttachment, RecordWrite,
 };
 use crate::server::platform::entities::{crm_attachment, crm_contact, crm_deal, crm_note};
 use chrono::Utc;
@@ -220,5 +225,51 @@ impl CrmPort for BuiltinCrm {
                 created_at,
             })
             .collect())
+    }
+
+    async fn module_fields(&self, module: CrmModule) -> Result<Vec<CrmFieldView>, CrmError> {
+        Ok(records::fields(module))
+    }
+
+    async fn find_record(
+        &self,
+        module: CrmModule,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<CrmRecord>, CrmError> {
+        records::find(&self.db, module, lookup).await
+    }
+
+    async fn get_record(&self, module: CrmModule, id: &str) -> Result<Option<CrmRecord>, CrmError> {
+        records::get(&self.db, module, id).await
+    }
+
+    async fn create_record(
+        &self,
+        module: CrmModule,
+        record: &RecordWrite,
+    ) -> Result<String, CrmError> {
+        records::create(&self.db, module, record).await
+    }
+
+    async fn update_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        record: &RecordWrite,
+    ) -> Result<(), CrmError> {
+        records::update(&self.db, module, id, record).await
+    }
+
+    async fn attach_to_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        records::attach(&self.db, module, id, file).await
+    }
+
+    async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError> {
+        records::owner_for(&self.db, agent_email).await
     }
 }

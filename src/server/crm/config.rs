@@ -111,6 +111,7 @@ pub async fn save_stage_mapping(
     crm_config::Entity::insert(crm_config::ActiveModel {
         provider: Set(crm.provider().to_owned()),
         stage_map: Set(Some(json)),
+        rules: Set(None),
         updated_at: Set(Utc::now()),
         updated_by: Set(admin),
     })

@@ -2,9 +2,11 @@
 //! the embedded default; the Zoho adapter implements the same trait, so nothing above it knows
 //! which CRM is connected.
 
+use crate::model::crm_rules::{CrmFieldView, CrmModule};
 use crate::model::money::Money;
 use crate::model::{DealOutcome, DealStage};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
 /// A person as the CRM records them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +61,51 @@ pub struct RemoteDeal {
     pub amount_minor: Option<i64>,
     pub owner_email: Option<String>,
     pub modified_at: DateTime<Utc>,
+}
+
+/// How the connector looks for a record: the first record that matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// Case-insensitive, against the module's email field.
+    Email(&'a str),
+    /// By digits (`accounts::duplicates::phone_key`), against the module's phone field.
+    Phone(&'a str),
+    /// Equal to a named field's value.
+    Field { field: &'a str, value: &'a str },
+}
+
+/// A record of a module as the connector reads it: its fields as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrmRecord {
+    pub id: String,
+    pub owner_email: Option<String>,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A user of the CRM (a record's owner).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmUser {
+    pub id: String,
+    pub email: String,
+}
+
+/// Another record a written one points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// A contact's account.
+    Account(String),
+    /// The lead or contact a task or case is about.
+    Person(CrmModule, String),
+    /// The deal a task or case belongs to.
+    Deal(String),
+}
+
+/// The fields (CRM name, text), owner and links of a record to create or update.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordWrite {
+    pub fields: Vec<(String, String)>,
+    pub owner: Option<CrmUser>,
+    pub links: Vec<Link>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,4 +190,44 @@ pub trait CrmPort: Send + Sync {
 
     /// The deal's attachments, oldest first.
     async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError>;
+
+    /// A module's fields that the connector may write or match on.
+    async fn module_fields(&self, module: CrmModule) -> Result<Vec<CrmFieldView>, CrmError>;
+
+    /// The first record of `module` that `lookup` matches.
+    async fn find_record(
+        &self,
+        module: CrmModule,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<CrmRecord>, CrmError>;
+
+    /// A record by its id; None when it is gone.
+    async fn get_record(&self, module: CrmModule, id: &str) -> Result<Option<CrmRecord>, CrmError>;
+
+    /// Creates a record; returns its id.
+    async fn create_record(
+        &self,
+        module: CrmModule,
+        record: &RecordWrite,
+    ) -> Result<String, CrmError>;
+
+    /// Writes the given fields (and owner and links) of a record.
+    async fn update_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        record: &RecordWrite,
+    ) -> Result<(), CrmError>;
+
+    /// Attaches a file to a record (idempotent by name and content, as `attach_to_deal`).
+    async fn attach_to_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError>;
+
+    /// The owner rule: the CRM user with the agent's email, else the user who connected the
+    /// CRM (None: the CRM picks, as it does for a record sent without an owner).
+    async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError>;
 }

@@ -8,18 +8,20 @@
 
 use crate::model::chat::OfferView;
 use crate::model::crm::SyncOutcome;
-use crate::model::ids::{DealId, MessageId, OfferId};
+use crate::model::ids::{ConversationId, DealId, MessageId, OfferId};
 use crate::model::message::MessageContent;
+use crate::server::crm::connector;
 use crate::server::crm::port::{
     CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment,
 };
 use crate::server::crm::switch::Crms;
-use crate::server::crm::sync_log::{self, Recorder};
+use crate::server::crm::sync_log::{self, About, Recorder};
 use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    conversation, crm_deal_sync, crm_ref, deal, file, file_offer, message, payment, user,
+    conversation, crm_deal_sync, crm_ref, deal, file, file_offer, message, operator_session,
+    payment, user,
 };
 use crate::server::storage::{FileStore, StoreKey};
 use futures::StreamExt;
@@ -42,11 +44,17 @@ pub struct CrmJobs {
     crms: Arc<Crms>,
     /// Where the files attached to CRM records are read from.
     store: Arc<dyn FileStore>,
+    /// The largest session file attached to a CRM record, in bytes.
+    max_attachment: usize,
 }
 
 impl CrmJobs {
-    pub fn new(crms: Arc<Crms>, store: Arc<dyn FileStore>) -> CrmJobs {
-        CrmJobs { crms, store }
+    pub fn new(crms: Arc<Crms>, store: Arc<dyn FileStore>, max_attachment: usize) -> CrmJobs {
+        CrmJobs {
+            crms,
+            store,
+            max_attachment,
+        }
     }
 }
 
@@ -63,6 +71,19 @@ impl JobHandler for CrmJobs {
             Job::TranscriptToCrm { deal_id } => {
                 transcript_to_crm(db, crm, self.store.as_ref(), deal_id).await
             }
+            Job::CrmPerson { conversation_id } => {
+                connector::record_person(db, crm, conversation_id).await
+            }
+            Job::CrmSession { session_id } => {
+                connector::record_session(
+                    db,
+                    crm,
+                    self.store.as_ref(),
+                    self.max_attachment,
+                    session_id,
+                )
+                .await
+            }
             other @ (Job::SendMail { .. }
             | Job::NotifyUnread { .. }
             | Job::IdleClose { .. }
@@ -77,8 +98,8 @@ impl JobHandler for CrmJobs {
             };
             (outcome, e.to_string())
         });
-        let deal_id = deal_of(db, job).await?;
-        sync_log::record(db, crm.provider(), job, deal_id, &recorder.steps(), failure).await?;
+        let about = about(db, job).await?;
+        sync_log::record(db, crm.provider(), job, about, &recorder.steps(), failure).await?;
         done.map_err(|e| match e {
             // The CRM refused the request as it is: sending it again cannot help.
             CrmError::Rejected(_) => JobError::Permanent(e.to_string()),
@@ -88,28 +109,51 @@ impl JobHandler for CrmJobs {
     }
 }
 
-/// Our deal a CRM job is about, for its lines in the sync log.
-async fn deal_of(db: &DatabaseConnection, job: Job) -> Result<Option<DealId>, DbErr> {
-    Ok(match job {
-        Job::SyncDeal { deal_id } | Job::TranscriptToCrm { deal_id } => Some(deal_id),
-        Job::OfferNote { offer_id } => file_offer::Entity::find_by_id(offer_id)
+/// Our deal and chat a CRM job is about, for its lines in the sync log.
+async fn about(db: &DatabaseConnection, job: Job) -> Result<About, DbErr> {
+    let of_chat = |conversation_id: ConversationId| async move {
+        let deal_id = conversation::Entity::find_by_id(conversation_id)
             .one(db)
             .await?
-            .map(|o| o.deal_id),
-        Job::PaymentNote { message_id } => {
-            let Some(line) = message::Entity::find_by_id(message_id).one(db).await? else {
-                return Ok(None);
-            };
-            conversation::Entity::find_by_id(line.conversation_id)
+            .and_then(|c| c.deal_id);
+        Ok::<_, DbErr>(About {
+            deal_id,
+            conversation_id: Some(conversation_id),
+        })
+    };
+    let deal = |deal_id: Option<DealId>| About {
+        deal_id,
+        conversation_id: None,
+    };
+    Ok(match job {
+        Job::SyncDeal { deal_id } | Job::TranscriptToCrm { deal_id } => deal(Some(deal_id)),
+        Job::OfferNote { offer_id } => deal(
+            file_offer::Entity::find_by_id(offer_id)
                 .one(db)
                 .await?
-                .and_then(|c| c.deal_id)
+                .map(|o| o.deal_id),
+        ),
+        Job::PaymentNote { message_id } => {
+            match message::Entity::find_by_id(message_id).one(db).await? {
+                Some(line) => of_chat(line.conversation_id).await?,
+                None => About::default(),
+            }
         }
-        _ => None,
+        Job::CrmPerson { conversation_id } => of_chat(conversation_id).await?,
+        Job::CrmSession { session_id } => {
+            match operator_session::Entity::find_by_id(session_id)
+                .one(db)
+                .await?
+            {
+                Some(s) => of_chat(s.conversation_id).await?,
+                None => About::default(),
+            }
+        }
+        _ => About::default(),
     })
 }
 
-async fn remote_id(
+pub(super) async fn remote_id(
     db: &DatabaseConnection,
     provider: &str,
     entity: &str,
@@ -123,7 +167,7 @@ async fn remote_id(
     )
 }
 
-async fn remember(
+pub(super) async fn remember(
     db: &DatabaseConnection,
     provider: &str,
     entity: &str,
@@ -166,8 +210,8 @@ async fn contact_for(
             crm.create_contact(&CrmContact {
                 name: client.display_name.clone(),
                 email: client.email.clone(),
-                phone: None,
-                company: None,
+                phone: client.phone.clone(),
+                company: client.company.clone(),
             })
             .await?
         }
@@ -195,29 +239,12 @@ pub async fn transcript_to_crm(
         return Ok(());
     };
     let deal_ref = deal_ref(db, crm, deal_id).await?;
-    let key = StoreKey::parse(&file.storage_key).map_err(|e| CrmError::Rejected(e.to_string()))?;
-    let object = store
-        .get(&key)
-        .await
-        .map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(object.size).unwrap_or(0));
-    let mut body = object.body;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
-        if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
-            return Err(CrmError::Rejected(format!(
-                "the transcript is larger than {} MiB",
-                MAX_ATTACHMENT_BYTES >> 20
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    // Replaced while we read: the replacement queued its own delivery.
-    if hex::encode(Sha256::digest(&bytes)) != file.sha256 {
-        return Err(CrmError::Unavailable(
-            "the transcript changed while it was read".into(),
-        ));
-    }
+    let Some(bytes) = read_file(store, &file, MAX_ATTACHMENT_BYTES).await? else {
+        return Err(CrmError::Rejected(format!(
+            "the transcript is larger than {} MiB",
+            MAX_ATTACHMENT_BYTES >> 20
+        )));
+    };
     let attached = crm
         .attach_to_deal(
             &deal_ref,
@@ -242,6 +269,40 @@ pub async fn transcript_to_crm(
     }
     remember(db, provider, REF_TRANSCRIPT, deal_id.0, &attached).await?;
     Ok(())
+}
+
+/// A file's bytes from the store, to attach to a CRM record; None when it is larger than
+/// `max` bytes. A file whose bytes no longer match its digest (replaced while read) is worth
+/// another attempt: the replacement is read then.
+pub(super) async fn read_file(
+    store: &dyn FileStore,
+    file: &file::Model,
+    max: usize,
+) -> Result<Option<Vec<u8>>, CrmError> {
+    if usize::try_from(file.size).map_or(true, |size| size > max) {
+        return Ok(None);
+    }
+    let key = StoreKey::parse(&file.storage_key).map_err(|e| CrmError::Rejected(e.to_string()))?;
+    let object = store
+        .get(&key)
+        .await
+        .map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(object.size).unwrap_or(0).min(max));
+    let mut body = object.body;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| CrmError::Unavailable(format!("file store: {e}")))?;
+        if bytes.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if hex::encode(Sha256::digest(&bytes)) != file.sha256 {
+        return Err(CrmError::Unavailable(format!(
+            "{} changed while it was read",
+            file.name
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 /// The attachments of the CRM's copy of our deal (empty until the deal is delivered).
@@ -273,7 +334,10 @@ pub async fn sync_deal(
         Some(id) => user::Entity::find_by_id(id).one(db).await?.map(|u| u.email),
         None => None,
     };
-    let contact_id = contact_for(db, crm, &client).await?;
+    let contact_id = match connector::contact_for_deal(db, crm, deal_id).await? {
+        Some(id) => id,
+        None => contact_for(db, crm, &client).await?,
+    };
     let record = CrmDeal {
         title: deal.title.clone(),
         contact_id,
@@ -465,7 +529,7 @@ pub async fn payment_note(
 }
 
 /// The CRM's id of our deal, delivering the deal first if its own job is still waiting.
-async fn deal_ref(
+pub(super) async fn deal_ref(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
     deal_id: DealId,
@@ -511,7 +575,7 @@ pub fn offer_note_text(
 }
 
 /// The CRM's id of our deal, once it has been delivered.
-async fn delivered(
+pub(super) async fn delivered(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
     deal_id: DealId,

@@ -8,10 +8,12 @@
 
 use crate::model::AppError;
 use crate::model::crm::{SyncEntryView, SyncOutcome};
-use crate::model::ids::DealId;
+use crate::model::crm_rules::{CrmFieldView, CrmModule};
+use crate::model::ids::{ConversationId, DealId};
 use crate::model::{DealOutcome, DealStage};
 use crate::server::crm::port::{
-    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment, RemoteDeal,
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, CrmRecord, CrmUser, Lookup,
+    NewAttachment, RecordWrite, RemoteDeal,
 };
 use crate::server::jobs::{self, Job};
 use crate::server::platform::entities::{crm_sync_entry, deal, outbox_job};
@@ -26,7 +28,9 @@ use std::sync::Mutex;
 /// Something the CRM did for a delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
-    pub action: &'static str,
+    /// At most 32 characters (the column's width): details go to `detail`.
+    pub action: String,
+    pub detail: Option<String>,
     pub module: &'static str,
     pub remote_id: String,
 }
@@ -45,10 +49,21 @@ impl<'a> Recorder<'a> {
         }
     }
 
-    fn note(&self, action: &'static str, module: &'static str, remote_id: &str) {
+    fn note(&self, action: impl Into<String>, module: &'static str, remote_id: &str) {
+        self.note_with(action, None, module, remote_id);
+    }
+
+    fn note_with(
+        &self,
+        action: impl Into<String>,
+        detail: Option<String>,
+        module: &'static str,
+        remote_id: &str,
+    ) {
         if let Ok(mut steps) = self.steps.lock() {
             steps.push(Step {
-                action,
+                action: action.into(),
+                detail,
                 module,
                 remote_id: remote_id.to_owned(),
             });
@@ -89,14 +104,14 @@ impl CrmPort for Recorder<'_> {
     async fn find_contact_by_email(&self, email: &str) -> Result<Option<String>, CrmError> {
         let found = self.inner.find_contact_by_email(email).await?;
         if let Some(id) = &found {
-            self.note("Found the contact", "Contacts", id);
+            self.note("Found the Contact", "Contacts", id);
         }
         Ok(found)
     }
 
     async fn create_contact(&self, contact: &CrmContact) -> Result<String, CrmError> {
         let id = self.inner.create_contact(contact).await?;
-        self.note("Created the contact", "Contacts", &id);
+        self.note("Created the Contact", "Contacts", &id);
         Ok(id)
     }
 
@@ -155,6 +170,88 @@ impl CrmPort for Recorder<'_> {
     async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
         self.inner.deal_attachments(deal_id).await
     }
+
+    async fn module_fields(&self, module: CrmModule) -> Result<Vec<CrmFieldView>, CrmError> {
+        self.inner.module_fields(module).await
+    }
+
+    async fn find_record(
+        &self,
+        module: CrmModule,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<CrmRecord>, CrmError> {
+        let found = self.inner.find_record(module, lookup).await?;
+        if let Some(r) = &found {
+            self.note(
+                format!("Found the {}", module.singular()),
+                module.as_str(),
+                &r.id,
+            );
+        }
+        Ok(found)
+    }
+
+    async fn get_record(&self, module: CrmModule, id: &str) -> Result<Option<CrmRecord>, CrmError> {
+        self.inner.get_record(module, id).await
+    }
+
+    async fn create_record(
+        &self,
+        module: CrmModule,
+        record: &RecordWrite,
+    ) -> Result<String, CrmError> {
+        let id = self.inner.create_record(module, record).await?;
+        self.note(
+            format!("Created the {}", module.singular()),
+            module.as_str(),
+            &id,
+        );
+        Ok(id)
+    }
+
+    async fn update_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        record: &RecordWrite,
+    ) -> Result<(), CrmError> {
+        self.inner.update_record(module, id, record).await?;
+        let names: Vec<&str> = record.fields.iter().map(|(f, _)| f.as_str()).collect();
+        self.note_with(
+            format!("Updated the {}", module.singular()),
+            Some(names.join(", ")),
+            module.as_str(),
+            id,
+        );
+        Ok(())
+    }
+
+    async fn attach_to_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        let attached = self.inner.attach_to_record(module, id, file).await?;
+        self.note_with(
+            format!("Attached a file to the {}", module.singular()),
+            Some(file.file_name.to_owned()),
+            "Attachments",
+            &attached,
+        );
+        Ok(attached)
+    }
+
+    async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError> {
+        self.inner.owner_for(agent_email).await
+    }
+}
+
+/// What a delivery is about: our deal and chat, where known (the log is shown by either).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct About {
+    pub deal_id: Option<DealId>,
+    pub conversation_id: Option<ConversationId>,
 }
 
 /// What a delivery of `job` is, in words, for its failure line.
@@ -164,6 +261,8 @@ fn delivering(job: Job) -> &'static str {
         Job::OfferNote { .. } => "Noting an offer's decision",
         Job::PaymentNote { .. } => "Noting a payment",
         Job::TranscriptToCrm { .. } => "Attaching the transcript",
+        Job::CrmPerson { .. } => "Recording the client",
+        Job::CrmSession { .. } => "Recording the session",
         _ => "Delivering",
     }
 }
@@ -174,7 +273,7 @@ pub async fn record(
     db: &DatabaseConnection,
     provider: &str,
     job: Job,
-    deal_id: Option<DealId>,
+    about: About,
     steps: &[Step],
     failure: Option<(SyncOutcome, String)>,
 ) -> Result<(), DbErr> {
@@ -186,16 +285,17 @@ pub async fn record(
         at: Set(now),
         job: Set(kind.to_owned()),
         target: Set(job.target()),
-        deal_id: Set(deal_id),
+        deal_id: Set(about.deal_id),
+        conversation_id: Set(about.conversation_id),
         ..Default::default()
     };
     for step in steps {
         crm_sync_entry::ActiveModel {
-            action: Set(step.action.to_owned()),
+            action: Set(step.action.clone()),
             module: Set(Some(step.module.to_owned())),
             remote_id: Set(Some(step.remote_id.clone())),
             outcome: Set(SyncOutcome::Done),
-            detail: Set(None),
+            detail: Set(step.detail.clone()),
             ..line()
         }
         .insert(db)

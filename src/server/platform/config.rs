@@ -286,6 +286,9 @@ pub struct SecretSettings {
 pub struct CrmSettings {
     /// How often deals changed in the CRM are read and applied here, in seconds.
     pub poll_secs: u64,
+    /// The largest file the connector attaches to a CRM record (a Task's or Case's files), in
+    /// MiB; a larger one is named in the record's Description instead.
+    pub max_attachment_mb: u64,
     pub zoho: ZohoSettings,
 }
 
@@ -670,6 +673,12 @@ impl Settings {
             return Err(invalid(
                 "secrets.key",
                 "must be 32 bytes in base64 (or empty to generate one)",
+            ));
+        }
+        if !(1..=100).contains(&self.crm.max_attachment_mb) {
+            return Err(invalid(
+                "crm.max_attachment_mb",
+                "must be between 1 and 100",
             ));
         }
         if !(1..=86_400).contains(&self.crm.poll_secs) {

@@ -1,12 +1,15 @@
 //! The signed-in user's own account: change the password (other sessions are signed out), and the
 //! active sessions, each with its device, address and last use, to sign out one or all.
 
-use crate::api::accounts::{ChangePassword, EndAllSessions, EndSession, list_sessions};
+use crate::api::accounts::{
+    ChangePassword, EndAllSessions, EndSession, SaveProfile, list_sessions, my_profile,
+};
 use crate::model::UserView;
+use crate::model::account_input::Profile;
 use crate::model::local_time::LocalClock;
 use crate::model::user::SessionView;
 use crate::ui::browser::now_ms;
-use crate::ui::forms::form_errors::{FormError, last_error};
+use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::password_input::PasswordInput;
 use crate::ui::forms::table::Table;
@@ -51,8 +54,55 @@ pub fn AccountPage() -> impl IntoView {
                     </p>
                 </Show>
             </ActionForm>
+            <ProfileForm />
             <ActiveSessions />
         </section>
+    }
+}
+
+/// The phone and company a client may give (the CRM record made for their chats carries them).
+#[component]
+fn ProfileForm() -> impl IntoView {
+    let save = ServerAction::<SaveProfile>::new();
+    let error = last_error(save.value());
+    let done = move || matches!(save.value().get(), Some(Ok(())));
+    let profile = page_data(|| (), |_| my_profile());
+    let show = move |p: Profile| {
+        view! {
+            <ActionForm action=save attr:aria-label="Your details" attr:novalidate=true attr:class="grid-form">
+                <FormError error />
+                <label for="profile-phone">"Phone"</label>
+                <input
+                    id="profile-phone"
+                    name="phone"
+                    type="tel"
+                    autocomplete="tel"
+                    value=p.phone.unwrap_or_default()
+                    aria-describedby="profile-phone-error"
+                />
+                <FieldError error field="phone" id="profile-phone-error".to_owned() />
+                <label for="profile-company">"Company"</label>
+                <input
+                    id="profile-company"
+                    name="company"
+                    autocomplete="organization"
+                    value=p.company.unwrap_or_default()
+                    aria-describedby="profile-company-error"
+                />
+                <FieldError error field="company" id="profile-company-error".to_owned() />
+                <button type="submit" class="primary" disabled=move || save.pending().get()>
+                    "Save details"
+                </button>
+                <Show when=done>
+                    <p class="form-ok" role="status">"Details saved."</p>
+                </Show>
+            </ActionForm>
+        }
+    };
+    view! {
+        <h2>"Your details"</h2>
+        <p class="hint">"Optional. The team you chat with sees them."</p>
+        <Loaded resource=profile loading="Loading your details…" show />
     }
 }
 

@@ -1,15 +1,18 @@
 //! Admins: which CRM the app works with, and the Zoho connection: connect (Zoho's consent page),
-//! pick the CRM organisation, see who connected it and whether it needs reconnecting, disconnect.
+//! pick the CRM organisation, see who connected it and whether it needs reconnecting, disconnect;
+//! the deal stages, the connector's rules (`rules.rs`) and the sync log.
 
 use crate::api::crm::{
     ChooseZohoOrg, ConnectZoho, DisconnectZoho, RetryCrmSync, SaveCrmStages, crm_connection,
-    crm_stages, crm_sync_log,
+    crm_recent_chats, crm_rules, crm_stages, crm_sync_log,
 };
-use crate::model::DealStage;
 use crate::model::crm::{
     ConnectionStatus, CrmConnectionView, CrmOrgView, StageMappingView, SyncEntryView,
     ZohoConnectionView, connect_outcome, stage_field,
 };
+use crate::model::crm_rules::{ChatPick, RulesView};
+use crate::model::{AppError, DealStage};
+use crate::ui::crm::rules::ConnectorRulesForm;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
 use crate::ui::forms::table::Table;
@@ -74,6 +77,22 @@ pub fn AdminCrmPage() -> impl IntoView {
         },
         |_| crm_stages(),
     );
+    let rules = page_data(
+        move || {
+            (
+                actions.choose.version().get(),
+                actions.disconnect.version().get(),
+            )
+        },
+        |_| async {
+            let view = crm_rules().await?;
+            let chats = crm_recent_chats().await?;
+            Ok::<_, AppError>((view, chats))
+        },
+    );
+    let show_rules = move |(view, chats): (RulesView, Vec<ChatPick>)| {
+        view! { <ConnectorRulesForm view chats /> }
+    };
     let retry = ServerAction::<RetryCrmSync>::new();
     let log = page_data(
         move || (retry.version().get(), actions.disconnect.version().get()),
@@ -103,6 +122,7 @@ pub fn AdminCrmPage() -> impl IntoView {
             }}
             <Loaded resource=data loading="Loading the CRM connection…" show />
             <Loaded resource=stages loading="Loading the deal stages…" show=show_stages />
+            <Loaded resource=rules loading="Loading the connector rules…" show=show_rules />
             <Loaded resource=log loading="Loading the sync log…" show=show_log />
         </section>
     }

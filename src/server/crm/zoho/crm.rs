@@ -4,11 +4,15 @@
 //! record and read its own outcome; a duplicate contact (a unique Email) is the contact we were
 //! looking for, found late because Zoho's search index lags behind its writes.
 
+use crate::model::crm_rules::{CrmFieldView, CrmModule, OWNER};
 use crate::model::money::Money;
 use crate::model::{DealOutcome, DealStage};
+use crate::server::accounts::duplicates::phone_key;
 use crate::server::crm::port::{
-    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, NewAttachment, RemoteDeal,
+    CrmAttachment, CrmContact, CrmDeal, CrmError, CrmPort, CrmRecord, CrmUser, Link, Lookup,
+    NewAttachment, RecordWrite, RemoteDeal,
 };
+use crate::server::crm::rules::split_name;
 use crate::server::crm::stage_map::StageMap;
 use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError};
 use crate::server::crm::zoho::records::{
@@ -52,24 +56,6 @@ impl From<ZohoError> for CrmError {
 impl From<RecordError> for CrmError {
     fn from(e: RecordError) -> Self {
         CrmError::Rejected(e.to_string())
-    }
-}
-
-/// "Ada María Lovelace" → ("Ada María", "Lovelace"): Zoho requires a last name.
-pub fn split_name(name: &str) -> (Option<String>, String) {
-    let name = name.trim();
-    match name.rsplit_once(char::is_whitespace) {
-        Some((first, last)) if !first.trim().is_empty() => {
-            (Some(first.trim().to_owned()), last.to_owned())
-        }
-        _ => (
-            None,
-            if name.is_empty() {
-                "—".into()
-            } else {
-                name.to_owned()
-            },
-        ),
     }
 }
 
@@ -207,6 +193,84 @@ impl ZohoCrm {
             .as_ref()
             .and_then(|(_, users)| users.iter().find(|(_, e)| *e == email))
             .map(|(id, _)| id.clone()))
+    }
+
+    /// A record's JSON for a write: its fields as text, the owner, and links as lookups.
+    fn record_json(module: CrmModule, record: &RecordWrite) -> Value {
+        let mut out = serde_json::Map::new();
+        for (field, value) in &record.fields {
+            if field != OWNER {
+                out.insert(field.clone(), json!(value));
+            }
+        }
+        if let Some(owner) = &record.owner {
+            out.insert(OWNER.into(), json!({ "id": owner.id }));
+        }
+        let deal = record.links.iter().find_map(|l| match l {
+            Link::Deal(id) => Some(id),
+            _ => None,
+        });
+        for link in &record.links {
+            match (module, link) {
+                (CrmModule::Contacts, Link::Account(id)) => {
+                    out.insert("Account_Name".into(), json!({ "id": id }));
+                }
+                (CrmModule::Tasks, Link::Person(CrmModule::Contacts, id)) => {
+                    out.insert("Who_Id".into(), json!({ "id": id }));
+                }
+                // A task "related to" one record: the deal when there is one, else the lead.
+                (CrmModule::Tasks, Link::Person(CrmModule::Leads, id)) if deal.is_none() => {
+                    out.insert("What_Id".into(), json!({ "id": id }));
+                    out.insert("$se_module".into(), json!("Leads"));
+                }
+                (CrmModule::Tasks, Link::Deal(id)) => {
+                    out.insert("What_Id".into(), json!({ "id": id }));
+                    out.insert("$se_module".into(), json!("Deals"));
+                }
+                (CrmModule::Cases, Link::Person(CrmModule::Contacts, id)) => {
+                    out.insert("Related_To".into(), json!({ "id": id }));
+                }
+                (CrmModule::Cases, Link::Deal(id)) => {
+                    out.insert("Deal_Name".into(), json!({ "id": id }));
+                }
+                _ => {}
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// Attaches a file to `{module}/{id}`, once by name and size (Zoho keeps no digest).
+    async fn attach(
+        &self,
+        module: &str,
+        id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        let size = i64::try_from(file.bytes.len()).unwrap_or(i64::MAX);
+        if let Some(existing) = self
+            .attachments(module, id)
+            .await?
+            .into_iter()
+            .find(|a| a.file_name == file.file_name && a.size == size)
+        {
+            return Ok(existing.id);
+        }
+        let answer = self
+            .api
+            .call(|http, at| {
+                let part = || {
+                    reqwest::multipart::Part::bytes(file.bytes.to_vec())
+                        .file_name(file.file_name.to_owned())
+                };
+                // A content type reqwest cannot read goes without one.
+                let part = part()
+                    .mime_str(file.content_type)
+                    .unwrap_or_else(|_| part());
+                http.post(format!("{}/crm/v8/{module}/{id}/Attachments", at.api))
+                    .multipart(reqwest::multipart::Form::new().part("file", part))
+            })
+            .await?;
+        first_result(&answer.body).map_err(CrmError::from)
     }
 
     async fn deal_record(&self, deal: &CrmDeal) -> Result<Value, CrmError> {
@@ -431,32 +495,7 @@ impl CrmPort for ZohoCrm {
         deal_id: &str,
         file: &NewAttachment<'_>,
     ) -> Result<String, CrmError> {
-        // Zoho keeps no digest: the same name and size is the same attachment.
-        let size = i64::try_from(file.bytes.len()).unwrap_or(i64::MAX);
-        if let Some(existing) = self
-            .deal_attachments(deal_id)
-            .await?
-            .into_iter()
-            .find(|a| a.file_name == file.file_name && a.size == size)
-        {
-            return Ok(existing.id);
-        }
-        let answer = self
-            .api
-            .call(|http, at| {
-                let part = || {
-                    reqwest::multipart::Part::bytes(file.bytes.to_vec())
-                        .file_name(file.file_name.to_owned())
-                };
-                // A content type reqwest cannot read goes without one.
-                let part = part()
-                    .mime_str(file.content_type)
-                    .unwrap_or_else(|_| part());
-                http.post(format!("{}/crm/v8/Deals/{deal_id}/Attachments", at.api))
-                    .multipart(reqwest::multipart::Form::new().part("file", part))
-            })
-            .await?;
-        first_result(&answer.body).map_err(CrmError::from)
+        self.attach("Deals", deal_id, file).await
     }
 
     async fn remove_deal_attachment(
@@ -484,9 +523,180 @@ impl CrmPort for ZohoCrm {
     }
 
     async fn deal_attachments(&self, deal_id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
+        self.attachments("Deals", deal_id).await
+    }
+
+    async fn module_fields(&self, module: CrmModule) -> Result<Vec<CrmFieldView>, CrmError> {
+        let answer = self
+            .get("settings/fields", &[("module", module.as_str())])
+            .await?;
+        let fields = answer
+            .body
+            .get("fields")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let flag = |f: &Value, k: &str| f.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Ok(fields
+            .iter()
+            .filter(|f| !flag(f, "read_only") && !flag(f, "field_read_only"))
+            // Lookups are the connector's links, written from the records it found.
+            .filter(|f| {
+                let kind = f.get("data_type").and_then(Value::as_str).unwrap_or("");
+                kind != "lookup" || f.get("api_name") == Some(&json!(OWNER))
+            })
+            .filter_map(|f| {
+                let api_name = f.get("api_name")?.as_str()?.to_owned();
+                Some(CrmFieldView {
+                    label: f
+                        .get("field_label")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&api_name)
+                        .to_owned(),
+                    required: flag(f, "system_mandatory"),
+                    api_name,
+                })
+            })
+            .collect())
+    }
+
+    async fn find_record(
+        &self,
+        module: CrmModule,
+        lookup: Lookup<'_>,
+    ) -> Result<Option<CrmRecord>, CrmError> {
+        let criteria;
+        let digits;
+        let query: [(&str, &str); 1] = match lookup {
+            Lookup::Email(email) => [("email", email)],
+            // By its digits (the way we match phones), so "0044 20…" finds "+44 (20)…".
+            Lookup::Phone(phone) => match phone_key(phone) {
+                Some(key) => {
+                    digits = key;
+                    [("phone", digits.as_str())]
+                }
+                None => return Ok(None),
+            },
+            Lookup::Field { field, value } => {
+                criteria = format!("({field}:equals:{})", escape_criteria(value));
+                [("criteria", criteria.as_str())]
+            }
+        };
+        let answer = self
+            .get(&format!("{}/search", module.as_str()), &query)
+            .await?;
+        Ok(records(&answer.body).first().and_then(crm_record))
+    }
+
+    async fn get_record(&self, module: CrmModule, id: &str) -> Result<Option<CrmRecord>, CrmError> {
+        let answer = match self.get(&format!("{}/{id}", module.as_str()), &[]).await {
+            Err(CrmError::Rejected(_)) => return Ok(None),
+            other => other?,
+        };
+        Ok(records(&answer.body).first().and_then(crm_record))
+    }
+
+    async fn create_record(
+        &self,
+        module: CrmModule,
+        record: &RecordWrite,
+    ) -> Result<String, CrmError> {
+        match self
+            .write_one(module.as_str(), None, Self::record_json(module, record))
+            .await?
+        {
+            // A unique field that clashed (a lead's or contact's Email) names the record we were
+            // about to create twice: Zoho's search had not indexed it yet.
+            Err(RecordError::DuplicateData {
+                existing_id: Some(id),
+                ..
+            }) => Ok(id),
+            other => Ok(other?),
+        }
+    }
+
+    async fn update_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        record: &RecordWrite,
+    ) -> Result<(), CrmError> {
+        self.write_one(module.as_str(), Some(id), Self::record_json(module, record))
+            .await??;
+        Ok(())
+    }
+
+    async fn attach_to_record(
+        &self,
+        module: CrmModule,
+        id: &str,
+        file: &NewAttachment<'_>,
+    ) -> Result<String, CrmError> {
+        self.attach(module.as_str(), id, file).await
+    }
+
+    async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError> {
+        if let Some(email) = agent_email
+            && let Some(id) = self.user_id_for(email).await?
+        {
+            return Ok(Some(CrmUser {
+                id,
+                email: email.to_lowercase(),
+            }));
+        }
+        // The user who connected the CRM.
+        Ok(self.api.row().await?.and_then(|row| {
+            Some(CrmUser {
+                id: row.account_user_id?,
+                email: row.account_email?.to_lowercase(),
+            })
+        }))
+    }
+}
+
+/// A criteria value with Zoho's special characters escaped (`(`, `)`, `,` and the backslash).
+fn escape_criteria(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '(' | ')' | ',' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A record of a search or get answer: its text and number fields as text.
+fn crm_record(r: &Value) -> Option<CrmRecord> {
+    let object = r.as_object()?;
+    Some(CrmRecord {
+        id: id_text(r.get("id"))?,
+        owner_email: r
+            .get(OWNER)
+            .and_then(|o| o.get("email"))
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        fields: object
+            .iter()
+            .filter_map(|(k, v)| {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((k.clone(), text))
+            })
+            .collect(),
+    })
+}
+
+impl ZohoCrm {
+    /// The attachments of `{module}/{id}`, oldest first.
+    async fn attachments(&self, module: &str, id: &str) -> Result<Vec<CrmAttachment>, CrmError> {
         let answer = self
             .get(
-                &format!("Deals/{deal_id}/Attachments"),
+                &format!("{module}/{id}/Attachments"),
                 &[
                     ("fields", "id,File_Name,Size,Created_Time"),
                     ("per_page", "200"),

@@ -10,6 +10,9 @@ pub struct Model {
     pub provider: String,
     /// `crm::stage_map::StageMap` as JSON; None: the default for the CRM.
     pub stage_map: Option<String>,
+    /// `model::crm_rules::ConnectorRules` as JSON; None: the defaults.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rules: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: UserId,
 }

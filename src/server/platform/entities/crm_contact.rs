@@ -10,6 +10,11 @@ pub struct Model {
     pub phone: Option<String>,
     pub company: Option<String>,
     pub created_at: ChronoDateTimeUtc,
+    pub owner_email: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
+    pub account_id: Option<i64>,
+    pub updated_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,5 @@
 use crate::model::crm::SyncOutcome;
-use crate::model::ids::DealId;
+use crate::model::ids::{ConversationId, DealId};
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +15,8 @@ pub struct Model {
     pub job: String,
     pub target: i64,
     pub deal_id: Option<DealId>,
+    /// The chat a connector delivery (person, session record) is about.
+    pub conversation_id: Option<ConversationId>,
     pub action: String,
     /// The CRM's module (`Contacts`, `Deals`, `Notes`, `Attachments`).
     pub module: Option<String>,

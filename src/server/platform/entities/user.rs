@@ -19,6 +19,9 @@ pub struct Model {
     pub notify_by_email: bool,
     /// Whether their browser plays the notification sound.
     pub sound_on: bool,
+    /// What the client told us in their account (the CRM connector matches and writes them).
+    pub phone: Option<String>,
+    pub company: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

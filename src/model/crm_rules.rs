@@ -1,0 +1,395 @@
+//! The connector's rules (the admin CRM page): what a client chat creates in the CRM, how the
+//! client is found there, what happens to a record found, and which of our facts fill which CRM
+//! field. Shared by the page (editing) and the server (applying, the dry run).
+
+use crate::model::names::stored_names;
+use serde::{Deserialize, Serialize};
+
+/// A module of the CRM the connector writes to (Zoho's API names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CrmModule {
+    Leads,
+    Contacts,
+    Accounts,
+    Tasks,
+    Cases,
+}
+
+stored_names!(CrmModule {
+    Leads => "Leads",
+    Contacts => "Contacts",
+    Accounts => "Accounts",
+    Tasks => "Tasks",
+    Cases => "Cases",
+});
+
+impl CrmModule {
+    /// One record of the module, in a sentence ("a Lead").
+    pub fn singular(self) -> &'static str {
+        match self {
+            CrmModule::Leads => "Lead",
+            CrmModule::Contacts => "Contact",
+            CrmModule::Accounts => "Account",
+            CrmModule::Tasks => "Task",
+            CrmModule::Cases => "Case",
+        }
+    }
+}
+
+/// Whether client chats create CRM records by themselves, and which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorMode {
+    /// A Lead for a client not found, a Task for each operator session.
+    Sales,
+    /// A Contact for a client not found, a Case for each operator session.
+    Support,
+    /// Nothing by itself: staff create records from the chat window.
+    Manual,
+}
+
+stored_names!(ConnectorMode {
+    Sales => "sales",
+    Support => "support",
+    Manual => "manual",
+});
+
+impl ConnectorMode {
+    /// The person's module and the session's module in this mode (None: manual).
+    pub fn modules(self) -> Option<(CrmModule, CrmModule)> {
+        match self {
+            ConnectorMode::Sales => Some((CrmModule::Leads, CrmModule::Tasks)),
+            ConnectorMode::Support => Some((CrmModule::Contacts, CrmModule::Cases)),
+            ConnectorMode::Manual => None,
+        }
+    }
+}
+
+/// What happens to a lead or contact that is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdatePolicy {
+    /// Leave it as it is.
+    Keep,
+    /// Write the chat's values over the record's.
+    Overwrite,
+    /// Write only the fields the record has empty.
+    FillEmpty,
+}
+
+stored_names!(UpdatePolicy {
+    Keep => "keep",
+    Overwrite => "overwrite",
+    FillEmpty => "fill_empty",
+});
+
+/// A fact of ours about a chat that the mapping can put into a CRM field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OurField {
+    /// The operator of the session (a CRM user by the owner rule; on `Owner` only).
+    Agent,
+    Name,
+    /// The name without its last word ("Ada María" of "Ada María Lovelace").
+    FirstName,
+    /// The name's last word (the whole name when it is one word).
+    LastName,
+    Email,
+    Phone,
+    Company,
+    Channel,
+    /// The session's transcript as text.
+    ChatContent,
+    ChatId,
+    /// The notes staff left on transfers.
+    Notes,
+    WrapUp,
+    StartTime,
+    EndTime,
+    /// The files shared in the session, attached to the record (target `Attachments`).
+    Attachments,
+    /// The client's account id in this app.
+    ClientId,
+}
+
+stored_names!(OurField {
+    Agent => "agent",
+    Name => "name",
+    FirstName => "first_name",
+    LastName => "last_name",
+    Email => "email",
+    Phone => "phone",
+    Company => "company",
+    Channel => "channel",
+    ChatContent => "chat_content",
+    ChatId => "chat_id",
+    Notes => "notes",
+    WrapUp => "wrap_up",
+    StartTime => "start_time",
+    EndTime => "end_time",
+    Attachments => "attachments",
+    ClientId => "client_id",
+});
+
+impl OurField {
+    /// How the field is labelled where several share one CRM field (a Description).
+    pub fn label(self) -> &'static str {
+        match self {
+            OurField::Agent => "Agent",
+            OurField::Name => "Name",
+            OurField::FirstName => "First name",
+            OurField::LastName => "Last name",
+            OurField::Email => "Email",
+            OurField::Phone => "Phone",
+            OurField::Company => "Company",
+            OurField::Channel => "Channel",
+            OurField::ChatContent => "Chat",
+            OurField::ChatId => "Chat ID",
+            OurField::Notes => "Notes",
+            OurField::WrapUp => "Wrap-up",
+            OurField::StartTime => "Start time",
+            OurField::EndTime => "End time",
+            OurField::Attachments => "Attachments",
+            OurField::ClientId => "Client ID",
+        }
+    }
+}
+
+/// The CRM "field" that stands for a record's attachments.
+pub const ATTACHMENTS: &str = "Attachments";
+/// The CRM field that holds a record's owner.
+pub const OWNER: &str = "Owner";
+
+/// Where a mapped CRM field takes its value from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    Ours(OurField),
+    /// The same text every time (a required pick list, such as a Case's Status).
+    Text(String),
+}
+
+/// One row of a module's mapping: the CRM field and where its value comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMap {
+    pub field: String,
+    pub from: Source,
+    /// Written when our fact is not known (a Lead's required Company for a client who gave
+    /// none); empty: nothing is written.
+    #[serde(default)]
+    pub otherwise: String,
+}
+
+/// How to find the client among a module's records; the first rule that finds one wins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MatchRule {
+    /// The client's email, case-insensitive, against the module's email field.
+    Email,
+    /// The client's phone by its digits against the module's phone field.
+    Phone,
+    /// One of our facts equal to a field the admin names (such as a custom "Portal ID").
+    Field { field: String, ours: OurField },
+}
+
+/// A module's rules: how its records are found (Leads, Contacts, Accounts) and what is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleRules {
+    pub module: CrmModule,
+    pub identify: Vec<MatchRule>,
+    pub fields: Vec<FieldMap>,
+}
+
+/// The whole rule set for client chats.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorRules {
+    pub mode: ConnectorMode,
+    pub update: UpdatePolicy,
+    /// One entry per module, in `CrmModule::ALL` order.
+    pub modules: Vec<ModuleRules>,
+}
+
+fn ours(field: &str, from: OurField) -> FieldMap {
+    FieldMap {
+        field: field.to_owned(),
+        from: Source::Ours(from),
+        otherwise: String::new(),
+    }
+}
+
+fn text(field: &str, value: &str) -> FieldMap {
+    FieldMap {
+        field: field.to_owned(),
+        from: Source::Text(value.to_owned()),
+        otherwise: String::new(),
+    }
+}
+
+/// What a session record's Description holds by default (the seed's table).
+fn session_description() -> Vec<FieldMap> {
+    [
+        OurField::ChatId,
+        OurField::Channel,
+        OurField::StartTime,
+        OurField::EndTime,
+        OurField::WrapUp,
+        OurField::Notes,
+        OurField::ChatContent,
+    ]
+    .into_iter()
+    .map(|f| ours("Description", f))
+    .collect()
+}
+
+impl Default for ConnectorRules {
+    /// Support flavour with the seed's mapping; contacts and leads found by email, then phone;
+    /// accounts by the client's company; found records only get their empty fields filled.
+    fn default() -> Self {
+        use OurField::*;
+        let modules = vec![
+            ModuleRules {
+                module: CrmModule::Leads,
+                identify: vec![MatchRule::Email, MatchRule::Phone],
+                fields: vec![
+                    ours(OWNER, Agent),
+                    ours("Last_Name", Name),
+                    ours("Email", Email),
+                    ours("Phone", Phone),
+                    FieldMap {
+                        otherwise: "Not given".into(),
+                        ..ours("Company", Company)
+                    },
+                    text("Lead_Source", "Chat"),
+                ],
+            },
+            ModuleRules {
+                module: CrmModule::Contacts,
+                identify: vec![MatchRule::Email, MatchRule::Phone],
+                fields: vec![
+                    ours(OWNER, Agent),
+                    ours("Last_Name", Name),
+                    ours("Email", Email),
+                    ours("Phone", Phone),
+                ],
+            },
+            ModuleRules {
+                module: CrmModule::Accounts,
+                identify: vec![MatchRule::Field {
+                    field: "Account_Name".into(),
+                    ours: Company,
+                }],
+                fields: Vec::new(),
+            },
+            ModuleRules {
+                module: CrmModule::Tasks,
+                identify: Vec::new(),
+                fields: [
+                    vec![ours(OWNER, Agent), ours("Subject", Name)],
+                    session_description(),
+                    vec![text("Status", "Completed"), ours(ATTACHMENTS, Attachments)],
+                ]
+                .concat(),
+            },
+            ModuleRules {
+                module: CrmModule::Cases,
+                identify: Vec::new(),
+                fields: [
+                    vec![
+                        ours(OWNER, Agent),
+                        ours("Subject", Name),
+                        ours("Email", Email),
+                        ours("Phone", Phone),
+                    ],
+                    session_description(),
+                    vec![
+                        text("Status", "Closed"),
+                        text("Case_Origin", "Chat"),
+                        ours(ATTACHMENTS, Attachments),
+                    ],
+                ]
+                .concat(),
+            },
+        ];
+        ConnectorRules {
+            mode: ConnectorMode::Support,
+            update: UpdatePolicy::FillEmpty,
+            modules,
+        }
+    }
+}
+
+impl ConnectorRules {
+    pub fn module(&self, module: CrmModule) -> Option<&ModuleRules> {
+        self.modules.iter().find(|m| m.module == module)
+    }
+}
+
+/// A field of a CRM module, as the rules form offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmFieldView {
+    pub api_name: String,
+    pub label: String,
+    pub required: bool,
+}
+
+/// The rules and, per module, the CRM's fields they may use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesView {
+    pub rules: ConnectorRules,
+    pub fields: Vec<(CrmModule, Vec<CrmFieldView>)>,
+}
+
+/// What a step of the plan does to a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanAction {
+    Create,
+    Update,
+    /// Found, and left as it is (the update policy, or nothing differs).
+    Keep,
+    /// Found; linked to the records after it.
+    Link,
+}
+
+/// One record the rules would create, update or leave, with what would be written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanStep {
+    pub module: CrmModule,
+    pub action: PlanAction,
+    /// The record found (its CRM id), if any.
+    pub record_id: Option<String>,
+    /// The owner's email, as the owner rule chose them.
+    pub owner: Option<String>,
+    /// (CRM field, value) as they would be sent.
+    pub fields: Vec<(String, String)>,
+    /// Names of the files that would be attached.
+    pub attachments: Vec<String>,
+    /// Why the step is what it is ("found by email", "no Contact has this email or phone").
+    pub why: String,
+}
+
+/// A chat the dry run may be tried on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatPick {
+    pub id: crate::model::ids::ConversationId,
+    /// "#42 Attic conversion — Jane Client".
+    pub label: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_cover_every_module_once_in_order() {
+        let rules = ConnectorRules::default();
+        let modules: Vec<_> = rules.modules.iter().map(|m| m.module).collect();
+        assert_eq!(modules, CrmModule::ALL.to_vec());
+        assert_eq!(
+            ConnectorMode::Support.modules(),
+            Some((CrmModule::Contacts, CrmModule::Cases))
+        );
+        let json = serde_json::to_string(&rules).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ConnectorRules>(&json).unwrap(),
+            rules
+        );
+    }
+}

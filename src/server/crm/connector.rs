@@ -1,0 +1,756 @@
+//! The connector: client chats recorded in the CRM by the admin's rules (`model::crm_rules`).
+//!
+//! When a chat starts, its client is found among the CRM's leads or contacts by the module's
+//! identification rules (or the record we noted for them before); a record found is updated by
+//! the update policy, a client not found gets a new Lead (sales) or Contact (support). When an
+//! operator session closes, it becomes a Task or a Case with the session's transcript, times and
+//! files, linked to that person and the deal. Both are jobs (`CrmPerson`, `CrmSession`) queued
+//! in the write that starts the chat or closes the session.
+//!
+//! Every decision is a plan (`PlanStep`s) made by reading only, then carried out; the dry run on
+//! the CRM page shows the same plan without carrying it out.
+
+use crate::model::AppError;
+use crate::model::crm_rules::{
+    ChatPick, ConnectorMode, ConnectorRules, CrmModule, MatchRule, OurField, PlanAction, PlanStep,
+    RulesView, Source,
+};
+use crate::model::ids::{ConversationId, DealId, FileId, OperatorSessionId, UserId};
+use crate::model::message::{MessageContent, SystemEvent};
+use crate::server::crm::port::{
+    CrmError, CrmPort, CrmRecord, Link, Lookup, NewAttachment, RecordWrite,
+};
+use crate::server::crm::rules::{self, Facts};
+use crate::server::crm::switch::Crms;
+use crate::server::crm::sync::{deal_ref, delivered, read_file, remember, remote_id};
+use crate::server::messages;
+use crate::server::platform::entities::{
+    channel, conversation, crm_config, file, message, operator_session, user,
+};
+use crate::server::storage::FileStore;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
+};
+
+/// The most messages of one session written into its record's Description.
+const MAX_SESSION_MESSAGES: u64 = 2_000;
+
+/// Where the CRM id of a client's lead or contact is kept (with the client's user id). A
+/// contact shares its name with the deal sync's, so both use one contact per client.
+fn person_ref(module: CrmModule) -> &'static str {
+    match module {
+        CrmModule::Leads => "lead",
+        _ => "user",
+    }
+}
+
+/// Where the CRM id of a session's task or case is kept (with the session's id).
+fn session_ref(module: CrmModule) -> &'static str {
+    match module {
+        CrmModule::Tasks => "session_task",
+        _ => "session_case",
+    }
+}
+
+/// The rules for `provider`: the admin's, else the defaults.
+pub async fn rules_of(db: &DatabaseConnection, provider: &str) -> Result<ConnectorRules, DbErr> {
+    let stored = crm_config::Entity::find_by_id(provider.to_owned())
+        .one(db)
+        .await?
+        .and_then(|c| c.rules);
+    Ok(match stored.map(|json| serde_json::from_str(&json)) {
+        Some(Ok(rules)) => rules,
+        Some(Err(e)) => {
+            tracing::error!(provider, error = %e, "the stored connector rules do not read; using the defaults");
+            ConnectorRules::default()
+        }
+        None => ConnectorRules::default(),
+    })
+}
+
+fn unavailable(e: CrmError) -> AppError {
+    match e {
+        CrmError::Database(db) => db.into(),
+        other => AppError::Unavailable(format!("The CRM could not be asked: {other}")),
+    }
+}
+
+/// The rules with each module's fields in the CRM in use, for the CRM page.
+pub async fn rules_view(db: &DatabaseConnection, crms: &Crms) -> Result<RulesView, AppError> {
+    let crm = crms.current().await?;
+    let rules = rules_of(db, crm.provider()).await?;
+    let mut fields = Vec::new();
+    for module in CrmModule::ALL {
+        fields.push((
+            module,
+            crm.module_fields(module).await.map_err(unavailable)?,
+        ));
+    }
+    Ok(RulesView { rules, fields })
+}
+
+/// Saves the admin's rules for the CRM in use, once they pass `rules::check` against its fields.
+#[tracing::instrument(skip(db, crms, rules))]
+pub async fn save_rules(
+    db: &DatabaseConnection,
+    crms: &Crms,
+    admin: UserId,
+    rules: &ConnectorRules,
+) -> Result<(), AppError> {
+    let crm = crms.current().await?;
+    let mut fields = Vec::new();
+    for module in CrmModule::ALL {
+        fields.push((
+            module,
+            crm.module_fields(module).await.map_err(unavailable)?,
+        ));
+    }
+    rules::check(rules, &fields)?;
+    let json = serde_json::to_string(rules).map_err(|_| AppError::Internal)?;
+    crm_config::Entity::insert(crm_config::ActiveModel {
+        provider: Set(crm.provider().to_owned()),
+        stage_map: Set(None),
+        rules: Set(Some(json)),
+        updated_at: Set(Utc::now()),
+        updated_by: Set(admin),
+    })
+    .on_conflict(
+        OnConflict::column(crm_config::Column::Provider)
+            .update_columns([
+                crm_config::Column::Rules,
+                crm_config::Column::UpdatedAt,
+                crm_config::Column::UpdatedBy,
+            ])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    tracing::info!(
+        provider = crm.provider(),
+        mode = rules.mode.as_str(),
+        "admin saved the connector rules"
+    );
+    Ok(())
+}
+
+/// A client chat and what the rules may read of it.
+struct Chat {
+    conversation: conversation::Model,
+    client: user::Model,
+    facts: Facts,
+}
+
+fn time_text(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The chat's client facts (who, how to reach them, where they wrote, who serves them now).
+async fn chat(db: &DatabaseConnection, id: ConversationId) -> Result<Option<Chat>, CrmError> {
+    let Some(conversation) = conversation::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(client_id) = conversation.client_id else {
+        return Ok(None); // Not a client chat.
+    };
+    let Some(client) = user::Entity::find_by_id(client_id).one(db).await? else {
+        return Ok(None);
+    };
+    let mut facts = Facts::default();
+    facts.set(OurField::Name, client.display_name.clone());
+    let (first, last) = rules::split_name(&client.display_name);
+    facts.set(OurField::FirstName, first.unwrap_or_default());
+    facts.set(OurField::LastName, last);
+    facts.set(OurField::Email, client.email.clone());
+    facts.set(OurField::Phone, client.phone.clone().unwrap_or_default());
+    facts.set(
+        OurField::Company,
+        client.company.clone().unwrap_or_default(),
+    );
+    facts.set(OurField::ClientId, client.id.0.to_string());
+    facts.set(OurField::ChatId, conversation.id.0.to_string());
+    facts.set(OurField::StartTime, time_text(conversation.created_at));
+    if let Some(channel_id) = conversation.channel_id
+        && let Some(c) = channel::Entity::find_by_id(channel_id).one(db).await?
+    {
+        facts.set(OurField::Channel, c.name);
+    }
+    if let Some(agent) = conversation.assignee_id
+        && let Some(u) = user::Entity::find_by_id(agent).one(db).await?
+    {
+        facts.set(OurField::Agent, u.email);
+    }
+    Ok(Some(Chat {
+        conversation,
+        client,
+        facts,
+    }))
+}
+
+/// The person's plan: the record found (how), or to be created, and what is written.
+struct PersonPlan {
+    step: PlanStep,
+    found: Option<CrmRecord>,
+    write: RecordWrite,
+}
+
+/// Plans the chat's client in `module` (Leads or Contacts), reading the CRM only.
+async fn plan_person(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    module: CrmModule,
+    chat: &Chat,
+) -> Result<PersonPlan, CrmError> {
+    let Some(module_rules) = rules.module(module) else {
+        return Err(CrmError::Rejected(format!(
+            "the rules have no {} section",
+            module.as_str()
+        )));
+    };
+    let filled = rules::fill(module_rules, &chat.facts);
+    let mut found = None;
+    let mut why = String::new();
+    if let Some(id) = remote_id(db, crm.provider(), person_ref(module), chat.client.id.0).await?
+        && let Some(record) = crm.get_record(module, &id).await?
+    {
+        why = format!("the {} recorded for this client", module.singular());
+        found = Some(record);
+    }
+    if found.is_none() {
+        for rule in &module_rules.identify {
+            let Some(value) = rules::match_value(rule, &chat.facts) else {
+                continue;
+            };
+            if let Some(record) = crm.find_record(module, lookup(rule, value)).await? {
+                // An address nobody proved is theirs must not attach them to someone else's
+                // record: the delivery waits, and verifying the address queues it again.
+                if chat.client.email_verified_at.is_none() {
+                    return Err(CrmError::Unavailable(format!(
+                        "waiting for the client to verify {}: a CRM {} matches them by {}",
+                        chat.client.email,
+                        module.singular(),
+                        rules::describe_rule(rule)
+                    )));
+                }
+                why = format!("found by {}", rules::describe_rule(rule));
+                found = Some(record);
+                break;
+            }
+        }
+    }
+    let owner = if filled.owner {
+        crm.owner_for(chat.facts.get(OurField::Agent)).await?
+    } else {
+        None
+    };
+    let (action, fields, write) = match &found {
+        Some(record) => {
+            let changes = rules::changes(rules.update, &record.fields, &filled.fields);
+            let action = if changes.is_empty() {
+                PlanAction::Keep
+            } else {
+                PlanAction::Update
+            };
+            (
+                action,
+                changes.clone(),
+                RecordWrite {
+                    fields: changes,
+                    owner: None,
+                    links: Vec::new(),
+                },
+            )
+        }
+        None => {
+            why = format!(
+                "no {} matches this client by the identification rules",
+                module.singular()
+            );
+            let mut links = Vec::new();
+            if module == CrmModule::Contacts
+                && let Some(account) = find_account(crm, rules, &chat.facts).await?
+            {
+                links.push(Link::Account(account.id));
+            }
+            (
+                PlanAction::Create,
+                filled.fields.clone(),
+                RecordWrite {
+                    fields: filled.fields.clone(),
+                    owner: owner.clone(),
+                    links,
+                },
+            )
+        }
+    };
+    Ok(PersonPlan {
+        step: PlanStep {
+            module,
+            action,
+            record_id: found.as_ref().map(|r| r.id.clone()),
+            owner: match action {
+                PlanAction::Create => owner.map(|o| o.email),
+                _ => found.as_ref().and_then(|r| r.owner_email.clone()),
+            },
+            fields,
+            attachments: Vec::new(),
+            why,
+        },
+        found,
+        write,
+    })
+}
+
+/// How `rule` asks the CRM for `value`.
+fn lookup<'a>(rule: &'a MatchRule, value: &'a str) -> Lookup<'a> {
+    match rule {
+        MatchRule::Email => Lookup::Email(value),
+        MatchRule::Phone => Lookup::Phone(value),
+        MatchRule::Field { field, .. } => Lookup::Field {
+            field: field.as_str(),
+            value,
+        },
+    }
+}
+
+/// The client's account by the Accounts identification rules (a contact is linked to it).
+async fn find_account(
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    facts: &Facts,
+) -> Result<Option<CrmRecord>, CrmError> {
+    let Some(accounts) = rules.module(CrmModule::Accounts) else {
+        return Ok(None);
+    };
+    for rule in &accounts.identify {
+        let Some(value) = rules::match_value(rule, facts) else {
+            continue;
+        };
+        if let Some(found) = crm
+            .find_record(CrmModule::Accounts, lookup(rule, value))
+            .await?
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// Carries out a person plan; returns the person's CRM id.
+async fn carry_out_person(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    module: CrmModule,
+    client: UserId,
+    plan: PersonPlan,
+) -> Result<String, CrmError> {
+    let provider = crm.provider();
+    let id = match (&plan.found, plan.step.action) {
+        (Some(record), PlanAction::Update) => {
+            crm.update_record(module, &record.id, &plan.write).await?;
+            record.id.clone()
+        }
+        (Some(record), _) => record.id.clone(),
+        (None, _) => crm.create_record(module, &plan.write).await?,
+    };
+    if remote_id(db, provider, person_ref(module), client.0)
+        .await?
+        .as_deref()
+        != Some(id.as_str())
+    {
+        crate::server::platform::entities::crm_ref::Entity::delete_by_id((
+            provider.to_owned(),
+            person_ref(module).to_owned(),
+            client.0,
+        ))
+        .exec(db)
+        .await?;
+        remember(db, provider, person_ref(module), client.0, &id).await?;
+    }
+    Ok(id)
+}
+
+/// The `CrmPerson` job: the chat's client found or created in the CRM by the rules, once per
+/// chat start (a later delivery finds the record we noted).
+pub async fn record_person(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    conversation_id: ConversationId,
+) -> Result<(), CrmError> {
+    let rules = rules_of(db, crm.provider()).await?;
+    let Some((module, _)) = rules.mode.modules() else {
+        return Ok(()); // Manual: staff create records from the chat.
+    };
+    let Some(chat) = chat(db, conversation_id).await? else {
+        return Ok(());
+    };
+    let plan = plan_person(db, crm, &rules, module, &chat).await?;
+    carry_out_person(db, crm, module, chat.client.id, plan).await?;
+    Ok(())
+}
+
+/// The CRM contact a deal goes to, when the rules make contacts (support): the deal's client
+/// found or created by the rules, as at the start of its chat, so the deal and the connector
+/// share one contact whichever job runs first. None otherwise (the deal sync finds its own).
+pub async fn contact_for_deal(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    deal_id: DealId,
+) -> Result<Option<String>, CrmError> {
+    let rules = rules_of(db, crm.provider()).await?;
+    if rules.mode != ConnectorMode::Support {
+        return Ok(None);
+    }
+    let Some(first) = conversation::Entity::find()
+        .filter(conversation::Column::DealId.eq(deal_id))
+        .order_by_asc(conversation::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(chat) = chat(db, first.id).await? else {
+        return Ok(None);
+    };
+    let plan = plan_person(db, crm, &rules, CrmModule::Contacts, &chat).await?;
+    let id = carry_out_person(db, crm, CrmModule::Contacts, chat.client.id, plan).await?;
+    Ok(Some(id))
+}
+
+/// A closed (or, for the dry run, still open) operator session and what it adds to the facts.
+struct Session {
+    row: operator_session::Model,
+    files: Vec<file::Model>,
+}
+
+/// The session's facts: its agent, times, wrap-up, the notes left on transfers, the transcript
+/// as text, and the files shared in it.
+async fn session_facts(
+    db: &DatabaseConnection,
+    row: operator_session::Model,
+    facts: &mut Facts,
+) -> Result<Session, CrmError> {
+    let end = row.closed_at.unwrap_or_else(Utc::now);
+    facts.set(OurField::StartTime, time_text(row.opened_at));
+    facts.set(OurField::EndTime, time_text(end));
+    facts.set(OurField::WrapUp, row.wrap_up.clone().unwrap_or_default());
+    facts.values.remove(OurField::Agent.as_str());
+    if let Some(agent) = row.operator_id
+        && let Some(u) = user::Entity::find_by_id(agent).one(db).await?
+    {
+        facts.set(OurField::Agent, u.email);
+    }
+    // The session's messages: those after the session before it closed (the client's message
+    // that opened this one included), up to its own close.
+    let before: Option<DateTime<Utc>> = operator_session::Entity::find()
+        .filter(operator_session::Column::ConversationId.eq(row.conversation_id))
+        .filter(operator_session::Column::Id.lt(row.id))
+        .order_by_desc(operator_session::Column::Id)
+        .one(db)
+        .await?
+        .and_then(|s| s.closed_at);
+    let mut query = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(row.conversation_id))
+        .filter(message::Column::CreatedAt.lte(end));
+    if let Some(before) = before {
+        query = query.filter(message::Column::CreatedAt.gt(before));
+    }
+    let ids: Vec<(crate::model::ids::MessageId, Option<FileId>)> = query
+        .order_by_asc(message::Column::Seq)
+        .select_only()
+        .columns([message::Column::Id, message::Column::FileId])
+        .limit(MAX_SESSION_MESSAGES)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut lines =
+        messages::by_ids(db, &ids.iter().map(|(id, _)| *id).collect::<Vec<_>>()).await?;
+    lines.sort_by_key(|m| m.seq);
+    let mut transcript = Vec::with_capacity(lines.len());
+    let mut notes = Vec::new();
+    for line in &lines {
+        let at = DateTime::from_timestamp_millis(line.created_at_ms)
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default();
+        let text = line.content.describe(&line.sender_name);
+        transcript.push(match &line.content {
+            MessageContent::System { .. } => format!("[{at}] {text}"),
+            _ => format!("[{at}] {}: {text}", line.sender_name),
+        });
+        if let MessageContent::System {
+            event:
+                SystemEvent::Transferred { note: Some(n), .. }
+                | SystemEvent::Requeued { note: Some(n), .. },
+        } = &line.content
+        {
+            notes.push(n.clone());
+        }
+    }
+    facts.set(OurField::ChatContent, transcript.join("\n"));
+    facts.set(OurField::Notes, notes.join("\n"));
+    let file_ids: Vec<FileId> = ids.iter().filter_map(|(_, f)| *f).collect();
+    let mut files = if file_ids.is_empty() {
+        Vec::new()
+    } else {
+        file::Entity::find()
+            .filter(file::Column::Id.is_in(file_ids))
+            .order_by_asc(file::Column::Id)
+            .all(db)
+            .await?
+    };
+    files.dedup_by_key(|f| f.id);
+    Ok(Session { row, files })
+}
+
+/// Plans the session's task or case (reading only). `person` is the person's CRM id, if known.
+async fn plan_session(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    (person_module, module): (CrmModule, CrmModule),
+    chat: &Chat,
+    session: &Session,
+    person: Option<&str>,
+) -> Result<(PlanStep, RecordWrite), CrmError> {
+    let provider = crm.provider();
+    if let Some(id) = remote_id(db, provider, session_ref(module), session.row.id.0).await? {
+        return Ok((
+            PlanStep {
+                module,
+                action: PlanAction::Keep,
+                record_id: Some(id),
+                owner: None,
+                fields: Vec::new(),
+                attachments: Vec::new(),
+                why: "this session is already recorded".into(),
+            },
+            RecordWrite::default(),
+        ));
+    }
+    let Some(module_rules) = rules.module(module) else {
+        return Err(CrmError::Rejected(format!(
+            "the rules have no {} section",
+            module.as_str()
+        )));
+    };
+    let filled = rules::fill(module_rules, &chat.facts);
+    let owner = if filled.owner {
+        crm.owner_for(chat.facts.get(OurField::Agent)).await?
+    } else {
+        None
+    };
+    let mut links = Vec::new();
+    if let Some(person) = person {
+        links.push(Link::Person(person_module, person.to_owned()));
+    }
+    if let Some(deal) = chat.conversation.deal_id
+        && let Some(id) = delivered(db, crm, deal).await?
+    {
+        links.push(Link::Deal(id));
+    }
+    let attachments = if filled.attachments {
+        session.files.iter().map(|f| f.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    Ok((
+        PlanStep {
+            module,
+            action: PlanAction::Create,
+            record_id: None,
+            owner: owner.as_ref().map(|o| o.email.clone()),
+            fields: filled.fields.clone(),
+            attachments,
+            why: match session.row.closed_at {
+                Some(_) => "one for each closed operator session".into(),
+                None => "when this open session closes".into(),
+            },
+        },
+        RecordWrite {
+            fields: filled.fields,
+            owner,
+            links,
+        },
+    ))
+}
+
+/// The `CrmSession` job: a closed session recorded as a Task (sales) or Case (support), linked
+/// to the client's lead or contact and to the deal, with the files shared in it. Once per
+/// session: its record's id is noted, and attaching is idempotent by name and content.
+pub async fn record_session(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    store: &dyn FileStore,
+    max_attachment: usize,
+    session_id: OperatorSessionId,
+) -> Result<(), CrmError> {
+    let rules = rules_of(db, crm.provider()).await?;
+    let Some(modules) = rules.mode.modules() else {
+        return Ok(());
+    };
+    let Some(row) = operator_session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if row.closed_at.is_none() {
+        return Ok(()); // Queued by the close; a session never opens again (a new one does).
+    }
+    let Some(mut chat) = chat(db, row.conversation_id).await? else {
+        return Ok(());
+    };
+    // The person first (its own job may still wait), then the deal, so the record links both.
+    let person_plan = plan_person(db, crm, &rules, modules.0, &chat).await?;
+    let person = carry_out_person(db, crm, modules.0, chat.client.id, person_plan).await?;
+    if let Some(deal) = chat.conversation.deal_id {
+        deal_ref(db, crm, deal).await?;
+    }
+    let session = session_facts(db, row, &mut chat.facts).await?;
+    let (step, write) =
+        plan_session(db, crm, &rules, modules, &chat, &session, Some(&person)).await?;
+    let record_id = match (step.action, step.record_id) {
+        (PlanAction::Create, _) => {
+            let id = crm.create_record(modules.1, &write).await?;
+            remember(
+                db,
+                crm.provider(),
+                session_ref(modules.1),
+                session_id.0,
+                &id,
+            )
+            .await?;
+            id
+        }
+        (_, Some(id)) => id,
+        (_, None) => return Ok(()),
+    };
+    // Also when the record was made by an earlier attempt that stopped before its files.
+    let attach = rules.module(modules.1).is_some_and(|m| {
+        m.fields
+            .iter()
+            .any(|r| r.from == Source::Ours(OurField::Attachments))
+    });
+    if !attach {
+        return Ok(());
+    }
+    for f in &session.files {
+        match read_file(store, f, max_attachment).await? {
+            Some(bytes) => {
+                crm.attach_to_record(
+                    modules.1,
+                    &record_id,
+                    &NewAttachment {
+                        file_name: &f.name,
+                        content_type: &f.content_type,
+                        sha256: &f.sha256,
+                        bytes: &bytes,
+                    },
+                )
+                .await?;
+            }
+            None => {
+                tracing::info!(file = %f.id, size = f.size, "file too large to attach to the CRM record")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The dry run: what the rules (as given, saved or not) would do for `conversation_id` now,
+/// reading the CRM but writing nothing: the client's lead or contact, and a task or case for the
+/// chat's latest session (as if it closed now, when it is open).
+#[tracing::instrument(skip(db, crms, rules))]
+pub async fn dry_run(
+    db: &DatabaseConnection,
+    crms: &Crms,
+    rules: &ConnectorRules,
+    conversation_id: ConversationId,
+) -> Result<Vec<PlanStep>, AppError> {
+    let crm = crms.current().await?;
+    let crm = crm.as_ref();
+    let Some(mut chat) = chat(db, conversation_id).await.map_err(unavailable)? else {
+        return Err(AppError::NotFound);
+    };
+    let Some(modules) = rules.mode.modules() else {
+        return Ok(Vec::new());
+    };
+    let plan = plan_person(db, crm, rules, modules.0, &chat)
+        .await
+        .map_err(|e| match e {
+            CrmError::Unavailable(reason) if reason.starts_with("waiting for the client") => {
+                AppError::Conflict(format!("The client's record would wait: {reason}."))
+            }
+            other => unavailable(other),
+        })?;
+    let person = plan.found.as_ref().map(|r| r.id.clone());
+    let mut steps = vec![plan.step];
+    let latest = operator_session::Entity::find()
+        .filter(operator_session::Column::ConversationId.eq(conversation_id))
+        .order_by_desc(operator_session::Column::Id)
+        .one(db)
+        .await?;
+    if let Some(row) = latest {
+        let session = session_facts(db, row, &mut chat.facts)
+            .await
+            .map_err(unavailable)?;
+        let (step, _) = plan_session(db, crm, rules, modules, &chat, &session, person.as_deref())
+            .await
+            .map_err(unavailable)?;
+        steps.push(step);
+    }
+    Ok(steps)
+}
+
+/// The session's record (its task or case), for tests and the chat's side panel.
+pub async fn session_record(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    mode: ConnectorMode,
+    session_id: OperatorSessionId,
+) -> Result<Option<(CrmModule, CrmRecord)>, CrmError> {
+    let Some((_, module)) = mode.modules() else {
+        return Ok(None);
+    };
+    let Some(id) = remote_id(db, crm.provider(), session_ref(module), session_id.0).await? else {
+        return Ok(None);
+    };
+    Ok(crm.get_record(module, &id).await?.map(|r| (module, r)))
+}
+
+/// Chats the dry run offers: the newest client chats.
+const RECENT_CHATS: u64 = 50;
+
+/// The newest client chats, for the dry run's picker.
+pub async fn recent_chats(db: &DatabaseConnection) -> Result<Vec<ChatPick>, DbErr> {
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::ClientId.is_not_null())
+        .order_by_desc(conversation::Column::Id)
+        .limit(RECENT_CHATS)
+        .all(db)
+        .await?;
+    let client_ids: Vec<UserId> = rows.iter().filter_map(|c| c.client_id).collect();
+    let names: std::collections::HashMap<UserId, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(client_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| ChatPick {
+            id: c.id,
+            label: format!(
+                "#{} {} — {}",
+                c.id.0,
+                c.subject,
+                c.client_id
+                    .and_then(|u| names.get(&u).cloned())
+                    .unwrap_or_default()
+            ),
+        })
+        .collect())
+}
