@@ -136,6 +136,14 @@ test("support rules: the dry run's plan, then the Contact and the Case in the sy
   await expect(caseLine).toContainText("done");
   await expect(contactLine).toContainText(contactId);
 
+  // Beside the chat, its staff read the client's contact in Zoho and what was sent for the chat.
+  await manager.reload();
+  await waitForHydration(manager);
+  const beside = manager.getByRole("region", { name: "CRM" });
+  await expect(beside).toContainText(`Contact ${contactId}`);
+  await expect(beside.getByRole("link", { name: "Open in Zoho CRM" })).toHaveAttribute("href", new RegExp(`/tab/Contacts/${contactId}$`));
+  await expect(beside.getByRole("list", { name: "CRM sync" })).toContainText("Created the Case");
+
   // Back to the built-in CRM, as the other tests expect.
   await page.getByRole("region", { name: "Zoho" }).getByRole("button", { name: "Disconnect" }).click();
   await page.getByRole("group", { name: "Confirm disconnect" }).getByRole("button", { name: "Disconnect Zoho" }).click();

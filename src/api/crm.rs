@@ -2,7 +2,7 @@
 
 use crate::model::AppError;
 use crate::model::crm::{CrmConnectionView, StageMappingView, SyncEntryView};
-use crate::model::crm_rules::{ChatPick, PlanStep, RulesView};
+use crate::model::crm_rules::{ChatCrmView, ChatPick, PlanStep, RulesView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -189,6 +189,22 @@ pub async fn crm_recent_chats() -> Result<Vec<ChatPick>, AppError> {
         async {
             require_admin()?;
             Ok(crate::server::crm::connector::recent_chats(&state().db).await?)
+        }
+        .await,
+    )
+}
+
+/// The CRM beside a chat, for its staff: the client's record and the chat's sync log.
+#[server(endpoint = "chats/crm", output = crate::model::wire::Answer)]
+pub async fn chat_crm(
+    conversation_id: crate::model::ids::ConversationId,
+) -> Result<ChatCrmView, AppError> {
+    use crate::api::viewer;
+    respond(
+        async {
+            let st = state();
+            crate::server::crm::connector::for_chat(&st.db, &st.crm, viewer()?, conversation_id)
+                .await
         }
         .await,
     )

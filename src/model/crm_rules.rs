@@ -365,6 +365,29 @@ pub struct PlanStep {
     pub why: String,
 }
 
+/// A CRM record beside a chat: the client's lead or contact with the fields the rules write.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmRecordView {
+    pub module: CrmModule,
+    pub id: String,
+    pub owner: Option<String>,
+    /// (label, value) of the fields the rules map for the module, as the CRM holds them now.
+    pub fields: Vec<(String, String)>,
+    /// The record's page in the CRM, when it has pages (Zoho).
+    pub url: Option<String>,
+}
+
+/// The CRM side of a chat, for staff: the client's record and what was sent for this chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatCrmView {
+    /// `builtin` or `zoho`.
+    pub provider: String,
+    pub person: Option<CrmRecordView>,
+    /// Why the record could not be read just now (the CRM unreachable, waiting for a reconnect).
+    pub problem: Option<String>,
+    pub log: Vec<crate::model::crm::SyncEntryView>,
+}
+
 /// A chat the dry run may be tried on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatPick {

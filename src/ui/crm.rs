@@ -1,4 +1,5 @@
 //! The administrator's CRM page.
 
 pub mod admin_crm;
+pub mod chat_crm;
 pub mod rules;

@@ -29,6 +29,7 @@ fn requests(id: i64, deal: i64) -> Vec<(&'static str, Vec<(&'static str, String)
         ("chats/deal/link", vec![c(), ("deal_id", deal.to_string())]),
         ("chats/deal/close", vec![c(), ("outcome", "won".into())]),
         ("chats/deal/reopen", vec![c()]),
+        ("chats/crm", vec![c()]),
         (
             "chats/poll",
             vec![("tick", "0".into()), c(), ("after_seq", "0".into())],

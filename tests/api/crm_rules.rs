@@ -662,3 +662,65 @@ async fn a_profile_is_the_users_own_and_checked(db: Db) {
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 on_both_dbs!(a_profile_is_the_users_own_and_checked);
+
+async fn staff_see_the_clients_record_and_the_chats_sync_log(db: Db) {
+    let app = app(db).await;
+    let (clara, max, id) = deal_chat(&app).await;
+    profile(&clara, "+44 20 7946 0958", "").await;
+    eventually_rows(&app, "SELECT id FROM crm_contacts").await;
+    let form = [("conversation_id", id.to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let seen = max.call("chats/crm", &form).await.expect_ok().clone();
+    assert_eq!(seen["provider"], "builtin");
+    let person = &seen["person"];
+    assert_eq!(person["module"], "Contacts", "{seen}");
+    assert_eq!(
+        person["url"],
+        Value::Null,
+        "the built-in CRM has no pages of its own"
+    );
+    let fields: Vec<(String, String)> = serde_json::from_value(person["fields"].clone()).unwrap();
+    assert!(
+        fields.contains(&("Last Name".into(), "Client Person".into())),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&("Email".into(), "clara@example.com".into())),
+        "{fields:?}"
+    );
+    let actions: Vec<&str> = seen["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"Created the Contact"), "{actions:?}");
+    assert!(actions.contains(&"Created the deal"), "{actions:?}");
+    // The client of the chat reads the chat, not its CRM side.
+    assert_eq!(
+        clara.call("chats/crm", &form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Another chat's lines are not this one's.
+    let other = app.signed_up_client("bo@example.com").await;
+    other.start_chat("question", "Elsewhere", "Hi").await;
+    let bo = eventually_rows(
+        &app,
+        "SELECT id FROM crm_contacts WHERE email = 'bo@example.com'",
+    )
+    .await;
+    let bo = int(&bo[0], "id").unwrap().to_string();
+    eventually_rows(
+        &app,
+        &format!("SELECT id FROM crm_sync_log WHERE remote_id = '{bo}'"),
+    )
+    .await;
+    let again = max.call("chats/crm", &form).await.expect_ok().clone();
+    let lines = again["log"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l["remote_id"] != bo.as_str()),
+        "{lines:?}"
+    );
+}
+on_both_dbs!(staff_see_the_clients_record_and_the_chats_sync_log);

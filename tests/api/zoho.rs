@@ -877,6 +877,22 @@ async fn support_rules_in_zoho_make_a_contact_and_a_case(db: Db) {
     let actions: Vec<&str> = log.iter().filter_map(|l| l["action"].as_str()).collect();
     assert!(actions.contains(&"Created the Contact"), "{actions:?}");
     assert!(actions.contains(&"Created the Case"), "{actions:?}");
+    // Beside the chat: the contact as Zoho holds it, with its page in Zoho CRM.
+    let beside = max
+        .call("chats/crm", &[("conversation_id", &id.to_string())])
+        .await
+        .expect_ok()
+        .clone();
+    assert_eq!(beside["person"]["id"], contact["id"]);
+    let url = beside["person"]["url"].as_str().unwrap();
+    let org = connecting["zoho"]["org"]["id"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!(
+            "/crm/org{org}/tab/Contacts/{}",
+            contact["id"].as_str().unwrap()
+        )),
+        "{url}"
+    );
 }
 on_both_dbs!(support_rules_in_zoho_make_a_contact_and_a_case);
 

@@ -12,17 +12,19 @@
 
 use crate::model::AppError;
 use crate::model::crm_rules::{
-    ChatPick, ConnectorMode, ConnectorRules, CrmModule, MatchRule, OurField, PlanAction, PlanStep,
-    RulesView, Source,
+    ATTACHMENTS, ChatCrmView, ChatPick, ConnectorMode, ConnectorRules, CrmModule, CrmRecordView,
+    MatchRule, OWNER, OurField, PlanAction, PlanStep, RulesView, Source,
 };
 use crate::model::ids::{ConversationId, DealId, FileId, OperatorSessionId, UserId};
 use crate::model::message::{MessageContent, SystemEvent};
+use crate::server::access::{self, Viewer};
 use crate::server::crm::port::{
     CrmError, CrmPort, CrmRecord, Link, Lookup, NewAttachment, RecordWrite,
 };
 use crate::server::crm::rules::{self, Facts};
 use crate::server::crm::switch::Crms;
 use crate::server::crm::sync::{deal_ref, delivered, read_file, remember, remote_id};
+use crate::server::crm::sync_log::{self, About};
 use crate::server::messages;
 use crate::server::platform::entities::{
     channel, conversation, crm_config, file, message, operator_session, user,
@@ -753,4 +755,89 @@ pub async fn recent_chats(db: &DatabaseConnection) -> Result<Vec<ChatPick>, DbEr
             ),
         })
         .collect())
+}
+
+/// Lines of the sync log shown beside a chat.
+const CHAT_LOG_LINES: u64 = 50;
+
+/// The CRM beside a chat, for staff who may read it: the client's lead or contact as the CRM
+/// holds it now (read on each open) and the sync log's lines about this chat and its deal.
+/// NotFound for a chat the viewer may not read; Forbidden for the client.
+#[tracing::instrument(skip(db, crms))]
+pub async fn for_chat(
+    db: &DatabaseConnection,
+    crms: &Crms,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+) -> Result<ChatCrmView, AppError> {
+    let (conv, _) = access::load(db, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    let crm = crms.current().await?;
+    let rules = rules_of(db, crm.provider()).await?;
+    let (person, problem) = match conv.client_id {
+        Some(client) => match person_record(db, crm.as_ref(), &rules, client).await {
+            Ok(person) => (person, None),
+            Err(CrmError::Database(e)) => return Err(e.into()),
+            Err(e) => (None, Some(e.to_string())),
+        },
+        None => (None, None),
+    };
+    let about = About {
+        deal_id: conv.deal_id,
+        conversation_id: Some(conv.id),
+    };
+    Ok(ChatCrmView {
+        provider: crm.provider().to_owned(),
+        person,
+        problem,
+        log: sync_log::list(db, Some(about), CHAT_LOG_LINES).await?,
+    })
+}
+
+/// The client's lead or contact noted by the rules (the mode's module first).
+async fn person_record(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    client: UserId,
+) -> Result<Option<CrmRecordView>, CrmError> {
+    let order = match rules.mode {
+        ConnectorMode::Sales => [CrmModule::Leads, CrmModule::Contacts],
+        _ => [CrmModule::Contacts, CrmModule::Leads],
+    };
+    for module in order {
+        let Some(id) = remote_id(db, crm.provider(), person_ref(module), client.0).await? else {
+            continue;
+        };
+        let Some(record) = crm.get_record(module, &id).await? else {
+            continue;
+        };
+        let mut shown: Vec<&str> = Vec::new();
+        if let Some(m) = rules.module(module) {
+            for row in &m.fields {
+                if !matches!(row.field.as_str(), OWNER | ATTACHMENTS)
+                    && !shown.contains(&row.field.as_str())
+                {
+                    shown.push(&row.field);
+                }
+            }
+        }
+        let fields = shown
+            .into_iter()
+            .filter_map(|f| {
+                let v = record.fields.get(f)?;
+                (!v.trim().is_empty()).then(|| (f.replace('_', " "), v.clone()))
+            })
+            .collect();
+        return Ok(Some(CrmRecordView {
+            module,
+            url: crm.record_url(module, &record.id).await?,
+            id: record.id,
+            owner: record.owner_email,
+            fields,
+        }));
+    }
+    Ok(None)
 }

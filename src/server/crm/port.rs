@@ -227,6 +227,11 @@ pub trait CrmPort: Send + Sync {
         file: &NewAttachment<'_>,
     ) -> Result<String, CrmError>;
 
+    /// Where a person reads the record in the CRM's own pages (None: the CRM has none).
+    async fn record_url(&self, _module: CrmModule, _id: &str) -> Result<Option<String>, CrmError> {
+        Ok(None)
+    }
+
     /// The owner rule: the CRM user with the agent's email, else the user who connected the
     /// CRM (None: the CRM picks, as it does for a record sent without an owner).
     async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError>;

@@ -245,6 +245,10 @@ impl CrmPort for Recorder<'_> {
     async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError> {
         self.inner.owner_for(agent_email).await
     }
+
+    async fn record_url(&self, module: CrmModule, id: &str) -> Result<Option<String>, CrmError> {
+        self.inner.record_url(module, id).await
+    }
 }
 
 /// What a delivery is about: our deal and chat, where known (the log is shown by either).
@@ -337,15 +341,26 @@ pub async fn record(
     Ok(())
 }
 
-/// The newest lines, newest first; only `deal`'s when given.
+/// The newest lines, newest first: all of them, or those about one chat (its own deliveries and
+/// its deal's).
 pub async fn list(
     db: &DatabaseConnection,
-    deal: Option<DealId>,
+    about: Option<About>,
     limit: u64,
 ) -> Result<Vec<SyncEntryView>, DbErr> {
     let mut query = crm_sync_entry::Entity::find();
-    if let Some(deal) = deal {
-        query = query.filter(crm_sync_entry::Column::DealId.eq(deal));
+    if let Some(about) = about {
+        let mut either = sea_orm::Condition::any();
+        if let Some(c) = about.conversation_id {
+            either = either.add(crm_sync_entry::Column::ConversationId.eq(c));
+        }
+        if let Some(d) = about.deal_id {
+            either = either.add(crm_sync_entry::Column::DealId.eq(d));
+        }
+        if either.is_empty() {
+            return Ok(Vec::new());
+        }
+        query = query.filter(either);
     }
     let lines = query
         .order_by_desc(crm_sync_entry::Column::Id)

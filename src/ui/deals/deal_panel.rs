@@ -7,6 +7,7 @@ use crate::model::ids::ConversationId;
 use crate::model::{Role, UserView};
 use crate::ui::accounts::duplicates::PossibleDuplicates;
 use crate::ui::archive::deal_close::DealCloseControls;
+use crate::ui::crm::chat_crm::ChatCrmPanel;
 use crate::ui::deals::deal_amount_form::DealAmountForm;
 use crate::ui::deals::deal_link_form::DealLinkForm;
 use leptos::prelude::*;
@@ -89,6 +90,7 @@ pub fn DealPanel(
                 {manage.then(|| view! { <DealCloseControls conversation_id deal admin /> })}
             </Show>
             <PossibleDuplicates conversation_id />
+            <ChatCrmPanel conversation_id />
         </aside>
     }
     .into_any()

@@ -635,6 +635,20 @@ impl CrmPort for ZohoCrm {
         self.attach(module.as_str(), id, file).await
     }
 
+    async fn record_url(&self, module: CrmModule, id: &str) -> Result<Option<String>, CrmError> {
+        let Some(row) = self.api.row().await? else {
+            return Ok(None);
+        };
+        let Some(org) = row.org_id.as_deref() else {
+            return Ok(None);
+        };
+        Ok(Some(format!(
+            "{}/crm/org{org}/tab/{}/{id}",
+            web_domain(self.api.api_domain(&row)),
+            module.as_str()
+        )))
+    }
+
     async fn owner_for(&self, agent_email: Option<&str>) -> Result<Option<CrmUser>, CrmError> {
         if let Some(email) = agent_email
             && let Some(id) = self.user_id_for(email).await?
@@ -651,6 +665,16 @@ impl CrmPort for ZohoCrm {
                 email: row.account_email?.to_lowercase(),
             })
         }))
+    }
+}
+
+/// Zoho CRM's web pages for an API domain: `https://www.zohoapis.eu` → `https://crm.zoho.eu`
+/// (Canada's `zohoapis.ca` → `crm.zohocloud.ca`); any other address (a stand-in) as it is.
+fn web_domain(api: &str) -> String {
+    match api.split_once("://www.zohoapis.") {
+        Some((scheme, "ca")) => format!("{scheme}://crm.zohocloud.ca"),
+        Some((scheme, tld)) => format!("{scheme}://crm.zoho.{tld}"),
+        None => api.to_owned(),
     }
 }
 
@@ -726,6 +750,20 @@ impl ZohoCrm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_pages_are_on_the_data_centres_crm_domain() {
+        assert_eq!(web_domain("https://www.zohoapis.eu"), "https://crm.zoho.eu");
+        assert_eq!(
+            web_domain("https://www.zohoapis.com.au"),
+            "https://crm.zoho.com.au"
+        );
+        assert_eq!(
+            web_domain("https://www.zohoapis.ca"),
+            "https://crm.zohocloud.ca"
+        );
+        assert_eq!(web_domain("http://127.0.0.1:9"), "http://127.0.0.1:9");
+    }
 
     #[test]
     fn a_listed_deal_is_read_with_its_owner_and_amount_in_minor_units() {
