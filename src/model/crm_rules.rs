@@ -316,6 +316,15 @@ impl Default for ConnectorRules {
     }
 }
 
+impl ModuleRules {
+    /// Whether the module's records get the session's files (`Attachments` ← our attachments).
+    pub fn attaches(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|r| r.from == Source::Ours(OurField::Attachments))
+    }
+}
+
 impl ConnectorRules {
     pub fn module(&self, module: CrmModule) -> Option<&ModuleRules> {
         self.modules.iter().find(|m| m.module == module)

@@ -9,6 +9,7 @@ pub mod port;
 pub mod routes;
 pub mod rules;
 pub mod stage_map;
+pub mod stored;
 pub mod switch;
 pub mod sync;
 pub mod sync_log;

@@ -111,12 +111,8 @@ async fn profile(client: &Client, phone: &str, company: &str) {
 }
 
 async fn sync_log(admin: &Client) -> Vec<String> {
-    admin
-        .call("admin/crm/log", &[])
+    crate::zoho::sync_log_lines(admin)
         .await
-        .expect_ok()
-        .as_array()
-        .unwrap()
         .iter()
         .map(|l| format!("{} {}", l["action"].as_str().unwrap(), l["outcome"]))
         .collect()
@@ -149,15 +145,9 @@ async fn support_makes_a_contact_at_start_and_a_case_when_the_operator_ends(db: 
         .await
         .expect_ok();
     share(&max, id, "survey.pdf", "the survey").await;
-    max.call(
-        "chats/end",
-        &[
-            ("conversation_id", &id.to_string()),
-            ("note", "Quote next week"),
-        ],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "Quote next week")
+        .await
+        .expect_ok();
 
     let case = eventually_rows(
         &app,
@@ -229,24 +219,18 @@ async fn sales_makes_a_lead_and_a_task_for_each_session(db: Db) {
     assert_eq!(text(&lead[0], "company").as_deref(), Some("Not given"));
     assert_eq!(text(&lead[0], "lead_source").as_deref(), Some("Chat"));
     let lead_id = int(&lead[0], "id").unwrap();
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
     // The client writes again: a new session, ended again, makes a second task.
     clara
         .send(id, &crate::helpers::msg_id(), "One more question")
         .await
         .expect_ok();
     max.accept(id).await.expect_ok();
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
     let tasks = eventually_rows(
         &app,
         "SELECT subject, status, who_module, who_id, deal_id, description FROM crm_tasks ORDER BY id",
@@ -489,12 +473,9 @@ async fn manual_mode_creates_nothing_by_itself(db: Db) {
     let clara = app.signed_up_client("clara@example.com").await;
     let id = clara.start_chat("question", "Hours", "Hi").await;
     max.accept(id).await.expect_ok();
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
     // The jobs ran (their queue is empty) and made nothing.
     for _ in 0..100 {
         let waiting = rows(
@@ -553,12 +534,9 @@ async fn the_dry_run_shows_the_plan_the_delivery_carries_out(db: Db) {
             )
         })
         .collect();
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
     let case = eventually_rows(
         &app,
         "SELECT subject, status, case_origin, description FROM crm_cases",

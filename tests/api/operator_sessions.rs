@@ -8,7 +8,7 @@ use crate::helpers::{
 use crate::on_both_dbs;
 use reqwest::StatusCode;
 
-async fn end(who: &crate::helpers::Client, id: i64, note: &str) -> crate::helpers::Reply {
+pub async fn end(who: &crate::helpers::Client, id: i64, note: &str) -> crate::helpers::Reply {
     who.call(
         "chats/end",
         &[("conversation_id", &id.to_string()), ("note", note)],

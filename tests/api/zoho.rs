@@ -657,7 +657,7 @@ async fn the_built_in_crm_has_no_stages_to_map(db: Db) {
 }
 on_both_dbs!(the_built_in_crm_has_no_stages_to_map);
 
-async fn sync_log_lines(admin: &Client) -> Vec<Value> {
+pub async fn sync_log_lines(admin: &Client) -> Vec<Value> {
     admin
         .call("admin/crm/log", &[])
         .await
@@ -831,12 +831,9 @@ async fn support_rules_in_zoho_make_a_contact_and_a_case(db: Db) {
 
     let (_clara, max, id) = crate::files::deal_chat(&app).await;
     crate::files::share(&max, id, "plan.pdf", "the plan").await;
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "Call back")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "Call back")
+        .await
+        .expect_ok();
     let case = eventually("the case in Zoho", || async {
         fake.records("Cases").await.into_iter().next()
     })
@@ -938,12 +935,9 @@ async fn sales_rules_in_zoho_find_a_lead_by_phone_and_fill_what_is_empty(db: Db)
     assert_eq!(fake.records("Leads").await.len(), 1, "found, not created");
     let max = app.manager("max@example.com", "Max").await;
     max.accept(id).await.expect_ok();
-    max.call(
-        "chats/end",
-        &[("conversation_id", &id.to_string()), ("note", "")],
-    )
-    .await
-    .expect_ok();
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
     let task = eventually("the task in Zoho", || async {
         fake.records("Tasks").await.into_iter().next()
     })

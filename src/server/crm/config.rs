@@ -6,10 +6,9 @@ use crate::model::ids::UserId;
 use crate::model::{AppError, DealStage};
 use crate::server::crm::port::CrmError;
 use crate::server::crm::stage_map::StageMap;
+use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::switch::{Crms, stage_map};
-use crate::server::platform::entities::crm_config;
-use chrono::Utc;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, sea_query::OnConflict};
+use sea_orm::DatabaseConnection;
 
 /// The admin's answers on the mapping form.
 pub struct StageForm {
@@ -22,12 +21,7 @@ pub struct StageForm {
 }
 
 fn crm_app_error(e: CrmError) -> AppError {
-    match e {
-        CrmError::Database(db) => db.into(),
-        other => AppError::Unavailable(format!(
-            "The CRM could not be asked for its stages: {other}"
-        )),
-    }
+    e.asking("for its stages")
 }
 
 /// The mapping as the page shows it; None while the CRM in use has our own stages (built-in).
@@ -107,25 +101,7 @@ pub async fn save_stage_mapping(
         ));
     };
     let map = read_form(form, &choices)?;
-    let json = serde_json::to_string(&map).map_err(|_| AppError::Internal)?;
-    crm_config::Entity::insert(crm_config::ActiveModel {
-        provider: Set(crm.provider().to_owned()),
-        stage_map: Set(Some(json)),
-        rules: Set(None),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(admin),
-    })
-    .on_conflict(
-        OnConflict::column(crm_config::Column::Provider)
-            .update_columns([
-                crm_config::Column::StageMap,
-                crm_config::Column::UpdatedAt,
-                crm_config::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
-    .exec(db)
-    .await?;
+    stored::save(db, crm.provider(), admin, Setting::StageMap, &map).await?;
     tracing::info!(admin = %admin, provider = crm.provider(), "admin saved the deal stage mapping");
     Ok(())
 }

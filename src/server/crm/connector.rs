@@ -12,8 +12,8 @@
 
 use crate::model::AppError;
 use crate::model::crm_rules::{
-    ATTACHMENTS, ChatCrmView, ChatPick, ConnectorMode, ConnectorRules, CrmModule, CrmRecordView,
-    MatchRule, OWNER, OurField, PlanAction, PlanStep, RulesView, Source,
+    ATTACHMENTS, ChatCrmView, ChatPick, ConnectorMode, ConnectorRules, CrmFieldView, CrmModule,
+    CrmRecordView, MatchRule, ModuleRules, OWNER, OurField, PlanAction, PlanStep, RulesView,
 };
 use crate::model::ids::{ConversationId, DealId, FileId, OperatorSessionId, UserId};
 use crate::model::message::{MessageContent, SystemEvent};
@@ -22,18 +22,18 @@ use crate::server::crm::port::{
     CrmError, CrmPort, CrmRecord, Link, Lookup, NewAttachment, RecordWrite,
 };
 use crate::server::crm::rules::{self, Facts};
+use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::switch::Crms;
-use crate::server::crm::sync::{deal_ref, delivered, read_file, remember, remote_id};
+use crate::server::crm::sync::{deal_ref, delivered, read_file, remember, remote_id, replace_ref};
 use crate::server::crm::sync_log::{self, About};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    channel, conversation, crm_config, file, message, operator_session, user,
+    channel, conversation, file, message, operator_session, user,
 };
 use crate::server::storage::FileStore;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::OnConflict,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// The most messages of one session written into its record's Description.
@@ -58,31 +58,15 @@ fn session_ref(module: CrmModule) -> &'static str {
 
 /// The rules for `provider`: the admin's, else the defaults.
 pub async fn rules_of(db: &DatabaseConnection, provider: &str) -> Result<ConnectorRules, DbErr> {
-    let stored = crm_config::Entity::find_by_id(provider.to_owned())
-        .one(db)
-        .await?
-        .and_then(|c| c.rules);
-    Ok(match stored.map(|json| serde_json::from_str(&json)) {
-        Some(Ok(rules)) => rules,
-        Some(Err(e)) => {
-            tracing::error!(provider, error = %e, "the stored connector rules do not read; using the defaults");
-            ConnectorRules::default()
-        }
-        None => ConnectorRules::default(),
-    })
+    stored::read(db, provider, Setting::Rules).await
 }
 
 fn unavailable(e: CrmError) -> AppError {
-    match e {
-        CrmError::Database(db) => db.into(),
-        other => AppError::Unavailable(format!("The CRM could not be asked: {other}")),
-    }
+    e.asking("")
 }
 
-/// The rules with each module's fields in the CRM in use, for the CRM page.
-pub async fn rules_view(db: &DatabaseConnection, crms: &Crms) -> Result<RulesView, AppError> {
-    let crm = crms.current().await?;
-    let rules = rules_of(db, crm.provider()).await?;
+/// Each module's fields in `crm`, for the rules form and its check.
+async fn all_fields(crm: &dyn CrmPort) -> Result<Vec<(CrmModule, Vec<CrmFieldView>)>, AppError> {
     let mut fields = Vec::new();
     for module in CrmModule::ALL {
         fields.push((
@@ -90,7 +74,16 @@ pub async fn rules_view(db: &DatabaseConnection, crms: &Crms) -> Result<RulesVie
             crm.module_fields(module).await.map_err(unavailable)?,
         ));
     }
-    Ok(RulesView { rules, fields })
+    Ok(fields)
+}
+
+/// The rules with each module's fields in the CRM in use, for the CRM page.
+pub async fn rules_view(db: &DatabaseConnection, crms: &Crms) -> Result<RulesView, AppError> {
+    let crm = crms.current().await?;
+    Ok(RulesView {
+        rules: rules_of(db, crm.provider()).await?,
+        fields: all_fields(crm.as_ref()).await?,
+    })
 }
 
 /// Saves the admin's rules for the CRM in use, once they pass `rules::check` against its fields.
@@ -102,33 +95,8 @@ pub async fn save_rules(
     rules: &ConnectorRules,
 ) -> Result<(), AppError> {
     let crm = crms.current().await?;
-    let mut fields = Vec::new();
-    for module in CrmModule::ALL {
-        fields.push((
-            module,
-            crm.module_fields(module).await.map_err(unavailable)?,
-        ));
-    }
-    rules::check(rules, &fields)?;
-    let json = serde_json::to_string(rules).map_err(|_| AppError::Internal)?;
-    crm_config::Entity::insert(crm_config::ActiveModel {
-        provider: Set(crm.provider().to_owned()),
-        stage_map: Set(None),
-        rules: Set(Some(json)),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(admin),
-    })
-    .on_conflict(
-        OnConflict::column(crm_config::Column::Provider)
-            .update_columns([
-                crm_config::Column::Rules,
-                crm_config::Column::UpdatedAt,
-                crm_config::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
-    .exec(db)
-    .await?;
+    rules::check(rules, &all_fields(crm.as_ref()).await?)?;
+    stored::save(db, crm.provider(), admin, Setting::Rules, rules).await?;
     tracing::info!(
         provider = crm.provider(),
         mode = rules.mode.as_str(),
@@ -205,12 +173,7 @@ async fn plan_person(
     module: CrmModule,
     chat: &Chat,
 ) -> Result<PersonPlan, CrmError> {
-    let Some(module_rules) = rules.module(module) else {
-        return Err(CrmError::Rejected(format!(
-            "the rules have no {} section",
-            module.as_str()
-        )));
-    };
+    let module_rules = section(rules, module)?;
     let filled = rules::fill(module_rules, &chat.facts);
     let mut found = None;
     let mut why = String::new();
@@ -220,29 +183,25 @@ async fn plan_person(
         why = format!("the {} recorded for this client", module.singular());
         found = Some(record);
     }
-    if found.is_none() {
-        for rule in &module_rules.identify {
-            let Some(value) = rules::match_value(rule, &chat.facts) else {
-                continue;
-            };
-            if let Some(record) = crm.find_record(module, lookup(rule, value)).await? {
-                // An address nobody proved is theirs must not attach them to someone else's
-                // record: the delivery waits, and verifying the address queues it again.
-                if chat.client.email_verified_at.is_none() {
-                    return Err(CrmError::Unavailable(format!(
-                        "waiting for the client to verify {}: a CRM {} matches them by {}",
-                        chat.client.email,
-                        module.singular(),
-                        rules::describe_rule(rule)
-                    )));
-                }
-                why = format!("found by {}", rules::describe_rule(rule));
-                found = Some(record);
-                break;
-            }
+    if found.is_none()
+        && let Some((record, rule)) =
+            identify(crm, module, &module_rules.identify, &chat.facts).await?
+    {
+        // An address nobody proved is theirs must not attach them to someone else's record:
+        // the delivery waits, and verifying the address queues it again.
+        if chat.client.email_verified_at.is_none() {
+            return Err(CrmError::Unavailable(format!(
+                "waiting for the client to verify {}: a CRM {} matches them by {}",
+                chat.client.email,
+                module.singular(),
+                rules::describe_rule(rule)
+            )));
         }
+        why = format!("found by {}", rules::describe_rule(rule));
+        found = Some(record);
     }
-    let owner = if filled.owner {
+    // The owner rule sets a new record's owner; a record found keeps its own.
+    let owner = if filled.owner && found.is_none() {
         crm.owner_for(chat.facts.get(OurField::Agent)).await?
     } else {
         None
@@ -272,7 +231,13 @@ async fn plan_person(
             );
             let mut links = Vec::new();
             if module == CrmModule::Contacts
-                && let Some(account) = find_account(crm, rules, &chat.facts).await?
+                && let Some((account, _)) = identify(
+                    crm,
+                    CrmModule::Accounts,
+                    &section(rules, CrmModule::Accounts)?.identify,
+                    &chat.facts,
+                )
+                .await?
             {
                 links.push(Link::Account(account.id));
             }
@@ -317,24 +282,27 @@ fn lookup<'a>(rule: &'a MatchRule, value: &'a str) -> Lookup<'a> {
     }
 }
 
-/// The client's account by the Accounts identification rules (a contact is linked to it).
-async fn find_account(
+/// The rules' section for `module`.
+fn section(rules: &ConnectorRules, module: CrmModule) -> Result<&ModuleRules, CrmError> {
+    rules
+        .module(module)
+        .ok_or_else(|| CrmError::Rejected(format!("the rules have no {} section", module.as_str())))
+}
+
+/// The first record of `module` that one of `identify` finds, in order, with the rule that
+/// found it.
+async fn identify<'r>(
     crm: &dyn CrmPort,
-    rules: &ConnectorRules,
+    module: CrmModule,
+    identify: &'r [MatchRule],
     facts: &Facts,
-) -> Result<Option<CrmRecord>, CrmError> {
-    let Some(accounts) = rules.module(CrmModule::Accounts) else {
-        return Ok(None);
-    };
-    for rule in &accounts.identify {
+) -> Result<Option<(CrmRecord, &'r MatchRule)>, CrmError> {
+    for rule in identify {
         let Some(value) = rules::match_value(rule, facts) else {
             continue;
         };
-        if let Some(found) = crm
-            .find_record(CrmModule::Accounts, lookup(rule, value))
-            .await?
-        {
-            return Ok(Some(found));
+        if let Some(found) = crm.find_record(module, lookup(rule, value)).await? {
+            return Ok(Some((found, rule)));
         }
     }
     Ok(None)
@@ -362,16 +330,21 @@ async fn carry_out_person(
         .as_deref()
         != Some(id.as_str())
     {
-        crate::server::platform::entities::crm_ref::Entity::delete_by_id((
-            provider.to_owned(),
-            person_ref(module).to_owned(),
-            client.0,
-        ))
-        .exec(db)
-        .await?;
-        remember(db, provider, person_ref(module), client.0, &id).await?;
+        replace_ref(db, provider, person_ref(module), client.0, &id).await?;
     }
     Ok(id)
+}
+
+/// The chat's client found or created in `module` by the rules: the plan, carried out.
+async fn person(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    module: CrmModule,
+    chat: &Chat,
+) -> Result<String, CrmError> {
+    let plan = plan_person(db, crm, rules, module, chat).await?;
+    carry_out_person(db, crm, module, chat.client.id, plan).await
 }
 
 /// The `CrmPerson` job: the chat's client found or created in the CRM by the rules, once per
@@ -388,8 +361,7 @@ pub async fn record_person(
     let Some(chat) = chat(db, conversation_id).await? else {
         return Ok(());
     };
-    let plan = plan_person(db, crm, &rules, module, &chat).await?;
-    carry_out_person(db, crm, module, chat.client.id, plan).await?;
+    person(db, crm, &rules, module, &chat).await?;
     Ok(())
 }
 
@@ -416,9 +388,9 @@ pub async fn contact_for_deal(
     let Some(chat) = chat(db, first.id).await? else {
         return Ok(None);
     };
-    let plan = plan_person(db, crm, &rules, CrmModule::Contacts, &chat).await?;
-    let id = carry_out_person(db, crm, CrmModule::Contacts, chat.client.id, plan).await?;
-    Ok(Some(id))
+    Ok(Some(
+        person(db, crm, &rules, CrmModule::Contacts, &chat).await?,
+    ))
 }
 
 /// A closed (or, for the dry run, still open) operator session and what it adds to the facts.
@@ -531,13 +503,7 @@ async fn plan_session(
             RecordWrite::default(),
         ));
     }
-    let Some(module_rules) = rules.module(module) else {
-        return Err(CrmError::Rejected(format!(
-            "the rules have no {} section",
-            module.as_str()
-        )));
-    };
-    let filled = rules::fill(module_rules, &chat.facts);
+    let filled = rules::fill(section(rules, module)?, &chat.facts);
     let owner = if filled.owner {
         crm.owner_for(chat.facts.get(OurField::Agent)).await?
     } else {
@@ -605,8 +571,7 @@ pub async fn record_session(
         return Ok(());
     };
     // The person first (its own job may still wait), then the deal, so the record links both.
-    let person_plan = plan_person(db, crm, &rules, modules.0, &chat).await?;
-    let person = carry_out_person(db, crm, modules.0, chat.client.id, person_plan).await?;
+    let person = person(db, crm, &rules, modules.0, &chat).await?;
     if let Some(deal) = chat.conversation.deal_id {
         deal_ref(db, crm, deal).await?;
     }
@@ -630,12 +595,7 @@ pub async fn record_session(
         (_, None) => return Ok(()),
     };
     // Also when the record was made by an earlier attempt that stopped before its files.
-    let attach = rules.module(modules.1).is_some_and(|m| {
-        m.fields
-            .iter()
-            .any(|r| r.from == Source::Ours(OurField::Attachments))
-    });
-    if !attach {
+    if !section(&rules, modules.1)?.attaches() {
         return Ok(());
     }
     for f in &session.files {

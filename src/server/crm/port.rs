@@ -123,6 +123,26 @@ pub enum CrmError {
     Database(#[from] sea_orm::DbErr),
 }
 
+impl CrmError {
+    /// The error for a page that asked the CRM something (`what`, e.g. "for its stages"): the
+    /// CRM's failure is a clear 503, the database's its own.
+    pub fn asking(self, what: &str) -> crate::model::AppError {
+        match self {
+            CrmError::Database(db) => db.into(),
+            other => {
+                let what = if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {what}")
+                };
+                crate::model::AppError::Unavailable(format!(
+                    "The CRM could not be asked{what}: {other}"
+                ))
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait CrmPort: Send + Sync {
     /// Short stable name, stored with every CRM id we keep (`builtin`, `zoho`).

@@ -45,7 +45,10 @@ pub struct Filled {
 /// Fills `module`'s mapped fields from `facts`. Several of our fields mapped to one CRM field
 /// (a Description) become labelled lines in the mapping's order; one alone is its value.
 pub fn fill(module: &ModuleRules, facts: &Facts) -> Filled {
-    let mut out = Filled::default();
+    let mut out = Filled {
+        attachments: module.attaches(),
+        ..Filled::default()
+    };
     // Each CRM field once, in the mapping's order, with its values (and which fact each is).
     type Values = Vec<(Option<OurField>, String)>;
     let mut parts: Vec<(String, Values)> = Vec::new();
@@ -55,10 +58,7 @@ pub fn fill(module: &ModuleRules, facts: &Facts) -> Filled {
                 out.owner = true;
                 continue;
             }
-            Source::Ours(OurField::Attachments) => {
-                out.attachments = true;
-                continue;
-            }
+            Source::Ours(OurField::Attachments) => continue,
             Source::Ours(f) => match facts.get(*f) {
                 Some(v) => (Some(*f), v.to_owned()),
                 None if !row.otherwise.trim().is_empty() => {

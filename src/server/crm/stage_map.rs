@@ -15,6 +15,13 @@ pub struct StageMap {
     pub reverse: Vec<(String, DealStage)>,
 }
 
+/// Zoho's standard stages, until the admin maps the organisation's own.
+impl Default for StageMap {
+    fn default() -> Self {
+        StageMap::zoho_standard()
+    }
+}
+
 impl StageMap {
     /// Zoho's standard stages: Qualification, Needs Analysis, Value Proposition, Identify
     /// Decision Makers, Proposal/Price Quote, Negotiation/Review, Closed Won, Closed Lost, Closed

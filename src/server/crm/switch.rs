@@ -6,10 +6,10 @@
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
 use crate::server::crm::stage_map::StageMap;
+use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::zoho::api::{ZOHO, ZohoApi};
 use crate::server::crm::zoho::crm::ZohoCrm;
-use crate::server::platform::entities::crm_config;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use std::sync::Arc;
 
 pub struct Crms {
@@ -41,16 +41,5 @@ impl Crms {
 
 /// The admin's stage mapping for `provider`, or the default (Zoho's standard stages).
 pub async fn stage_map(db: &DatabaseConnection, provider: &str) -> Result<StageMap, DbErr> {
-    let stored = crm_config::Entity::find_by_id(provider.to_owned())
-        .one(db)
-        .await?
-        .and_then(|c| c.stage_map);
-    Ok(match stored.map(|json| serde_json::from_str(&json)) {
-        Some(Ok(map)) => map,
-        Some(Err(e)) => {
-            tracing::error!(provider, error = %e, "the stored stage mapping does not read; using the default");
-            StageMap::zoho_standard()
-        }
-        None => StageMap::zoho_standard(),
-    })
+    stored::read(db, provider, Setting::StageMap).await
 }

@@ -185,6 +185,35 @@ pub(super) async fn remember(
     Ok(())
 }
 
+/// Notes `remote` as the CRM id of (`entity`, `entity_id`) in place of the one noted before.
+pub(super) async fn replace_ref(
+    db: &DatabaseConnection,
+    provider: &str,
+    entity: &str,
+    entity_id: i64,
+    remote: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    crm_ref::Entity::insert(crm_ref::ActiveModel {
+        provider: Set(provider.to_owned()),
+        entity: Set(entity.to_owned()),
+        entity_id: Set(entity_id),
+        remote_id: Set(remote.to_owned()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            crm_ref::Column::Provider,
+            crm_ref::Column::Entity,
+            crm_ref::Column::EntityId,
+        ])
+        .update_column(crm_ref::Column::RemoteId)
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
 /// The CRM contact for a client: the one we recorded, else one found by their verified email,
 /// else a new one.
 async fn contact_for(
@@ -263,11 +292,8 @@ pub async fn transcript_to_crm(
     }
     if let Some(old) = &before {
         crm.remove_deal_attachment(&deal_ref, old).await?;
-        crm_ref::Entity::delete_by_id((provider.to_owned(), REF_TRANSCRIPT.to_owned(), deal_id.0))
-            .exec(db)
-            .await?;
     }
-    remember(db, provider, REF_TRANSCRIPT, deal_id.0, &attached).await?;
+    replace_ref(db, provider, REF_TRANSCRIPT, deal_id.0, &attached).await?;
     Ok(())
 }
 
