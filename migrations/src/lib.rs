@@ -26,6 +26,7 @@ mod m20261214_000002_crm_deal_sync;
 mod m20261214_000003_crm_config;
 mod m20261214_000004_crm_sync_log;
 mod m20261215_000001_crm_records;
+mod m20261216_000001_workdrive_items;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000003_crm_config::Migration),
             Box::new(m20261214_000004_crm_sync_log::Migration),
             Box::new(m20261215_000001_crm_records::Migration),
+            Box::new(m20261216_000001_workdrive_items::Migration),
         ]
     }
 }

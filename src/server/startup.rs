@@ -23,6 +23,7 @@ use crate::server::crm::switch::Crms;
 use crate::server::crm::sync::CrmJobs;
 use crate::server::crm::zoho::api::ZohoApi;
 use crate::server::crm::zoho::connection::ZohoConnector;
+use crate::server::crm::zoho::workdrive::WorkDriveStore;
 use crate::server::files::uploads::{self, UploadArea};
 use crate::server::jobs::supervisor::Supervisor;
 use crate::server::jobs::{JobKind, Runner};
@@ -181,12 +182,12 @@ impl Application {
         ));
         let zoho_api = Arc::new(ZohoApi::new(db.clone(), secrets, settings.crm.zoho.clone()));
         let crm = Arc::new(Crms::new(db.clone(), zoho_api.clone()));
+        let files = file_store(&settings, &db, &zoho_api)?;
         let zoho = Arc::new(ZohoConnector::new(
             db.clone(),
             zoho_api,
             &settings.public_base(),
         ));
-        let files = file_store(&settings)?;
         let mut tasks = Supervisor::new();
         if settings.jobs.run {
             let runner = job_runner(
@@ -430,9 +431,18 @@ fn mail_jobs(settings: &Settings) -> Result<MailJobs, StartupError> {
     Ok(MailJobs::new(mailer, from))
 }
 
-/// The configured file store.
-fn file_store(settings: &Settings) -> Result<Arc<dyn FileStore>, StartupError> {
+/// The configured file store (WorkDrive's goes through the Zoho connection).
+fn file_store(
+    settings: &Settings,
+    db: &sea_orm::DatabaseConnection,
+    zoho: &Arc<ZohoApi>,
+) -> Result<Arc<dyn FileStore>, StartupError> {
     match settings.files.store {
+        FileStoreKind::WorkDrive => Ok(Arc::new(WorkDriveStore::new(
+            db.clone(),
+            zoho.clone(),
+            settings.files.workdrive.clone(),
+        ))),
         FileStoreKind::S3 => Ok(Arc::new(
             S3Store::new(&settings.files.s3).map_err(|e| StartupError::FileStore(e.to_string()))?,
         )),

@@ -1,5 +1,6 @@
 //! The file-store port: where deal folders and their files live. The local disk store (under
-//! the data dir) is the embedded default; the S3 adapter implements the same trait.
+//! the data dir) is the embedded default; the S3 adapter and Zoho WorkDrive
+//! (`crm::zoho::workdrive`, through the Zoho connection) implement the same trait.
 //!
 //! With the local store, uploads are staged on the instance's disk and handed over whole with
 //! `put_staged`, so a resumed upload must reach the same instance (sticky routing). A store that
@@ -26,6 +27,13 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("file store: {0}")]
     Remote(String),
+    /// The store declined the file for a reason the uploader can act on (a full store); the
+    /// message says it in their words.
+    #[error("{0}")]
+    Refused(String),
+    /// The store cannot be reached now (not connected, failing); worth trying later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// A key inside the store: `/`-separated segments of ASCII letters, digits, `.`, `_` and `-`,
@@ -75,7 +83,7 @@ pub struct StoredObject {
 
 #[async_trait::async_trait]
 pub trait FileStore: Send + Sync {
-    /// Short stable name (`local`, `s3`).
+    /// Short stable name (`local`, `s3`, `workdrive`).
     fn provider(&self) -> &'static str;
 
     /// Makes sure the folder exists (a directory, or an empty marker object for S3 browsers).

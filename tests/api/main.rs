@@ -34,5 +34,6 @@ mod s3_store;
 mod sessions;
 mod transcripts;
 mod transfer;
+mod workdrive;
 mod zoho;
 mod zoho_fake;

@@ -74,7 +74,7 @@ async fn follow_callback(admin: &Client, callback: &str) -> String {
 }
 
 /// Connects Zoho as the admin; answers the signed-in admin.
-async fn connect(app: &TestApp, fake: &ZohoFake) -> Client {
+pub async fn connect(app: &TestApp, fake: &ZohoFake) -> Client {
     let admin = app.admin().await;
     let url = consent_url(&admin, CLIENT_SECRET).await;
     let callback = to_app(app, fake.approve(&url).await);

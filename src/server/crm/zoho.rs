@@ -6,3 +6,4 @@ pub mod connection;
 pub mod crm;
 pub mod oauth;
 pub mod records;
+pub mod workdrive;

@@ -22,7 +22,7 @@ use crate::server::files::shared_staging;
 use crate::server::platform::config::{ChatSettings, FileSettings};
 use crate::server::platform::entities::upload;
 use crate::server::realtime::Hub;
-use crate::server::storage::{FileStore, StoreKey};
+use crate::server::storage::{FileStore, StoreError, StoreKey};
 use axum::body::{Body, Bytes};
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
@@ -605,7 +605,16 @@ async fn finish(
     deps.store
         .put_staged(&key, &deps.area.path(&row.token))
         .await
-        .map_err(internal)?;
+        .map_err(|e| match e {
+            StoreError::Refused(message) => UploadError::App(AppError::invalid("file", message)),
+            StoreError::Unavailable(message) => {
+                tracing::warn!(error = %message, "the file store cannot take the file now");
+                UploadError::App(AppError::Unavailable(
+                    "The file store cannot be reached now; upload the file again later.".into(),
+                ))
+            }
+            other => internal(other),
+        })?;
     record_stored(deps, viewer, row, &home, &key, digest).await
 }
 

@@ -221,6 +221,21 @@ pub struct FileSettings {
     /// Largest picture of a channel, in bytes.
     pub max_channel_image_bytes: usize,
     pub s3: S3Settings,
+    pub workdrive: WorkDriveSettings,
+}
+
+/// Files in Zoho WorkDrive (`files.store = "workdrive"`), through the Zoho connection of the
+/// admin CRM page (its grant includes `WorkDrive.files.ALL`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct WorkDriveSettings {
+    /// The team folder (or any folder) the app's folders are made in: the id in its address.
+    pub parent_id: String,
+    /// Files up to this many bytes go up in one `POST /upload` (WorkDrive takes 250 MB there).
+    pub direct_max_bytes: u64,
+    /// Files from this many bytes go up in chunks through an upload session (WorkDrive opens
+    /// sessions for files over 1 GB); sizes between go up whole to the upload server in stream
+    /// mode.
+    pub chunked_from_bytes: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -315,6 +330,10 @@ pub struct ZohoSettings {
     pub refresh_ahead_secs: u64,
     /// How long an admin has between *Connect with Zoho* and Zoho's callback.
     pub connect_window_secs: u64,
+    /// Empty: WorkDrive's upload server of the API domain's data centre (`upload.zoho.eu`).
+    pub workdrive_upload_url: String,
+    /// Empty: WorkDrive's download server of the API domain's data centre.
+    pub workdrive_download_url: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -332,6 +351,8 @@ pub enum FileStoreKind {
     Local,
     /// An S3-compatible object store (`files.s3`).
     S3,
+    /// Zoho WorkDrive (`files.workdrive`).
+    WorkDrive,
 }
 
 // Read from text so that a wrong value is told in the words of the settings, with the choices
@@ -342,7 +363,11 @@ impl TryFrom<String> for FileStoreKind {
     fn try_from(value: String) -> Result<Self, String> {
         choose(
             &value,
-            &[("local", FileStoreKind::Local), ("s3", FileStoreKind::S3)],
+            &[
+                ("local", FileStoreKind::Local),
+                ("s3", FileStoreKind::S3),
+                ("workdrive", FileStoreKind::WorkDrive),
+            ],
         )
     }
 }
@@ -787,6 +812,21 @@ impl Settings {
                     ));
                 }
             }
+            FileStoreKind::WorkDrive => {
+                let w = &files.workdrive;
+                if w.parent_id.trim().is_empty() {
+                    return Err(invalid(
+                        "files.workdrive.parent_id",
+                        "is required when files.store is workdrive",
+                    ));
+                }
+                if w.direct_max_bytes == 0 || w.chunked_from_bytes < w.direct_max_bytes {
+                    return Err(invalid(
+                        "files.workdrive.chunked_from_bytes",
+                        "must be at least files.workdrive.direct_max_bytes, which must be at least 1",
+                    ));
+                }
+            }
         }
         if files.max_channel_image_bytes < 1024 {
             return Err(invalid(
@@ -920,7 +960,7 @@ mod tests {
         names_key_and_choices(
             with("files.store", "ftp"),
             "files.store",
-            &["local or s3", "`ftp`"],
+            &["local or s3 or workdrive", "`ftp`"],
         );
     }
 

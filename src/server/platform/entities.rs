@@ -35,3 +35,4 @@ pub mod team;
 pub mod team_member;
 pub mod upload;
 pub mod user;
+pub mod workdrive_item;

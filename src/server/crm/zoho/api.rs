@@ -61,9 +61,41 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// Where a call goes: the API domain (`https://www.zohoapis.com`).
+/// Where a call goes: the API domain (`https://www.zohoapis.com`), and WorkDrive's upload and
+/// download servers of the same data centre.
 pub struct Endpoint<'a> {
     pub api: &'a str,
+    pub upload: String,
+    pub download: String,
+}
+
+/// The address of one of Zoho's services in the data centre of an API domain:
+/// `https://www.zohoapis.eu` → `https://{service}.zoho.eu` (Canada's `zohoapis.ca` →
+/// `{service}.zohocloud.ca`); any other address (a stand-in) as it is.
+pub fn zoho_host(api: &str, service: &str) -> String {
+    match api.split_once("://www.zohoapis.") {
+        Some((scheme, "ca")) => format!("{scheme}://{service}.zohocloud.ca"),
+        Some((scheme, tld)) => format!("{scheme}://{service}.zoho.{tld}"),
+        None => api.to_owned(),
+    }
+}
+
+/// The setting when given, else the service's host for the API domain.
+fn host_or(setting: &str, api: &str, service: &str) -> String {
+    if setting.is_empty() {
+        zoho_host(api, service)
+    } else {
+        setting.trim_end_matches('/').to_owned()
+    }
+}
+
+/// Which HTTP client a call uses: API calls have a deadline for the whole exchange; file
+/// transfers (WorkDrive uploads and downloads of up to gigabytes) only for connecting and for
+/// each read, so a long transfer that keeps moving is not cut.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    Api,
+    File,
 }
 
 struct CachedToken {
@@ -77,6 +109,7 @@ pub struct ZohoApi {
     db: DatabaseConnection,
     secrets: SecretBox,
     http: reqwest::Client,
+    files: reqwest::Client,
     settings: ZohoSettings,
     permits: Semaphore,
     token: Mutex<Option<CachedToken>>,
@@ -90,7 +123,14 @@ impl ZohoApi {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
+        let files = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(settings.timeout_secs))
+            .read_timeout(std::time::Duration::from_secs(settings.timeout_secs))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         ZohoApi {
+            files,
             permits: Semaphore::new(settings.max_concurrent.max(1)),
             db,
             secrets,
@@ -128,15 +168,22 @@ impl ZohoApi {
         }
     }
 
-    /// One call to Zoho. `build` makes the request afresh for each attempt (so it cannot carry a
-    /// one-shot body); the token and org headers are added here. Answers below 400 are returned;
-    /// 401 renews the token and tries once more; 429, 5xx and transport failures wait and try
-    /// again up to `max_retries`; any other 4xx is `Refused`.
+    /// One call to Zoho. `build` makes the request afresh for each attempt (so a body must be
+    /// one it can make again, such as a stream that opens its file when first polled); the
+    /// token and org headers are added here. Answers below 400 are returned; 401 renews the
+    /// token and tries once more; 429, 5xx and transport failures wait and try again up to
+    /// `max_retries`; any other 4xx is `Refused`.
     pub async fn call(
         &self,
         build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
     ) -> Result<Answer, ZohoError> {
-        self.call_when(false, build).await
+        let response = self.send_when(false, Transfer::Api, build).await?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        Ok(Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        })
     }
 
     /// `call`, also while the admin has yet to choose the organisation: for reading the
@@ -145,28 +192,51 @@ impl ZohoApi {
         &self,
         build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
     ) -> Result<Answer, ZohoError> {
-        self.call_when(true, build).await
+        let response = self.send_when(true, Transfer::Api, build).await?;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        Ok(Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        })
     }
 
-    async fn call_when(
+    /// A file transfer with `call`'s token, retries and limits; the answer's body is left
+    /// unread, for the caller to stream.
+    pub async fn transfer(
+        &self,
+        build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZohoError> {
+        self.send_when(false, Transfer::File, build).await
+    }
+
+    async fn send_when(
         &self,
         connecting: bool,
+        transfer: Transfer,
         build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
-    ) -> Result<Answer, ZohoError> {
+    ) -> Result<reqwest::Response, ZohoError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| ZohoError::Unavailable("shutting down".into()))?;
         let row = self.usable_row(connecting).await?;
+        let api = self.api_domain(&row);
         let endpoint = Endpoint {
-            api: self.api_domain(&row),
+            api,
+            upload: host_or(&self.settings.workdrive_upload_url, api, "upload"),
+            download: host_or(&self.settings.workdrive_download_url, api, "download"),
+        };
+        let client = match transfer {
+            Transfer::Api => &self.http,
+            Transfer::File => &self.files,
         };
         let mut renewed = false;
         let mut retries = 0u32;
         loop {
             let token = self.access_token(&row, renewed).await?;
-            let mut request = build(&self.http, &endpoint).header(
+            let mut request = build(client, &endpoint).header(
                 reqwest::header::AUTHORIZATION,
                 format!("Zoho-oauthtoken {}", token.expose_secret()),
             );
@@ -175,10 +245,8 @@ impl ZohoApi {
             }
             let wait = match request.send().await {
                 Err(e) => Failure::Transient(e.without_url().to_string(), None),
-                Ok(response) => match read_answer(response).await {
-                    Ok(answer) => return Ok(answer),
-                    Err(f) => f,
-                },
+                Ok(response) if response.status().as_u16() < 400 => return Ok(response),
+                Ok(response) => read_failure(response).await,
             };
             match wait {
                 Failure::Unauthorised(_) if !renewed => renewed = true,
@@ -348,7 +416,8 @@ enum Failure {
     Refused(ZohoError),
 }
 
-async fn read_answer(response: reqwest::Response) -> Result<Answer, Failure> {
+/// Why Zoho answered 400 or more.
+async fn read_failure(response: reqwest::Response) -> Failure {
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -358,14 +427,12 @@ async fn read_answer(response: reqwest::Response) -> Result<Answer, Failure> {
         .map(|s| std::time::Duration::from_secs(s.min(30)));
     let text = response.text().await.unwrap_or_default();
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status < 400 {
-        return Ok(Answer { status, body });
-    }
-    if status == 429 || status >= 500 {
-        return Err(Failure::Transient(
+    // 507 (WorkDrive's storage is full) stays full until someone frees space: not retried.
+    if status == 429 || (status >= 500 && status != 507) {
+        return Failure::Transient(
             format!("HTTP {status} {}", error_code(&body).0),
             retry_after,
-        ));
+        );
     }
     let (code, message) = error_code(&body);
     let refused = ZohoError::Refused {
@@ -374,11 +441,11 @@ async fn read_answer(response: reqwest::Response) -> Result<Answer, Failure> {
         message,
         body,
     };
-    Err(if status == 401 {
+    if status == 401 {
         Failure::Unauthorised(refused)
     } else {
         Failure::Refused(refused)
-    })
+    }
 }
 
 /// The error's code and message: CRM's `{"code","message"}` or WorkDrive's

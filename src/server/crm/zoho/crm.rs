@@ -14,7 +14,7 @@ use crate::server::crm::port::{
 };
 use crate::server::crm::rules::split_name;
 use crate::server::crm::stage_map::StageMap;
-use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError};
+use crate::server::crm::zoho::api::{Answer, ZohoApi, ZohoError, zoho_host};
 use crate::server::crm::zoho::records::{
     RecordError, first_result, id_text, minor_field, records, time_field,
 };
@@ -644,7 +644,7 @@ impl CrmPort for ZohoCrm {
         };
         Ok(Some(format!(
             "{}/crm/org{org}/tab/{}/{id}",
-            web_domain(self.api.api_domain(&row)),
+            zoho_host(self.api.api_domain(&row), "crm"),
             module.as_str()
         )))
     }
@@ -665,16 +665,6 @@ impl CrmPort for ZohoCrm {
                 email: row.account_email?.to_lowercase(),
             })
         }))
-    }
-}
-
-/// Zoho CRM's web pages for an API domain: `https://www.zohoapis.eu` → `https://crm.zoho.eu`
-/// (Canada's `zohoapis.ca` → `crm.zohocloud.ca`); any other address (a stand-in) as it is.
-fn web_domain(api: &str) -> String {
-    match api.split_once("://www.zohoapis.") {
-        Some((scheme, "ca")) => format!("{scheme}://crm.zohocloud.ca"),
-        Some((scheme, tld)) => format!("{scheme}://crm.zoho.{tld}"),
-        None => api.to_owned(),
     }
 }
 
@@ -753,16 +743,19 @@ mod tests {
 
     #[test]
     fn record_pages_are_on_the_data_centres_crm_domain() {
-        assert_eq!(web_domain("https://www.zohoapis.eu"), "https://crm.zoho.eu");
         assert_eq!(
-            web_domain("https://www.zohoapis.com.au"),
+            zoho_host("https://www.zohoapis.eu", "crm"),
+            "https://crm.zoho.eu"
+        );
+        assert_eq!(
+            zoho_host("https://www.zohoapis.com.au", "crm"),
             "https://crm.zoho.com.au"
         );
         assert_eq!(
-            web_domain("https://www.zohoapis.ca"),
+            zoho_host("https://www.zohoapis.ca", "crm"),
             "https://crm.zohocloud.ca"
         );
-        assert_eq!(web_domain("http://127.0.0.1:9"), "http://127.0.0.1:9");
+        assert_eq!(zoho_host("http://127.0.0.1:9", "crm"), "http://127.0.0.1:9");
     }
 
     #[test]

@@ -1,0 +1,584 @@
+//! Zoho WorkDrive as the file store (`files.store = "workdrive"`), through the Zoho connection
+//! of the admin CRM page.
+//!
+//! A store key's folders become WorkDrive folders under the configured parent (a team folder):
+//! `deals/17/…` is the folder `17` in the folder `deals`. WorkDrive names everything by ids of its
+//! own, so each key is noted with its id (`workdrive_items`). A file goes up in one of three ways
+//! by its size, each read from the staged file as a stream, never held in memory:
+//! up to `direct_max_bytes` one `POST /upload`; from `chunked_from_bytes` an upload session's
+//! chunks (WorkDrive opens sessions for files over 1 GB); between, whole to the upload server in
+//! stream mode. Every upload replaces a file of the same name, so a retried upload (after a crash
+//! between WorkDrive's answer and our note of it) leaves one file, not two.
+
+use crate::server::crm::zoho::api::{Endpoint, ZohoApi, ZohoError};
+use crate::server::platform::config::WorkDriveSettings;
+use crate::server::platform::entities::workdrive_item;
+use crate::server::storage::{FileStore, StoreError, StoreKey, StoredObject};
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use serde_json::{Value, json};
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+/// WorkDrive's data APIs speak JSON:API.
+const JSON_API: &str = "application/vnd.api+json";
+/// The most folders asked for per page when looking for one by name (WorkDrive's page limit).
+const PAGE: usize = 200;
+/// WorkDrive's trash status: a deleted file can still be restored there for a while.
+const TRASHED: &str = "51";
+/// How often a chunk is sent again after WorkDrive said it came out of order (a chunk that
+/// arrived although its answer was lost) before the upload gives up.
+const CHUNK_RESYNCS: u32 = 3;
+
+pub struct WorkDriveStore {
+    db: DatabaseConnection,
+    api: Arc<ZohoApi>,
+    settings: WorkDriveSettings,
+}
+
+/// What a WorkDrive failure means for the file store's callers: a full store or a file too
+/// large is said in words the uploader can act on; a missing or broken connection is worth
+/// trying later.
+fn store_error(e: ZohoError) -> StoreError {
+    match e {
+        ZohoError::Refused { status: 507, .. } => StoreError::Refused(
+            "WorkDrive's storage is full: free space in WorkDrive (or raise its plan), then upload the file again."
+                .into(),
+        ),
+        ZohoError::Refused { status: 413, .. } => StoreError::Refused(
+            "WorkDrive refused the file as larger than it takes in one upload.".into(),
+        ),
+        ZohoError::Refused { code, .. } if code == "R501" => StoreError::NotFound,
+        e @ (ZohoError::NotConnected
+        | ZohoError::ReconnectNeeded(_)
+        | ZohoError::Unavailable(_)) => StoreError::Unavailable(format!("WorkDrive: {e}")),
+        other => StoreError::Remote(other.to_string()),
+    }
+}
+
+fn db_error(e: sea_orm::DbErr) -> StoreError {
+    StoreError::Remote(format!("database: {e}"))
+}
+
+/// A text field of a JSON answer.
+fn text(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer).and_then(|x| match x {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// The bytes `offset .. offset + len` of a file, as a request body that opens the file when it
+/// is first read (so each attempt of a call reads it afresh).
+fn file_body(path: PathBuf, offset: u64, len: u64) -> reqwest::Body {
+    let stream = futures::stream::once(async move {
+        let mut file = tokio::fs::File::open(&path).await?;
+        file.seek(SeekFrom::Start(offset)).await?;
+        Ok::<_, std::io::Error>(ReaderStream::with_capacity(file.take(len), 256 << 10))
+    })
+    .try_flatten();
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// The folder of a key and its last segment (`deals/17/a.pdf` → `deals/17`, `a.pdf`).
+fn split(key: &StoreKey) -> Result<(Option<StoreKey>, &str), StoreError> {
+    match key.as_str().rsplit_once('/') {
+        Some((folder, name)) => Ok((Some(StoreKey::parse(folder)?), name)),
+        None => Ok((None, key.as_str())),
+    }
+}
+
+impl WorkDriveStore {
+    pub fn new(
+        db: DatabaseConnection,
+        api: Arc<ZohoApi>,
+        settings: WorkDriveSettings,
+    ) -> WorkDriveStore {
+        WorkDriveStore { db, api, settings }
+    }
+
+    async fn noted(&self, key: &str) -> Result<Option<workdrive_item::Model>, StoreError> {
+        workdrive_item::Entity::find_by_id(key.to_owned())
+            .one(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn note(
+        &self,
+        key: &str,
+        resource_id: &str,
+        is_folder: bool,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        workdrive_item::Entity::insert(workdrive_item::ActiveModel {
+            store_key: Set(key.to_owned()),
+            resource_id: Set(resource_id.to_owned()),
+            is_folder: Set(is_folder),
+            size: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+            updated_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::column(workdrive_item::Column::StoreKey)
+                .update_columns([
+                    workdrive_item::Column::ResourceId,
+                    workdrive_item::Column::IsFolder,
+                    workdrive_item::Column::Size,
+                    workdrive_item::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Forgets the folders noted at and under `folder` (WorkDrive no longer has them).
+    async fn forget_folder(&self, folder: &StoreKey) -> Result<(), StoreError> {
+        workdrive_item::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(workdrive_item::Column::StoreKey.eq(folder.as_str()))
+                    .add(
+                        workdrive_item::Column::StoreKey
+                            .starts_with(format!("{}/", folder.as_str())),
+                    ),
+            )
+            .filter(workdrive_item::Column::IsFolder.eq(true))
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// WorkDrive's id of the folder at `folder` (the configured parent for none), made with its
+    /// parents where missing.
+    async fn folder_id(&self, folder: Option<&StoreKey>) -> Result<String, StoreError> {
+        let mut parent = self.settings.parent_id.trim().to_owned();
+        let Some(folder) = folder else {
+            return Ok(parent);
+        };
+        let mut path = String::new();
+        for segment in folder.segments() {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(segment);
+            parent = match self.noted(&path).await? {
+                Some(row) if row.is_folder => row.resource_id,
+                _ => {
+                    let id = self.make_folder(&parent, segment).await?;
+                    self.note(&path, &id, true, 0).await?;
+                    id
+                }
+            };
+        }
+        Ok(parent)
+    }
+
+    /// Makes the folder `name` in `parent`; one that is there already (made by another instance,
+    /// or before a crash) is found instead.
+    async fn make_folder(&self, parent: &str, name: &str) -> Result<String, StoreError> {
+        let body =
+            json!({"data": {"attributes": {"name": name, "parent_id": parent}, "type": "files"}});
+        let made = self
+            .api
+            .call(|http, at: &Endpoint<'_>| {
+                http.post(format!("{}/workdrive/api/v1/files", at.api))
+                    .header(reqwest::header::ACCEPT, JSON_API)
+                    .header(reqwest::header::CONTENT_TYPE, JSON_API)
+                    .body(body.to_string())
+            })
+            .await;
+        match made {
+            Ok(answer) => text(&answer.body, "/data/id")
+                .ok_or_else(|| StoreError::Remote("WorkDrive made a folder without an id".into())),
+            Err(ZohoError::Refused { code, .. }) if code == "R504" => self
+                .find_folder(parent, name)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Remote(format!(
+                        "WorkDrive says `{name}` exists in {parent} but does not list it as a folder"
+                    ))
+                }),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// The id of the folder `name` in `parent` (WorkDrive's names are case-insensitive).
+    async fn find_folder(&self, parent: &str, name: &str) -> Result<Option<String>, StoreError> {
+        let mut offset = 0usize;
+        loop {
+            let page = self
+                .api
+                .call(|http, at: &Endpoint<'_>| {
+                    http.get(format!(
+                        "{}/workdrive/api/v1/files/{parent}/folders",
+                        at.api
+                    ))
+                    .query(&[("page[limit]", PAGE), ("page[offset]", offset)])
+                    .header(reqwest::header::ACCEPT, JSON_API)
+                })
+                .await
+                .map_err(store_error)?;
+            let items = page
+                .body
+                .get("data")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if let Some(found) = items
+                .iter()
+                .find(|f| text(f, "/attributes/name").is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            {
+                return Ok(text(found, "/id"));
+            }
+            let more = page
+                .body
+                .pointer("/links/cursor/has_next")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if !more || items.is_empty() {
+                return Ok(None);
+            }
+            offset += items.len();
+        }
+    }
+
+    /// One `POST /upload` of the whole file, as multipart; WorkDrive's id of the file.
+    async fn upload_direct(
+        &self,
+        parent: &str,
+        name: &str,
+        staged: &Path,
+        size: u64,
+    ) -> Result<String, ZohoError> {
+        let answer = self
+            .api
+            .transfer(|http, at: &Endpoint<'_>| {
+                let form = reqwest::multipart::Form::new()
+                    // Key segments are letters, digits, `.`, `_` and `-`: URL-encoded as they are.
+                    .text("filename", name.to_owned())
+                    .text("parent_id", parent.to_owned())
+                    .text("override-name-exist", "true")
+                    .part(
+                        "content",
+                        reqwest::multipart::Part::stream_with_length(
+                            file_body(staged.to_owned(), 0, size),
+                            size,
+                        )
+                        .file_name(name.to_owned()),
+                    );
+                http.post(format!("{}/workdrive/api/v1/upload", at.api))
+                    .header(reqwest::header::ACCEPT, JSON_API)
+                    .multipart(form)
+            })
+            .await?;
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        text(&body, "/data/0/attributes/resource_id").ok_or_else(|| unexpected(&body))
+    }
+
+    /// The whole file to the upload server in stream mode; WorkDrive's id of the file.
+    async fn upload_streamed(
+        &self,
+        parent: &str,
+        name: &str,
+        staged: &Path,
+        size: u64,
+    ) -> Result<String, ZohoError> {
+        let upload_id = uuid::Uuid::new_v4().simple().to_string();
+        let answer = self
+            .api
+            .transfer(|http, at: &Endpoint<'_>| {
+                http.post(format!("{}/workdrive-api/v1/stream/upload", at.upload))
+                    .header("x-filename", name)
+                    .header("x-parent_id", parent)
+                    .header("upload-id", &upload_id)
+                    .header("x-streammode", "1")
+                    .header("x-override-name-exist", "true")
+                    .header(reqwest::header::CONTENT_LENGTH, size)
+                    .body(file_body(staged.to_owned(), 0, size))
+            })
+            .await?;
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        text(&body, "/data/0/attributes/resource_id").ok_or_else(|| unexpected(&body))
+    }
+
+    /// The file in the chunks of an upload session, then the session committed; WorkDrive's id
+    /// of the file.
+    async fn upload_chunked(
+        &self,
+        parent: &str,
+        name: &str,
+        staged: &Path,
+        size: u64,
+    ) -> Result<String, ZohoError> {
+        let size_text = size.to_string();
+        let session = self
+            .api
+            .call(|http, at: &Endpoint<'_>| {
+                http.post(format!("{}/workdrive/api/v1/uploadsession/create", at.api))
+                    .query(&[
+                        ("parent_id", parent),
+                        ("file_name", name),
+                        ("size", size_text.as_str()),
+                        ("name_conflict", "update"),
+                    ])
+                    .header(reqwest::header::ACCEPT, JSON_API)
+            })
+            .await?
+            .body;
+        let upload_id = text(&session, "/data/attributes/upload_id")
+            .or_else(|| text(&session, "/data/id"))
+            .ok_or_else(|| unexpected(&session))?;
+        let chunk = session
+            .pointer("/data/attributes/chunk_size")
+            .and_then(Value::as_u64)
+            .filter(|c| *c > 0)
+            .ok_or_else(|| unexpected(&session))?;
+        let mut offset = 0u64;
+        let mut resyncs = 0u32;
+        while offset < size {
+            let len = chunk.min(size - offset);
+            let range = format!("bytes {}-{}/{size}", offset, offset + len - 1);
+            let sent = self
+                .api
+                .transfer(|http, at: &Endpoint<'_>| {
+                    http.post(format!("{}/workdrive-api/v1/stream/upload", at.upload))
+                        .header("upload-id", &upload_id)
+                        .header(reqwest::header::CONTENT_RANGE, &range)
+                        .header(reqwest::header::CONTENT_LENGTH, len)
+                        .body(file_body(staged.to_owned(), offset, len))
+                })
+                .await;
+            let progress = match sent {
+                Ok(answer) => answer.json().await.unwrap_or(Value::Null),
+                // Out of order: a chunk may have arrived although its answer did not. Ask
+                // WorkDrive how far the session is and go on from there.
+                Err(ZohoError::Refused { code, .. })
+                    if code == "D9233" && resyncs < CHUNK_RESYNCS =>
+                {
+                    resyncs += 1;
+                    self.api
+                        .call(|http, at: &Endpoint<'_>| {
+                            http.get(format!("{}/workdrive/api/v1/uploadsession", at.api))
+                                .query(&[("upload_id", upload_id.as_str())])
+                                .header(reqwest::header::ACCEPT, JSON_API)
+                        })
+                        .await?
+                        .body
+                }
+                Err(e) => return Err(e),
+            };
+            let received = progress
+                .pointer("/data/attributes/bytes_received")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| unexpected(&progress))?;
+            if received > size {
+                return Err(unexpected(&progress));
+            }
+            offset = received;
+            tracing::debug!(offset, size, "WorkDrive chunk stored");
+        }
+        let committed = self
+            .api
+            .call(|http, at: &Endpoint<'_>| {
+                http.post(format!("{}/workdrive/api/v1/uploadsession/commit", at.api))
+                    .query(&[("upload_id", upload_id.as_str())])
+                    .header(reqwest::header::ACCEPT, JSON_API)
+            })
+            .await?
+            .body;
+        text(&committed, "/data/attributes/resource_id")
+            .or_else(|| text(&committed, "/data/id"))
+            .ok_or_else(|| unexpected(&committed))
+    }
+
+    async fn upload(
+        &self,
+        parent: &str,
+        name: &str,
+        staged: &Path,
+        size: u64,
+    ) -> Result<String, ZohoError> {
+        if size <= self.settings.direct_max_bytes {
+            self.upload_direct(parent, name, staged, size).await
+        } else if size >= self.settings.chunked_from_bytes {
+            self.upload_chunked(parent, name, staged, size).await
+        } else {
+            self.upload_streamed(parent, name, staged, size).await
+        }
+    }
+}
+
+/// An answer without what WorkDrive documents in it.
+fn unexpected(body: &Value) -> ZohoError {
+    ZohoError::Unavailable(format!(
+        "WorkDrive answered without what was expected: {}",
+        body.to_string().chars().take(300).collect::<String>()
+    ))
+}
+
+#[async_trait::async_trait]
+impl FileStore for WorkDriveStore {
+    fn provider(&self) -> &'static str {
+        "workdrive"
+    }
+
+    #[tracing::instrument(skip(self), fields(folder = folder.as_str()))]
+    async fn create_folder(&self, folder: &StoreKey) -> Result<(), StoreError> {
+        self.folder_id(Some(folder)).await.map(|_| ())
+    }
+
+    #[tracing::instrument(skip(self, staged), fields(key = key.as_str()))]
+    async fn put_staged(&self, key: &StoreKey, staged: &Path) -> Result<(), StoreError> {
+        let size = tokio::fs::metadata(staged).await?.len();
+        let (folder, name) = split(key)?;
+        let mut parent = self.folder_id(folder.as_ref()).await?;
+        let id = match self.upload(&parent, name, staged, size).await {
+            // The folder we noted is gone from WorkDrive (deleted there): make it again, once.
+            Err(ZohoError::Refused { code, .. }) if code == "R503" || code == "D9214" => {
+                if let Some(folder) = &folder {
+                    tracing::warn!(
+                        folder = folder.as_str(),
+                        "the WorkDrive folder is gone; making it again"
+                    );
+                    self.forget_folder(folder).await?;
+                }
+                parent = self.folder_id(folder.as_ref()).await?;
+                self.upload(&parent, name, staged, size).await
+            }
+            other => other,
+        }
+        .map_err(store_error)?;
+        self.note(key.as_str(), &id, false, size).await?;
+        tokio::fs::remove_file(staged).await?;
+        tracing::info!(resource_id = %id, size, "file stored in WorkDrive");
+        Ok(())
+    }
+
+    async fn get(&self, key: &StoreKey) -> Result<StoredObject, StoreError> {
+        let row = match self.noted(key.as_str()).await? {
+            Some(row) if !row.is_folder => row,
+            _ => return Err(StoreError::NotFound),
+        };
+        let id = row.resource_id;
+        let response = self
+            .api
+            .transfer(|http, at: &Endpoint<'_>| {
+                http.get(format!("{}/v1/workdrive/download/{id}", at.download))
+            })
+            .await
+            .map_err(store_error)?;
+        let size = response
+            .content_length()
+            .unwrap_or(u64::try_from(row.size).unwrap_or(0));
+        Ok(StoredObject {
+            size,
+            body: response
+                .bytes_stream()
+                .map_err(std::io::Error::other)
+                .boxed(),
+        })
+    }
+
+    async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        let Some(row) = self.noted(key.as_str()).await? else {
+            return Ok(());
+        };
+        let body = json!({"data": {"attributes": {"status": TRASHED}, "type": "files"}});
+        let id = &row.resource_id;
+        match self
+            .api
+            .call(|http, at: &Endpoint<'_>| {
+                http.patch(format!("{}/workdrive/api/v1/files/{id}", at.api))
+                    .header(reqwest::header::ACCEPT, JSON_API)
+                    .header(reqwest::header::CONTENT_TYPE, JSON_API)
+                    .body(body.to_string())
+            })
+            .await
+            .map_err(store_error)
+        {
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+        workdrive_item::Entity::delete_by_id(key.as_str().to_owned())
+            .exec(&self.db)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &StoreKey) -> Result<Vec<String>, StoreError> {
+        let under = format!("{}/", prefix.as_str());
+        let rows = workdrive_item::Entity::find()
+            .filter(workdrive_item::Column::StoreKey.starts_with(&under))
+            .filter(workdrive_item::Column::IsFolder.eq(false))
+            .order_by_asc(workdrive_item::Column::StoreKey)
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        // `starts_with` is a LIKE, where `_` matches any character.
+        Ok(rows
+            .into_iter()
+            .map(|r| r.store_key)
+            .filter(|k| k.starts_with(&under))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_splits_into_its_folder_and_name() {
+        let key = StoreKey::parse("deals/17/ab-report.pdf").unwrap_or_else(|e| panic!("{e}"));
+        let (folder, name) = split(&key).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            folder.map(|f| f.as_str().to_owned()).as_deref(),
+            Some("deals/17")
+        );
+        assert_eq!(name, "ab-report.pdf");
+        let top = StoreKey::parse("top.pdf").unwrap_or_else(|e| panic!("{e}"));
+        let (folder, name) = split(&top).unwrap_or_else(|e| panic!("{e}"));
+        assert!(folder.is_none());
+        assert_eq!(name, "top.pdf");
+    }
+
+    #[test]
+    fn a_full_store_and_a_file_too_large_are_told_in_words() {
+        let refused = |status, code: &str| ZohoError::Refused {
+            status,
+            code: code.into(),
+            message: String::new(),
+            body: Value::Null,
+        };
+        assert!(matches!(
+            store_error(refused(507, "F000")),
+            StoreError::Refused(m) if m.contains("storage is full")
+        ));
+        assert!(matches!(
+            store_error(refused(413, "F000")),
+            StoreError::Refused(m) if m.contains("larger")
+        ));
+        assert!(matches!(
+            store_error(refused(404, "R501")),
+            StoreError::NotFound
+        ));
+        assert!(matches!(
+            store_error(ZohoError::ReconnectNeeded("revoked".into())),
+            StoreError::Unavailable(_)
+        ));
+    }
+}
