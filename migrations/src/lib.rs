@@ -27,6 +27,7 @@ mod m20261214_000003_crm_config;
 mod m20261214_000004_crm_sync_log;
 mod m20261215_000001_crm_records;
 mod m20261216_000001_workdrive_items;
+mod m20261216_000002_crm_requests;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000004_crm_sync_log::Migration),
             Box::new(m20261215_000001_crm_records::Migration),
             Box::new(m20261216_000001_workdrive_items::Migration),
+            Box::new(m20261216_000002_crm_requests::Migration),
         ]
     }
 }

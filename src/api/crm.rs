@@ -194,6 +194,36 @@ pub async fn crm_recent_chats() -> Result<Vec<ChatPick>, AppError> {
     )
 }
 
+/// Staff ask for a CRM record from a chat (the connector's manual mode): a lead or contact for
+/// the client, a task or case for the chat's latest operator session. Made by a job; asking
+/// again changes nothing.
+#[server(endpoint = "chats/crm/create", output = crate::model::wire::Answer)]
+pub async fn create_chat_record(
+    conversation_id: crate::model::ids::ConversationId,
+    module: String,
+) -> Result<(), AppError> {
+    use crate::api::viewer;
+    respond(
+        async {
+            let st = state();
+            let viewer = viewer()?;
+            let module = crate::model::crm_rules::CrmModule::parse(&module).ok_or_else(|| {
+                AppError::invalid("module", "Choose a lead, contact, case or task.")
+            })?;
+            let crm = st.crm.current().await?;
+            crate::server::crm::connector::request_record(
+                &st.db,
+                crm.provider(),
+                viewer,
+                conversation_id,
+                module,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 /// The CRM beside a chat, for its staff: the client's record and the chat's sync log.
 #[server(endpoint = "chats/crm", output = crate::model::wire::Answer)]
 pub async fn chat_crm(

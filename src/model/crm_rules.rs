@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 /// A module of the CRM the connector writes to (Zoho's API names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(value_type = "String", to_str = "CrmModule::as_str")
+)]
 pub enum CrmModule {
     Leads,
     Contacts,
@@ -395,6 +400,47 @@ pub struct ChatCrmView {
     /// Why the record could not be read just now (the CRM unreachable, waiting for a reconnect).
     pub problem: Option<String>,
     pub log: Vec<crate::model::crm::SyncEntryView>,
+    /// With the connector's manual mode, for staff who may act in the chat: what they may create.
+    pub manual: Option<ManualCrm>,
+}
+
+/// The connector's manual mode beside a chat: the records staff may create now, those being
+/// created, and what the CRM already holds for this client and chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualCrm {
+    /// A Lead or Contact when the client has none noted; a Task or Case when the chat's latest
+    /// operator session has none.
+    pub can_create: Vec<CrmModule>,
+    /// Asked for and not made yet (the job runs, or waits for the CRM).
+    pub pending: Vec<CrmModule>,
+    /// The client's lead and contact, and the tasks and cases of this chat's sessions.
+    pub records: Vec<CrmRecordLink>,
+}
+
+/// A record the CRM holds for a chat, named and linked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmRecordLink {
+    pub module: CrmModule,
+    pub id: String,
+    /// "the client" or "session of 4 Dec 2026 14:02".
+    pub about: String,
+    pub url: Option<String>,
+}
+
+impl CrmModule {
+    /// The modules staff may create from a chat in the manual mode, in the buttons' order.
+    pub const MANUAL: [CrmModule; 4] = [
+        CrmModule::Leads,
+        CrmModule::Contacts,
+        CrmModule::Cases,
+        CrmModule::Tasks,
+    ];
+
+    /// Whether a record of the module is about one operator session (a task or case) rather
+    /// than the client.
+    pub fn per_session(self) -> bool {
+        matches!(self, CrmModule::Tasks | CrmModule::Cases)
+    }
 }
 
 /// A chat the dry run may be tried on.

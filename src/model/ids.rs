@@ -57,6 +57,8 @@ id_type! {
     ChannelId;
     /// A quick reply: an admin's template for the composer.
     QuickReplyId;
+    /// A CRM record staff asked for from a chat (the connector's manual mode).
+    CrmRequestId;
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@
 pub mod supervisor;
 
 use crate::model::AppError;
-use crate::model::ids::{ConversationId, DealId, MailId, MessageId, OfferId, OperatorSessionId};
+use crate::model::ids::{
+    ConversationId, CrmRequestId, DealId, MailId, MessageId, OfferId, OperatorSessionId,
+};
 use crate::model::jobs::FailedJobView;
 use crate::server::platform::entities::outbox_job;
 use chrono::{DateTime, Duration, Utc};
@@ -45,6 +47,8 @@ pub enum Job {
     CrmPerson { conversation_id: ConversationId },
     /// Record a closed operator session in the CRM (a Task or a Case) by the connector's rules.
     CrmSession { session_id: OperatorSessionId },
+    /// Make the CRM record staff asked for from a chat (the connector's manual mode).
+    CrmManual { request_id: CrmRequestId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -60,10 +64,11 @@ pub enum JobKind {
     TranscriptToCrm,
     CrmPerson,
     CrmSession,
+    CrmManual,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::SyncDeal,
         JobKind::OfferNote,
         JobKind::PaymentNote,
@@ -74,6 +79,7 @@ impl JobKind {
         JobKind::TranscriptToCrm,
         JobKind::CrmPerson,
         JobKind::CrmSession,
+        JobKind::CrmManual,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +94,7 @@ impl JobKind {
             JobKind::TranscriptToCrm => "transcript_to_crm",
             JobKind::CrmPerson => "crm_person",
             JobKind::CrmSession => "crm_session",
+            JobKind::CrmManual => "crm_manual",
         }
     }
 
@@ -105,6 +112,7 @@ impl JobKind {
             JobKind::NotifyUnread | JobKind::CrmPerson => "chat",
             JobKind::IdleClose | JobKind::CrmSession => "operator session",
             JobKind::RenderTranscript | JobKind::TranscriptToCrm => "deal",
+            JobKind::CrmManual => "CRM request",
         }
     }
 }
@@ -122,6 +130,7 @@ impl Job {
             Job::TranscriptToCrm { .. } => JobKind::TranscriptToCrm,
             Job::CrmPerson { .. } => JobKind::CrmPerson,
             Job::CrmSession { .. } => JobKind::CrmSession,
+            Job::CrmManual { .. } => JobKind::CrmManual,
         }
     }
 
@@ -137,6 +146,7 @@ impl Job {
             }
             Job::IdleClose { session_id } | Job::CrmSession { session_id } => session_id.0,
             Job::RenderTranscript { deal_id } | Job::TranscriptToCrm { deal_id } => deal_id.0,
+            Job::CrmManual { request_id } => request_id.0,
         }
     }
 
@@ -171,6 +181,9 @@ impl Job {
             },
             JobKind::CrmSession => Job::CrmSession {
                 session_id: OperatorSessionId(target),
+            },
+            JobKind::CrmManual => Job::CrmManual {
+                request_id: CrmRequestId(target),
             },
         }
     }

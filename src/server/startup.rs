@@ -402,6 +402,7 @@ pub fn job_runner(settings: &Settings, deps: JobDeps<'_>) -> Result<Runner, Star
             JobKind::TranscriptToCrm,
             JobKind::CrmPerson,
             JobKind::CrmSession,
+            JobKind::CrmManual,
         ],
         Arc::new(CrmJobs::new(
             crm.clone(),

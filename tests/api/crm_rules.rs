@@ -506,6 +506,165 @@ async fn manual_mode_creates_nothing_by_itself(db: Db) {
 }
 on_both_dbs!(manual_mode_creates_nothing_by_itself);
 
+/// `chats/crm` as `who` sees it for chat `id`.
+async fn crm_panel(who: &Client, id: i64) -> crate::helpers::Reply {
+    who.call("chats/crm", &[("conversation_id", &id.to_string())])
+        .await
+}
+
+async fn ask_for(who: &Client, id: i64, module: &str) -> crate::helpers::Reply {
+    who.call(
+        "chats/crm/create",
+        &[("conversation_id", &id.to_string()), ("module", module)],
+    )
+    .await
+}
+
+fn modules(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+async fn manual_mode_staff_create_records_from_the_chat(db: Db) {
+    let app = app(db).await;
+    let admin = app.admin().await;
+    save_rules(&admin, &with(rules_of(&admin).await, "manual", "keep"))
+        .await
+        .expect_ok();
+    let max = app.manager("max@example.com", "Max Manager").await;
+    let clara = app.signed_up_client("clara@example.com").await;
+    let id = clara.start_chat("question", "Hours", "Hi").await;
+
+    max.accept(id).await.expect_ok();
+    let panel = crm_panel(&max, id).await.expect_ok().clone();
+    let manual = &panel["manual"];
+    assert_eq!(
+        modules(&manual["can_create"]),
+        ["Leads", "Contacts", "Cases", "Tasks"],
+        "{panel}"
+    );
+    assert!(modules(&manual["pending"]).is_empty());
+    assert!(manual["records"].as_array().unwrap().is_empty());
+
+    // The client and staff of other chats cannot ask; nor for a module that is no person or
+    // session.
+    assert_eq!(
+        ask_for(&clara, id, "Contacts").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mia = app.manager("mia@example.com", "Mia").await;
+    assert_eq!(
+        ask_for(&mia, id, "Contacts").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ask_for(&max, id, "Accounts").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        ask_for(&max, id, "Nope").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A double click asks once; the contact and the case are made by the job, the case linked
+    // to the contact and holding the session so far.
+    ask_for(&max, id, "Contacts").await.expect_ok();
+    ask_for(&max, id, "Contacts").await.expect_ok();
+    ask_for(&max, id, "Cases").await.expect_ok();
+    let requests = rows(&app, "SELECT id FROM crm_requests").await;
+    assert_eq!(requests.len(), 2);
+    let case = eventually_rows(
+        &app,
+        "SELECT contact_id, description, owner_email FROM crm_cases",
+    )
+    .await;
+    let contact = eventually_rows(&app, "SELECT id, email FROM crm_contacts").await;
+    assert_eq!(contact.len(), 1);
+    assert_eq!(
+        text(&contact[0], "email").as_deref(),
+        Some("clara@example.com")
+    );
+    assert_eq!(case.len(), 1);
+    assert_eq!(
+        int(&case[0], "contact_id"),
+        int(&contact[0], "id"),
+        "the case links the contact"
+    );
+    assert!(text(&case[0], "description").unwrap().contains("Hi"));
+    assert_eq!(
+        text(&case[0], "owner_email").as_deref(),
+        Some("max@example.com")
+    );
+    eventually_rows(
+        &app,
+        "SELECT id FROM crm_requests WHERE done_at IS NOT NULL AND module = 'Cases'",
+    )
+    .await;
+    eventually_rows(
+        &app,
+        "SELECT id FROM crm_requests WHERE done_at IS NOT NULL AND module = 'Contacts'",
+    )
+    .await;
+
+    // The panel shows what exists and offers only what does not.
+    let panel = crm_panel(&max, id).await.expect_ok().clone();
+    let manual = &panel["manual"];
+    assert_eq!(
+        modules(&manual["can_create"]),
+        ["Leads", "Tasks"],
+        "{panel}"
+    );
+    let made: Vec<(&str, &str)> = manual["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["module"].as_str().unwrap(), r["about"].as_str().unwrap()))
+        .collect();
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert_eq!(made[0], ("Contacts", "the client"));
+    assert_eq!(made[1].0, "Cases");
+    assert!(made[1].1.starts_with("session of "), "{made:?}");
+    // Asking again for what exists makes nothing new.
+    ask_for(&max, id, "Cases").await.expect_ok();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rows(&app, "SELECT id FROM crm_cases").await.len(), 1);
+
+    // Once Max ended his session he only reads the chat: no buttons, and asking is refused.
+    crate::operator_sessions::end(&max, id, "")
+        .await
+        .expect_ok();
+    clara.send(id, "m2", "One more thing").await.expect_ok();
+    let panel = crm_panel(&max, id).await.expect_ok().clone();
+    assert_eq!(panel["manual"], Value::Null, "{panel}");
+    assert_eq!(
+        ask_for(&max, id, "Tasks").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.client()
+            .call(
+                "chats/crm/create",
+                &[("conversation_id", &id.to_string()), ("module", "Leads")]
+            )
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // With rules that create records by themselves, the buttons are refused.
+    admin.accept(id).await.expect_ok();
+    save_rules(&admin, &with(rules_of(&admin).await, "support", "keep"))
+        .await
+        .expect_ok();
+    let r = ask_for(&admin, id, "Leads").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(rows(&app, "SELECT id FROM crm_leads").await.is_empty());
+}
+on_both_dbs!(manual_mode_staff_create_records_from_the_chat);
+
 async fn the_dry_run_shows_the_plan_the_delivery_carries_out(db: Db) {
     let app = app(db).await;
     let admin = app.admin().await;

@@ -13,9 +13,10 @@
 use crate::model::AppError;
 use crate::model::crm_rules::{
     ATTACHMENTS, ChatCrmView, ChatPick, ConnectorMode, ConnectorRules, CrmFieldView, CrmModule,
-    CrmRecordView, MatchRule, ModuleRules, OWNER, OurField, PlanAction, PlanStep, RulesView,
+    CrmRecordLink, CrmRecordView, ManualCrm, MatchRule, ModuleRules, OWNER, OurField, PlanAction,
+    PlanStep, RulesView,
 };
-use crate::model::ids::{ConversationId, DealId, FileId, OperatorSessionId, UserId};
+use crate::model::ids::{ConversationId, CrmRequestId, DealId, FileId, OperatorSessionId, UserId};
 use crate::model::message::{MessageContent, SystemEvent};
 use crate::server::access::{self, Viewer};
 use crate::server::crm::port::{
@@ -26,14 +27,17 @@ use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::switch::Crms;
 use crate::server::crm::sync::{deal_ref, delivered, read_file, remember, remote_id, replace_ref};
 use crate::server::crm::sync_log::{self, About};
+use crate::server::jobs::{self, Job};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    channel, conversation, file, message, operator_session, user,
+    channel, conversation, crm_request, file, message, operator_session, user,
 };
 use crate::server::storage::FileStore;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 /// The most messages of one session written into its record's Description.
@@ -567,17 +571,44 @@ pub async fn record_session(
     if row.closed_at.is_none() {
         return Ok(()); // Queued by the close; a session never opens again (a new one does).
     }
+    let files = Files {
+        store,
+        max_bytes: max_attachment,
+    };
+    session_as(db, crm, &rules, files, row, modules).await?;
+    Ok(())
+}
+
+/// Where a session's files are read from to attach them, and the largest attached.
+#[derive(Clone, Copy)]
+pub struct Files<'a> {
+    pub store: &'a dyn FileStore,
+    pub max_bytes: usize,
+}
+
+/// The session `row` (closed, or open when staff ask for its record) recorded as a record of
+/// `modules.1`, linked to the client's record in `modules.0` (found or created) and the deal;
+/// its record's id (None for a chat without its client).
+async fn session_as(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    rules: &ConnectorRules,
+    files: Files<'_>,
+    row: operator_session::Model,
+    modules: (CrmModule, CrmModule),
+) -> Result<Option<String>, CrmError> {
+    let session_id = row.id;
     let Some(mut chat) = chat(db, row.conversation_id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     // The person first (its own job may still wait), then the deal, so the record links both.
-    let person = person(db, crm, &rules, modules.0, &chat).await?;
+    let person = person(db, crm, rules, modules.0, &chat).await?;
     if let Some(deal) = chat.conversation.deal_id {
         deal_ref(db, crm, deal).await?;
     }
     let session = session_facts(db, row, &mut chat.facts).await?;
     let (step, write) =
-        plan_session(db, crm, &rules, modules, &chat, &session, Some(&person)).await?;
+        plan_session(db, crm, rules, modules, &chat, &session, Some(&person)).await?;
     let record_id = match (step.action, step.record_id) {
         (PlanAction::Create, _) => {
             let id = crm.create_record(modules.1, &write).await?;
@@ -592,33 +623,209 @@ pub async fn record_session(
             id
         }
         (_, Some(id)) => id,
-        (_, None) => return Ok(()),
+        (_, None) => return Ok(None),
     };
     // Also when the record was made by an earlier attempt that stopped before its files.
-    if !section(&rules, modules.1)?.attaches() {
-        return Ok(());
-    }
-    for f in &session.files {
-        match read_file(store, f, max_attachment).await? {
-            Some(bytes) => {
-                crm.attach_to_record(
-                    modules.1,
-                    &record_id,
-                    &NewAttachment {
-                        file_name: &f.name,
-                        content_type: &f.content_type,
-                        sha256: &f.sha256,
-                        bytes: &bytes,
-                    },
-                )
-                .await?;
-            }
-            None => {
-                tracing::info!(file = %f.id, size = f.size, "file too large to attach to the CRM record")
+    if section(rules, modules.1)?.attaches() {
+        for f in &session.files {
+            match read_file(files.store, f, files.max_bytes).await? {
+                Some(bytes) => {
+                    crm.attach_to_record(
+                        modules.1,
+                        &record_id,
+                        &NewAttachment {
+                            file_name: &f.name,
+                            content_type: &f.content_type,
+                            sha256: &f.sha256,
+                            bytes: &bytes,
+                        },
+                    )
+                    .await?;
+                }
+                None => {
+                    tracing::info!(file = %f.id, size = f.size, "file too large to attach to the CRM record")
+                }
             }
         }
     }
+    Ok(Some(record_id))
+}
+
+/// The client's module a task or case asked for from a chat links to: the contact or lead
+/// already noted for them (a contact first), else a Contact for a case and a Lead for a task.
+async fn person_module_for(
+    db: &DatabaseConnection,
+    provider: &str,
+    module: CrmModule,
+    client: UserId,
+) -> Result<CrmModule, DbErr> {
+    for noted in [CrmModule::Contacts, CrmModule::Leads] {
+        if remote_id(db, provider, person_ref(noted), client.0)
+            .await?
+            .is_some()
+        {
+            return Ok(noted);
+        }
+    }
+    Ok(match module {
+        CrmModule::Cases => CrmModule::Contacts,
+        _ => CrmModule::Leads,
+    })
+}
+
+/// The `CrmManual` job: the record staff asked for from a chat, made by the rules' sections
+/// (identification, update policy, mapping) whatever the mode; the request is marked done with
+/// the record's id. A lead or contact already there is found, not made twice.
+pub async fn record_requested(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    store: &dyn FileStore,
+    max_attachment: usize,
+    request_id: CrmRequestId,
+) -> Result<(), CrmError> {
+    let Some(request) = crm_request::Entity::find_by_id(request_id).one(db).await? else {
+        return Ok(());
+    };
+    if request.done_at.is_some() {
+        return Ok(());
+    }
+    let rules = rules_of(db, crm.provider()).await?;
+    let record_id = if request.module.per_session() {
+        let Some(row) = operator_session::Entity::find_by_id(OperatorSessionId(request.session_id))
+            .one(db)
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(client) = conversation::Entity::find_by_id(request.conversation_id)
+            .one(db)
+            .await?
+            .and_then(|c| c.client_id)
+        else {
+            return Ok(());
+        };
+        let person_module = person_module_for(db, crm.provider(), request.module, client).await?;
+        let files = Files {
+            store,
+            max_bytes: max_attachment,
+        };
+        session_as(db, crm, &rules, files, row, (person_module, request.module)).await?
+    } else {
+        match chat(db, request.conversation_id).await? {
+            Some(chat) => Some(person(db, crm, &rules, request.module, &chat).await?),
+            None => None,
+        }
+    };
+    crm_request::Entity::update_many()
+        .set(crm_request::ActiveModel {
+            record_id: Set(record_id),
+            done_at: Set(Some(Utc::now())),
+            ..Default::default()
+        })
+        .filter(crm_request::Column::Id.eq(request_id))
+        .exec(db)
+        .await?;
     Ok(())
+}
+
+/// Staff ask for a CRM record from a chat (the connector's manual mode): a Lead or Contact for
+/// the client, a Task or Case for the chat's latest operator session. Once per chat (or
+/// session) and module: asking again, or a retried request, changes nothing. 404 for a chat the
+/// caller may not read; 403 for its client and for staff who may only read it.
+#[tracing::instrument(skip(db))]
+pub async fn request_record(
+    db: &DatabaseConnection,
+    provider: &str,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+    module: CrmModule,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let (conv, can) = access::load(&txn, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() || !can.reply {
+        return Err(AppError::Forbidden);
+    }
+    if !CrmModule::MANUAL.contains(&module) {
+        return Err(AppError::invalid(
+            "module",
+            "Only a lead, contact, case or task can be created from a chat.",
+        ));
+    }
+    if rules_of(db, provider).await?.mode != ConnectorMode::Manual {
+        return Err(AppError::Conflict(
+            "The connector's rules create CRM records by themselves; an administrator can switch them to manual on the CRM page."
+                .into(),
+        ));
+    }
+    if conv.client_id.is_none() {
+        return Err(AppError::invalid(
+            "conversation_id",
+            "This chat has no client.",
+        ));
+    }
+    let session_id = if module.per_session() {
+        latest_session(&txn, conversation_id)
+            .await?
+            .map(|s| s.id.0)
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "A {} records an operator session, and this chat has none yet.",
+                    module.singular().to_lowercase()
+                ))
+            })?
+    } else {
+        0
+    };
+    let inserted = crm_request::Entity::insert(crm_request::ActiveModel {
+        conversation_id: Set(conversation_id),
+        module: Set(module),
+        session_id: Set(session_id),
+        requested_by: Set(viewer.id),
+        requested_at: Set(Utc::now()),
+        record_id: Set(None),
+        done_at: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            crm_request::Column::ConversationId,
+            crm_request::Column::Module,
+            crm_request::Column::SessionId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted > 0 {
+        let request = crm_request::Entity::find()
+            .filter(crm_request::Column::ConversationId.eq(conversation_id))
+            .filter(crm_request::Column::Module.eq(module))
+            .filter(crm_request::Column::SessionId.eq(session_id))
+            .one(&txn)
+            .await?
+            .ok_or(AppError::Internal)?;
+        jobs::enqueue(
+            &txn,
+            Job::CrmManual {
+                request_id: request.id,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn latest_session(
+    db: &impl ConnectionTrait,
+    conversation_id: ConversationId,
+) -> Result<Option<operator_session::Model>, DbErr> {
+    operator_session::Entity::find()
+        .filter(operator_session::Column::ConversationId.eq(conversation_id))
+        .order_by_desc(operator_session::Column::Id)
+        .one(db)
+        .await
 }
 
 /// The dry run: what the rules (as given, saved or not) would do for `conversation_id` now,
@@ -649,12 +856,7 @@ pub async fn dry_run(
         })?;
     let person = plan.found.as_ref().map(|r| r.id.clone());
     let mut steps = vec![plan.step];
-    let latest = operator_session::Entity::find()
-        .filter(operator_session::Column::ConversationId.eq(conversation_id))
-        .order_by_desc(operator_session::Column::Id)
-        .one(db)
-        .await?;
-    if let Some(row) = latest {
+    if let Some(row) = latest_session(db, conversation_id).await? {
         let session = session_facts(db, row, &mut chat.facts)
             .await
             .map_err(unavailable)?;
@@ -730,7 +932,7 @@ pub async fn for_chat(
     viewer: Viewer,
     conversation_id: ConversationId,
 ) -> Result<ChatCrmView, AppError> {
-    let (conv, _) = access::load(db, viewer, conversation_id).await?;
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
     if !viewer.role.is_staff() {
         return Err(AppError::Forbidden);
     }
@@ -748,11 +950,89 @@ pub async fn for_chat(
         deal_id: conv.deal_id,
         conversation_id: Some(conv.id),
     };
+    let manual = match conv.client_id {
+        Some(client) if rules.mode == ConnectorMode::Manual && can.reply => {
+            Some(manual_view(db, crm.as_ref(), &conv, client).await?)
+        }
+        _ => None,
+    };
     Ok(ChatCrmView {
         provider: crm.provider().to_owned(),
         person,
         problem,
         log: sync_log::list(db, Some(about), CHAT_LOG_LINES).await?,
+        manual,
+    })
+}
+
+/// The manual mode's part of the panel: what the CRM holds for the client and this chat's
+/// sessions (by the ids we noted, without asking the CRM), what is being made, and what staff
+/// may ask for now.
+async fn manual_view(
+    db: &DatabaseConnection,
+    crm: &dyn CrmPort,
+    conv: &conversation::Model,
+    client: UserId,
+) -> Result<ManualCrm, AppError> {
+    let provider = crm.provider();
+    let link = |module: CrmModule, id: String, about: String| async move {
+        let url = crm.record_url(module, &id).await.unwrap_or_default();
+        CrmRecordLink {
+            module,
+            id,
+            about,
+            url,
+        }
+    };
+    let mut records = Vec::new();
+    for module in [CrmModule::Leads, CrmModule::Contacts] {
+        if let Some(id) = remote_id(db, provider, person_ref(module), client.0).await? {
+            records.push(link(module, id, "the client".into()).await);
+        }
+    }
+    let sessions = operator_session::Entity::find()
+        .filter(operator_session::Column::ConversationId.eq(conv.id))
+        .order_by_asc(operator_session::Column::Id)
+        .all(db)
+        .await?;
+    for s in &sessions {
+        for module in [CrmModule::Cases, CrmModule::Tasks] {
+            if let Some(id) = remote_id(db, provider, session_ref(module), s.id.0).await? {
+                let about = format!("session of {}", time_text(s.opened_at));
+                records.push(link(module, id, about).await);
+            }
+        }
+    }
+    let latest = sessions.last().map(|s| s.id.0);
+    let pending: Vec<CrmModule> = crm_request::Entity::find()
+        .filter(crm_request::Column::ConversationId.eq(conv.id))
+        .filter(crm_request::Column::DoneAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| !r.module.per_session() || Some(r.session_id) == latest)
+        .map(|r| r.module)
+        .collect();
+    let mut can_create = Vec::new();
+    for module in CrmModule::MANUAL {
+        let exists = if module.per_session() {
+            match latest {
+                Some(session) => remote_id(db, provider, session_ref(module), session)
+                    .await?
+                    .is_some(),
+                None => true, // Nothing to record yet.
+            }
+        } else {
+            records.iter().any(|r| r.module == module)
+        };
+        if !exists && !pending.contains(&module) {
+            can_create.push(module);
+        }
+    }
+    Ok(ManualCrm {
+        can_create,
+        pending,
+        records,
     })
 }
 

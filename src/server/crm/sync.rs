@@ -20,8 +20,8 @@ use crate::server::deals::service::amount_of;
 use crate::server::jobs::{Job, JobError, JobHandler};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    conversation, crm_deal_sync, crm_ref, deal, file, file_offer, message, operator_session,
-    payment, user,
+    conversation, crm_deal_sync, crm_ref, crm_request, deal, file, file_offer, message,
+    operator_session, payment, user,
 };
 use crate::server::storage::{FileStore, StoreKey};
 use futures::StreamExt;
@@ -84,6 +84,16 @@ impl JobHandler for CrmJobs {
                 )
                 .await
             }
+            Job::CrmManual { request_id } => {
+                connector::record_requested(
+                    db,
+                    crm,
+                    self.store.as_ref(),
+                    self.max_attachment,
+                    request_id,
+                )
+                .await
+            }
             other @ (Job::SendMail { .. }
             | Job::NotifyUnread { .. }
             | Job::IdleClose { .. }
@@ -140,6 +150,12 @@ async fn about(db: &DatabaseConnection, job: Job) -> Result<About, DbErr> {
             }
         }
         Job::CrmPerson { conversation_id } => of_chat(conversation_id).await?,
+        Job::CrmManual { request_id } => {
+            match crm_request::Entity::find_by_id(request_id).one(db).await? {
+                Some(r) => of_chat(r.conversation_id).await?,
+                None => About::default(),
+            }
+        }
         Job::CrmSession { session_id } => {
             match operator_session::Entity::find_by_id(session_id)
                 .one(db)

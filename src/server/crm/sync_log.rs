@@ -267,6 +267,7 @@ fn delivering(job: Job) -> &'static str {
         Job::TranscriptToCrm { .. } => "Attaching the transcript",
         Job::CrmPerson { .. } => "Recording the client",
         Job::CrmSession { .. } => "Recording the session",
+        Job::CrmManual { .. } => "Making the record asked for in the chat",
         _ => "Delivering",
     }
 }

@@ -14,6 +14,7 @@ pub mod crm_note;
 pub mod crm_oauth_state;
 pub mod crm_poll_cursor;
 pub mod crm_ref;
+pub mod crm_request;
 pub mod crm_sync_entry;
 pub mod deal;
 pub mod file;

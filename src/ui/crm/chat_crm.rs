@@ -1,23 +1,53 @@
 //! For staff beside a chat: the client's lead or contact in the CRM (the fields the rules write,
 //! read when the chat opens, with a link to the record in Zoho) and the sync log's lines about
-//! this chat and its deal.
+//! this chat and its deal. With the connector's manual mode, staff who act in the chat also get
+//! *Create lead / contact / case / task* and what the CRM already holds for the client.
 
-use crate::api::crm::ChatCrm;
-use crate::model::crm_rules::ChatCrmView;
+use crate::api::crm::{ChatCrm, CreateChatRecord};
+use crate::model::crm_rules::{ChatCrmView, CrmModule, ManualCrm};
 use crate::model::ids::ConversationId;
 use leptos::prelude::*;
+
+/// While a record asked for is being made, the panel reads again this often.
+const PENDING_RELOAD_MS: u64 = 2_000;
 
 #[component]
 pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
     let load = ServerAction::<ChatCrm>::new();
+    let create = ServerAction::<CreateChatRecord>::new();
     // Asked once the panel is live in the browser, so each opening reads the CRM afresh.
     Effect::new(move |_| {
         load.dispatch(ChatCrm { conversation_id });
     });
+    // After a request, and while one is being made, read again.
+    Effect::new(move |_| {
+        if create.version().get() > 0 {
+            load.dispatch(ChatCrm { conversation_id });
+        }
+    });
+    Effect::new(move |_| {
+        let pending = load.value().with(|v| {
+            matches!(v, Some(Ok(view)) if view.manual.as_ref().is_some_and(|m| !m.pending.is_empty()))
+        });
+        if pending {
+            set_timeout(
+                move || {
+                    load.dispatch(ChatCrm { conversation_id });
+                },
+                std::time::Duration::from_millis(PENDING_RELOAD_MS),
+            );
+        }
+    });
     let body = move || match load.value().get() {
         None => view! { <p class="hint">"Reading the CRM…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-        Some(Ok(view)) => view! { <CrmBody view /> }.into_any(),
+        Some(Ok(view)) => {
+            let manual = view
+                .manual
+                .clone()
+                .map(|m| view! { <ManualRecords manual=m create conversation_id /> });
+            view! { {manual} <CrmBody view /> }.into_any()
+        }
     };
     view! {
         <section class="chat-crm" aria-label="CRM">
@@ -87,5 +117,79 @@ fn CrmBody(view: ChatCrmView) -> impl IntoView {
         {problem}
         <h4>"Sync log"</h4>
         {log}
+    }
+}
+
+/// The manual mode's buttons, what is being made, and the records the CRM holds for the client
+/// and this chat.
+#[component]
+fn ManualRecords(
+    manual: ManualCrm,
+    create: ServerAction<CreateChatRecord>,
+    conversation_id: ConversationId,
+) -> impl IntoView {
+    let label = |m: CrmModule| format!("Create {}", m.singular().to_lowercase());
+    let buttons = manual
+        .can_create
+        .iter()
+        .map(|&module| {
+            view! {
+                <button
+                    type="button"
+                    disabled=move || create.pending().get()
+                    on:click=move |_| {
+                        create.dispatch(CreateChatRecord {
+                            conversation_id,
+                            module: module.as_str().to_owned(),
+                        });
+                    }
+                >
+                    {label(module)}
+                </button>
+            }
+        })
+        .collect_view();
+    let pending = manual
+        .pending
+        .iter()
+        .map(|m| view! { <li>{format!("{} being created…", m.singular())}</li> })
+        .collect_view();
+    let error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+    };
+    let records = if manual.records.is_empty() {
+        view! { <p class="hint">"The CRM holds nothing for this client yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="crm-records" aria-label="In the CRM">
+                {manual
+                    .records
+                    .into_iter()
+                    .map(|r| {
+                        let text = format!("{} {} · {}", r.module.singular(), r.id, r.about);
+                        match r.url {
+                            Some(url) => view! {
+                                <li><a href=url target="_blank" rel="noopener noreferrer">{text}</a></li>
+                            }
+                            .into_any(),
+                            None => view! { <li>{text}</li> }.into_any(),
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="crm-manual" role="group" aria-label="Create in the CRM">
+            <div class="actions">{buttons}</div>
+            <ul class="hint">{pending}</ul>
+            {error}
+            {records}
+        </div>
     }
 }
