@@ -224,6 +224,27 @@ pub async fn create_chat_record(
     )
 }
 
+/// *Retry* on a failed line of the sync log beside a chat, by the chat's staff.
+#[server(endpoint = "chats/crm/retry", output = crate::model::wire::Answer)]
+pub async fn retry_chat_crm(
+    conversation_id: crate::model::ids::ConversationId,
+    entry_id: i64,
+) -> Result<(), AppError> {
+    use crate::api::viewer;
+    respond(
+        async {
+            crate::server::crm::connector::retry_for_chat(
+                &state().db,
+                viewer()?,
+                conversation_id,
+                entry_id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 /// The CRM beside a chat, for its staff: the client's record and the chat's sync log.
 #[server(endpoint = "chats/crm", output = crate::model::wire::Answer)]
 pub async fn chat_crm(

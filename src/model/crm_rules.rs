@@ -402,6 +402,8 @@ pub struct ChatCrmView {
     pub log: Vec<crate::model::crm::SyncEntryView>,
     /// With the connector's manual mode, for staff who may act in the chat: what they may create.
     pub manual: Option<ManualCrm>,
+    /// Whether the viewer may retry the log's failed lines (staff who act in the chat).
+    pub can_retry: bool,
 }
 
 /// The connector's manual mode beside a chat: the records staff may create now, those being

@@ -31,6 +31,7 @@ fn requests(id: i64, deal: i64) -> Vec<(&'static str, Vec<(&'static str, String)
         ("chats/deal/reopen", vec![c()]),
         ("chats/crm", vec![c()]),
         ("chats/crm/create", vec![c(), ("module", "Leads".into())]),
+        ("chats/crm/retry", vec![c(), ("entry_id", "1".into())]),
         (
             "chats/poll",
             vec![("tick", "0".into()), c(), ("after_seq", "0".into())],

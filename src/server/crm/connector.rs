@@ -962,7 +962,28 @@ pub async fn for_chat(
         problem,
         log: sync_log::list(db, Some(about), CHAT_LOG_LINES).await?,
         manual,
+        can_retry: can.reply,
     })
+}
+
+/// *Retry* on a failed line beside a chat, by staff who act in it (the client 403, staff who only
+/// read it 403, others 404): the delivery runs again now.
+#[tracing::instrument(skip(db))]
+pub async fn retry_for_chat(
+    db: &DatabaseConnection,
+    viewer: Viewer,
+    conversation_id: ConversationId,
+    line_id: i64,
+) -> Result<(), AppError> {
+    let (conv, can) = access::load(db, viewer, conversation_id).await?;
+    if !viewer.role.is_staff() || !can.reply {
+        return Err(AppError::Forbidden);
+    }
+    let about = About {
+        deal_id: conv.deal_id,
+        conversation_id: Some(conv.id),
+    };
+    sync_log::retry_about(db, line_id, about).await
 }
 
 /// The manual mode's part of the panel: what the CRM holds for the client and this chat's

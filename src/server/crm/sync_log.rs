@@ -402,23 +402,47 @@ async fn pending_job(
     db: &DatabaseConnection,
     line: &crm_sync_entry::Model,
 ) -> Result<Option<outbox_job::Model>, DbErr> {
-    outbox_job::Entity::find()
+    // The newest delivery of the same thing decides: once one is done since, the failure is
+    // past (a later change queued a delivery of its own that went through).
+    Ok(outbox_job::Entity::find()
         .filter(outbox_job::Column::Job.eq(line.job.clone()))
         .filter(outbox_job::Column::EntityId.eq(line.target))
-        .filter(outbox_job::Column::DoneAt.is_null())
         .order_by_desc(outbox_job::Column::Id)
         .one(db)
-        .await
+        .await?
+        .filter(|job| job.done_at.is_none()))
 }
 
 /// *Retry* on a failure line: its delivery runs again now (a failed job is queued again with
 /// fresh attempts; one still retrying is brought forward). NotFound when there is nothing to
 /// retry (the line is not a failure, or its delivery is done since).
 pub async fn retry(db: &DatabaseConnection, line_id: i64) -> Result<(), AppError> {
+    retry_where(db, line_id, |_| true).await
+}
+
+/// *Retry* on a failure line beside a chat, by the chat's staff: as `retry`, for a line about
+/// this chat or its deal only (NotFound for another's).
+pub async fn retry_about(
+    db: &DatabaseConnection,
+    line_id: i64,
+    about: About,
+) -> Result<(), AppError> {
+    retry_where(db, line_id, |l| {
+        (l.conversation_id.is_some() && l.conversation_id == about.conversation_id)
+            || (l.deal_id.is_some() && l.deal_id == about.deal_id)
+    })
+    .await
+}
+
+async fn retry_where(
+    db: &DatabaseConnection,
+    line_id: i64,
+    allowed: impl Fn(&crm_sync_entry::Model) -> bool,
+) -> Result<(), AppError> {
     let line = crm_sync_entry::Entity::find_by_id(line_id)
         .one(db)
         .await?
-        .filter(|l| l.outcome == SyncOutcome::Failed)
+        .filter(|l| l.outcome == SyncOutcome::Failed && allowed(l))
         .ok_or(AppError::NotFound)?;
     let job = pending_job(db, &line).await?.ok_or(AppError::NotFound)?;
     if job.failed_at.is_some() {

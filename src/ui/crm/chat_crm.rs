@@ -3,7 +3,7 @@
 //! this chat and its deal. With the connector's manual mode, staff who act in the chat also get
 //! *Create lead / contact / case / task* and what the CRM already holds for the client.
 
-use crate::api::crm::{ChatCrm, CreateChatRecord};
+use crate::api::crm::{ChatCrm, CreateChatRecord, RetryChatCrm};
 use crate::model::crm_rules::{ChatCrmView, CrmModule, ManualCrm};
 use crate::model::ids::ConversationId;
 use leptos::prelude::*;
@@ -15,13 +15,14 @@ const PENDING_RELOAD_MS: u64 = 2_000;
 pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
     let load = ServerAction::<ChatCrm>::new();
     let create = ServerAction::<CreateChatRecord>::new();
+    let retry = ServerAction::<RetryChatCrm>::new();
     // Asked once the panel is live in the browser, so each opening reads the CRM afresh.
     Effect::new(move |_| {
         load.dispatch(ChatCrm { conversation_id });
     });
     // After a request, and while one is being made, read again.
     Effect::new(move |_| {
-        if create.version().get() > 0 {
+        if create.version().get() + retry.version().get() > 0 {
             load.dispatch(ChatCrm { conversation_id });
         }
     });
@@ -46,7 +47,7 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
                 .manual
                 .clone()
                 .map(|m| view! { <ManualRecords manual=m create conversation_id /> });
-            view! { {manual} <CrmBody view /> }.into_any()
+            view! { {manual} <CrmBody view retry conversation_id /> }.into_any()
         }
     };
     view! {
@@ -58,7 +59,12 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
 }
 
 #[component]
-fn CrmBody(view: ChatCrmView) -> impl IntoView {
+fn CrmBody(
+    view: ChatCrmView,
+    retry: ServerAction<RetryChatCrm>,
+    conversation_id: ConversationId,
+) -> impl IntoView {
+    let may_retry = view.can_retry;
     let crm = if view.provider == "zoho" {
         "Zoho CRM"
     } else {
@@ -101,9 +107,24 @@ fn CrmBody(view: ChatCrmView) -> impl IntoView {
                             _ => String::new(),
                         };
                         let detail = l.detail.map(|d| view! { <br /><span class="hint">{d}</span> });
+                        let entry_id = l.id;
+                        let again = (may_retry && l.can_retry).then(|| {
+                            view! {
+                                " "
+                                <button
+                                    type="button"
+                                    disabled=move || retry.pending().get()
+                                    on:click=move |_| {
+                                        retry.dispatch(RetryChatCrm { conversation_id, entry_id });
+                                    }
+                                >
+                                    "Retry"
+                                </button>
+                            }
+                        });
                         view! {
                             <li class=format!("sync-{}", l.outcome.as_str())>
-                                {l.action} {record} " · " {l.outcome.as_str()} {detail}
+                                {l.action} {record} " · " {l.outcome.as_str()} {again} {detail}
                             </li>
                         }
                     })
@@ -112,10 +133,18 @@ fn CrmBody(view: ChatCrmView) -> impl IntoView {
         }
         .into_any()
     };
+    let retry_error = move || {
+        retry
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
+    };
     view! {
         {person}
         {problem}
         <h4>"Sync log"</h4>
+        {retry_error}
         {log}
     }
 }
