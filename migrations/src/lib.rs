@@ -28,6 +28,7 @@ mod m20261214_000004_crm_sync_log;
 mod m20261215_000001_crm_records;
 mod m20261216_000001_workdrive_items;
 mod m20261216_000002_crm_requests;
+mod m20261216_000003_crm_panel_fields;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000001_crm_records::Migration),
             Box::new(m20261216_000001_workdrive_items::Migration),
             Box::new(m20261216_000002_crm_requests::Migration),
+            Box::new(m20261216_000003_crm_panel_fields::Migration),
         ]
     }
 }

@@ -249,13 +249,36 @@ pub async fn retry_chat_crm(
 #[server(endpoint = "chats/crm", output = crate::model::wire::Answer)]
 pub async fn chat_crm(
     conversation_id: crate::model::ids::ConversationId,
+    // Missing or true: read the CRM afresh (a chat opening); false: the panel's own reload.
+    fresh: Option<bool>,
 ) -> Result<ChatCrmView, AppError> {
     use crate::api::viewer;
     respond(
         async {
             let st = state();
-            crate::server::crm::connector::for_chat(&st.db, &st.crm, viewer()?, conversation_id)
-                .await
+            crate::server::crm::connector::for_chat(
+                &st.db,
+                &st.crm,
+                viewer()?,
+                conversation_id,
+                fresh.unwrap_or(true),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Saves the fields shown beside chats (JSON of `PanelFields`), checked against the CRM's.
+#[server(endpoint = "admin/crm/panel/save", output = crate::model::wire::Answer)]
+pub async fn save_panel_fields(panel: String) -> Result<(), AppError> {
+    use crate::server::crm::{connector, rules as crm_rules};
+    respond(
+        async {
+            let me = require_admin()?;
+            let st = state();
+            let panel = crm_rules::parse_panel(&panel)?;
+            connector::save_panel(&st.db, &st.crm, me.user.id, &panel).await
         }
         .await,
     )

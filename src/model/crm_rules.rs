@@ -349,6 +349,56 @@ pub struct CrmFieldView {
 pub struct RulesView {
     pub rules: ConnectorRules,
     pub fields: Vec<(CrmModule, Vec<CrmFieldView>)>,
+    /// The fields staff see beside a chat.
+    pub panel: PanelFields,
+}
+
+/// The fields of the client's lead, contact and account that staff see beside a chat, picked
+/// on the CRM page per module; a module left empty shows the fields the rules write (an
+/// account: its name, phone and website).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelFields {
+    pub modules: Vec<PanelModule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelModule {
+    pub module: CrmModule,
+    /// CRM field API names, in the order shown.
+    pub fields: Vec<String>,
+}
+
+impl PanelFields {
+    /// The modules a panel shows records of.
+    pub const MODULES: [CrmModule; 3] =
+        [CrmModule::Leads, CrmModule::Contacts, CrmModule::Accounts];
+    /// The most fields picked for one module.
+    pub const MAX_FIELDS: usize = 20;
+
+    /// The fields picked for `module` (empty: none picked).
+    pub fn of(&self, module: CrmModule) -> &[String] {
+        self.modules
+            .iter()
+            .find(|m| m.module == module)
+            .map(|m| m.fields.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// `of` with `field` added or taken out (the form's checkboxes).
+    pub fn toggle(&mut self, module: CrmModule, field: &str, on: bool) {
+        if !self.modules.iter().any(|m| m.module == module) {
+            self.modules.push(PanelModule {
+                module,
+                fields: Vec::new(),
+            });
+        }
+        if let Some(m) = self.modules.iter_mut().find(|m| m.module == module) {
+            m.fields.retain(|f| f != field);
+            if on {
+                m.fields.push(field.to_owned());
+            }
+        }
+    }
 }
 
 /// What a step of the plan does to a record.
@@ -397,6 +447,8 @@ pub struct ChatCrmView {
     /// `builtin` or `zoho`.
     pub provider: String,
     pub person: Option<CrmRecordView>,
+    /// The account the client's contact belongs to in the CRM.
+    pub account: Option<CrmRecordView>,
     /// Why the record could not be read just now (the CRM unreachable, waiting for a reconnect).
     pub problem: Option<String>,
     pub log: Vec<crate::model::crm::SyncEntryView>,

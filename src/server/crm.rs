@@ -6,6 +6,7 @@ pub mod config;
 pub mod connector;
 pub mod poll;
 pub mod port;
+pub mod record_cache;
 pub mod routes;
 pub mod rules;
 pub mod stage_map;

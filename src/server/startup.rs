@@ -181,7 +181,11 @@ impl Application {
             settings.chat.send_burst,
         ));
         let zoho_api = Arc::new(ZohoApi::new(db.clone(), secrets, settings.crm.zoho.clone()));
-        let crm = Arc::new(Crms::new(db.clone(), zoho_api.clone()));
+        let crm = Arc::new(Crms::new(
+            db.clone(),
+            zoho_api.clone(),
+            std::time::Duration::from_secs(settings.crm.panel_cache_secs),
+        ));
         let files = file_store(&settings, &db, &zoho_api)?;
         let zoho = Arc::new(ZohoConnector::new(
             db.clone(),

@@ -665,6 +665,124 @@ async fn manual_mode_staff_create_records_from_the_chat(db: Db) {
 }
 on_both_dbs!(manual_mode_staff_create_records_from_the_chat);
 
+async fn staff_see_the_fields_picked_for_beside_the_chat(db: Db) {
+    let app = app(db).await;
+    let admin = app.admin().await;
+    let (_clara, max, id) = deal_chat(&app).await;
+    let contact = eventually_rows(&app, "SELECT id FROM crm_contacts").await;
+    let contact = int(&contact[0], "id").unwrap();
+    // The contact has a phone in the CRM and belongs to an account (as the Accounts rules would
+    // link it).
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("UPDATE crm_contacts SET phone = '+44 20 7946 0958' WHERE id = {contact}"),
+        ))
+        .await
+        .unwrap();
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            "INSERT INTO crm_accounts (account_name, phone, website, created_at) \
+             VALUES ('Roofs Ltd', '+44 20 1111 2222', 'https://roofs.example', CURRENT_TIMESTAMP)"
+                .to_owned(),
+        ))
+        .await
+        .unwrap();
+    let account = int(&rows(&app, "SELECT id FROM crm_accounts").await[0], "id").unwrap();
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("UPDATE crm_contacts SET account_id = {account} WHERE id = {contact}"),
+        ))
+        .await
+        .unwrap();
+    let form = [("conversation_id", id.to_string())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pairs = |v: &Value| -> Vec<(String, String)> {
+        serde_json::from_value(v["fields"].clone()).unwrap()
+    };
+
+    // None picked: the fields the rules write, and the account's name, phone and website.
+    let seen = max.call("chats/crm", &form).await.expect_ok().clone();
+    assert!(pairs(&seen["person"]).contains(&("Last Name".into(), "Client Person".into())));
+    assert_eq!(seen["account"]["module"], "Accounts", "{seen}");
+    assert_eq!(
+        pairs(&seen["account"]),
+        vec![
+            ("Account Name".to_owned(), "Roofs Ltd".to_owned()),
+            ("Phone".into(), "+44 20 1111 2222".into()),
+            ("Website".into(), "https://roofs.example".into()),
+        ]
+    );
+
+    // The admin picks the contact's email and phone, and the account's name.
+    let picked = json!({"modules": [
+        {"module": "Contacts", "fields": ["Email", "Phone"]},
+        {"module": "Accounts", "fields": ["Account_Name"]},
+    ]})
+    .to_string();
+    for (who, status) in [
+        (&max, StatusCode::FORBIDDEN),
+        (&app.client(), StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(
+            who.call("admin/crm/panel/save", &[("panel", picked.as_str())])
+                .await
+                .status,
+            status
+        );
+    }
+    let unknown = json!({"modules": [{"module": "Contacts", "fields": ["Mood"]}]}).to_string();
+    let refused = admin
+        .call("admin/crm/panel/save", &[("panel", unknown.as_str())])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.to_string().contains("no field Mood"),
+        "{}",
+        refused.body
+    );
+    admin
+        .call("admin/crm/panel/save", &[("panel", picked.as_str())])
+        .await
+        .expect_ok();
+    assert_eq!(
+        admin.call("admin/crm/rules", &[]).await.expect_ok()["panel"]["modules"][0]["fields"],
+        json!(["Email", "Phone"])
+    );
+    let seen = max.call("chats/crm", &form).await.expect_ok().clone();
+    assert_eq!(
+        pairs(&seen["person"]),
+        vec![
+            ("Email".to_owned(), "clara@example.com".to_owned()),
+            ("Phone".into(), "+44 20 7946 0958".into()),
+        ]
+    );
+    assert_eq!(
+        pairs(&seen["account"]),
+        vec![("Account Name".to_owned(), "Roofs Ltd".to_owned())]
+    );
+
+    // A change in the CRM shows when the chat opens; the panel's own reloads within the cache's
+    // time show what was read.
+    app.db
+        .execute_raw(Statement::from_string(
+            backend,
+            format!("UPDATE crm_contacts SET phone = '+44 20 0000 0000' WHERE id = {contact}"),
+        ))
+        .await
+        .unwrap();
+    let mut reload = form.clone();
+    reload.push(("fresh", "false"));
+    let cached = max.call("chats/crm", &reload).await.expect_ok().clone();
+    assert!(pairs(&cached["person"]).contains(&("Phone".into(), "+44 20 7946 0958".into())));
+    let opened = max.call("chats/crm", &form).await.expect_ok().clone();
+    assert!(pairs(&opened["person"]).contains(&("Phone".into(), "+44 20 0000 0000".into())));
+}
+on_both_dbs!(staff_see_the_fields_picked_for_beside_the_chat);
+
 async fn the_dry_run_shows_the_plan_the_delivery_carries_out(db: Db) {
     let app = app(db).await;
     let admin = app.admin().await;

@@ -1011,3 +1011,67 @@ async fn sales_rules_in_zoho_find_a_lead_by_phone_and_fill_what_is_empty(db: Db)
     assert!(searches.iter().any(|q| q.contains("phone")), "{searches:?}");
 }
 on_both_dbs!(sales_rules_in_zoho_find_a_lead_by_phone_and_fill_what_is_empty);
+
+/// Manual rules against Zoho: nothing is made by itself; the lead and the session's task staff
+/// ask for from the chat are, the task related to the deal, each once however often asked.
+async fn manual_rules_in_zoho_make_what_staff_ask_for(db: Db) {
+    use crate::crm_rules::{rules_of, save_rules};
+    let fake = ZohoFake::start().await;
+    let app = app_with_fake(db, &fake).await;
+    let admin = connect(&app, &fake).await;
+    let mut rules = rules_of(&admin).await;
+    rules["mode"] = json!("manual");
+    save_rules(&admin, &rules).await.expect_ok();
+    let clara = app.signed_up_client("clara@example.com").await;
+    let id = clara.start_chat("project", "Deck", "Hello").await;
+    let max = app.manager("max@example.com", "Max").await;
+    max.accept(id).await.expect_ok();
+    let deal = eventually("the deal in Zoho", || async {
+        zoho_deal(&fake, "Deck").await
+    })
+    .await;
+    assert!(fake.records("Leads").await.is_empty());
+    assert!(fake.records("Tasks").await.is_empty());
+    let chat = id.to_string();
+    for module in ["Leads", "Tasks", "Leads"] {
+        max.call(
+            "chats/crm/create",
+            &[("conversation_id", chat.as_str()), ("module", module)],
+        )
+        .await
+        .expect_ok();
+    }
+    let task = eventually("the task in Zoho", || async {
+        fake.records("Tasks").await.into_iter().next()
+    })
+    .await;
+    let leads = fake.records("Leads").await;
+    assert_eq!(leads.len(), 1, "{leads:?}");
+    assert_eq!(leads[0]["Email"], "clara@example.com");
+    assert_eq!(task["What_Id"]["id"], deal["id"], "{task}");
+    assert!(
+        task["Description"].as_str().unwrap().contains("Hello"),
+        "{task}"
+    );
+    let beside = max
+        .call("chats/crm", &[("conversation_id", chat.as_str())])
+        .await
+        .expect_ok()
+        .clone();
+    let held: Vec<(&str, &str)> = beside["manual"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["module"].as_str().unwrap(), r["id"].as_str().unwrap()))
+        .collect();
+    assert!(
+        held.contains(&("Leads", leads[0]["id"].as_str().unwrap())),
+        "{held:?}"
+    );
+    assert!(
+        held.contains(&("Tasks", task["id"].as_str().unwrap())),
+        "{held:?}"
+    );
+    assert_eq!(fake.records("Tasks").await.len(), 1);
+}
+on_both_dbs!(manual_rules_in_zoho_make_what_staff_ask_for);

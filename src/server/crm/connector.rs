@@ -13,8 +13,8 @@
 use crate::model::AppError;
 use crate::model::crm_rules::{
     ATTACHMENTS, ChatCrmView, ChatPick, ConnectorMode, ConnectorRules, CrmFieldView, CrmModule,
-    CrmRecordLink, CrmRecordView, ManualCrm, MatchRule, ModuleRules, OWNER, OurField, PlanAction,
-    PlanStep, RulesView,
+    CrmRecordLink, CrmRecordView, ManualCrm, MatchRule, ModuleRules, OWNER, OurField, PanelFields,
+    PlanAction, PlanStep, RulesView,
 };
 use crate::model::ids::{ConversationId, CrmRequestId, DealId, FileId, OperatorSessionId, UserId};
 use crate::model::message::{MessageContent, SystemEvent};
@@ -22,6 +22,7 @@ use crate::server::access::{self, Viewer};
 use crate::server::crm::port::{
     CrmError, CrmPort, CrmRecord, Link, Lookup, NewAttachment, RecordWrite,
 };
+use crate::server::crm::record_cache::RecordCache;
 use crate::server::crm::rules::{self, Facts};
 use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::switch::Crms;
@@ -37,7 +38,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 /// The most messages of one session written into its record's Description.
@@ -87,7 +88,27 @@ pub async fn rules_view(db: &DatabaseConnection, crms: &Crms) -> Result<RulesVie
     Ok(RulesView {
         rules: rules_of(db, crm.provider()).await?,
         fields: all_fields(crm.as_ref()).await?,
+        panel: stored::read(db, crm.provider(), Setting::PanelFields).await?,
     })
+}
+
+/// Saves the fields shown beside chats for the CRM in use, once they pass `rules::check_panel`
+/// against its fields.
+#[tracing::instrument(skip(db, crms, panel))]
+pub async fn save_panel(
+    db: &DatabaseConnection,
+    crms: &Crms,
+    admin: UserId,
+    panel: &PanelFields,
+) -> Result<(), AppError> {
+    let crm = crms.current().await?;
+    rules::check_panel(panel, &all_fields(crm.as_ref()).await?)?;
+    stored::save(db, crm.provider(), admin, Setting::PanelFields, panel).await?;
+    tracing::info!(
+        provider = crm.provider(),
+        "admin saved the fields shown beside chats"
+    );
+    Ok(())
 }
 
 /// Saves the admin's rules for the CRM in use, once they pass `rules::check` against its fields.
@@ -740,7 +761,9 @@ pub async fn request_record(
     conversation_id: ConversationId,
     module: CrmModule,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    // Reads, then writes: a write transaction from the start (SQLite cannot upgrade a reader
+    // while another connection writes).
+    let txn = crate::server::platform::db::begin_write(db).await?;
     let (conv, can) = access::load(&txn, viewer, conversation_id).await?;
     if !viewer.role.is_staff() || !can.reply {
         return Err(AppError::Forbidden);
@@ -751,7 +774,8 @@ pub async fn request_record(
             "Only a lead, contact, case or task can be created from a chat.",
         ));
     }
-    if rules_of(db, provider).await?.mode != ConnectorMode::Manual {
+    let rules: ConnectorRules = stored::read(&txn, provider, Setting::Rules).await?;
+    if rules.mode != ConnectorMode::Manual {
         return Err(AppError::Conflict(
             "The connector's rules create CRM records by themselves; an administrator can switch them to manual on the CRM page."
                 .into(),
@@ -922,8 +946,10 @@ pub async fn recent_chats(db: &DatabaseConnection) -> Result<Vec<ChatPick>, DbEr
 /// Lines of the sync log shown beside a chat.
 const CHAT_LOG_LINES: u64 = 50;
 
-/// The CRM beside a chat, for staff who may read it: the client's lead or contact as the CRM
-/// holds it now (read on each open) and the sync log's lines about this chat and its deal.
+/// The CRM beside a chat, for staff who may read it: the client's lead or contact and its
+/// account as the CRM holds them now (read afresh when the chat opens; `fresh` false for the
+/// panel's own reloads, which may take what was read in the last `crm.panel_cache_secs`), with
+/// the fields picked on the CRM page, and the sync log's lines about this chat and its deal.
 /// NotFound for a chat the viewer may not read; Forbidden for the client.
 #[tracing::instrument(skip(db, crms))]
 pub async fn for_chat(
@@ -931,6 +957,7 @@ pub async fn for_chat(
     crms: &Crms,
     viewer: Viewer,
     conversation_id: ConversationId,
+    fresh: bool,
 ) -> Result<ChatCrmView, AppError> {
     let (conv, can) = access::load(db, viewer, conversation_id).await?;
     if !viewer.role.is_staff() {
@@ -938,13 +965,21 @@ pub async fn for_chat(
     }
     let crm = crms.current().await?;
     let rules = rules_of(db, crm.provider()).await?;
-    let (person, problem) = match conv.client_id {
-        Some(client) => match person_record(db, crm.as_ref(), &rules, client).await {
-            Ok(person) => (person, None),
+    let panel: PanelFields = stored::read(db, crm.provider(), Setting::PanelFields).await?;
+    let reader = PanelReader {
+        crm: crm.as_ref(),
+        cache: crms.records(),
+        fresh,
+        panel: &panel,
+        rules: &rules,
+    };
+    let ((person, account), problem) = match conv.client_id {
+        Some(client) => match reader.person(db, client).await {
+            Ok(found) => (found, None),
             Err(CrmError::Database(e)) => return Err(e.into()),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => ((None, None), Some(e.to_string())),
         },
-        None => (None, None),
+        None => ((None, None), None),
     };
     let about = About {
         deal_id: conv.deal_id,
@@ -959,6 +994,7 @@ pub async fn for_chat(
     Ok(ChatCrmView {
         provider: crm.provider().to_owned(),
         person,
+        account,
         problem,
         log: sync_log::list(db, Some(about), CHAT_LOG_LINES).await?,
         manual,
@@ -1057,26 +1093,46 @@ async fn manual_view(
     })
 }
 
-/// The client's lead or contact noted by the rules (the mode's module first).
-async fn person_record(
-    db: &DatabaseConnection,
-    crm: &dyn CrmPort,
-    rules: &ConnectorRules,
-    client: UserId,
-) -> Result<Option<CrmRecordView>, CrmError> {
-    let order = match rules.mode {
-        ConnectorMode::Sales => [CrmModule::Leads, CrmModule::Contacts],
-        _ => [CrmModule::Contacts, CrmModule::Leads],
-    };
-    for module in order {
-        let Some(id) = remote_id(db, crm.provider(), person_ref(module), client.0).await? else {
-            continue;
-        };
-        let Some(record) = crm.get_record(module, &id).await? else {
-            continue;
-        };
+/// Reads the records shown beside a chat: from the CRM, or from the brief cache for the
+/// panel's own reloads (`fresh` false).
+struct PanelReader<'a> {
+    crm: &'a dyn CrmPort,
+    cache: &'a RecordCache,
+    fresh: bool,
+    panel: &'a PanelFields,
+    rules: &'a ConnectorRules,
+}
+
+/// An account's fields shown when none are picked.
+const ACCOUNT_FIELDS: [&str; 3] = ["Account_Name", "Phone", "Website"];
+
+impl PanelReader<'_> {
+    async fn get(&self, module: CrmModule, id: &str) -> Result<Option<CrmRecord>, CrmError> {
+        let provider = self.crm.provider();
+        if !self.fresh
+            && let Some(record) = self.cache.get(provider, module, id)
+        {
+            return Ok(Some(record));
+        }
+        let found = self.crm.get_record(module, id).await?;
+        if let Some(record) = &found {
+            self.cache.put(provider, module, record);
+        }
+        Ok(found)
+    }
+
+    /// The fields of `module` shown: those picked on the CRM page, else those the rules write
+    /// (an account's name, phone and website).
+    fn shown(&self, module: CrmModule) -> Vec<&str> {
+        let picked = self.panel.of(module);
+        if !picked.is_empty() {
+            return picked.iter().map(String::as_str).collect();
+        }
+        if module == CrmModule::Accounts {
+            return ACCOUNT_FIELDS.to_vec();
+        }
         let mut shown: Vec<&str> = Vec::new();
-        if let Some(m) = rules.module(module) {
+        if let Some(m) = self.rules.module(module) {
             for row in &m.fields {
                 if !matches!(row.field.as_str(), OWNER | ATTACHMENTS)
                     && !shown.contains(&row.field.as_str())
@@ -1085,20 +1141,55 @@ async fn person_record(
                 }
             }
         }
-        let fields = shown
+        shown
+    }
+
+    async fn view(&self, module: CrmModule, record: CrmRecord) -> Result<CrmRecordView, CrmError> {
+        let fields = self
+            .shown(module)
             .into_iter()
             .filter_map(|f| {
                 let v = record.fields.get(f)?;
                 (!v.trim().is_empty()).then(|| (f.replace('_', " "), v.clone()))
             })
             .collect();
-        return Ok(Some(CrmRecordView {
+        Ok(CrmRecordView {
             module,
-            url: crm.record_url(module, &record.id).await?,
+            url: self.crm.record_url(module, &record.id).await?,
             id: record.id,
             owner: record.owner_email,
             fields,
-        }));
+        })
     }
-    Ok(None)
+
+    /// The client's lead or contact noted by the rules (the mode's module first), and the
+    /// account of a contact.
+    async fn person(
+        &self,
+        db: &DatabaseConnection,
+        client: UserId,
+    ) -> Result<(Option<CrmRecordView>, Option<CrmRecordView>), CrmError> {
+        let order = match self.rules.mode {
+            ConnectorMode::Sales => [CrmModule::Leads, CrmModule::Contacts],
+            _ => [CrmModule::Contacts, CrmModule::Leads],
+        };
+        for module in order {
+            let Some(id) = remote_id(db, self.crm.provider(), person_ref(module), client.0).await?
+            else {
+                continue;
+            };
+            let Some(record) = self.get(module, &id).await? else {
+                continue;
+            };
+            let account = match &record.account_id {
+                Some(account) => match self.get(CrmModule::Accounts, account).await? {
+                    Some(a) => Some(self.view(CrmModule::Accounts, a).await?),
+                    None => None,
+                },
+                None => None,
+            };
+            return Ok((Some(self.view(module, record).await?), account));
+        }
+        Ok((None, None))
+    }
 }

@@ -80,6 +80,8 @@ pub struct CrmRecord {
     pub id: String,
     pub owner_email: Option<String>,
     pub fields: BTreeMap<String, String>,
+    /// A contact's account (Zoho's `Account_Name` lookup).
+    pub account_id: Option<String>,
 }
 
 /// A user of the CRM (a record's owner).

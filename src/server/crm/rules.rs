@@ -6,7 +6,7 @@
 use crate::model::AppError;
 use crate::model::crm_rules::{
     ATTACHMENTS, ConnectorRules, CrmFieldView, CrmModule, MatchRule, ModuleRules, OWNER, OurField,
-    Source, UpdatePolicy,
+    PanelFields, Source, UpdatePolicy,
 };
 use std::collections::BTreeMap;
 
@@ -330,6 +330,63 @@ pub fn check(
     Ok(())
 }
 
+/// The fields beside the chat as the CRM page sends them (JSON of `PanelFields`), within
+/// `MAX_PANEL_BYTES`.
+pub fn parse_panel(json: &str) -> Result<PanelFields, AppError> {
+    if json.len() > MAX_PANEL_BYTES {
+        return Err(AppError::invalid(
+            "panel",
+            format!("The fields are longer than {} KiB.", MAX_PANEL_BYTES / 1024),
+        ));
+    }
+    serde_json::from_str(json)
+        .map_err(|e| AppError::invalid("panel", format!("The fields do not read: {e}.")))
+}
+
+/// The longest `PanelFields` JSON accepted.
+pub const MAX_PANEL_BYTES: usize = 16 * 1024;
+
+/// Checks the fields picked for beside the chat against the CRM's: a lead's, contact's or
+/// account's fields only, each one the module has, at most `PanelFields::MAX_FIELDS` each,
+/// none twice.
+pub fn check_panel(
+    panel: &PanelFields,
+    fields: &[(CrmModule, Vec<CrmFieldView>)],
+) -> Result<(), AppError> {
+    let bad = |message: String| Err(AppError::invalid("panel", message));
+    for (n, m) in panel.modules.iter().enumerate() {
+        let name = m.module.singular();
+        if !PanelFields::MODULES.contains(&m.module) {
+            return bad(format!(
+                "Only a lead's, contact's or account's fields are shown beside a chat, not a {name}'s."
+            ));
+        }
+        if panel.modules[..n].iter().any(|o| o.module == m.module) {
+            return bad(format!("The {name} is listed twice."));
+        }
+        if m.fields.len() > PanelFields::MAX_FIELDS {
+            return bad(format!(
+                "At most {} fields of a {name} are shown.",
+                PanelFields::MAX_FIELDS
+            ));
+        }
+        let known = fields
+            .iter()
+            .find(|(module, _)| *module == m.module)
+            .map(|(_, f)| f.as_slice())
+            .unwrap_or(&[]);
+        for (i, f) in m.fields.iter().enumerate() {
+            if f == ATTACHMENTS || !known.iter().any(|k| &k.api_name == f) {
+                return bad(format!("The CRM's {name} has no field {f}."));
+            }
+            if m.fields[..i].contains(f) {
+                return bad(format!("{f} is picked twice for the {name}."));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,5 +565,46 @@ mod tests {
             otherwise: String::new(),
         });
         assert!(check(&rules, &zoho_like()).is_err());
+    }
+
+    #[test]
+    fn panel_fields_are_the_crms_own_and_bounded() {
+        let fields = vec![
+            (
+                CrmModule::Contacts,
+                vec![CrmFieldView {
+                    api_name: "Email".into(),
+                    label: "Email".into(),
+                    required: false,
+                }],
+            ),
+            (CrmModule::Cases, Vec::new()),
+        ];
+        let mut panel = PanelFields::default();
+        panel.toggle(CrmModule::Contacts, "Email", true);
+        assert!(check_panel(&panel, &fields).is_ok());
+        let refused = |p: &PanelFields| match check_panel(p, &fields) {
+            Err(AppError::Invalid { message, .. }) => message,
+            other => panic!("accepted: {other:?}"),
+        };
+        let mut unknown = panel.clone();
+        unknown.toggle(CrmModule::Contacts, "Mood", true);
+        assert!(refused(&unknown).contains("no field Mood"));
+        let mut twice = panel.clone();
+        twice.modules[0].fields.push("Email".into());
+        assert!(refused(&twice).contains("picked twice"));
+        let mut case = PanelFields::default();
+        case.toggle(CrmModule::Cases, "Subject", true);
+        assert!(refused(&case).contains("not a Case's"));
+        let mut many = PanelFields::default();
+        for n in 0..=PanelFields::MAX_FIELDS {
+            many.toggle(CrmModule::Contacts, &format!("F{n}"), true);
+        }
+        assert!(refused(&many).contains("At most"));
+        // Unchecking takes a field out again.
+        panel.toggle(CrmModule::Contacts, "Email", false);
+        assert!(panel.of(CrmModule::Contacts).is_empty());
+        assert!(parse_panel(&"x".repeat(MAX_PANEL_BYTES + 1)).is_err());
+        assert!(parse_panel("{\"modules\":[]}").is_ok());
     }
 }

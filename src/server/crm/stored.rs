@@ -5,7 +5,10 @@
 use crate::model::ids::UserId;
 use crate::server::platform::entities::crm_config;
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    sea_query::OnConflict,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// A setting of the row: its column.
@@ -13,6 +16,7 @@ use serde::{Serialize, de::DeserializeOwned};
 pub enum Setting {
     StageMap,
     Rules,
+    PanelFields,
 }
 
 impl Setting {
@@ -20,6 +24,7 @@ impl Setting {
         match self {
             Setting::StageMap => crm_config::Column::StageMap,
             Setting::Rules => crm_config::Column::Rules,
+            Setting::PanelFields => crm_config::Column::PanelFields,
         }
     }
 
@@ -27,13 +32,14 @@ impl Setting {
         match self {
             Setting::StageMap => "stage mapping",
             Setting::Rules => "connector rules",
+            Setting::PanelFields => "fields beside the chat",
         }
     }
 }
 
 /// The setting stored for `provider`, or `T::default()`.
 pub async fn read<T: DeserializeOwned + Default>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     provider: &str,
     setting: Setting,
 ) -> Result<T, DbErr> {
@@ -43,6 +49,7 @@ pub async fn read<T: DeserializeOwned + Default>(
         .and_then(|c| match setting {
             Setting::StageMap => c.stage_map,
             Setting::Rules => c.rules,
+            Setting::PanelFields => c.panel_fields,
         });
     Ok(match stored.map(|json| serde_json::from_str(&json)) {
         Some(Ok(value)) => value,
@@ -68,6 +75,7 @@ pub async fn save<T: Serialize>(
         provider: Set(provider.to_owned()),
         stage_map: of(Setting::StageMap),
         rules: of(Setting::Rules),
+        panel_fields: of(Setting::PanelFields),
         updated_at: Set(Utc::now()),
         updated_by: Set(admin),
     })

@@ -5,6 +5,7 @@
 
 use crate::server::crm::builtin::BuiltinCrm;
 use crate::server::crm::port::CrmPort;
+use crate::server::crm::record_cache::RecordCache;
 use crate::server::crm::stage_map::StageMap;
 use crate::server::crm::stored::{self, Setting};
 use crate::server::crm::zoho::api::{ZOHO, ZohoApi};
@@ -17,16 +18,28 @@ pub struct Crms {
     builtin: Arc<dyn CrmPort>,
     zoho: Arc<ZohoCrm>,
     api: Arc<ZohoApi>,
+    records: RecordCache,
 }
 
 impl Crms {
-    pub fn new(db: DatabaseConnection, api: Arc<ZohoApi>) -> Crms {
+    /// `panel_cache`: how long a record read for beside a chat may be shown again unread.
+    pub fn new(
+        db: DatabaseConnection,
+        api: Arc<ZohoApi>,
+        panel_cache: std::time::Duration,
+    ) -> Crms {
         Crms {
             builtin: Arc::new(BuiltinCrm::new(db.clone())),
             zoho: Arc::new(ZohoCrm::new(api.clone())),
             api,
             db,
+            records: RecordCache::new(panel_cache),
         }
+    }
+
+    /// The records shown beside chats, read recently.
+    pub fn records(&self) -> &RecordCache {
+        &self.records
     }
 
     /// The CRM in use.

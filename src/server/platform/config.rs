@@ -304,6 +304,9 @@ pub struct CrmSettings {
     /// The largest file the connector attaches to a CRM record (a Task's or Case's files), in
     /// MiB; a larger one is named in the record's Description instead.
     pub max_attachment_mb: u64,
+    /// A record read for the panel beside a chat is shown again without reading the CRM for
+    /// this long (the panel's own reloads; opening a chat always reads afresh). 0: never.
+    pub panel_cache_secs: u64,
     pub zoho: ZohoSettings,
 }
 

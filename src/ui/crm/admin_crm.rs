@@ -12,6 +12,7 @@ use crate::model::crm::{
 };
 use crate::model::crm_rules::{ChatPick, RulesView};
 use crate::model::{AppError, DealStage};
+use crate::ui::crm::panel_fields::PanelFieldsForm;
 use crate::ui::crm::rules::ConnectorRulesForm;
 use crate::ui::forms::form_errors::{FieldError, FormError, last_error};
 use crate::ui::forms::loaded::Loaded;
@@ -91,7 +92,12 @@ pub fn AdminCrmPage() -> impl IntoView {
         },
     );
     let show_rules = move |(view, chats): (RulesView, Vec<ChatPick>)| {
-        view! { <ConnectorRulesForm view chats /> }
+        let fields = view.fields.clone();
+        let panel = view.panel.clone();
+        view! {
+            <ConnectorRulesForm view chats />
+            <PanelFieldsForm fields panel />
+        }
     };
     let retry = ServerAction::<RetryCrmSync>::new();
     let log = page_data(

@@ -4,7 +4,7 @@
 //! *Create lead / contact / case / task* and what the CRM already holds for the client.
 
 use crate::api::crm::{ChatCrm, CreateChatRecord, RetryChatCrm};
-use crate::model::crm_rules::{ChatCrmView, CrmModule, ManualCrm};
+use crate::model::crm_rules::{ChatCrmView, CrmModule, CrmRecordView, ManualCrm};
 use crate::model::ids::ConversationId;
 use leptos::prelude::*;
 
@@ -18,12 +18,18 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
     let retry = ServerAction::<RetryChatCrm>::new();
     // Asked once the panel is live in the browser, so each opening reads the CRM afresh.
     Effect::new(move |_| {
-        load.dispatch(ChatCrm { conversation_id });
+        load.dispatch(ChatCrm {
+            conversation_id,
+            fresh: Some(true),
+        });
     });
     // After a request, and while one is being made, read again.
     Effect::new(move |_| {
         if create.version().get() + retry.version().get() > 0 {
-            load.dispatch(ChatCrm { conversation_id });
+            load.dispatch(ChatCrm {
+                conversation_id,
+                fresh: Some(false),
+            });
         }
     });
     Effect::new(move |_| {
@@ -33,7 +39,10 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
         if pending {
             set_timeout(
                 move || {
-                    load.dispatch(ChatCrm { conversation_id });
+                    load.dispatch(ChatCrm {
+                        conversation_id,
+                        fresh: Some(false),
+                    });
                 },
                 std::time::Duration::from_millis(PENDING_RELOAD_MS),
             );
@@ -71,25 +80,12 @@ fn CrmBody(
         "the built-in CRM"
     };
     let person = match view.person {
-        Some(p) => {
-            let title = format!("{} {}", p.module.singular(), p.id);
-            let link = p.url.map(|url| {
-                view! { <a href=url target="_blank" rel="noopener noreferrer">{format!("Open in {crm}")}</a> }
-            });
-            view! {
-                <p><strong>{title}</strong> " " {link}</p>
-                <dl class="record-fields">
-                    {p.owner.map(|o| view! { <dt>"Owner"</dt><dd>{o}</dd> })}
-                    {p.fields
-                        .into_iter()
-                        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
-                        .collect_view()}
-                </dl>
-            }
-            .into_any()
-        }
+        Some(p) => view! { <RecordFields record=p crm /> }.into_any(),
         None => view! { <p class="hint">{format!("No lead or contact in {crm} for this client yet.")}</p> }.into_any(),
     };
+    let account = view
+        .account
+        .map(|a| view! { <RecordFields record=a crm /> });
     let problem = view
         .problem
         .map(|p| view! { <p class="form-error" role="alert">{format!("The CRM could not be read: {p}")}</p> });
@@ -142,6 +138,7 @@ fn CrmBody(
     };
     view! {
         {person}
+        {account}
         {problem}
         <h4>"Sync log"</h4>
         {retry_error}
@@ -220,5 +217,25 @@ fn ManualRecords(
             {error}
             {records}
         </div>
+    }
+}
+
+/// A record as the CRM holds it: its title and link, owner and the fields shown.
+#[component]
+fn RecordFields(record: CrmRecordView, crm: &'static str) -> impl IntoView {
+    let title = format!("{} {}", record.module.singular(), record.id);
+    let link = record.url.map(|url| {
+        view! { <a href=url target="_blank" rel="noopener noreferrer">{format!("Open in {crm}")}</a> }
+    });
+    view! {
+        <p><strong>{title}</strong> " " {link}</p>
+        <dl class="record-fields">
+            {record.owner.map(|o| view! { <dt>"Owner"</dt><dd>{o}</dd> })}
+            {record
+                .fields
+                .into_iter()
+                .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+                .collect_view()}
+        </dl>
     }
 }

@@ -199,7 +199,10 @@ pub fn fields(module: CrmModule) -> Vec<CrmFieldView> {
 }
 
 fn select(t: &Table) -> String {
-    let columns: Vec<&str> = t.fields.iter().map(|f| f.column).collect();
+    let mut columns: Vec<&str> = t.fields.iter().map(|f| f.column).collect();
+    if t.module == CrmModule::Contacts {
+        columns.push("account_id");
+    }
     format!(
         "SELECT id, owner_email, {} FROM {}",
         columns.join(", "),
@@ -211,6 +214,12 @@ fn read(t: &Table, row: &QueryResult) -> Result<CrmRecord, CrmError> {
     let mut record = CrmRecord {
         id: row.try_get::<i64>("", "id")?.to_string(),
         owner_email: row.try_get("", "owner_email")?,
+        account_id: if t.module == CrmModule::Contacts {
+            row.try_get::<Option<i64>>("", "account_id")?
+                .map(|id| id.to_string())
+        } else {
+            None
+        },
         ..Default::default()
     };
     for f in t.fields {

@@ -177,13 +177,7 @@ impl ZohoApi {
         &self,
         build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
     ) -> Result<Answer, ZohoError> {
-        let response = self.send_when(false, Transfer::Api, build).await?;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        Ok(Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        })
+        Ok(answer(self.send_when(false, Transfer::Api, build).await?).await)
     }
 
     /// `call`, also while the admin has yet to choose the organisation: for reading the
@@ -192,13 +186,7 @@ impl ZohoApi {
         &self,
         build: impl Fn(&reqwest::Client, &Endpoint<'_>) -> RequestBuilder,
     ) -> Result<Answer, ZohoError> {
-        let response = self.send_when(true, Transfer::Api, build).await?;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        Ok(Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        })
+        Ok(answer(self.send_when(true, Transfer::Api, build).await?).await)
     }
 
     /// A file transfer with `call`'s token, retries and limits; the answer's body is left
@@ -414,6 +402,16 @@ enum Failure {
     /// Worth another attempt, after the wait Zoho asked for if it did.
     Transient(String, Option<std::time::Duration>),
     Refused(ZohoError),
+}
+
+/// A successful answer read whole.
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+    }
 }
 
 /// Why Zoho answered 400 or more.

@@ -690,6 +690,7 @@ fn crm_record(r: &Value) -> Option<CrmRecord> {
             .and_then(|o| o.get("email"))
             .and_then(Value::as_str)
             .map(str::to_lowercase),
+        account_id: r.get("Account_Name").and_then(|a| id_text(a.get("id"))),
         fields: object
             .iter()
             .filter_map(|(k, v)| {

@@ -284,8 +284,7 @@ impl WorkDriveStore {
                     .multipart(form)
             })
             .await?;
-        let body: Value = answer.json().await.unwrap_or(Value::Null);
-        text(&body, "/data/0/attributes/resource_id").ok_or_else(|| unexpected(&body))
+        uploaded_id(answer).await
     }
 
     /// The whole file to the upload server in stream mode; WorkDrive's id of the file.
@@ -310,8 +309,7 @@ impl WorkDriveStore {
                     .body(file_body(staged.to_owned(), 0, size))
             })
             .await?;
-        let body: Value = answer.json().await.unwrap_or(Value::Null);
-        text(&body, "/data/0/attributes/resource_id").ok_or_else(|| unexpected(&body))
+        uploaded_id(answer).await
     }
 
     /// The file in the chunks of an upload session, then the session committed; WorkDrive's id
@@ -325,19 +323,17 @@ impl WorkDriveStore {
     ) -> Result<String, ZohoError> {
         let size_text = size.to_string();
         let session = self
-            .api
-            .call(|http, at: &Endpoint<'_>| {
-                http.post(format!("{}/workdrive/api/v1/uploadsession/create", at.api))
-                    .query(&[
-                        ("parent_id", parent),
-                        ("file_name", name),
-                        ("size", size_text.as_str()),
-                        ("name_conflict", "update"),
-                    ])
-                    .header(reqwest::header::ACCEPT, JSON_API)
-            })
-            .await?
-            .body;
+            .session(
+                reqwest::Method::POST,
+                "/create",
+                &[
+                    ("parent_id", parent),
+                    ("file_name", name),
+                    ("size", size_text.as_str()),
+                    ("name_conflict", "update"),
+                ],
+            )
+            .await?;
         let upload_id = text(&session, "/data/attributes/upload_id")
             .or_else(|| text(&session, "/data/id"))
             .ok_or_else(|| unexpected(&session))?;
@@ -369,14 +365,8 @@ impl WorkDriveStore {
                     if code == "D9233" && resyncs < CHUNK_RESYNCS =>
                 {
                     resyncs += 1;
-                    self.api
-                        .call(|http, at: &Endpoint<'_>| {
-                            http.get(format!("{}/workdrive/api/v1/uploadsession", at.api))
-                                .query(&[("upload_id", upload_id.as_str())])
-                                .header(reqwest::header::ACCEPT, JSON_API)
-                        })
+                    self.session(reqwest::Method::GET, "", &[("upload_id", &upload_id)])
                         .await?
-                        .body
                 }
                 Err(e) => return Err(e),
             };
@@ -391,17 +381,36 @@ impl WorkDriveStore {
             tracing::debug!(offset, size, "WorkDrive chunk stored");
         }
         let committed = self
-            .api
-            .call(|http, at: &Endpoint<'_>| {
-                http.post(format!("{}/workdrive/api/v1/uploadsession/commit", at.api))
-                    .query(&[("upload_id", upload_id.as_str())])
-                    .header(reqwest::header::ACCEPT, JSON_API)
-            })
-            .await?
-            .body;
+            .session(
+                reqwest::Method::POST,
+                "/commit",
+                &[("upload_id", &upload_id)],
+            )
+            .await?;
         text(&committed, "/data/attributes/resource_id")
             .or_else(|| text(&committed, "/data/id"))
             .ok_or_else(|| unexpected(&committed))
+    }
+
+    /// A call to the upload-session API (`/workdrive/api/v1/uploadsession{path}`); its answer.
+    async fn session(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, ZohoError> {
+        let answer = self
+            .api
+            .call(|http, at: &Endpoint<'_>| {
+                http.request(
+                    method.clone(),
+                    format!("{}/workdrive/api/v1/uploadsession{path}", at.api),
+                )
+                .query(query)
+                .header(reqwest::header::ACCEPT, JSON_API)
+            })
+            .await?;
+        Ok(answer.body)
     }
 
     async fn upload(
@@ -419,6 +428,12 @@ impl WorkDriveStore {
             self.upload_streamed(parent, name, staged, size).await
         }
     }
+}
+
+/// The file's id in an upload's answer (an array, as WorkDrive answers uploads).
+async fn uploaded_id(answer: reqwest::Response) -> Result<String, ZohoError> {
+    let body: Value = answer.json().await.unwrap_or(Value::Null);
+    text(&body, "/data/0/attributes/resource_id").ok_or_else(|| unexpected(&body))
 }
 
 /// An answer without what WorkDrive documents in it.

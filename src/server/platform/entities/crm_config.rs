@@ -13,6 +13,9 @@ pub struct Model {
     /// `model::crm_rules::ConnectorRules` as JSON; None: the defaults.
     #[sea_orm(column_type = "Text", nullable)]
     pub rules: Option<String>,
+    /// `model::crm_rules::PanelFields` as JSON; None: the fields the rules write.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub panel_fields: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: UserId,
 }
