@@ -31,7 +31,7 @@ use crate::server::crm::sync_log::{self, About};
 use crate::server::jobs::{self, Job};
 use crate::server::messages;
 use crate::server::platform::entities::{
-    channel, conversation, crm_request, file, message, operator_session, user,
+    channel, conversation, crm_ref, crm_request, file, message, operator_session, user,
 };
 use crate::server::storage::FileStore;
 use chrono::{DateTime, Utc};
@@ -575,8 +575,7 @@ async fn plan_session(
 pub async fn record_session(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    store: &dyn FileStore,
-    max_attachment: usize,
+    files: Files<'_>,
     session_id: OperatorSessionId,
 ) -> Result<(), CrmError> {
     let rules = rules_of(db, crm.provider()).await?;
@@ -592,10 +591,6 @@ pub async fn record_session(
     if row.closed_at.is_none() {
         return Ok(()); // Queued by the close; a session never opens again (a new one does).
     }
-    let files = Files {
-        store,
-        max_bytes: max_attachment,
-    };
     session_as(db, crm, &rules, files, row, modules).await?;
     Ok(())
 }
@@ -700,8 +695,7 @@ async fn person_module_for(
 pub async fn record_requested(
     db: &DatabaseConnection,
     crm: &dyn CrmPort,
-    store: &dyn FileStore,
-    max_attachment: usize,
+    files: Files<'_>,
     request_id: CrmRequestId,
 ) -> Result<(), CrmError> {
     let Some(request) = crm_request::Entity::find_by_id(request_id).one(db).await? else {
@@ -726,10 +720,6 @@ pub async fn record_requested(
             return Ok(());
         };
         let person_module = person_module_for(db, crm.provider(), request.module, client).await?;
-        let files = Files {
-            store,
-            max_bytes: max_attachment,
-        };
         session_as(db, crm, &rules, files, row, (person_module, request.module)).await?
     } else {
         match chat(db, request.conversation_id).await? {
@@ -1052,11 +1042,24 @@ async fn manual_view(
         .order_by_asc(operator_session::Column::Id)
         .all(db)
         .await?;
+    // The sessions' tasks and cases noted, in one read: (module, session id) → CRM id.
+    let per_session = [CrmModule::Cases, CrmModule::Tasks];
+    let noted: std::collections::HashMap<(String, i64), String> = crm_ref::Entity::find()
+        .filter(crm_ref::Column::Provider.eq(provider))
+        .filter(crm_ref::Column::Entity.is_in(per_session.map(session_ref)))
+        .filter(crm_ref::Column::EntityId.is_in(sessions.iter().map(|s| s.id.0)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| ((r.entity, r.entity_id), r.remote_id))
+        .collect();
+    let noted_for =
+        |module: CrmModule, session: i64| noted.get(&(session_ref(module).to_owned(), session));
     for s in &sessions {
-        for module in [CrmModule::Cases, CrmModule::Tasks] {
-            if let Some(id) = remote_id(db, provider, session_ref(module), s.id.0).await? {
+        for module in per_session {
+            if let Some(id) = noted_for(module, s.id.0) {
                 let about = format!("session of {}", time_text(s.opened_at));
-                records.push(link(module, id, about).await);
+                records.push(link(module, id.clone(), about).await);
             }
         }
     }
@@ -1074,9 +1077,7 @@ async fn manual_view(
     for module in CrmModule::MANUAL {
         let exists = if module.per_session() {
             match latest {
-                Some(session) => remote_id(db, provider, session_ref(module), session)
-                    .await?
-                    .is_some(),
+                Some(session) => noted_for(module, session).is_some(),
                 None => true, // Nothing to record yet.
             }
         } else {

@@ -64,6 +64,10 @@ impl JobHandler for CrmJobs {
         let current = self.crms.current().await?;
         let recorder = Recorder::new(current.as_ref());
         let crm: &dyn CrmPort = &recorder;
+        let files = connector::Files {
+            store: self.store.as_ref(),
+            max_bytes: self.max_attachment,
+        };
         let done = match job {
             Job::SyncDeal { deal_id } => sync_deal(db, crm, deal_id).await,
             Job::OfferNote { offer_id } => offer_note(db, crm, offer_id).await,
@@ -75,24 +79,10 @@ impl JobHandler for CrmJobs {
                 connector::record_person(db, crm, conversation_id).await
             }
             Job::CrmSession { session_id } => {
-                connector::record_session(
-                    db,
-                    crm,
-                    self.store.as_ref(),
-                    self.max_attachment,
-                    session_id,
-                )
-                .await
+                connector::record_session(db, crm, files, session_id).await
             }
             Job::CrmManual { request_id } => {
-                connector::record_requested(
-                    db,
-                    crm,
-                    self.store.as_ref(),
-                    self.max_attachment,
-                    request_id,
-                )
-                .await
+                connector::record_requested(db, crm, files, request_id).await
             }
             other @ (Job::SendMail { .. }
             | Job::NotifyUnread { .. }

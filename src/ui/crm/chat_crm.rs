@@ -16,20 +16,20 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
     let load = ServerAction::<ChatCrm>::new();
     let create = ServerAction::<CreateChatRecord>::new();
     let retry = ServerAction::<RetryChatCrm>::new();
-    // Asked once the panel is live in the browser, so each opening reads the CRM afresh.
-    Effect::new(move |_| {
+    // `fresh`: read the CRM afresh (the chat opening), or let the server's brief cache answer
+    // (the panel's own reloads).
+    let read = move |fresh: bool| {
         load.dispatch(ChatCrm {
             conversation_id,
-            fresh: Some(true),
+            fresh: Some(fresh),
         });
-    });
+    };
+    // Asked once the panel is live in the browser, so each opening reads the CRM afresh.
+    Effect::new(move |_| read(true));
     // After a request, and while one is being made, read again.
     Effect::new(move |_| {
         if create.version().get() + retry.version().get() > 0 {
-            load.dispatch(ChatCrm {
-                conversation_id,
-                fresh: Some(false),
-            });
+            read(false);
         }
     });
     Effect::new(move |_| {
@@ -38,12 +38,7 @@ pub fn ChatCrmPanel(conversation_id: ConversationId) -> impl IntoView {
         });
         if pending {
             set_timeout(
-                move || {
-                    load.dispatch(ChatCrm {
-                        conversation_id,
-                        fresh: Some(false),
-                    });
-                },
+                move || read(false),
                 std::time::Duration::from_millis(PENDING_RELOAD_MS),
             );
         }

@@ -11,6 +11,7 @@
 //! between WorkDrive's answer and our note of it) leaves one file, not two.
 
 use crate::server::crm::zoho::api::{Endpoint, ZohoApi, ZohoError};
+use crate::server::crm::zoho::records::id_text;
 use crate::server::platform::config::WorkDriveSettings;
 use crate::server::platform::entities::workdrive_item;
 use crate::server::storage::{FileStore, StoreError, StoreKey, StoredObject};
@@ -68,13 +69,9 @@ fn db_error(e: sea_orm::DbErr) -> StoreError {
     StoreError::Remote(format!("database: {e}"))
 }
 
-/// A text field of a JSON answer.
+/// A text field of a JSON answer (ids may come as numbers).
 fn text(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(|x| match x {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    id_text(v.pointer(pointer))
 }
 
 /// The bytes `offset .. offset + len` of a file, as a request body that opens the file when it
@@ -192,16 +189,10 @@ impl WorkDriveStore {
         let body =
             json!({"data": {"attributes": {"name": name, "parent_id": parent}, "type": "files"}});
         let made = self
-            .api
-            .call(|http, at: &Endpoint<'_>| {
-                http.post(format!("{}/workdrive/api/v1/files", at.api))
-                    .header(reqwest::header::ACCEPT, JSON_API)
-                    .header(reqwest::header::CONTENT_TYPE, JSON_API)
-                    .body(body.to_string())
-            })
+            .data_call(reqwest::Method::POST, "/files", &[], Some(&body))
             .await;
         match made {
-            Ok(answer) => text(&answer.body, "/data/id")
+            Ok(answer) => text(&answer, "/data/id")
                 .ok_or_else(|| StoreError::Remote("WorkDrive made a folder without an id".into())),
             Err(ZohoError::Refused { code, .. }) if code == "R504" => self
                 .find_folder(parent, name)
@@ -219,20 +210,17 @@ impl WorkDriveStore {
     async fn find_folder(&self, parent: &str, name: &str) -> Result<Option<String>, StoreError> {
         let mut offset = 0usize;
         loop {
+            let (limit, from) = (PAGE.to_string(), offset.to_string());
             let page = self
-                .api
-                .call(|http, at: &Endpoint<'_>| {
-                    http.get(format!(
-                        "{}/workdrive/api/v1/files/{parent}/folders",
-                        at.api
-                    ))
-                    .query(&[("page[limit]", PAGE), ("page[offset]", offset)])
-                    .header(reqwest::header::ACCEPT, JSON_API)
-                })
+                .data_call(
+                    reqwest::Method::GET,
+                    &format!("/files/{parent}/folders"),
+                    &[("page[limit]", &limit), ("page[offset]", &from)],
+                    None,
+                )
                 .await
                 .map_err(store_error)?;
             let items = page
-                .body
                 .get("data")
                 .and_then(Value::as_array)
                 .cloned()
@@ -244,7 +232,6 @@ impl WorkDriveStore {
                 return Ok(text(found, "/id"));
             }
             let more = page
-                .body
                 .pointer("/links/cursor/has_next")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
@@ -323,15 +310,16 @@ impl WorkDriveStore {
     ) -> Result<String, ZohoError> {
         let size_text = size.to_string();
         let session = self
-            .session(
+            .data_call(
                 reqwest::Method::POST,
-                "/create",
+                "/uploadsession/create",
                 &[
                     ("parent_id", parent),
                     ("file_name", name),
                     ("size", size_text.as_str()),
                     ("name_conflict", "update"),
                 ],
+                None,
             )
             .await?;
         let upload_id = text(&session, "/data/attributes/upload_id")
@@ -365,8 +353,13 @@ impl WorkDriveStore {
                     if code == "D9233" && resyncs < CHUNK_RESYNCS =>
                 {
                     resyncs += 1;
-                    self.session(reqwest::Method::GET, "", &[("upload_id", &upload_id)])
-                        .await?
+                    self.data_call(
+                        reqwest::Method::GET,
+                        "/uploadsession",
+                        &[("upload_id", &upload_id)],
+                        None,
+                    )
+                    .await?
                 }
                 Err(e) => return Err(e),
             };
@@ -381,10 +374,11 @@ impl WorkDriveStore {
             tracing::debug!(offset, size, "WorkDrive chunk stored");
         }
         let committed = self
-            .session(
+            .data_call(
                 reqwest::Method::POST,
-                "/commit",
+                "/uploadsession/commit",
                 &[("upload_id", &upload_id)],
+                None,
             )
             .await?;
         text(&committed, "/data/attributes/resource_id")
@@ -392,22 +386,28 @@ impl WorkDriveStore {
             .ok_or_else(|| unexpected(&committed))
     }
 
-    /// A call to the upload-session API (`/workdrive/api/v1/uploadsession{path}`); its answer.
-    async fn session(
+    /// A call to WorkDrive's data API (`/workdrive/api/v1{path}`), speaking JSON:API, with a
+    /// JSON:API body if given; its answer.
+    async fn data_call(
         &self,
         method: reqwest::Method,
         path: &str,
         query: &[(&str, &str)],
+        body: Option<&Value>,
     ) -> Result<Value, ZohoError> {
         let answer = self
             .api
             .call(|http, at: &Endpoint<'_>| {
-                http.request(
-                    method.clone(),
-                    format!("{}/workdrive/api/v1/uploadsession{path}", at.api),
-                )
-                .query(query)
-                .header(reqwest::header::ACCEPT, JSON_API)
+                let request = http
+                    .request(method.clone(), format!("{}/workdrive/api/v1{path}", at.api))
+                    .query(query)
+                    .header(reqwest::header::ACCEPT, JSON_API);
+                match body {
+                    Some(body) => request
+                        .header(reqwest::header::CONTENT_TYPE, JSON_API)
+                        .body(body.to_string()),
+                    None => request,
+                }
             })
             .await?;
         Ok(answer.body)
@@ -512,15 +512,9 @@ impl FileStore for WorkDriveStore {
             return Ok(());
         };
         let body = json!({"data": {"attributes": {"status": TRASHED}, "type": "files"}});
-        let id = &row.resource_id;
+        let path = format!("/files/{}", row.resource_id);
         match self
-            .api
-            .call(|http, at: &Endpoint<'_>| {
-                http.patch(format!("{}/workdrive/api/v1/files/{id}", at.api))
-                    .header(reqwest::header::ACCEPT, JSON_API)
-                    .header(reqwest::header::CONTENT_TYPE, JSON_API)
-                    .body(body.to_string())
-            })
+            .data_call(reqwest::Method::PATCH, &path, &[], Some(&body))
             .await
             .map_err(store_error)
         {
