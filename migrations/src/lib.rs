@@ -29,6 +29,7 @@ mod m20261215_000001_crm_records;
 mod m20261216_000001_workdrive_items;
 mod m20261216_000002_crm_requests;
 mod m20261216_000003_crm_panel_fields;
+mod m20261217_000001_workdrive_pushes;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000001_workdrive_items::Migration),
             Box::new(m20261216_000002_crm_requests::Migration),
             Box::new(m20261216_000003_crm_panel_fields::Migration),
+            Box::new(m20261217_000001_workdrive_pushes::Migration),
         ]
     }
 }

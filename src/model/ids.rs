@@ -59,6 +59,8 @@ id_type! {
     QuickReplyId;
     /// A CRM record staff asked for from a chat (the connector's manual mode).
     CrmRequestId;
+    /// A file on its way to Zoho WorkDrive (the WorkDrive store's push).
+    WorkDrivePushId;
 }
 
 #[cfg(test)]

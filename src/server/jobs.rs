@@ -1,5 +1,6 @@
 //! One durable job queue for work that must follow a commit and may fail for a while (today the
-//! CRM deliveries, mail, idle sessions and deal transcripts), and one supervisor for periodic tasks.
+//! CRM deliveries, mail, idle sessions, deal transcripts and WorkDrive pushes), and one supervisor
+//! for periodic tasks.
 //!
 //! A feature queues a typed [`Job`] in the same transaction as the change it follows, so neither
 //! exists without the other. The [`Runner`] hands each due job to the handler registered for its
@@ -7,12 +8,19 @@
 //! `max_attempts`, moves the job to the dead letter (`failed_at`, `last_error`), where an
 //! administrator sees it and may retry it. Jobs name an entity, not a snapshot: a handler sends
 //! the entity's state at delivery time, so repeated or late jobs converge on the truth.
+//!
+//! A job that reads a file kept on one instance's disk (a WorkDrive push) is queued with
+//! [`enqueue_on`] and names the data directory that holds it: only a runner started [`Runner::here`]
+//! in that directory takes it. A runner takes only the kinds it has handlers for, so slow kinds
+//! (file pushes) run in a runner of their own and never hold up the rest. A claim is renewed
+//! while its job runs, so a long job is not taken a second time by another runner.
 
 pub mod supervisor;
 
 use crate::model::AppError;
 use crate::model::ids::{
     ConversationId, CrmRequestId, DealId, MailId, MessageId, OfferId, OperatorSessionId,
+    WorkDrivePushId,
 };
 use crate::model::jobs::FailedJobView;
 use crate::server::platform::entities::outbox_job;
@@ -49,6 +57,8 @@ pub enum Job {
     CrmSession { session_id: OperatorSessionId },
     /// Make the CRM record staff asked for from a chat (the connector's manual mode).
     CrmManual { request_id: CrmRequestId },
+    /// Carry a finished file from the instance's disk to Zoho WorkDrive.
+    WorkDrivePush { push_id: WorkDrivePushId },
 }
 
 /// What kind of job a row holds; the name is what the `job` column stores.
@@ -65,10 +75,11 @@ pub enum JobKind {
     CrmPerson,
     CrmSession,
     CrmManual,
+    WorkDrivePush,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
+    pub const ALL: [JobKind; 12] = [
         JobKind::SyncDeal,
         JobKind::OfferNote,
         JobKind::PaymentNote,
@@ -80,6 +91,7 @@ impl JobKind {
         JobKind::CrmPerson,
         JobKind::CrmSession,
         JobKind::CrmManual,
+        JobKind::WorkDrivePush,
     ];
 
     pub fn name(self) -> &'static str {
@@ -95,6 +107,7 @@ impl JobKind {
             JobKind::CrmPerson => "crm_person",
             JobKind::CrmSession => "crm_session",
             JobKind::CrmManual => "crm_manual",
+            JobKind::WorkDrivePush => "workdrive_push",
         }
     }
 
@@ -113,6 +126,7 @@ impl JobKind {
             JobKind::IdleClose | JobKind::CrmSession => "operator session",
             JobKind::RenderTranscript | JobKind::TranscriptToCrm => "deal",
             JobKind::CrmManual => "CRM request",
+            JobKind::WorkDrivePush => "WorkDrive upload",
         }
     }
 }
@@ -131,6 +145,7 @@ impl Job {
             Job::CrmPerson { .. } => JobKind::CrmPerson,
             Job::CrmSession { .. } => JobKind::CrmSession,
             Job::CrmManual { .. } => JobKind::CrmManual,
+            Job::WorkDrivePush { .. } => JobKind::WorkDrivePush,
         }
     }
 
@@ -147,6 +162,7 @@ impl Job {
             Job::IdleClose { session_id } | Job::CrmSession { session_id } => session_id.0,
             Job::RenderTranscript { deal_id } | Job::TranscriptToCrm { deal_id } => deal_id.0,
             Job::CrmManual { request_id } => request_id.0,
+            Job::WorkDrivePush { push_id } => push_id.0,
         }
     }
 
@@ -184,6 +200,9 @@ impl Job {
             },
             JobKind::CrmManual => Job::CrmManual {
                 request_id: CrmRequestId(target),
+            },
+            JobKind::WorkDrivePush => Job::WorkDrivePush {
+                push_id: WorkDrivePushId(target),
             },
         }
     }
@@ -230,6 +249,25 @@ pub async fn enqueue_at(
     job: Job,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    queue(txn, job, at, None).await
+}
+
+/// `enqueue` for a job only the runner of the data directory `here` may take: it reads a file
+/// kept on that directory's disk.
+pub async fn enqueue_on(
+    txn: &impl ConnectionTrait,
+    job: Job,
+    here: &DataDirId,
+) -> Result<(), DbErr> {
+    queue(txn, job, Utc::now(), Some(here)).await
+}
+
+async fn queue(
+    txn: &impl ConnectionTrait,
+    job: Job,
+    at: DateTime<Utc>,
+    runs_on: Option<&DataDirId>,
+) -> Result<(), DbErr> {
     let kind = job.kind().name();
     let waiting = outbox_job::Entity::find()
         .filter(outbox_job::Column::Job.eq(kind))
@@ -254,6 +292,7 @@ pub async fn enqueue_at(
         done_at: Set(None),
         failed_at: Set(None),
         created_at: Set(now),
+        runs_on: Set(runs_on.map(|d| d.0.clone())),
         ..Default::default()
     }
     .insert(txn)
@@ -292,8 +331,34 @@ pub fn outcome(
     }
 }
 
-/// A claimed job is left alone by other runners for this long.
-const CLAIM_SECS: i64 = 60;
+/// The id of a data directory, made once and kept in it (`data_dir_id`). Instances that share
+/// a data directory share its disk, so they share the id too, and a job that reads a file kept
+/// there may run on any of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataDirId(pub String);
+
+impl DataDirId {
+    /// The id of `dir`, made on first use.
+    pub fn of(dir: &std::path::Path) -> std::io::Result<DataDirId> {
+        let path = dir.join("data_dir_id");
+        match std::fs::read_to_string(&path) {
+            Ok(id) if !id.trim().is_empty() => Ok(DataDirId(id.trim().to_owned())),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                // Written aside and moved in, so a crash never leaves half an id.
+                let aside = dir.join(format!("data_dir_id.{id}"));
+                std::fs::write(&aside, &id)?;
+                std::fs::rename(&aside, &path)?;
+                Ok(DataDirId(std::fs::read_to_string(&path)?.trim().to_owned()))
+            }
+        }
+    }
+}
+
+/// A claimed job is left alone by other runners for this long; the claim is renewed every third
+/// of it while the job runs.
+const CLAIM: std::time::Duration = std::time::Duration::from_secs(60);
 const BATCH: u64 = 20;
 
 /// Delivers due jobs to the handlers registered for their kinds.
@@ -303,6 +368,10 @@ pub struct Runner {
     max_attempts: i32,
     /// How long a waiting job (`JobError::Wait`) rests before it looks again.
     wait_recheck: Duration,
+    /// The data directory this runner's instance keeps files in: it also takes the jobs queued
+    /// for it (`enqueue_on`).
+    here: Option<DataDirId>,
+    claim: std::time::Duration,
 }
 
 impl Runner {
@@ -311,7 +380,27 @@ impl Runner {
             handlers: HashMap::new(),
             max_attempts: i32::try_from(max_attempts.max(1)).unwrap_or(i32::MAX),
             wait_recheck: Duration::from_std(wait_recheck).unwrap_or(Duration::seconds(30)),
+            here: None,
+            claim: CLAIM,
         }
+    }
+
+    /// The runner also takes the jobs queued for the data directory `here`.
+    #[must_use]
+    pub fn here(mut self, here: DataDirId) -> Runner {
+        self.here = Some(here);
+        self
+    }
+
+    /// How long a claim holds without renewal (tests shorten it).
+    #[must_use]
+    pub fn claim_for(mut self, claim: std::time::Duration) -> Runner {
+        self.claim = claim;
+        self
+    }
+
+    fn claim_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + Duration::from_std(self.claim).unwrap_or(Duration::seconds(60))
     }
 
     /// `handler` runs every job of `kinds`.
@@ -335,7 +424,14 @@ impl Runner {
                 .add(outbox_job::Column::LockedUntil.is_null())
                 .add(outbox_job::Column::LockedUntil.lt(now))
         };
+        let kinds: Vec<&str> = self.handlers.keys().map(|k| k.name()).collect();
+        let mut anywhere = Condition::any().add(outbox_job::Column::RunsOn.is_null());
+        if let Some(here) = &self.here {
+            anywhere = anywhere.add(outbox_job::Column::RunsOn.eq(here.0.as_str()));
+        }
         let due = outbox_job::Entity::find()
+            .filter(outbox_job::Column::Job.is_in(kinds))
+            .filter(anywhere)
             .filter(outbox_job::Column::DoneAt.is_null())
             .filter(outbox_job::Column::FailedAt.is_null())
             .filter(outbox_job::Column::NextAttemptAt.lte(now))
@@ -349,7 +445,7 @@ impl Runner {
             let claimed = outbox_job::Entity::update_many()
                 .col_expr(
                     outbox_job::Column::LockedUntil,
-                    sea_orm::sea_query::Expr::value(now + Duration::seconds(CLAIM_SECS)),
+                    sea_orm::sea_query::Expr::value(self.claim_until(now)),
                 )
                 .filter(outbox_job::Column::Id.eq(row.id))
                 .filter(unlocked())
@@ -358,7 +454,7 @@ impl Runner {
             if claimed.rows_affected != 1 {
                 continue; // Another runner holds it.
             }
-            let result = self.attempt(db, &row).await;
+            let result = self.attempt_claimed(db, &row).await;
             let attempts = row.attempts + 1;
             let mut update: outbox_job::ActiveModel = row.clone().into();
             update.locked_until = Set(None);
@@ -389,6 +485,37 @@ impl Runner {
             update.update(db).await?;
         }
         Ok(succeeded)
+    }
+
+    /// Runs the claimed job, renewing its claim every third of the claim's length until it ends.
+    async fn attempt_claimed(
+        &self,
+        db: &DatabaseConnection,
+        row: &outbox_job::Model,
+    ) -> Result<(), JobError> {
+        let attempt = self.attempt(db, row);
+        tokio::pin!(attempt);
+        let mut renew =
+            tokio::time::interval((self.claim / 3).max(std::time::Duration::from_millis(10)));
+        renew.tick().await; // The first tick is at once; the claim was just taken.
+        loop {
+            tokio::select! {
+                result = &mut attempt => return result,
+                _ = renew.tick() => {
+                    let renewed = outbox_job::Entity::update_many()
+                        .col_expr(
+                            outbox_job::Column::LockedUntil,
+                            sea_orm::sea_query::Expr::value(self.claim_until(Utc::now())),
+                        )
+                        .filter(outbox_job::Column::Id.eq(row.id))
+                        .exec(db)
+                        .await;
+                    if let Err(e) = renewed {
+                        tracing::warn!(job = %row.id, error = %e, "could not renew a job's claim");
+                    }
+                }
+            }
+        }
     }
 
     async fn attempt(

@@ -26,7 +26,7 @@ use crate::server::crm::zoho::connection::ZohoConnector;
 use crate::server::crm::zoho::workdrive::WorkDriveStore;
 use crate::server::files::uploads::{self, UploadArea};
 use crate::server::jobs::supervisor::Supervisor;
-use crate::server::jobs::{JobKind, Runner};
+use crate::server::jobs::{DataDirId, JobKind, Runner};
 use crate::server::mail::folder::FolderMailer;
 use crate::server::mail::smtp::SmtpMailer;
 use crate::server::mail::{MailJobs, Mailer};
@@ -186,7 +186,11 @@ impl Application {
             zoho_api.clone(),
             std::time::Duration::from_secs(settings.crm.panel_cache_secs),
         ));
-        let files = file_store(&settings, &db, &zoho_api)?;
+        let here = DataDirId::of(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let Stores { files, workdrive } = file_store(&settings, &db, &zoho_api, &here)?;
         let zoho = Arc::new(ZohoConnector::new(
             db.clone(),
             zoho_api,
@@ -204,6 +208,9 @@ impl Application {
                     router: &router,
                 },
             )?;
+            if let Some(workdrive) = &workdrive {
+                workdrive_pushes(&mut tasks, &settings, &db, workdrive, here);
+            }
             let (poll_db, poll_hub, poll_crm) = (db.clone(), hub.clone(), crm.clone());
             tasks.every(
                 "CRM deal poll",
@@ -436,23 +443,89 @@ fn mail_jobs(settings: &Settings) -> Result<MailJobs, StartupError> {
     Ok(MailJobs::new(mailer, from))
 }
 
-/// The configured file store (WorkDrive's goes through the Zoho connection).
+/// WorkDrive's pushes run in a runner of their own, so a file taking minutes to go up never
+/// holds up the CRM's or the mail's jobs; it takes the pushes of this data directory only (the
+/// files are on its disk). Shutdown cuts a push short: its job is taken again once its claim
+/// runs out. A sweep removes outbox files a crash left without a push.
+fn workdrive_pushes(
+    tasks: &mut Supervisor,
+    settings: &Settings,
+    db: &sea_orm::DatabaseConnection,
+    workdrive: &Arc<WorkDriveStore>,
+    here: DataDirId,
+) {
+    let pushes = Runner::new(
+        settings.jobs.max_attempts,
+        std::time::Duration::from_secs(settings.jobs.wait_recheck_secs),
+    )
+    .here(here)
+    .register(&[JobKind::WorkDrivePush], workdrive.clone());
+    let push_db = db.clone();
+    tasks.every_cut_at_shutdown(
+        "WorkDrive pushes",
+        std::time::Duration::from_millis(settings.jobs.poll_ms),
+        move || {
+            let (db, pushes) = (push_db.clone(), pushes.clone());
+            async move {
+                if let Err(e) = pushes.run_due(&db, Utc::now()).await {
+                    tracing::warn!(error = %e, "WorkDrive push pass failed");
+                }
+            }
+        },
+    );
+    let store = workdrive.clone();
+    tasks.every("WorkDrive outbox sweep", SWEEP_EVERY, move || {
+        let store = store.clone();
+        async move {
+            match store.sweep_outbox().await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(removed = n, "swept WorkDrive outbox files left by a crash")
+                }
+                Err(e) => tracing::warn!(error = %e, "WorkDrive outbox sweep failed"),
+            }
+        }
+    });
+}
+
+/// The configured file store, and WorkDrive's as itself when it is the one (its pushes are jobs
+/// of its own).
+struct Stores {
+    files: Arc<dyn FileStore>,
+    workdrive: Option<Arc<WorkDriveStore>>,
+}
+
+/// The configured file store. WorkDrive's goes through the Zoho connection and keeps files on
+/// their way there in the data directory's `workdrive-outbox`.
 fn file_store(
     settings: &Settings,
     db: &sea_orm::DatabaseConnection,
     zoho: &Arc<ZohoApi>,
-) -> Result<Arc<dyn FileStore>, StartupError> {
-    match settings.files.store {
-        FileStoreKind::WorkDrive => Ok(Arc::new(WorkDriveStore::new(
-            db.clone(),
-            zoho.clone(),
-            settings.files.workdrive.clone(),
-        ))),
-        FileStoreKind::S3 => Ok(Arc::new(
+    here: &DataDirId,
+) -> Result<Stores, StartupError> {
+    let files: Arc<dyn FileStore> = match settings.files.store {
+        FileStoreKind::WorkDrive => {
+            let workdrive = Arc::new(WorkDriveStore::new(
+                db.clone(),
+                zoho.clone(),
+                settings.files.workdrive.clone(),
+                settings.data_dir.join("workdrive-outbox"),
+                here.clone(),
+            ));
+            return Ok(Stores {
+                files: workdrive.clone(),
+                workdrive: Some(workdrive),
+            });
+        }
+        FileStoreKind::S3 => Arc::new(
             S3Store::new(&settings.files.s3).map_err(|e| StartupError::FileStore(e.to_string()))?,
-        )),
-        FileStoreKind::Local => Ok(Arc::new(LocalStore::new(settings.data_dir.join("files")))),
-    }
+        ),
+        FileStoreKind::Local => Arc::new(LocalStore::new(settings.data_dir.join("files"))),
+    };
+    Ok(Stores {
+        files,
+        workdrive: None,
+    })
 }
 
 /// The configured payment provider.

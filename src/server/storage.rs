@@ -31,9 +31,13 @@ pub enum StoreError {
     /// message says it in their words.
     #[error("{0}")]
     Refused(String),
-    /// The store cannot be reached now (not connected, failing); worth trying later.
+    /// The store cannot be reached now (failing, busy); worth trying later.
     #[error("{0}")]
     Unavailable(String),
+    /// The store cannot be reached until someone acts (WorkDrive's Zoho connection is missing or
+    /// must be made again).
+    #[error("{0}")]
+    Waiting(String),
 }
 
 /// A key inside the store: `/`-separated segments of ASCII letters, digits, `.`, `_` and `-`,

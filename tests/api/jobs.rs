@@ -4,8 +4,8 @@
 use crate::helpers::{Db, TestApp, spawn_app_with};
 use crate::on_both_dbs;
 use chrono::{Duration, Utc};
-use dealchat::model::ids::{DealId, MessageId, OfferId};
-use dealchat::server::jobs::{self, Job, JobError, JobHandler, JobKind, Runner};
+use dealchat::model::ids::{DealId, MailId, MessageId, OfferId, WorkDrivePushId};
+use dealchat::server::jobs::{self, DataDirId, Job, JobError, JobHandler, JobKind, Runner};
 use reqwest::StatusCode;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -203,3 +203,113 @@ async fn only_admins_see_and_retry_failed_jobs(db: Db) {
     assert!(html.contains("message 3"));
 }
 on_both_dbs!(only_admins_see_and_retry_failed_jobs);
+
+/// A handler that takes its time over each job.
+struct Slow {
+    took: std::time::Duration,
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for Slow {
+    async fn run(&self, _: &DatabaseConnection, _: Job) -> Result<(), JobError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.took).await;
+        Ok(())
+    }
+}
+
+/// A job queued for one data directory (it reads a file kept there) is taken by that directory's
+/// runner only; a runner takes only the kinds it has handlers for, and leaves the rest waiting
+/// rather than dead-lettering them.
+async fn pinned_jobs_run_where_their_file_is_and_runners_keep_to_their_kinds(db: Db) {
+    let app = quiet_app(db).await;
+    let push = Job::WorkDrivePush {
+        push_id: WorkDrivePushId(5),
+    };
+    jobs::enqueue_on(&app.db, push, &DataDirId("disk-a".into()))
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let elsewhere = Scripted::new(Ok(()));
+    runner(3, elsewhere.clone())
+        .here(DataDirId("disk-b".into()))
+        .run_due(&app.db, now)
+        .await
+        .unwrap();
+    runner(3, elsewhere.clone())
+        .run_due(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere.calls(),
+        0,
+        "another data directory's runner took it"
+    );
+
+    // A runner for other kinds leaves it (and a mail) alone.
+    jobs::enqueue(&app.db, Job::SendMail { mail_id: MailId(9) })
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let deals_only = Scripted::new(Ok(()));
+    Runner::new(3, std::time::Duration::from_secs(1))
+        .here(DataDirId("disk-a".into()))
+        .register(&[JobKind::SyncDeal], deals_only.clone())
+        .run_due(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!(deals_only.calls(), 0);
+    assert!(jobs::failed(&app.db, 10).await.unwrap().is_empty());
+
+    let here = Scripted::new(Ok(()));
+    let done = Runner::new(3, std::time::Duration::from_secs(1))
+        .here(DataDirId("disk-a".into()))
+        .register(&[JobKind::WorkDrivePush], here.clone())
+        .run_due(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!((done, here.calls()), (1, 1));
+    // The mail is still there for the mail runner.
+    let mail = Scripted::new(Ok(()));
+    Runner::new(3, std::time::Duration::from_secs(1))
+        .register(&[JobKind::SendMail], mail.clone())
+        .run_due(&app.db, now)
+        .await
+        .unwrap();
+    assert_eq!(mail.calls(), 1);
+}
+on_both_dbs!(pinned_jobs_run_where_their_file_is_and_runners_keep_to_their_kinds);
+
+/// A job running longer than a claim keeps its claim: another runner passing meanwhile does not
+/// take it a second time.
+async fn a_long_job_keeps_its_claim(db: Db) {
+    let app = quiet_app(db).await;
+    jobs::enqueue(
+        &app.db,
+        Job::SyncDeal {
+            deal_id: DealId(77),
+        },
+    )
+    .await
+    .unwrap();
+    let slow = Arc::new(Slow {
+        took: std::time::Duration::from_millis(2500),
+        calls: AtomicUsize::new(0),
+    });
+    let claim = std::time::Duration::from_millis(600);
+    let first = Runner::new(3, std::time::Duration::from_secs(1))
+        .claim_for(claim)
+        .register(&JobKind::ALL, slow.clone());
+    let second = first.clone();
+    let db_first = app.db.clone();
+    let running = tokio::spawn(async move { first.run_due(&db_first, Utc::now()).await });
+    // Passes of another runner, long after the first claim would have run out unrenewed.
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        second.run_due(&app.db, Utc::now()).await.unwrap();
+    }
+    assert_eq!(running.await.unwrap().unwrap(), 1);
+    assert_eq!(slow.calls.load(Ordering::SeqCst), 1, "the job ran twice");
+}
+on_both_dbs!(a_long_job_keeps_its_claim);

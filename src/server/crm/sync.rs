@@ -87,7 +87,8 @@ impl JobHandler for CrmJobs {
             other @ (Job::SendMail { .. }
             | Job::NotifyUnread { .. }
             | Job::IdleClose { .. }
-            | Job::RenderTranscript { .. }) => {
+            | Job::RenderTranscript { .. }
+            | Job::WorkDrivePush { .. }) => {
                 return Err(JobError::Permanent(format!("not a CRM job: {other:?}")));
             }
         };

@@ -268,6 +268,7 @@ fn delivering(job: Job) -> &'static str {
         Job::CrmPerson { .. } => "Recording the client",
         Job::CrmSession { .. } => "Recording the session",
         Job::CrmManual { .. } => "Making the record asked for in the chat",
+        Job::WorkDrivePush { .. } => "Storing the file in WorkDrive",
         _ => "Delivering",
     }
 }

@@ -94,6 +94,15 @@ pub async fn claim_owner(w: &Write, deal_id: DealId, owner_id: UserId) -> Result
     Ok(())
 }
 
+/// The deal whose folder in the file store is `folder`, if any.
+pub async fn with_folder(db: &impl ConnectionTrait, folder: &str) -> Result<Option<DealId>, DbErr> {
+    Ok(deal::Entity::find()
+        .filter(deal::Column::FolderRef.eq(folder))
+        .one(db)
+        .await?
+        .map(|d| d.id))
+}
+
 /// Makes the deal's folder in the store. A failure is logged, not fatal: the store makes
 /// missing folders when the first file arrives.
 pub async fn make_folder(store: &dyn FileStore, deal: &deal::Model) {

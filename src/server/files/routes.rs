@@ -12,7 +12,7 @@ use crate::server::files::{deal_files, rules as file_rules};
 use crate::server::platform::config::Settings;
 use crate::server::platform::rate_limit::AbuseLimits;
 use crate::server::realtime::Hub;
-use crate::server::storage::FileStore;
+use crate::server::storage::{FileStore, StoreError};
 use axum::body::Body;
 use axum::extract::FromRef;
 use axum::extract::{Path, State};
@@ -364,9 +364,16 @@ async fn download(State(state): State<FilesState>, me: Me, Path(id): Path<String
             tracing::error!(error = %e, file = %file.id, "stored key is invalid");
             AppError::Internal
         })?;
-        let object = state.store.get(&key).await.map_err(|e| {
-            tracing::error!(error = %e, file = %file.id, "stored file unreadable");
-            AppError::Internal
+        let object = state.store.get(&key).await.map_err(|e| match e {
+            // The store is out of reach for now (WorkDrive unreachable, or the file is still on
+            // its way there from another instance): worth asking again.
+            StoreError::Unavailable(message) | StoreError::Waiting(message) => {
+                AppError::Unavailable(message)
+            }
+            e => {
+                tracing::error!(error = %e, file = %file.id, "stored file unreadable");
+                AppError::Internal
+            }
         })?;
         Ok::<_, AppError>((file, object))
     }

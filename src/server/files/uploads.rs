@@ -607,7 +607,7 @@ async fn finish(
         .await
         .map_err(|e| match e {
             StoreError::Refused(message) => UploadError::App(AppError::invalid("file", message)),
-            StoreError::Unavailable(message) => {
+            StoreError::Unavailable(message) | StoreError::Waiting(message) => {
                 tracing::warn!(error = %message, "the file store cannot take the file now");
                 UploadError::App(AppError::Unavailable(
                     "The file store cannot be reached now; upload the file again later.".into(),

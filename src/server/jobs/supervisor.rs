@@ -38,11 +38,30 @@ impl Supervisor {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        self.spawn(name, period, pass, Finish::Pass);
+    }
+
+    /// `every`, but shutdown drops the pass in flight instead of waiting for it: for passes that
+    /// may run for minutes and are safe to cut (a file push, whose job is taken again whole
+    /// once its claim runs out).
+    pub fn every_cut_at_shutdown<F, Fut>(&mut self, name: &'static str, period: Duration, pass: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn(name, period, pass, Finish::Cut);
+    }
+
+    fn spawn<F, Fut>(&mut self, name: &'static str, period: Duration, pass: F, finish: Finish)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let pass = Arc::new(pass);
         let stop = self.stop.clone();
         self.tasks.spawn(async move {
             loop {
-                let run = tokio::spawn(periodic(pass.clone(), period, stop.clone()));
+                let run = tokio::spawn(periodic(pass.clone(), period, stop.clone(), finish));
                 match run.await {
                     Ok(()) => return, // Stopped.
                     Err(e) if e.is_panic() => {
@@ -66,7 +85,14 @@ impl Supervisor {
     }
 }
 
-async fn periodic<F, Fut>(pass: Arc<F>, period: Duration, stop: CancellationToken)
+/// What shutdown does to a pass in flight.
+#[derive(Clone, Copy)]
+enum Finish {
+    Pass,
+    Cut,
+}
+
+async fn periodic<F, Fut>(pass: Arc<F>, period: Duration, stop: CancellationToken, finish: Finish)
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -76,7 +102,13 @@ where
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
-            _ = tick.tick() => pass().await,
+            _ = tick.tick() => match finish {
+                Finish::Pass => pass().await,
+                Finish::Cut => tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = pass() => {}
+                },
+            },
         }
     }
 }
@@ -130,5 +162,27 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         sup.shutdown().await;
         assert_eq!(finished.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_pass_that_may_be_cut_is_dropped_at_shutdown() {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let mut sup = Supervisor::new();
+        let done = finished.clone();
+        sup.every_cut_at_shutdown("long", Duration::from_secs(60), move || {
+            let done = done.clone();
+            async move {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        sup.shutdown().await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "shutdown waited"
+        );
+        assert_eq!(finished.load(Ordering::SeqCst), 0);
     }
 }

@@ -37,3 +37,4 @@ pub mod team_member;
 pub mod upload;
 pub mod user;
 pub mod workdrive_item;
+pub mod workdrive_push;

@@ -9,18 +9,33 @@
 //! chunks (WorkDrive opens sessions for files over 1 GB); between, whole to the upload server in
 //! stream mode. Every upload replaces a file of the same name, so a retried upload (after a crash
 //! between WorkDrive's answer and our note of it) leaves one file, not two.
+//!
+//! Files go up as jobs, not inside the request that finished them: `put_staged` moves the file
+//! into this data directory's WorkDrive outbox and notes a push (`workdrive_pushes`) with its
+//! `WorkDrivePush` job in one transaction, so the upload is answered at once and a restart loses
+//! nothing. Until the push is done the file is read from the outbox; the job, pinned to this data
+//! directory (the copy is on its disk), stores it in WorkDrive, notes its id, drops the copy and
+//! writes a line of the sync log. A refusal (a full store, a file too large) dead-letters the
+//! push with its reason on the failed-jobs page and in the sync log; the file stays readable from
+//! its copy until a retry gets it through.
 
+use crate::model::crm::SyncOutcome;
+use crate::model::ids::WorkDrivePushId;
+use crate::server::crm::sync_log::{self, About, Step};
 use crate::server::crm::zoho::api::{Endpoint, ZohoApi, ZohoError};
 use crate::server::crm::zoho::records::id_text;
+use crate::server::deals::service as deals;
+use crate::server::jobs::{self, DataDirId, Job, JobError, JobHandler};
 use crate::server::platform::config::WorkDriveSettings;
-use crate::server::platform::entities::workdrive_item;
+use crate::server::platform::db::begin_write;
+use crate::server::platform::entities::{workdrive_item, workdrive_push};
 use crate::server::storage::{FileStore, StoreError, StoreKey, StoredObject};
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::{Value, json};
 use std::io::SeekFrom;
@@ -39,10 +54,18 @@ const TRASHED: &str = "51";
 /// arrived although its answer was lost) before the upload gives up.
 const CHUNK_RESYNCS: u32 = 3;
 
+/// An outbox file with no push row is left from a crash (between moving it in and noting it,
+/// or after the push before removing it); the sweep removes it once it is this old.
+const ORPHAN_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 pub struct WorkDriveStore {
     db: DatabaseConnection,
     api: Arc<ZohoApi>,
     settings: WorkDriveSettings,
+    /// Where finished files wait for their push, on this data directory's disk.
+    outbox: PathBuf,
+    /// The data directory whose runner pushes them.
+    here: DataDirId,
 }
 
 /// What a WorkDrive failure means for the file store's callers: a full store or a file too
@@ -58,9 +81,10 @@ fn store_error(e: ZohoError) -> StoreError {
             "WorkDrive refused the file as larger than it takes in one upload.".into(),
         ),
         ZohoError::Refused { code, .. } if code == "R501" => StoreError::NotFound,
-        e @ (ZohoError::NotConnected
-        | ZohoError::ReconnectNeeded(_)
-        | ZohoError::Unavailable(_)) => StoreError::Unavailable(format!("WorkDrive: {e}")),
+        e @ (ZohoError::NotConnected | ZohoError::ReconnectNeeded(_)) => {
+            StoreError::Waiting(format!("WorkDrive: {e}"))
+        }
+        e @ ZohoError::Unavailable(_) => StoreError::Unavailable(format!("WorkDrive: {e}")),
         other => StoreError::Remote(other.to_string()),
     }
 }
@@ -95,12 +119,22 @@ fn split(key: &StoreKey) -> Result<(Option<StoreKey>, &str), StoreError> {
 }
 
 impl WorkDriveStore {
+    /// A store keeping files on their way to WorkDrive in `outbox`, which is on the disk of the
+    /// data directory `here`.
     pub fn new(
         db: DatabaseConnection,
         api: Arc<ZohoApi>,
         settings: WorkDriveSettings,
+        outbox: PathBuf,
+        here: DataDirId,
     ) -> WorkDriveStore {
-        WorkDriveStore { db, api, settings }
+        WorkDriveStore {
+            db,
+            api,
+            settings,
+            outbox,
+            here,
+        }
     }
 
     async fn noted(&self, key: &str) -> Result<Option<workdrive_item::Model>, StoreError> {
@@ -112,6 +146,7 @@ impl WorkDriveStore {
 
     async fn note(
         &self,
+        db: &impl ConnectionTrait,
         key: &str,
         resource_id: &str,
         is_folder: bool,
@@ -134,7 +169,7 @@ impl WorkDriveStore {
                 ])
                 .to_owned(),
         )
-        .exec(&self.db)
+        .exec(db)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -175,7 +210,7 @@ impl WorkDriveStore {
                 Some(row) if row.is_folder => row.resource_id,
                 _ => {
                     let id = self.make_folder(&parent, segment).await?;
-                    self.note(&path, &id, true, 0).await?;
+                    self.note(&self.db, &path, &id, true, 0).await?;
                     id
                 }
             };
@@ -444,6 +479,261 @@ fn unexpected(body: &Value) -> ZohoError {
     ))
 }
 
+impl WorkDriveStore {
+    /// Stores the file at `local` in WorkDrive under `key`, making its folders where missing (and
+    /// again, once, when the folder noted for it was deleted in WorkDrive); WorkDrive's id of it.
+    async fn send(&self, key: &StoreKey, local: &Path, size: u64) -> Result<String, StoreError> {
+        let (folder, name) = split(key)?;
+        let mut parent = self.folder_id(folder.as_ref()).await?;
+        match self.upload(&parent, name, local, size).await {
+            Err(ZohoError::Refused { code, .. }) if code == "R503" || code == "D9214" => {
+                if let Some(folder) = &folder {
+                    tracing::warn!(
+                        folder = folder.as_str(),
+                        "the WorkDrive folder is gone; making it again"
+                    );
+                    self.forget_folder(folder).await?;
+                }
+                parent = self.folder_id(folder.as_ref()).await?;
+                self.upload(&parent, name, local, size).await
+            }
+            other => other,
+        }
+        .map_err(store_error)
+    }
+
+    /// The push waiting for `key`, if any.
+    async fn pending(&self, key: &str) -> Result<Option<workdrive_push::Model>, StoreError> {
+        workdrive_push::Entity::find()
+            .filter(workdrive_push::Column::StoreKey.eq(key))
+            .one(&self.db)
+            .await
+            .map_err(db_error)
+    }
+
+    /// Notes the push of the outbox file `local_name` to `key` with its job, in one transaction.
+    /// A push still waiting for the same key is replaced (its copy is returned for removal).
+    async fn queue_push(
+        &self,
+        key: &StoreKey,
+        local_name: &str,
+        size: u64,
+    ) -> Result<Option<String>, sea_orm::DbErr> {
+        let txn = begin_write(&self.db).await?;
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let earlier = workdrive_push::Entity::find()
+            .filter(workdrive_push::Column::StoreKey.eq(key.as_str()))
+            .one(&txn)
+            .await?;
+        let (push_id, replaced) = match earlier {
+            Some(row) => {
+                let replaced = row.local_name.clone();
+                let mut row: workdrive_push::ActiveModel = row.into();
+                row.local_name = Set(local_name.to_owned());
+                row.size = Set(size);
+                row.created_at = Set(Utc::now());
+                let row = row.update(&txn).await?;
+                (row.id, Some(replaced))
+            }
+            None => {
+                let row = workdrive_push::ActiveModel {
+                    store_key: Set(key.as_str().to_owned()),
+                    local_name: Set(local_name.to_owned()),
+                    size: Set(size),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+                (row.id, None)
+            }
+        };
+        jobs::enqueue_on(&txn, Job::WorkDrivePush { push_id }, &self.here).await?;
+        txn.commit().await?;
+        Ok(replaced)
+    }
+
+    /// The `WorkDrivePush` job: stores the push's file in WorkDrive, notes its id and forgets
+    /// the push in one transaction, then drops the local copy.
+    #[tracing::instrument(skip(self, db), fields(push = %push_id))]
+    async fn push(
+        &self,
+        db: &DatabaseConnection,
+        push_id: WorkDrivePushId,
+    ) -> Result<Option<(StoreKey, String)>, StoreError> {
+        let Some(row) = workdrive_push::Entity::find_by_id(push_id)
+            .one(db)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None); // Pushed already, or the file was deleted before it went.
+        };
+        let key = StoreKey::parse(&row.store_key)?;
+        let local = self.outbox.join(&row.local_name);
+        let size = match tokio::fs::metadata(&local).await {
+            Ok(meta) => meta.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::Refused(format!(
+                    "the copy of {} waiting for WorkDrive is gone from {}: upload the file again",
+                    key.as_str(),
+                    local.display()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let id = self.send(&key, &local, size).await?;
+        let txn = db.begin().await.map_err(db_error)?;
+        // Only the copy this attempt sent: a file put again under the key meanwhile has a push
+        // of its own coming.
+        let forgotten = workdrive_push::Entity::delete_many()
+            .filter(workdrive_push::Column::Id.eq(push_id))
+            .filter(workdrive_push::Column::LocalName.eq(row.local_name.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(db_error)?;
+        if forgotten.rows_affected == 1 {
+            self.note(&txn, key.as_str(), &id, false, size).await?;
+        }
+        txn.commit().await.map_err(db_error)?;
+        if forgotten.rows_affected == 1 {
+            remove_quietly(&local).await;
+            tracing::info!(key = key.as_str(), resource_id = %id, size, "file stored in WorkDrive");
+            return Ok(Some((key, id)));
+        }
+        let deleted = workdrive_push::Entity::find_by_id(push_id)
+            .one(db)
+            .await
+            .map_err(db_error)?
+            .is_none();
+        if deleted {
+            // The file was deleted while it travelled: it goes to WorkDrive's trash too.
+            self.trash(&id).await?;
+        }
+        Ok(None)
+    }
+
+    async fn trash(&self, resource_id: &str) -> Result<(), StoreError> {
+        let body = json!({"data": {"attributes": {"status": TRASHED}, "type": "files"}});
+        let path = format!("/files/{resource_id}");
+        match self
+            .data_call(reqwest::Method::PATCH, &path, &[], Some(&body))
+            .await
+            .map_err(store_error)
+        {
+            Ok(_) | Err(StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes outbox files no push names any more (left by a crash) once they are
+    /// `ORPHAN_AFTER` old; how many went.
+    pub async fn sweep_outbox(&self) -> Result<usize, StoreError> {
+        let mut dir = match tokio::fs::read_dir(&self.outbox).await {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e.into()),
+        };
+        let mut removed = 0;
+        while let Some(entry) = dir.next_entry().await? {
+            let old = entry
+                .metadata()
+                .await?
+                .modified()?
+                .elapsed()
+                .is_ok_and(|age| age > ORPHAN_AFTER);
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !old {
+                continue;
+            }
+            let named = workdrive_push::Entity::find()
+                .filter(workdrive_push::Column::LocalName.eq(name.as_str()))
+                .one(&self.db)
+                .await
+                .map_err(db_error)?
+                .is_some();
+            if !named {
+                remove_quietly(&entry.path()).await;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+async fn remove_quietly(path: &Path) {
+    if let Err(e) = tokio::fs::remove_file(path).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove a WorkDrive outbox file");
+    }
+}
+
+/// Moves `from` to `to`: a rename on one file system, else a copy and a removal.
+async fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if tokio::fs::rename(from, to).await.is_ok() {
+        return Ok(());
+    }
+    tokio::fs::copy(from, to).await?;
+    tokio::fs::remove_file(from).await
+}
+
+/// What a failed push means for its job: waiting for a reconnect costs no attempts, an outage
+/// is tried again, a refusal is told on the failed-jobs page at once.
+fn push_error(e: StoreError) -> JobError {
+    match e {
+        StoreError::Waiting(m) => JobError::Wait(m),
+        StoreError::Unavailable(m) | StoreError::Remote(m) => JobError::Retry(m),
+        StoreError::Io(e) => JobError::Retry(format!("WorkDrive outbox: {e}")),
+        StoreError::Refused(m) => JobError::Permanent(m),
+        e @ (StoreError::NotFound | StoreError::BadKey(_)) => JobError::Permanent(e.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for WorkDriveStore {
+    async fn run(&self, db: &DatabaseConnection, job: Job) -> Result<(), JobError> {
+        let Job::WorkDrivePush { push_id } = job else {
+            return Err(JobError::Permanent(format!("not a WorkDrive job: {job:?}")));
+        };
+        let key = workdrive_push::Entity::find_by_id(push_id)
+            .one(db)
+            .await?
+            .map(|row| row.store_key);
+        let pushed = self.push(db, push_id).await;
+        // The sync log tells it beside the deal's chat and on the CRM page.
+        let folder = key
+            .as_deref()
+            .and_then(|k| k.rsplit_once('/'))
+            .map(|(f, _)| f);
+        let deal_id = match folder {
+            Some(folder) => deals::with_folder(db, folder).await?,
+            None => None,
+        };
+        let about = About {
+            deal_id,
+            conversation_id: None,
+        };
+        let (steps, failure) = match &pushed {
+            Ok(Some((key, id))) => (
+                vec![Step {
+                    action: "Stored the file".into(),
+                    detail: Some(key.as_str().to_owned()),
+                    module: "WorkDrive",
+                    remote_id: id.clone(),
+                }],
+                None,
+            ),
+            Ok(None) => (Vec::new(), None),
+            Err(StoreError::Waiting(m)) => (Vec::new(), Some((SyncOutcome::Waiting, m.clone()))),
+            Err(e) => (Vec::new(), Some((SyncOutcome::Failed, e.to_string()))),
+        };
+        if key.is_some() {
+            sync_log::record(db, "workdrive", job, about, &steps, failure).await?;
+        }
+        pushed.map(|_| ()).map_err(push_error)
+    }
+}
+
 #[async_trait::async_trait]
 impl FileStore for WorkDriveStore {
     fn provider(&self) -> &'static str {
@@ -455,36 +745,52 @@ impl FileStore for WorkDriveStore {
         self.folder_id(Some(folder)).await.map(|_| ())
     }
 
+    /// Keeps the file in the outbox and queues its push; the upload is answered at once.
     #[tracing::instrument(skip(self, staged), fields(key = key.as_str()))]
     async fn put_staged(&self, key: &StoreKey, staged: &Path) -> Result<(), StoreError> {
         let size = tokio::fs::metadata(staged).await?.len();
-        let (folder, name) = split(key)?;
-        let mut parent = self.folder_id(folder.as_ref()).await?;
-        let id = match self.upload(&parent, name, staged, size).await {
-            // The folder we noted is gone from WorkDrive (deleted there): make it again, once.
-            Err(ZohoError::Refused { code, .. }) if code == "R503" || code == "D9214" => {
-                if let Some(folder) = &folder {
-                    tracing::warn!(
-                        folder = folder.as_str(),
-                        "the WorkDrive folder is gone; making it again"
-                    );
-                    self.forget_folder(folder).await?;
+        tokio::fs::create_dir_all(&self.outbox).await?;
+        let local_name = uuid::Uuid::new_v4().simple().to_string();
+        let local = self.outbox.join(&local_name);
+        move_file(staged, &local).await?;
+        match self.queue_push(key, &local_name, size).await {
+            Ok(replaced) => {
+                if let Some(replaced) = replaced {
+                    remove_quietly(&self.outbox.join(replaced)).await;
                 }
-                parent = self.folder_id(folder.as_ref()).await?;
-                self.upload(&parent, name, staged, size).await
+                tracing::info!(size, "file queued for WorkDrive");
+                Ok(())
             }
-            other => other,
+            Err(e) => {
+                remove_quietly(&local).await;
+                Err(db_error(e))
+            }
         }
-        .map_err(store_error)?;
-        self.note(key.as_str(), &id, false, size).await?;
-        tokio::fs::remove_file(staged).await?;
-        tracing::info!(resource_id = %id, size, "file stored in WorkDrive");
-        Ok(())
     }
 
     async fn get(&self, key: &StoreKey) -> Result<StoredObject, StoreError> {
+        let pending = self.pending(key.as_str()).await?;
+        if let Some(push) = &pending {
+            match tokio::fs::File::open(self.outbox.join(&push.local_name)).await {
+                Ok(file) => {
+                    return Ok(StoredObject {
+                        size: file.metadata().await?.len(),
+                        body: ReaderStream::with_capacity(file, 256 << 10).boxed(),
+                    });
+                }
+                // Pushed a moment ago, or kept on another instance's disk: WorkDrive may have it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let row = match self.noted(key.as_str()).await? {
             Some(row) if !row.is_folder => row,
+            _ if pending.is_some() => {
+                return Err(StoreError::Unavailable(
+                    "The file is still on its way to WorkDrive from another server; try again in a minute."
+                        .into(),
+                ));
+            }
             _ => return Err(StoreError::NotFound),
         };
         let id = row.resource_id;
@@ -508,19 +814,17 @@ impl FileStore for WorkDriveStore {
     }
 
     async fn delete(&self, key: &StoreKey) -> Result<(), StoreError> {
+        if let Some(push) = self.pending(key.as_str()).await? {
+            workdrive_push::Entity::delete_by_id(push.id)
+                .exec(&self.db)
+                .await
+                .map_err(db_error)?;
+            remove_quietly(&self.outbox.join(&push.local_name)).await;
+        }
         let Some(row) = self.noted(key.as_str()).await? else {
             return Ok(());
         };
-        let body = json!({"data": {"attributes": {"status": TRASHED}, "type": "files"}});
-        let path = format!("/files/{}", row.resource_id);
-        match self
-            .data_call(reqwest::Method::PATCH, &path, &[], Some(&body))
-            .await
-            .map_err(store_error)
-        {
-            Ok(_) | Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
+        self.trash(&row.resource_id).await?;
         workdrive_item::Entity::delete_by_id(key.as_str().to_owned())
             .exec(&self.db)
             .await
@@ -537,12 +841,21 @@ impl FileStore for WorkDriveStore {
             .all(&self.db)
             .await
             .map_err(db_error)?;
-        // `starts_with` is a LIKE, where `_` matches any character.
-        Ok(rows
+        let pending = workdrive_push::Entity::find()
+            .filter(workdrive_push::Column::StoreKey.starts_with(&under))
+            .all(&self.db)
+            .await
+            .map_err(db_error)?;
+        let mut keys: Vec<String> = rows
             .into_iter()
             .map(|r| r.store_key)
+            .chain(pending.into_iter().map(|p| p.store_key))
+            // `starts_with` is a LIKE, where `_` matches any character.
             .filter(|k| k.starts_with(&under))
-            .collect())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
     }
 }
 
@@ -587,7 +900,35 @@ mod tests {
         ));
         assert!(matches!(
             store_error(ZohoError::ReconnectNeeded("revoked".into())),
+            StoreError::Waiting(_)
+        ));
+        assert!(matches!(
+            store_error(ZohoError::Unavailable("timed out".into())),
             StoreError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn a_push_waits_for_a_reconnect_retries_an_outage_and_gives_up_on_a_refusal() {
+        assert!(matches!(
+            push_error(StoreError::Waiting("not connected".into())),
+            JobError::Wait(_)
+        ));
+        assert!(matches!(
+            push_error(StoreError::Unavailable("timed out".into())),
+            JobError::Retry(_)
+        ));
+        assert!(matches!(
+            push_error(StoreError::Remote("HTTP 500".into())),
+            JobError::Retry(_)
+        ));
+        assert!(matches!(
+            push_error(StoreError::Refused("WorkDrive's storage is full".into())),
+            JobError::Permanent(m) if m.contains("storage is full")
+        ));
+        assert!(matches!(
+            push_error(StoreError::NotFound),
+            JobError::Permanent(_)
         ));
     }
 }

@@ -16,6 +16,9 @@ pub struct Model {
     /// Set when the job failed for good (the dead letter); it is not tried again until retried.
     pub failed_at: Option<ChronoDateTimeUtc>,
     pub created_at: ChronoDateTimeUtc,
+    /// The data directory (`jobs::DataDirId`) whose runner may take the job, for a job that
+    /// reads a file kept there; any runner's when unset.
+    pub runs_on: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
