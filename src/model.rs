@@ -13,6 +13,7 @@ pub mod deal_stage;
 pub mod error;
 pub mod file_size;
 pub mod ids;
+pub mod internal_chat;
 pub mod jobs;
 pub mod label;
 pub mod local_time;

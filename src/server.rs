@@ -19,6 +19,7 @@ pub mod chat;
 pub mod crm;
 pub mod deals;
 pub mod files;
+pub mod internal_chats;
 pub mod metrics;
 pub mod payments;
 pub mod queues;

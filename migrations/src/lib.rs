@@ -30,6 +30,7 @@ mod m20261216_000001_workdrive_items;
 mod m20261216_000002_crm_requests;
 mod m20261216_000003_crm_panel_fields;
 mod m20261217_000001_workdrive_pushes;
+mod m20261218_000001_internal_chats;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000002_crm_requests::Migration),
             Box::new(m20261216_000003_crm_panel_fields::Migration),
             Box::new(m20261217_000001_workdrive_pushes::Migration),
+            Box::new(m20261218_000001_internal_chats::Migration),
         ]
     }
 }

@@ -90,7 +90,7 @@ stored_names!(OfferStatus {
     Withdrawn => "withdrawn",
 });
 
-/// What a conversation is. Only client chats so far; internal chats come next.
+/// What a conversation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
@@ -99,11 +99,26 @@ stored_names!(OfferStatus {
     sea_orm(value_type = "String", to_str = "ConversationKind::as_str")
 )]
 pub enum ConversationKind {
-    /// Between a client and the company.
+    /// Between a client and the company (a deal chat), worked by operators.
     Client,
+    /// A personal chat between two users (internal chats).
+    Direct,
+    /// A named group chat with member roles (internal chats).
+    Group,
 }
 
-stored_names!(ConversationKind { Client => "client" });
+stored_names!(ConversationKind {
+    Client => "client",
+    Direct => "direct",
+    Group => "group",
+});
+
+impl ConversationKind {
+    /// Personal and group chats: only their members read them.
+    pub fn is_internal(self) -> bool {
+        matches!(self, ConversationKind::Direct | ConversationKind::Group)
+    }
+}
 
 /// Why an operator session closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,11 +369,19 @@ pub struct PollUpdate {
     /// sees it. Sent only with the announcement (at most every few seconds while they type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typing: Option<String>,
+    /// Rows of the Chats tab (personal and group chats) that changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub internal: Vec<crate::model::internal_chat::InternalChatSummary>,
+    /// Personal and group chats the reader was removed from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub internal_removed: Vec<ConversationId>,
 }
 
 impl PollUpdate {
     pub fn is_empty(&self) -> bool {
         self.chats.is_empty()
+            && self.internal.is_empty()
+            && self.internal_removed.is_empty()
             && self.removed.is_empty()
             && self.messages.is_empty()
             && self.deal.is_none()

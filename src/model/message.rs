@@ -96,6 +96,22 @@ pub enum SystemEvent {
     },
     /// An administrator reopened the closed deal: back to `stage`.
     DealReopened { by: String, stage: DealStage },
+    /// Someone started a group chat (internal chats).
+    GroupCreated { by: String, title: String },
+    /// A chat admin added members to a group chat.
+    MembersAdded { by: String, names: Vec<String> },
+    /// A chat admin removed a member from a group chat.
+    MemberRemoved { by: String, name: String },
+    /// A chat admin changed a member's role in a group chat.
+    RoleChanged {
+        by: String,
+        name: String,
+        role: crate::model::internal_chat::MemberRole,
+    },
+    /// A chat admin renamed a group chat.
+    Renamed { by: String, title: String },
+    /// A chat admin closed a group chat: it is read-only since.
+    ChatClosed { by: String },
     /// Words without structure: how messages from before events were stored as data.
     Note { text: String },
 }
@@ -170,8 +186,35 @@ impl SystemEvent {
             SystemEvent::DealReopened { by, stage } => {
                 format!("{by} reopened the deal at {stage}.")
             }
+            SystemEvent::GroupCreated { by, title } => format!("{by} created “{title}”."),
+            SystemEvent::MembersAdded { by, names } => {
+                format!("{by} added {}.", in_words(names))
+            }
+            SystemEvent::MemberRemoved { by, name } => format!("{by} removed {name}."),
+            SystemEvent::RoleChanged { by, name, role } => {
+                format!("{by} made {name} {}.", role.with_article())
+            }
+            SystemEvent::Renamed { by, title } => format!("{by} renamed the chat to “{title}”."),
+            SystemEvent::ChatClosed { by } => {
+                format!("{by} closed the chat: it can be read, not written in.")
+            }
             SystemEvent::Note { text } => text.clone(),
         }
+    }
+}
+
+/// Names in a sentence: `Bo`, `Bo and Cy`, `Bo, Cy and Di`; many as the first few and a count.
+fn in_words(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match names {
+        [] => "nobody".to_owned(),
+        [one] => one.clone(),
+        _ if names.len() > SHOWN => format!(
+            "{} and {} others",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        ),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

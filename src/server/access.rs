@@ -1,11 +1,16 @@
 //! Who may see and do what in a conversation: the one place these rules live, and `load`, the
 //! one gate every feature passes a conversation through before it reads or changes it.
+//!
+//! Internal chats (personal and group) are private: only their members read them, by the role
+//! they hold there, whatever their role in the app (an administrator who is not a member gets
+//! 404 like anyone else).
 
 use crate::model::channels::ChannelRight;
-use crate::model::chat::{ConversationKind, ConversationStatus};
+use crate::model::chat::ConversationStatus;
 use crate::model::ids::{ChannelId, ConversationId, QueueId, UserId};
+use crate::model::internal_chat::MemberRole;
 use crate::model::{AppError, Role, UserView};
-use crate::server::platform::entities::{conversation, operator_session};
+use crate::server::platform::entities::{conversation, conversation_member, operator_session};
 use crate::server::realtime::changes::stmt;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -42,6 +47,8 @@ pub struct Access {
     pub accept: bool,
     /// Move the deal's stage, create or link a deal.
     pub manage_deal: bool,
+    /// An internal chat's admin: rename it, add and remove members, change roles, close it.
+    pub manage_members: bool,
 }
 
 /// The conversation and what `viewer` may do in it; NotFound when they may not even read it,
@@ -54,8 +61,14 @@ pub async fn load(
     let conv = conversation::Entity::find_by_id(conversation_id)
         .one(db)
         .await?
-        .filter(|c| c.kind == ConversationKind::Client)
         .ok_or(AppError::NotFound)?;
+    if conv.kind.is_internal() {
+        let role = member_role(db, conv.id, viewer.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let can = internal_access(&conv, role);
+        return Ok((conv, can));
+    }
     // A manager's ties are looked up only when being the assignee does not settle it.
     let mut ties = Ties::default();
     if viewer.role == Role::Manager && conv.assignee_id != Some(viewer.id) {
@@ -78,6 +91,39 @@ pub async fn load(
         Ok((conv, can))
     } else {
         Err(AppError::NotFound)
+    }
+}
+
+/// The role `user` holds in an internal chat; None when they are not (or no longer) a member.
+pub async fn member_role(
+    db: &impl ConnectionTrait,
+    conversation_id: ConversationId,
+    user: UserId,
+) -> Result<Option<MemberRole>, DbErr> {
+    let Some(row) = conversation_member::Entity::find_by_id((conversation_id, user))
+        .one(db)
+        .await?
+        .filter(|m| m.left_at.is_none())
+    else {
+        return Ok(None);
+    };
+    let role = MemberRole::parse(&row.role);
+    if role.is_none() {
+        tracing::error!(conversation = %conversation_id, %user, role = row.role, "a member's stored role is not a role");
+    }
+    Ok(role)
+}
+
+/// What a member may do in an internal chat: everyone reads; admins and members write while it
+/// is open; admins manage it while it is open.
+pub fn internal_access(conv: &conversation::Model, role: MemberRole) -> Access {
+    let open = conv.status == ConversationStatus::Open;
+    Access {
+        read: true,
+        reply: open && role.may_write(),
+        accept: false,
+        manage_deal: false,
+        manage_members: open && role.may_manage(),
     }
 }
 
@@ -191,6 +237,7 @@ pub fn access(viewer: Viewer, conv: &conversation::Model, ties: Ties) -> Access 
                 reply: own && open,
                 accept: false,
                 manage_deal: false,
+                manage_members: false,
             }
         }
         Role::Manager => Access {
@@ -198,12 +245,14 @@ pub fn access(viewer: Viewer, conv: &conversation::Model, ties: Ties) -> Access 
             reply: mine && open,
             accept: waiting && ties.works_queue,
             manage_deal: mine,
+            manage_members: false,
         },
         Role::Admin => Access {
             read: true,
             reply: mine && open,
             accept: waiting,
             manage_deal: true,
+            manage_members: false,
         },
     }
 }
@@ -216,7 +265,7 @@ mod tests {
     fn chat(client: i64, assignee: Option<i64>) -> conversation::Model {
         conversation::Model {
             id: ConversationId(1),
-            kind: ConversationKind::Client,
+            kind: crate::model::chat::ConversationKind::Client,
             subject: "s".into(),
             client_id: Some(UserId(client)),
             deal_id: None,
@@ -231,6 +280,8 @@ mod tests {
             created_at: Utc::now(),
             queue_id: None,
             channel_id: None,
+            created_by: None,
+            direct_key: None,
         }
     }
 
@@ -303,6 +354,23 @@ mod tests {
         assert!(!manager.read && !manager.accept);
         assert!(access(as_(10, Role::Client), &ended, IN_QUEUE).reply);
         assert!(!access(as_(1, Role::Admin), &ended, IN_QUEUE).accept);
+    }
+
+    #[test]
+    fn internal_chat_members_act_by_their_role_and_a_closed_one_is_read_only() {
+        let mut group = chat(10, None);
+        group.kind = crate::model::chat::ConversationKind::Group;
+        group.client_id = None;
+        let admin = internal_access(&group, MemberRole::Admin);
+        assert!(admin.read && admin.reply && admin.manage_members);
+        let member = internal_access(&group, MemberRole::Member);
+        assert!(member.read && member.reply && !member.manage_members);
+        let viewer = internal_access(&group, MemberRole::Viewer);
+        assert!(viewer.read && !viewer.reply && !viewer.manage_members);
+        group.status = ConversationStatus::Closed;
+        let closed = internal_access(&group, MemberRole::Admin);
+        assert!(closed.read && !closed.reply && !closed.manage_members);
+        assert!(!closed.accept && !closed.manage_deal);
     }
 
     #[test]

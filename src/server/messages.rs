@@ -156,8 +156,33 @@ async fn stamp(
         .transpose()?;
     if let Some(c) = &conv {
         w.audience.merge(&audience_of(c));
+        if c.kind.is_internal() {
+            // An internal chat's news is for its members.
+            let members = active_members(&w.txn, c.id).await?;
+            w.audience
+                .merge(&Audience::users(members.into_iter().map(Some)));
+        }
     }
     Ok(conv)
+}
+
+/// The users who are members of an internal chat now.
+async fn active_members(
+    txn: &impl ConnectionTrait,
+    conversation_id: ConversationId,
+) -> Result<Vec<UserId>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Member {
+        user_id: UserId,
+    }
+    let rows = Member::find_by_statement(stmt(
+        txn.get_database_backend(),
+        "SELECT user_id FROM conversation_members WHERE conversation_id = ? AND left_at IS NULL",
+        [conversation_id.into()],
+    ))
+    .all(txn)
+    .await?;
+    Ok(rows.into_iter().map(|m| m.user_id).collect())
 }
 
 /// Marks a conversation changed without adding messages (assignment, deal, read state).

@@ -3,6 +3,7 @@
 
 use crate::model::channels::{parse_grants, parse_language};
 use crate::model::command::{PaymentAsk, ShareNote};
+use crate::model::internal_chat::{MAX_TITLE_CHARS, parse_ids, parse_title};
 use crate::model::label;
 use crate::model::message_text::{MessageBody, Segment, segments};
 use crate::model::money::Money;
@@ -127,6 +128,28 @@ proptest! {
     fn a_grant_list_round_trips(raw in hostile()) {
         if let Some(grants) = parse_grants(&raw) {
             prop_assert_eq!(parse_grants(&grants.encode()), Some(grants));
+        }
+    }
+
+    #[test]
+    fn a_group_title_is_a_clean_bounded_label(raw in hostile()) {
+        if let Ok(title) = parse_title(&raw) {
+            prop_assert!(!title.is_empty() && title.chars().count() <= MAX_TITLE_CHARS);
+            prop_assert_eq!(label::clean(&title), title.as_str());
+            prop_assert_eq!(parse_title(&title), Ok(title));
+        }
+    }
+
+    #[test]
+    fn an_id_list_holds_positive_ids_once_each(raw in hostile()) {
+        if let Ok(ids) = parse_ids("user_ids", Some(&raw)) {
+            prop_assert!(ids.iter().all(|id| *id > 0));
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), ids.len());
+            let joined = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            prop_assert_eq!(parse_ids("user_ids", Some(&joined)), Ok(ids));
         }
     }
 }

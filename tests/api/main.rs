@@ -19,6 +19,7 @@ mod deals_page;
 mod fake_stripe;
 mod files;
 mod hardening;
+mod internal_chats;
 mod jobs;
 mod mail;
 mod metrics;

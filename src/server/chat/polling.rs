@@ -15,6 +15,7 @@ use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
 use crate::server::chat::list::{self as chat_list, Filter};
 use crate::server::chat::typing as typist;
+use crate::server::internal_chats::list as internal_list;
 use crate::server::messages;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
@@ -243,7 +244,16 @@ async fn collect(
     let clock = changes::current(db).await?;
     let rows = chat_list::summaries(db, viewer, Filter::ChangedAfter(cursor.tick)).await?;
     let removed = chat_list::taken_by_others(db, viewer, cursor.tick).await?;
-    let seen_tick = rows.iter().map(|r| r.tick).max().unwrap_or(0);
+    let internal =
+        internal_list::summaries(db, viewer, internal_list::Filter::ChangedAfter(cursor.tick))
+            .await?;
+    let internal_removed = internal_list::left_after(db, viewer, cursor.tick).await?;
+    let seen_tick = rows
+        .iter()
+        .map(|r| r.tick)
+        .chain(internal.iter().map(|r| r.tick))
+        .max()
+        .unwrap_or(0);
     let open_deal = cursor.conversation_id.and_then(|open| {
         rows.iter()
             .find(|r| r.summary.id == open && r.deal_tick > cursor.tick)
@@ -258,6 +268,8 @@ async fn collect(
         },
         chats,
         removed,
+        internal: internal.into_iter().map(|r| r.summary).collect(),
+        internal_removed,
         ..Default::default()
     };
     // `poll` checked that the caller may read the open chat at its start and after every wake,

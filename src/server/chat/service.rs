@@ -340,16 +340,22 @@ pub async fn send(
         if let Some(done) = messages::find_by_client_id(db, viewer.id, &client_msg_id).await? {
             return Ok(messages::sent_view(done, sender_name, viewer.role));
         }
-        return Err(if conv.status == ConversationStatus::Closed {
-            AppError::Conflict(deals::CLOSED.into())
-        } else if can.accept {
-            AppError::Conflict("Accept the chat before replying.".into())
-        } else {
-            AppError::Forbidden
-        });
+        return Err(
+            if conv.status == ConversationStatus::Closed && conv.kind.is_internal() {
+                AppError::Conflict("The chat is closed: it can be read, not written in.".into())
+            } else if conv.status == ConversationStatus::Closed {
+                AppError::Conflict(deals::CLOSED.into())
+            } else if can.accept {
+                AppError::Conflict("Accept the chat before replying.".into())
+            } else {
+                AppError::Forbidden
+            },
+        );
     }
     rate.check(viewer.id)?;
+    // `#p` asks the client of a deal chat to pay; elsewhere it is just text.
     if viewer.role.is_staff()
+        && conv.kind == ConversationKind::Client
         && let Some(ask) = PaymentAsk::parse(body.as_str())
     {
         return payments::request(db, hub, payment_provider, viewer, &conv, client_msg_id, ask)

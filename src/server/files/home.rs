@@ -1,7 +1,8 @@
 //! Where a chat's file lives, and who may put one there. A chat with a deal keeps seed 000's rule:
 //! files go into the deal's folder (clients and the deal's managers), and staff share files in the
 //! chat. A chat without a deal (a general question) keeps its files itself: its staff may share
-//! there, and its clients too when the chat's channel allows it.
+//! there, and its clients too when the chat's channel allows it. An internal chat (personal or
+//! group) keeps its files itself too, and every member who may write there may share them.
 
 use crate::model::chat::FileOrigin;
 use crate::model::command::ShareNote;
@@ -161,6 +162,7 @@ pub async fn authorise(
             FileOrigin::ChatShare => {
                 let allowed = can.reply
                     && match viewer.role {
+                        _ if conv.kind.is_internal() => true,
                         Role::Client => channels::clients_attach(db, conv.channel_id).await?,
                         Role::Manager | Role::Admin => true,
                     };
@@ -204,6 +206,7 @@ pub async fn may_attach(
 ) -> Result<bool, AppError> {
     Ok(can_reply
         && match viewer.role {
+            _ if conv.kind.is_internal() => true,
             Role::Manager | Role::Admin => true,
             Role::Client => {
                 conv.deal_id.is_none() && channels::clients_attach(db, conv.channel_id).await?

@@ -187,6 +187,8 @@ pub struct ChatSettings {
     /// Long-polls one user may have waiting; a new one ends their oldest.
     pub max_polls_per_user: usize,
     pub write_batch_max: usize,
+    /// Most members of one group chat (internal chats).
+    pub group_max_members: usize,
     /// Replaces every queue's chat timeout (a queue's is 60–180 minutes); for tests that
     /// cannot wait an hour. Unset in production.
     #[serde(default)]
@@ -639,6 +641,12 @@ impl Settings {
         }
         if !(1..=500).contains(&chat.history_page) {
             return Err(invalid("chat.history_page", "must be between 1 and 500"));
+        }
+        if !(2..=10_000).contains(&chat.group_max_members) {
+            return Err(invalid(
+                "chat.group_max_members",
+                "must be between 2 and 10000",
+            ));
         }
         if chat
             .idle_close_secs

@@ -1,5 +1,6 @@
 //! sea-orm entities, one module per table.
 
+pub mod app_setting;
 pub mod channel;
 pub mod channel_right;
 pub mod conversation;

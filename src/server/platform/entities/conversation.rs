@@ -26,6 +26,10 @@ pub struct Model {
     pub queue_id: Option<QueueId>,
     /// The channel its client started it in.
     pub channel_id: Option<ChannelId>,
+    /// Who started an internal chat.
+    pub created_by: Option<UserId>,
+    /// A personal chat's pair of users (`internal_chats::rules::direct_key`): one chat per pair.
+    pub direct_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
