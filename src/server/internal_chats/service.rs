@@ -522,14 +522,37 @@ pub async fn remove_member(
         return Err(AppError::NotFound);
     }
     rules::keeps_an_admin(&current, user_id, None)?;
+    let left = sea_orm::sea_query::Expr::value(Utc::now());
+    change_member(
+        db,
+        hub,
+        viewer,
+        id,
+        user_id,
+        (conversation_member::Column::LeftAt, left),
+        |by, name| SystemEvent::MemberRemoved { by, name },
+    )
+    .await
+}
+
+/// Sets one column of `user_id`'s membership, stamped with the write's tick, with the line that
+/// tells it (`event` of who did it and whom it concerns), in one write; the members after. The
+/// member is in the write's audience whether or not they still belong: a removed member's polls
+/// must wake too.
+async fn change_member(
+    db: &DatabaseConnection,
+    hub: &Hub,
+    viewer: Viewer,
+    id: ConversationId,
+    user_id: UserId,
+    (column, value): (conversation_member::Column, sea_orm::sea_query::SimpleExpr),
+    event: impl FnOnce(String, String) -> SystemEvent,
+) -> Result<Vec<MemberView>, AppError> {
     let by = crate::server::accounts::service::display_name(db, viewer.id).await?;
     let name = crate::server::accounts::service::display_name(db, user_id).await?;
     let mut w = changes::begin(db).await?;
     conversation_member::Entity::update_many()
-        .col_expr(
-            conversation_member::Column::LeftAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
+        .col_expr(column, value)
         .col_expr(
             conversation_member::Column::MemberTick,
             sea_orm::sea_query::Expr::value(w.tick),
@@ -538,13 +561,7 @@ pub async fn remove_member(
         .filter(conversation_member::Column::UserId.eq(user_id))
         .exec(&w.txn)
         .await?;
-    messages::append(
-        &mut w,
-        id,
-        vec![NewMessage::event(&SystemEvent::MemberRemoved { by, name })],
-    )
-    .await?;
-    // The removed member is no longer in the chat's audience; their polls must still wake.
+    messages::append(&mut w, id, vec![NewMessage::event(&event(by, name))]).await?;
     w.audience
         .merge(&crate::server::realtime::Audience::users([Some(user_id)]));
     w.commit(hub).await?;
@@ -569,34 +586,17 @@ pub async fn set_role(
         return members(db, id).await;
     }
     rules::keeps_an_admin(&current, user_id, Some(role))?;
-    let by = crate::server::accounts::service::display_name(db, viewer.id).await?;
-    let name = crate::server::accounts::service::display_name(db, user_id).await?;
-    let mut w = changes::begin(db).await?;
-    conversation_member::Entity::update_many()
-        .col_expr(
-            conversation_member::Column::Role,
-            sea_orm::sea_query::Expr::value(role.as_str()),
-        )
-        .col_expr(
-            conversation_member::Column::MemberTick,
-            sea_orm::sea_query::Expr::value(w.tick),
-        )
-        .filter(conversation_member::Column::ConversationId.eq(id))
-        .filter(conversation_member::Column::UserId.eq(user_id))
-        .exec(&w.txn)
-        .await?;
-    messages::append(
-        &mut w,
+    let value = sea_orm::sea_query::Expr::value(role.as_str());
+    change_member(
+        db,
+        hub,
+        viewer,
         id,
-        vec![NewMessage::event(&SystemEvent::RoleChanged {
-            by,
-            name,
-            role,
-        })],
+        user_id,
+        (conversation_member::Column::Role, value),
+        |by, name| SystemEvent::RoleChanged { by, name, role },
     )
-    .await?;
-    w.commit(hub).await?;
-    members(db, id).await
+    .await
 }
 
 /// Closes a group chat (its admins): every member still reads it, nobody writes.
