@@ -31,12 +31,18 @@
 //! `--routing RATE` runs instead the routing phase (`chat_load/routing.rs`: operators on a
 //! least-busy queue, RATE new chats a second; `--routing-secs`, `--operators`, `--handle-ms`).
 //!
+//! `--groups N` runs instead the group phase (`chat_load/groups.rs`: internal group chats'
+//! fan-out to N members all long-polling, then 20 groups of 100 at 50 msg/s; `--group-rate`,
+//! `--group-secs`).
+//!
 //! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
 //! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
 //! by its client; p50, p99 and max, then exits.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "chat_load/groups.rs"]
+mod groups;
 #[path = "chat_load/routing.rs"]
 mod routing;
 mod support;
@@ -83,6 +89,10 @@ struct Options {
     routing_secs: u64,
     operators: usize,
     handle_ms: u64,
+    /// Members of the big group in the group phase; 0 runs the load benchmark.
+    groups: usize,
+    group_rate: u64,
+    group_secs: u64,
 }
 
 fn options() -> Options {
@@ -106,6 +116,9 @@ fn options() -> Options {
         routing_secs: 10,
         operators: 50,
         handle_ms: 1000,
+        groups: 0,
+        group_rate: 4,
+        group_secs: 10,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -133,6 +146,9 @@ fn options() -> Options {
             "--routing-secs" => o.routing_secs = value.parse().unwrap(),
             "--operators" => o.operators = value.parse::<usize>().unwrap().max(1),
             "--handle-ms" => o.handle_ms = value.parse().unwrap(),
+            "--groups" => o.groups = value.parse::<usize>().unwrap().max(2),
+            "--group-rate" => o.group_rate = value.parse::<u64>().unwrap().max(1),
+            "--group-secs" => o.group_secs = value.parse::<u64>().unwrap().max(1),
             "--runs" => o.runs = value.parse::<usize>().unwrap().max(1),
             "--pin" => {
                 o.pin = true;
@@ -429,6 +445,13 @@ async fn main() {
         for n in 0..o.runs {
             println!("\n== routing run {} of {} ==", n + 1, o.runs);
             routing::run(&o, n).await.print(&o);
+        }
+        return;
+    }
+    if o.groups > 0 {
+        for n in 0..o.runs {
+            println!("\n== group run {} of {} ==", n + 1, o.runs);
+            groups::run(&o, n).await.print();
         }
         return;
     }

@@ -10,7 +10,9 @@
 # (chat_load's `--ssr-page 1000`); with `--routing 200` the routing phase (chat_load/routing.rs: 50
 # operators on a least-busy queue, 200 new chats a second; add `--pin` to keep the benchmark's
 # clients off the server's core); with `--transcript` the deal transcript renderer (benches/transcript.rs:
-# 10,000 mixed-script messages and 200 files, then 1,000 Latin messages). Other arguments go to the program, e.g. `scripts/bench.sh --idle
+# 10,000 mixed-script messages and 200 files, then 1,000 Latin messages); with `--groups 500` the
+# group phase (chat_load/groups.rs: a group chat of 500 members all long-polling, then 20 groups of
+# 100 at 50 msg/s). Other arguments go to the program, e.g. `scripts/bench.sh --idle
 # 1000 --latency-secs 5`, `scripts/bench.sh --upload --mib 256` or `scripts/bench.sh --faults
 # --rounds 3 --senders 32`.
 set -euo pipefail

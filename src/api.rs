@@ -37,6 +37,7 @@ pub fn register_server_functions() {
     register_explicit::<chat::ListChats>();
     register_explicit::<internal_chats::ListInternalChats>();
     register_explicit::<internal_chats::FindPeople>();
+    register_explicit::<internal_chats::ListTeamsForGroups>();
     register_explicit::<internal_chats::StartDirectChat>();
     register_explicit::<internal_chats::CreateGroupChat>();
     register_explicit::<internal_chats::OpenInternalChat>();

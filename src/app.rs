@@ -9,6 +9,8 @@ use crate::ui::channels::admin_channels::AdminChannelsRoute;
 use crate::ui::chat::{chat_page::ChatPage, home::HomePanel, new_chat::NewChatRoute};
 use crate::ui::crm::admin_crm::AdminCrmRoute;
 use crate::ui::deals::deals_page::DealsRoute;
+use crate::ui::internal_chats::internal_chat_page::InternalChatRoute;
+use crate::ui::internal_chats::new_internal_chat::NewInternalChatRoute;
 use crate::ui::jobs::failed_jobs::AdminJobsRoute;
 use crate::ui::metrics::admin_metrics::AdminMetricsRoute;
 use crate::ui::queues::admin_queues::AdminQueuesRoute;
@@ -74,6 +76,8 @@ pub fn App() -> impl IntoView {
                     // Before `/chats/:id`, which would otherwise take "new" for an id.
                     <Route path=path!("/chats/new") view={Lazy::<NewChatRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async />
+                    <Route path=path!("/team/new") view={Lazy::<NewInternalChatRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/team/:id") view={Lazy::<InternalChatRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view={Lazy::<AdminUsersRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/jobs") view={Lazy::<AdminJobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/queues") view={Lazy::<AdminQueuesRoute>::new()} ssr=SsrMode::Async />

@@ -10,6 +10,7 @@ pub mod crm;
 pub mod deals;
 pub mod files;
 pub mod forms;
+pub mod internal_chats;
 pub mod jobs;
 pub mod lazy_page;
 pub mod metrics;

@@ -6,6 +6,7 @@ use crate::model::AppError;
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{
     InternalChatDetail, InternalChatSettings, InternalChatSummary, MemberView, PersonView,
+    TeamChoice,
 };
 use leptos::prelude::*;
 
@@ -50,6 +51,12 @@ pub async fn find_people(search: Option<String>) -> Result<Vec<PersonView>, AppE
         }
         .await,
     )
+}
+
+/// The teams whose members can be added to a group chat at once (staff).
+#[server(endpoint = "internal/teams", output = crate::model::wire::Answer)]
+pub async fn list_teams_for_groups() -> Result<Vec<TeamChoice>, AppError> {
+    respond(async { internal::teams(&state().db, viewer()?).await }.await)
 }
 
 /// Opens the personal chat with `user_id`, starting it if there is none yet.

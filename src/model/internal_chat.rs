@@ -164,6 +164,14 @@ pub struct PersonView {
     pub staff: bool,
 }
 
+/// A team whose members can be added to a group chat at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamChoice {
+    pub id: TeamId,
+    pub name: String,
+    pub members: i64,
+}
+
 /// The admin's settings of internal chats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InternalChatSettings {

@@ -25,3 +25,4 @@ pub mod timeline;
 pub mod transfer;
 pub mod typing;
 pub mod unread_badge;
+pub mod window_parts;

@@ -459,15 +459,29 @@ async fn only_members_reach_a_group_and_each_by_their_role(db: Db) {
         .expect("Bo's poll woke")
         .unwrap();
     let woke = woke.expect_ok();
-    assert!(
-        woke["removed"]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from(chat))
-            || woke["internal_removed"]
+    // The open chat closes, and the same answer drops it from his tab.
+    for list in ["removed", "internal_removed"] {
+        assert!(
+            woke[list]
                 .as_array()
                 .is_some_and(|r| r.contains(&Value::from(chat))),
-        "{woke}"
+            "{list}: {woke}"
+        );
+    }
+    // A poll on the chat is refused now; a poll from before the removal (another tab of his)
+    // is told to drop it too.
+    let tick = woke["cursor"]["tick"].as_i64().unwrap();
+    assert_eq!(
+        bo.poll(tick, Some(chat), 100).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let after = bo.poll(cursor, None, 0).await;
+    assert!(
+        after.expect_ok()["internal_removed"]
+            .as_array()
+            .is_some_and(|r| r.contains(&Value::from(chat))),
+        "{}",
+        after.body
     );
     for (endpoint, form) in &manage[..4] {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();

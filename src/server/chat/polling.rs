@@ -151,18 +151,21 @@ pub async fn poll(
         }
         // Nor may it wait on a chat the caller can no longer read (a colleague accepted it),
         // whatever cursor it was given.
+        // The answer carries the lists' changes too (the chat leaving the reader's tab), so
+        // the next poll starts from a cursor past them.
         if woken
             && let Some(open) = cursor.conversation_id
             && !Box::pin(still_readable(db, viewer, open)).await?
         {
-            return Ok(PollUpdate {
-                removed: vec![open],
-                cursor: PollCursor {
-                    conversation_id: None,
-                    ..cursor
-                },
-                ..Default::default()
-            });
+            let without = PollCursor {
+                conversation_id: None,
+                ..cursor
+            };
+            let mut update = Box::pin(collect(db, viewer, without, limits.page)).await?;
+            if !update.removed.contains(&open) {
+                update.removed.push(open);
+            }
+            return Ok(update);
         }
         if open_chat_ahead || hub.may_have_news(viewer.id, viewer.role, cursor.tick) {
             let update = Box::pin(collect(db, viewer, cursor, limits.page)).await?;

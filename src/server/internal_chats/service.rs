@@ -6,7 +6,7 @@ use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{
     InternalChatDetail, InternalChatSettings, InternalChatSummary, Invitees, MemberRole,
-    MemberView, PersonView, parse_title,
+    MemberView, PersonView, TeamChoice, parse_title,
 };
 use crate::model::message::SystemEvent;
 use crate::model::{AppError, Role};
@@ -138,6 +138,34 @@ pub async fn people(
             id: p.id,
             name: p.display_name,
             staff: p.role.is_staff(),
+        })
+        .collect())
+}
+
+/// The teams staff may add to a group chat, with how many members each has now.
+pub async fn teams(db: &DatabaseConnection, viewer: Viewer) -> Result<Vec<TeamChoice>, AppError> {
+    if !viewer.role.is_staff() {
+        return Err(AppError::Forbidden);
+    }
+    #[derive(FromQueryResult)]
+    struct Row {
+        id: crate::model::ids::TeamId,
+        name: String,
+        members: i64,
+    }
+    let rows = Row::find_by_statement(stmt(
+        db.get_database_backend(),
+        "SELECT t.id, t.name, (SELECT COUNT(*) FROM team_members tm WHERE tm.team_id = t.id)          AS members FROM teams t ORDER BY t.name, t.id",
+        [],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TeamChoice {
+            id: r.id,
+            name: r.name,
+            members: r.members,
         })
         .collect())
 }

@@ -2,33 +2,30 @@
 //! accept a waiting chat, move the deal). Registers itself with the poll loop, which appends
 //! what others write; own messages show at once and are confirmed or marked failed.
 
-use crate::api::chat::{announce_typing, mark_read, send_message};
 use crate::api::deals::SetStage;
 use crate::model::chat::{ChatDetail, DealView};
 use crate::model::{DealStage, UserView};
 use crate::ui::archive::closed_line::ClosedLine;
-use crate::ui::browser;
 use crate::ui::chat::accept_bar::AcceptBar;
 use crate::ui::chat::chat_rights::may_manage_deal;
-use crate::ui::chat::composer::{Attachments, Composer};
+use crate::ui::chat::composer::Composer;
 use crate::ui::chat::end_chat::EndChatButton;
 use crate::ui::chat::live::LiveChats;
 use crate::ui::chat::message_item::VoiceImage;
 use crate::ui::chat::message_list::MessageList;
-use crate::ui::chat::timeline::{Timeline, send_error_text};
+use crate::ui::chat::timeline::Timeline;
 use crate::ui::chat::transfer::TransferButton;
-use crate::ui::chat::typing::{FADES_AFTER_MS, Throttle, Typist};
+use crate::ui::chat::typing::Typist;
+use crate::ui::chat::window_parts::{
+    Outgoing, Sharing, fade_typing, outgoing, record_reading, sharing,
+};
 use crate::ui::deals::deal_panel::staff_deal_panel;
 use crate::ui::deals::deal_stepper::DealStepper;
 use crate::ui::files::deal_files::DealFiles;
-use crate::ui::files::upload_progress::{UploadProgress, UploadRow, start_uploads};
-use crate::ui::files::uploader::Target;
+use crate::ui::files::upload_progress::UploadProgress;
 use crate::ui::forms::form_errors::{FormError, last_error};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_meta::Title;
-use send_wrapper::SendWrapper;
-use std::collections::VecDeque;
 
 #[component]
 pub fn ChatWindow(
@@ -86,34 +83,12 @@ pub fn ChatWindow(
             timeline.update(|t| t.set_seen(seen));
         }
     });
-    // The typing line goes after a silence; a newer announcement restarts the wait.
-    Effect::new(move |_| {
-        if let Some(at) = typing.with(|t| t.as_ref().map(|t| t.at_ms)) {
-            set_timeout(
-                move || {
-                    typing.try_update(|t| {
-                        if t.as_ref().is_some_and(|t| t.at_ms == at) {
-                            *t = None;
-                        }
-                    });
-                },
-                std::time::Duration::from_millis(FADES_AFTER_MS),
-            );
-        }
-    });
-    // Own typing is announced at most every few seconds; a sent message makes the next news.
-    let throttle = StoredValue::new(Throttle::default());
-    let on_typing = Callback::new(move |()| {
-        if throttle
-            .try_update_value(|t| t.due(browser::now_ms()))
-            .unwrap_or(false)
-        {
-            spawn_local(async move {
-                // A lost announcement is harmless: the next one comes a few seconds later.
-                let _ = announce_typing(id).await;
-            });
-        }
-    });
+    fade_typing(typing);
+    let Outgoing {
+        on_send,
+        on_retry,
+        on_typing,
+    } = outgoing(id, timeline);
     // `try_with`: leptos_meta may still evaluate the page title once this window is disposed.
     let title = move || row.try_with(|r| r.title.clone()).unwrap_or_default();
     let subtitle = move || {
@@ -150,65 +125,16 @@ pub fn ChatWindow(
         }
     });
 
-    // Own messages go out one at a time, in the order written.
-    let queue = StoredValue::new(VecDeque::<(String, String)>::new());
-    let sending = StoredValue::new(false);
-    let drain = move || {
-        if sending.get_value() {
-            return;
-        }
-        sending.set_value(true);
-        spawn_local(async move {
-            while let Some((client_msg_id, body)) =
-                queue.try_update_value(VecDeque::pop_front).flatten()
-            {
-                let answer = send_message(id, client_msg_id.clone(), body).await;
-                timeline.try_update(|t| match answer {
-                    Ok(stored) => {
-                        t.merge([stored]);
-                    }
-                    Err(e) => t.fail(&client_msg_id, send_error_text(&e)),
-                });
-            }
-            sending.try_set_value(false);
-        });
-    };
-    let on_send = Callback::new(move |body: String| {
-        throttle.update_value(Throttle::reset);
-        let client_msg_id = browser::new_client_msg_id();
-        timeline.update(|t| {
-            t.push_outgoing(client_msg_id.clone(), body.clone(), browser::now_ms());
-        });
-        queue.update_value(|q| q.push_back((client_msg_id, body)));
-        drain();
-    });
-    // A retry sends the same id again, so the server stores the message once at most.
-    let on_retry = Callback::new(move |client_msg_id: String| {
-        if let Some(body) = timeline.try_update(|t| t.retry(&client_msg_id)).flatten() {
-            queue.update_value(|q| q.push_back((client_msg_id, body)));
-            drain();
-        }
-    });
-
-    // Reading is recorded when the newest message is in view in a visible tab.
     let at_bottom = RwSignal::new(false);
-    let read_up_to = StoredValue::new(last_read_seq);
-    Effect::new(move |_| {
-        let newest = timeline.with(Timeline::last_seq);
-        if !at_bottom.get()
-            || !live.page_visible.get()
-            || gone.get()
-            || newest <= read_up_to.get_value()
-        {
-            return;
-        }
-        read_up_to.set_value(newest);
-        live.list.update(|l| l.mark_read(id, newest));
-        spawn_local(async move {
-            // A lost mark is harmless: the next one covers it.
-            let _ = mark_read(id, newest).await;
-        });
-    });
+    record_reading(
+        id,
+        timeline,
+        at_bottom,
+        gone,
+        live.page_visible,
+        last_read_seq,
+        Callback::new(move |newest| live.list.update(|l| l.mark_read(id, newest))),
+    );
 
     let set_stage = ServerAction::<SetStage>::new();
     let stage_error = last_error(set_stage.value());
@@ -232,26 +158,11 @@ pub fn ChatWindow(
 
     // Files attached in the composer are sent with its text: staff share into the chat (a deal's
     // files then), and so do clients of a chat without a deal when its channel allows it.
-    let attachments: Attachments = RwSignal::new(Vec::new());
-    let share_rows = RwSignal::new(Vec::<UploadRow>::new());
-    let on_share = Callback::new(move |note: String| {
-        let files = attachments
-            .try_update(std::mem::take)
-            .unwrap_or_default()
-            .into_iter()
-            .map(SendWrapper::take)
-            .collect();
-        start_uploads(
-            files,
-            Target {
-                conversation_id: id,
-                purpose: "share",
-                note: Some(note),
-            },
-            share_rows,
-            Callback::new(|_| {}),
-        );
-    });
+    let Sharing {
+        attachments,
+        on_share,
+        rows: share_rows,
+    } = sharing(id);
     let sharing = can_attach.then_some((attachments, on_share));
     let file_messages = Signal::derive(move || timeline.with(Timeline::file_messages));
 

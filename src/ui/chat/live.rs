@@ -11,6 +11,7 @@ use crate::ui::browser;
 use crate::ui::chat::chat_rows::ChatRows;
 use crate::ui::chat::timeline::Timeline;
 use crate::ui::chat::typing::Typist;
+use crate::ui::internal_chats::internal_rows::InternalRows;
 use leptos::prelude::*;
 
 /// The open chat window's state, which the poll loop appends to.
@@ -31,6 +32,8 @@ pub struct OpenChat {
 #[derive(Clone, Copy)]
 pub struct LiveChats {
     pub list: RwSignal<ChatRows>,
+    /// The Chats tab: personal and group chats (filled by the first poll).
+    pub internal: RwSignal<InternalRows>,
     pub open: RwSignal<Option<OpenChat>>,
     pub clock: RwSignal<LocalClock>,
     /// The tab is in the foreground: reading is only recorded then.
@@ -42,6 +45,7 @@ impl LiveChats {
     pub fn new(staff: bool, rows: Vec<ChatSummary>) -> LiveChats {
         LiveChats {
             list: RwSignal::new(ChatRows::new(staff, rows)),
+            internal: RwSignal::new(InternalRows::default()),
             open: RwSignal::new(None),
             // UTC at first, on the server and while hydrating alike, so both render the same
             // day separators; the browser switches to local time once live.

@@ -20,7 +20,10 @@ pub fn Notifications(me: UserView) -> impl IntoView {
     let sound_on = RwSignal::new(me.sound_on);
     provide_context(SoundOn(sound_on));
     let me_id = me.id;
-    let attention = Memo::new(move |_| live.list.with(|l| l.attention(me_id)));
+    // Deal chats that ask for me, and unread messages in my personal and group chats.
+    let attention = Memo::new(move |_| {
+        live.list.with(|l| l.attention(me_id)) + live.internal.with(|i| i.unread_total())
+    });
     // The list as the last change left it: what the next change is compared with.
     let before = StoredValue::new(live.list.get_untracked());
     Effect::new(move |_| {
@@ -33,6 +36,20 @@ pub fn Notifications(me: UserView) -> impl IntoView {
             .flatten();
         let rings = before.with_value(|b| now.rings(b, me_id, watching));
         before.set_value(now);
+        if rings && sound_on.get_untracked() {
+            browser::play_notification();
+        }
+    });
+    let internal_before = StoredValue::new(live.internal.get_untracked());
+    Effect::new(move |_| {
+        let now = live.internal.get();
+        let watching = live
+            .page_visible
+            .get_untracked()
+            .then(|| live.open.with_untracked(|o| o.map(|o| o.conversation_id)))
+            .flatten();
+        let rings = internal_before.with_value(|b| now.rings(b, watching));
+        internal_before.set_value(now);
         if rings && sound_on.get_untracked() {
             browser::play_notification();
         }

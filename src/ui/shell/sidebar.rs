@@ -1,8 +1,11 @@
-//! Navigation, the chat list with its search, and the user menu (name, role, log out).
+//! Navigation, the chat lists (deal chats, and personal and group chats on the Chats tab) with
+//! their searches, and the user menu (name, role, log out).
 
 use crate::api::accounts::Logout;
 use crate::model::{Role, UserView};
 use crate::ui::chat::chat_list::ChatList;
+use crate::ui::chat::live::LiveChats;
+use crate::ui::internal_chats::internal_list::InternalChatList;
 use crate::ui::shell::notifications::SoundToggle;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -17,6 +20,10 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
     } else {
         "My chats"
     };
+    let live = LiveChats::get();
+    // Which list shows: the deal chats, or the personal and group chats.
+    let team_tab = RwSignal::new(false);
+    let team_unread = move || live.internal.with(|l| l.unread_total());
     view! {
         <aside class="sidebar" id="sidebar" aria-label="Sidebar">
             <div class="brand sidebar-brand">"dealchat"</div>
@@ -33,7 +40,34 @@ pub fn Sidebar(me: UserView, on_navigate: Callback<()>) -> impl IntoView {
                 {is_admin.then(|| view! { <A href="/admin/jobs">"Failed jobs"</A> })}
                 <A href="/account">"Account"</A>
             </nav>
-            <ChatList on_navigate />
+            <div class="list-tabs" role="group" aria-label="Lists">
+                <button
+                    type="button"
+                    aria-pressed=move || (!team_tab.get()).to_string()
+                    on:click=move |_| team_tab.set(false)
+                >
+                    "Deal chats"
+                </button>
+                <button
+                    type="button"
+                    aria-pressed=move || team_tab.get().to_string()
+                    on:click=move |_| team_tab.set(true)
+                >
+                    "Chats"
+                    {move || match team_unread() {
+                        0 => None,
+                        n => Some(view! {
+                            <span class="unread-badge">
+                                <span aria-hidden="true">{n}</span>
+                                <span class="sr-only">{format!("{n} unread")}</span>
+                            </span>
+                        }),
+                    }}
+                </button>
+            </div>
+            <Show when=move || !team_tab.get() fallback=move || view! { <InternalChatList on_navigate /> }>
+                <ChatList on_navigate />
+            </Show>
             <section class="user-menu" aria-label="User menu">
                 <div class="who">
                     <span class="name">{me.display_name.clone()}</span>

@@ -88,8 +88,16 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
             // The layout is gone.
             Either::Right((None, _)) => return,
         };
-        let still_open =
-            live.open.try_get_untracked().flatten().map(|o| o.token) == target.map(|o| o.token);
+        // The window the poll was for is still the one open (a window lost to "not found"
+        // counts as none: its answers are the list's, and a dropped one would be asked for
+        // again at once, forever).
+        let open_now = live
+            .open
+            .try_get_untracked()
+            .flatten()
+            .filter(|o| Some(o.token) != lost_token)
+            .map(|o| o.token);
+        let still_open = open_now == target.map(|o| o.token);
         match result {
             Ok(_) if !still_open => {}
             Ok(update) => {
@@ -120,7 +128,9 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
 /// Applies one answer; `more` needs nothing here, because the next poll answers at once.
 fn apply(live: LiveChats, target: Option<OpenChat>, update: PollUpdate) {
     if let Some(open) = target {
-        if update.removed.contains(&open.conversation_id) {
+        if update.removed.contains(&open.conversation_id)
+            || update.internal_removed.contains(&open.conversation_id)
+        {
             open.gone.try_set(true);
         }
         if let Some(deal) = update.deal {
@@ -140,6 +150,10 @@ fn apply(live: LiveChats, target: Option<OpenChat>, update: PollUpdate) {
         }
         open.timeline
             .try_update(|t| t.apply_poll(messages, after_seq));
+    }
+    if !update.internal.is_empty() || !update.internal_removed.is_empty() {
+        let (rows, removed) = (update.internal, update.internal_removed);
+        live.internal.try_update(|l| l.apply_poll(rows, &removed));
     }
     if !update.chats.is_empty() || !update.removed.is_empty() {
         let (chats, removed) = (update.chats, update.removed);
