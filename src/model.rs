@@ -25,6 +25,7 @@ pub mod names;
 pub mod payment;
 pub mod queues;
 pub mod quick_replies;
+pub mod record_link;
 pub mod role;
 pub mod user;
 pub mod wire;

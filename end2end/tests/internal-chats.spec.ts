@@ -1,9 +1,12 @@
 import { expect, Page, test } from "@playwright/test";
-import { clientPage, composer, endOfTest, managerPage, messages, newManager, send } from "./chat-helpers";
+import { chatLink, clientPage, composer, endOfTest, managerPage, messages, newManager, send, startChat } from "./chat-helpers";
+import { waitForHydration } from "./helpers";
 
 // Internal chats with three people in their own browsers: staff A makes a group with staff B and
-// client C, makes C a viewer; A and B talk live, C reads without a composer; A pastes a screenshot
-// that both see as a picture; A removes B, whose open chat says so at once.
+// client C, makes C a viewer; A and B talk live (B's mention of A is highlighted for A), C reads
+// without a composer; A pastes a screenshot
+// that both see as a picture; A removes B, whose open chat says so at once; A links the group to
+// C's deal, whose record page lists it in its Chats tab, where A writes into it and C reads it live.
 test.afterEach(endOfTest);
 
 // A 1×1 PNG, as a pasted screenshot.
@@ -20,7 +23,7 @@ async function pick(page: Page, name: string) {
   await page.getByRole("checkbox", { name: `Add ${name} to the group` }).check();
 }
 
-test("a group chat: members talk live, a viewer only reads, a pasted picture shows to all, a removed member loses the chat", async ({ browser }) => {
+test("a group chat: members talk live, a viewer only reads, a pasted picture shows to all, a removed member loses the chat, the deal it is linked to shows it", async ({ browser }) => {
   test.setTimeout(120_000);
   const stamp = Date.now();
   const [anaName, boName, cyName] = [`Ana ${stamp}`, `Bo ${stamp}`, `Cy ${stamp}`];
@@ -58,6 +61,11 @@ test("a group chat: members talk live, a viewer only reads, a pasted picture sho
   await expect(messages(cy).getByText("Hi Ana", { exact: true })).toBeVisible();
   await expect(composer(cy)).toHaveCount(0);
   await expect(cy.getByText("You are a viewer here")).toBeVisible();
+  // B mentions A: highlighted for A only.
+  await send(bo, `Look here @${anaName}`);
+  await expect(messages(ana).locator("mark.mention")).toHaveText(`@${anaName}`);
+  await expect(messages(bo).getByText(`Look here @${anaName}`)).toBeVisible();
+  await expect(messages(bo).locator("mark.mention")).toHaveCount(0);
 
   // A pastes a screenshot into the composer and sends it: everyone sees the picture.
   await composer(ana).click();
@@ -78,4 +86,44 @@ test("a group chat: members talk live, a viewer only reads, a pasted picture sho
   await expect(messages(ana)).toContainText(`${anaName} removed ${boName}.`);
   await expect(bo.getByRole("alert")).toContainText("You are no longer a member of this chat");
   await expect(teamList(bo).getByRole("link", { name: new RegExp(title) })).toHaveCount(0);
+
+  // C starts a project (a deal), A takes it.
+  const groupUrl = ana.url();
+  const dealTitle = `Roof deal ${stamp}`;
+  await startChat(cy, "A new project", dealTitle, "We need a roof.");
+  await ana.goto("/");
+  await waitForHydration(ana);
+  await chatLink(ana.getByRole("region", { name: "Waiting" }), dealTitle).click();
+  await ana.getByRole("button", { name: "Accept" }).click();
+  await expect(composer(ana)).toBeVisible();
+
+  // A links the group to that deal with the pickers beside the chat.
+  await ana.goto(groupUrl);
+  await waitForHydration(ana);
+  const picker = ana.getByRole("form", { name: "Find a record" });
+  await picker.getByRole("combobox", { name: "Kind of record" }).selectOption({ label: "Deal" });
+  await expect(picker.getByRole("combobox", { name: "Account" })).toBeVisible();
+  await picker.getByLabel("Find a deal").fill(dealTitle);
+  await picker.getByRole("button", { name: "Search" }).click();
+  await picker.getByRole("button", { name: `Link deal “${dealTitle}”` }).click();
+  await expect(messages(ana)).toContainText(`${anaName} linked the chat to deal “${dealTitle}”.`);
+  const linked = ana.getByRole("list", { name: "Linked records" }).getByRole("link", { name: `Deal “${dealTitle}”` });
+  await expect(linked).toBeVisible();
+
+  // C follows the group again.
+  await chatsTab(cy).click();
+  await teamList(cy).getByRole("link", { name: new RegExp(title) }).click();
+  await expect(cy.getByRole("heading", { name: title, level: 1 })).toBeVisible();
+
+  // The deal's record lists the group in its Chats tab; A writes there, C reads it in the chat.
+  await linked.click();
+  await expect(ana.getByRole("heading", { name: new RegExp(dealTitle), level: 1 })).toBeVisible();
+  await ana.getByRole("tab", { name: "Chats" }).click();
+  const teamChats = ana.getByRole("list", { name: "Team chats" });
+  await expect(teamChats.getByRole("link", { name: title })).toBeVisible();
+  await teamChats.getByRole("button", { name: `Open ${title} here` }).click();
+  await expect(ana.getByRole("heading", { name: title, level: 2 })).toBeVisible();
+  await send(ana, "Written on the deal's page");
+  await expect(messages(ana).getByText("Written on the deal's page", { exact: true })).toBeVisible();
+  await expect(messages(cy).getByText("Written on the deal's page", { exact: true })).toBeVisible();
 });

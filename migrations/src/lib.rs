@@ -31,6 +31,7 @@ mod m20261216_000002_crm_requests;
 mod m20261216_000003_crm_panel_fields;
 mod m20261217_000001_workdrive_pushes;
 mod m20261218_000001_internal_chats;
+mod m20261219_000001_record_links;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000003_crm_panel_fields::Migration),
             Box::new(m20261217_000001_workdrive_pushes::Migration),
             Box::new(m20261218_000001_internal_chats::Migration),
+            Box::new(m20261219_000001_record_links::Migration),
         ]
     }
 }

@@ -8,12 +8,17 @@ use crate::model::internal_chat::{
     InternalChatDetail, InternalChatSettings, InternalChatSummary, MemberView, PersonView,
     TeamChoice,
 };
+use crate::model::record_link::{RecordChoice, RecordKindView, RecordLinkView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::api::{respond, state, viewer};
 #[cfg(feature = "ssr")]
 use crate::model::internal_chat::{Invitees, MemberRole};
+#[cfg(feature = "ssr")]
+use crate::model::record_link::RecordRef;
+#[cfg(feature = "ssr")]
+use crate::server::internal_chats::record_links as links;
 #[cfg(feature = "ssr")]
 use crate::server::internal_chats::service as internal;
 
@@ -71,27 +76,150 @@ pub async fn start_direct_chat(user_id: UserId) -> Result<InternalChatSummary, A
     )
 }
 
-/// Creates a group chat (staff): its name, people (`user_ids`, comma-separated) and teams
-/// (`team_ids`) whose members are added as they are now.
+#[cfg(feature = "ssr")]
+fn group_limits() -> internal::GroupLimits {
+    let chat = &state().settings.chat;
+    internal::GroupLimits {
+        max_members: chat.group_max_members,
+        max_links: chat.group_max_links,
+    }
+}
+
+/// Creates a group chat (staff): its name, people (`user_ids`, comma-separated), teams
+/// (`team_ids`) whose members are added as they are now, and CRM records it is linked to
+/// (`links`, as `kind:id`, comma-separated).
 #[server(endpoint = "internal/group/create", output = crate::model::wire::Answer)]
 pub async fn create_group_chat(
     title: String,
     user_ids: Option<String>,
     team_ids: Option<String>,
+    links: Option<String>,
 ) -> Result<InternalChatSummary, AppError> {
     respond(
         async {
             let (st, viewer) = (state(), viewer()?);
             let invitees = Invitees::parse(user_ids.as_deref(), team_ids.as_deref())?;
-            internal::create_group(
+            let links = RecordRef::parse_list(links.as_deref())?;
+            let group = internal::NewGroup {
+                title: &title,
+                invitees: &invitees,
+                links: &links,
+            };
+            internal::create_group(&st.db, &st.hub, viewer, group, group_limits()).await
+        }
+        .await,
+    )
+}
+
+/// The kinds of CRM record chats can be linked to, each with the kind that narrows its choices.
+#[server(endpoint = "internal/links/kinds", output = crate::model::wire::Answer)]
+pub async fn record_kinds() -> Result<Vec<RecordKindView>, AppError> {
+    respond(
+        async {
+            let viewer = viewer()?;
+            if !viewer.role.is_staff() {
+                return Err(AppError::Forbidden);
+            }
+            Ok(links::kinds(&state().db).await?)
+        }
+        .await,
+    )
+}
+
+/// Records of `kind` a chat can be linked to (staff), by name, under the parent record picked
+/// first (`parent_kind` and `parent_id`, such as an account for its deals and contacts).
+#[server(endpoint = "internal/links/choices", output = crate::model::wire::Answer)]
+pub async fn record_choices(
+    kind: String,
+    parent_kind: Option<String>,
+    parent_id: Option<String>,
+    search: Option<String>,
+) -> Result<Vec<RecordChoice>, AppError> {
+    respond(
+        async {
+            let (st, viewer) = (state(), viewer()?);
+            st.limits.searches_per_user.check(viewer.id)?;
+            let parent = match (parent_kind.as_deref(), parent_id.as_deref()) {
+                (Some(k), Some(id)) if !k.is_empty() && !id.is_empty() => {
+                    Some(RecordRef::parse(k, id)?)
+                }
+                _ => None,
+            };
+            links::choices(
                 &st.db,
-                &st.hub,
                 viewer,
-                &title,
-                &invitees,
-                st.settings.chat.group_max_members,
+                &kind,
+                parent,
+                search.as_deref().unwrap_or(""),
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// Links a group chat to a CRM record (its admins, staff); the chat's links after.
+#[server(endpoint = "internal/links/add", output = crate::model::wire::Answer)]
+pub async fn link_record(
+    conversation_id: ConversationId,
+    kind: String,
+    record_id: String,
+) -> Result<Vec<RecordLinkView>, AppError> {
+    respond(
+        async {
+            let st = state();
+            let record = RecordRef::parse(&kind, &record_id)?;
+            let max = st.settings.chat.group_max_links;
+            links::link(&st.db, &st.hub, viewer()?, conversation_id, record, max).await
+        }
+        .await,
+    )
+}
+
+/// Removes a group chat's link to a CRM record (its admins, staff); the chat's links after.
+#[server(endpoint = "internal/links/remove", output = crate::model::wire::Answer)]
+pub async fn unlink_record(
+    conversation_id: ConversationId,
+    kind: String,
+    record_id: String,
+) -> Result<Vec<RecordLinkView>, AppError> {
+    respond(
+        async {
+            let st = state();
+            let record = RecordRef::parse(&kind, &record_id)?;
+            links::unlink(&st.db, &st.hub, viewer()?, conversation_id, record).await
+        }
+        .await,
+    )
+}
+
+/// The chats linked to a record that the caller is a member of (staff who may see the record).
+#[server(endpoint = "internal/links/chats", output = crate::model::wire::Answer)]
+pub async fn chats_of_record(
+    kind: String,
+    record_id: String,
+) -> Result<Vec<InternalChatSummary>, AppError> {
+    respond(
+        async {
+            let record = RecordRef::parse(&kind, &record_id)?;
+            links::chats_of(&state().db, viewer()?, &record).await
+        }
+        .await,
+    )
+}
+
+/// The personal chat with a record's contact (a deal's client), started if there is none
+/// (staff who may see the record).
+#[server(endpoint = "internal/links/direct", output = crate::model::wire::Answer)]
+pub async fn message_record_contact(
+    kind: String,
+    record_id: String,
+) -> Result<InternalChatSummary, AppError> {
+    respond(
+        async {
+            let st = state();
+            let record = RecordRef::parse(&kind, &record_id)?;
+            links::direct_with_contact(&st.db, &st.hub, viewer()?, &record).await
         }
         .await,
     )

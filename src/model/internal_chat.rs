@@ -5,6 +5,7 @@
 use crate::model::chat::{ConversationKind, MessageView};
 use crate::model::ids::{ConversationId, TeamId, UserId};
 use crate::model::names::stored_names;
+use crate::model::record_link::RecordLinkView;
 use crate::model::{AppError, label};
 use serde::{Deserialize, Serialize};
 
@@ -154,6 +155,10 @@ pub struct InternalChatDetail {
     pub has_older: bool,
     pub can_write: bool,
     pub can_manage: bool,
+    /// The CRM records the chat is linked to.
+    pub links: Vec<RecordLinkView>,
+    /// The reader may link and unlink records: a chat admin who is staff.
+    pub can_link: bool,
 }
 
 /// Someone a personal chat may be started with, or a group member picked from.

@@ -112,6 +112,18 @@ pub enum SystemEvent {
     Renamed { by: String, title: String },
     /// A chat admin closed a group chat: it is read-only since.
     ChatClosed { by: String },
+    /// A chat admin linked the chat to a CRM record (`kind` is the kind's label).
+    RecordLinked {
+        by: String,
+        kind: String,
+        title: String,
+    },
+    /// A chat admin removed the chat's link to a CRM record.
+    RecordUnlinked {
+        by: String,
+        kind: String,
+        title: String,
+    },
     /// Words without structure: how messages from before events were stored as data.
     Note { text: String },
 }
@@ -197,6 +209,12 @@ impl SystemEvent {
             SystemEvent::Renamed { by, title } => format!("{by} renamed the chat to “{title}”."),
             SystemEvent::ChatClosed { by } => {
                 format!("{by} closed the chat: it can be read, not written in.")
+            }
+            SystemEvent::RecordLinked { by, kind, title } => {
+                format!("{by} linked the chat to {} “{title}”.", kind.to_lowercase())
+            }
+            SystemEvent::RecordUnlinked { by, kind, title } => {
+                format!("{by} unlinked {} “{title}”.", kind.to_lowercase())
             }
             SystemEvent::Note { text } => text.clone(),
         }

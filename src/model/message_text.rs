@@ -34,11 +34,63 @@ impl MessageBody {
     }
 }
 
-/// A piece of message text: shown as is, or as a link to its own text.
+/// A piece of message text: shown as is, as a link to its own text, or as a mention of the
+/// reader (`@Their Name`), which their view highlights.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment<'a> {
     Text(&'a str),
     Link(&'a str),
+    Mention(&'a str),
+}
+
+/// `segments`, with each `@name` of the reader (any ASCII case, not inside a longer word) taken
+/// out of the plain runs as a mention.
+pub fn segments_for<'a>(text: &'a str, reader: &str) -> Vec<Segment<'a>> {
+    let reader = reader.trim();
+    let mut out = Vec::new();
+    for segment in segments(text) {
+        match segment {
+            Segment::Text(run) if !reader.is_empty() => split_mentions(run, reader, &mut out),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn split_mentions<'a>(run: &'a str, name: &str, out: &mut Vec<Segment<'a>>) {
+    let mut rest = run;
+    let mut from = 0;
+    while let Some(at) = rest[from..].find('@').map(|i| from + i) {
+        let end = at + 1 + name.len();
+        // Not inside a word either (an email address).
+        let starts_word = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let named = starts_word
+            && rest
+                .get(at + 1..end)
+                .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name));
+        // `end` is a character boundary once the name matched (`get` checked it).
+        let ends_word = named
+            && rest[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric());
+        if ends_word {
+            if at > 0 {
+                out.push(Segment::Text(&rest[..at]));
+            }
+            out.push(Segment::Mention(&rest[at..end]));
+            rest = &rest[end..];
+            from = 0;
+        } else {
+            from = at + 1;
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Segment::Text(rest));
+    }
 }
 
 /// Splits text into plain runs and `http(s)://` links. A link ends at whitespace; trailing
@@ -152,5 +204,36 @@ mod tests {
     fn previews_take_the_first_line_and_shorten_it() {
         assert_eq!(preview("\n hello \nworld", 20), "hello");
         assert_eq!(preview("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn the_readers_name_after_an_at_sign_is_a_mention() {
+        assert_eq!(
+            segments_for(
+                "Hi @ana lee, see https://x.io @Ana Leeway @Ana Lee",
+                "Ana Lee"
+            ),
+            vec![
+                Segment::Text("Hi "),
+                Segment::Mention("@ana lee"),
+                Segment::Text(", see "),
+                Segment::Link("https://x.io"),
+                Segment::Text(" @Ana Leeway "),
+                Segment::Mention("@Ana Lee"),
+            ]
+        );
+        assert_eq!(
+            segments_for("mail ana@x.io", "x"),
+            vec![Segment::Text("mail ana@x.io")]
+        );
+        assert_eq!(segments_for("@Bo", ""), vec![Segment::Text("@Bo")]);
+        assert_eq!(
+            segments_for("(@Åsa!", "Åsa"),
+            vec![
+                Segment::Text("("),
+                Segment::Mention("@Åsa"),
+                Segment::Text("!")
+            ]
+        );
     }
 }

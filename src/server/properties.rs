@@ -5,7 +5,7 @@ use crate::model::channels::{parse_grants, parse_language};
 use crate::model::command::{PaymentAsk, ShareNote};
 use crate::model::internal_chat::{MAX_TITLE_CHARS, parse_ids, parse_title};
 use crate::model::label;
-use crate::model::message_text::{MessageBody, Segment, segments};
+use crate::model::message_text::{MessageBody, Segment, segments, segments_for};
 use crate::model::money::Money;
 use crate::server::accounts::redirect::safe_next;
 use crate::server::files::rules::display_name;
@@ -98,18 +98,26 @@ proptest! {
             prop_assert!(body.as_str().chars().count() <= max);
             prop_assert!(!body.as_str().trim().is_empty());
         }
-        // Links are pieces of the text, in order, and start with their scheme.
-        let mut rebuilt = String::new();
-        for seg in segments(&raw) {
-            match seg {
-                Segment::Text(t) => rebuilt.push_str(t),
-                Segment::Link(l) => {
-                    prop_assert!(l.starts_with("http://") || l.starts_with("https://"));
-                    rebuilt.push_str(l);
+        // Links and mentions are pieces of the text, in order: links start with their scheme,
+        // mentions with `@` and the reader's name.
+        for reader in ["", "ab", "Ana Lee"] {
+            let mut rebuilt = String::new();
+            let pieces = if reader.is_empty() { segments(&raw) } else { segments_for(&raw, reader) };
+            for seg in pieces {
+                match seg {
+                    Segment::Text(t) => rebuilt.push_str(t),
+                    Segment::Link(l) => {
+                        prop_assert!(l.starts_with("http://") || l.starts_with("https://"));
+                        rebuilt.push_str(l);
+                    }
+                    Segment::Mention(m) => {
+                        prop_assert!(m[1..].eq_ignore_ascii_case(reader));
+                        rebuilt.push_str(m);
+                    }
                 }
             }
+            prop_assert_eq!(rebuilt, raw.clone());
         }
-        prop_assert_eq!(rebuilt, raw);
     }
 }
 

@@ -30,6 +30,7 @@ mod pages;
 mod payments;
 mod quick_replies;
 mod realtime;
+mod record_links;
 mod routing;
 mod s3_store;
 mod sessions;

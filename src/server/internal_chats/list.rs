@@ -21,6 +21,8 @@ pub enum Filter<'a> {
     Search(&'a str),
     /// Chats that changed, or whose membership of the reader changed, after the tick.
     ChangedAfter(i64),
+    /// Chats linked to the record of this kind and id.
+    LinkedTo(&'a str, &'a str),
 }
 
 /// A row with the change-clock tick a poll compares with its cursor.
@@ -62,6 +64,11 @@ pub async fn summaries(
         Filter::ChangedAfter(tick) => {
             values.extend([tick.into(), tick.into()]);
             " AND (c.tick > ? OR me.member_tick > ?)"
+        }
+        Filter::LinkedTo(kind, id) => {
+            values.extend([kind.into(), id.into()]);
+            " AND EXISTS (SELECT 1 FROM chat_record_links l \
+               WHERE l.conversation_id = c.id AND l.record_type = ? AND l.record_id = ?)"
         }
         Filter::Search(text) => {
             let pattern = like_contains(text);

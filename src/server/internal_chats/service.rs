@@ -9,10 +9,11 @@ use crate::model::internal_chat::{
     MemberView, PersonView, TeamChoice, parse_title,
 };
 use crate::model::message::SystemEvent;
+use crate::model::record_link::RecordRef;
 use crate::model::{AppError, Role};
 use crate::server::access::{self, Viewer};
 use crate::server::internal_chats::list::{self as chat_list, Filter};
-use crate::server::internal_chats::rules;
+use crate::server::internal_chats::{record_links, rules};
 use crate::server::messages::{self, NewMessage, Reader};
 use crate::server::platform::db::{is_unique_violation, like_contains};
 use crate::server::platform::entities::{
@@ -400,23 +401,39 @@ async fn add_to(
     Ok(())
 }
 
-/// A group chat with `title`, its creator as admin and the invitees with the default role
-/// (staff only).
-#[tracing::instrument(skip(db, hub, title, invitees))]
+/// What a new group chat starts with: its name, the people and teams invited, the records it is
+/// linked to.
+pub struct NewGroup<'a> {
+    pub title: &'a str,
+    pub invitees: &'a Invitees,
+    pub links: &'a [RecordRef],
+}
+
+/// How big a group chat may grow.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupLimits {
+    pub max_members: usize,
+    pub max_links: usize,
+}
+
+/// A group chat with its creator as admin, the invitees with the default role and its records
+/// linked (staff only), in one write.
+#[tracing::instrument(skip(db, hub, group))]
 pub async fn create_group(
     db: &DatabaseConnection,
     hub: &Hub,
     viewer: Viewer,
-    title: &str,
-    invitees: &Invitees,
-    max_members: usize,
+    group: NewGroup<'_>,
+    limits: GroupLimits,
 ) -> Result<InternalChatSummary, AppError> {
     if !viewer.role.is_staff() {
         return Err(AppError::Forbidden);
     }
-    let title = parse_title(title)?;
-    let added = expand(db, invitees, &[viewer.id]).await?;
-    rules::fits(1, added.len(), max_members)?;
+    let title = parse_title(group.title)?;
+    let added = expand(db, group.invitees, &[viewer.id]).await?;
+    rules::fits(1, added.len(), limits.max_members)?;
+    record_links::fits(0, group.links.len(), limits.max_links)?;
+    let links = record_links::check(db, viewer, group.links).await?;
     let role = settings(db).await?.default_role;
     let by = crate::server::accounts::service::display_name(db, viewer.id).await?;
     let mut w = changes::begin(db).await?;
@@ -434,13 +451,14 @@ pub async fn create_group(
     )
     .await?;
     add_to(&mut w, conv.id, &added, role, &by).await?;
+    record_links::link_in(&mut w, conv.id, viewer, &by, links).await?;
     w.commit(hub).await?;
     summary_of(db, viewer, conv.id).await
 }
 
 /// The group chat `id` for a change by one of its admins: 404 for non-members, 403 for
 /// members who are not its admin (or when it is closed), 409 for a personal chat.
-async fn managed(
+pub(super) async fn managed(
     db: &impl ConnectionTrait,
     viewer: Viewer,
     id: ConversationId,
@@ -730,5 +748,9 @@ pub async fn open(
         messages,
         can_write: can.reply,
         can_manage: can.manage_members,
+        links: record_links::links_of(db, id).await?,
+        can_link: can.manage_members
+            && viewer.role.is_staff()
+            && conv.kind == ConversationKind::Group,
     })
 }

@@ -189,6 +189,8 @@ pub struct ChatSettings {
     pub write_batch_max: usize,
     /// Most members of one group chat (internal chats).
     pub group_max_members: usize,
+    /// Most CRM records one group chat may be linked to.
+    pub group_max_links: usize,
     /// Replaces every queue's chat timeout (a queue's is 60–180 minutes); for tests that
     /// cannot wait an hour. Unset in production.
     #[serde(default)]
@@ -647,6 +649,9 @@ impl Settings {
                 "chat.group_max_members",
                 "must be between 2 and 10000",
             ));
+        }
+        if !(1..=500).contains(&chat.group_max_links) {
+            return Err(invalid("chat.group_max_links", "must be between 1 and 500"));
         }
         if chat
             .idle_close_secs

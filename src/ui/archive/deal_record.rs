@@ -1,6 +1,7 @@
 //! `/deals/:id` (a lazy route): a deal's record for staff, as the built-in CRM keeps it: its
 //! fields and stage history, its attachments (the transcript, shared and uploaded files, what the
-//! CRM holds), its notes, and a Chats tab whose chats open in the chat window.
+//! CRM holds), its notes, and a Chats tab: its client chats, which open in the chat window, and
+//! the team chats linked to it, which open right in the tab.
 
 use crate::api::archive::deal_record;
 use crate::model::AppError;
@@ -8,6 +9,7 @@ use crate::model::deal_record::DealRecord;
 use crate::model::file_size::file_size;
 use crate::model::ids::DealId;
 use crate::ui::chat::live::LiveChats;
+use crate::ui::internal_chats::record_chats::RecordChats;
 use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -209,7 +211,16 @@ fn RecordView(record: DealRecord) -> impl IntoView {
         }
         .into_any(),
     };
+    let team_chats = view! {
+        <RecordChats
+            kind="deal"
+            record_id=deal.id.to_string()
+            record_title=deal.title.clone()
+            contact_name=Some(deal.client_name.clone())
+        />
+    };
     let chats = view! {
+        <h2>"Client chats"</h2>
         <ul class="record-chats" aria-label="Linked chats">
             {chats
                 .into_iter()
@@ -231,7 +242,7 @@ fn RecordView(record: DealRecord) -> impl IntoView {
         (Tab::Details, details.into_any()),
         (Tab::Attachments, attachments.into_any()),
         (Tab::Notes, notes),
-        (Tab::Chats, chats.into_any()),
+        (Tab::Chats, view! { {chats} {team_chats} }.into_any()),
     ];
     view! {
         <section class="panel deal-record" aria-labelledby="deal-record-title">

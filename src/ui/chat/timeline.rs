@@ -9,7 +9,7 @@ use crate::model::AppError;
 use crate::model::chat::{MessageView, OfferView, SenderSide};
 use crate::model::ids::{ConversationId, MessageId, UserId};
 use crate::model::local_time::LocalClock;
-use crate::model::message::MessageContent;
+use crate::model::message::{MessageContent, SystemEvent};
 
 /// Where an own message stands that the server has not confirmed yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +187,16 @@ impl Timeline {
     /// The newest stored message shown: what reading the chat to the end marks as read.
     pub fn last_seq(&self) -> i64 {
         self.messages.last().map_or(0, |m| m.seq)
+    }
+
+    /// The seq of the newest stored line of the product's that `pick` chooses (0: none), so a
+    /// window can refresh what such a line changed (a group chat's links).
+    pub fn newest_event(&self, pick: impl Fn(&SystemEvent) -> bool) -> i64 {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| matches!(&m.content, MessageContent::System { event } if pick(event)))
+            .map_or(0, |m| m.seq)
     }
 
     /// What the newest row is, to notice new arrivals (stored id or own echo id).

@@ -1,11 +1,13 @@
 //! `/team/:id`: a personal or group chat: its messages (live through the poll loop), the composer
-//! for members who may write (text, and files by picker, drop or pasted screenshot), and the
-//! members beside it, which the chat's admins manage.
+//! for members who may write (text, and files by picker, drop or pasted screenshot), and beside it
+//! the members and the CRM records it is linked to, which the chat's admins manage. A record's
+//! Chats tab opens the same window inside its page (`EmbeddedInternalChat`).
 
 use crate::api::internal_chats::open_internal_chat;
 use crate::model::chat::ConversationKind;
 use crate::model::ids::ConversationId;
 use crate::model::internal_chat::{InternalChatDetail, MemberRole};
+use crate::model::message::SystemEvent;
 use crate::model::{AppError, UserView};
 use crate::ui::chat::composer::Composer;
 use crate::ui::chat::live::LiveChats;
@@ -17,6 +19,7 @@ use crate::ui::chat::window_parts::{
 };
 use crate::ui::files::upload_progress::UploadProgress;
 use crate::ui::internal_chats::members_panel::MembersPanel;
+use crate::ui::internal_chats::record_links::LinksPanel;
 use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -40,12 +43,28 @@ pub fn InternalChatPage() -> impl IntoView {
             None => Err(AppError::NotFound),
         }
     });
+    view! { <InternalChat detail embedded=false /> }
+}
+
+/// A chat opened inside another page (a record's Chats tab): the same window, without the
+/// page's title or the panels beside it.
+#[component]
+pub fn EmbeddedInternalChat(id: ConversationId) -> impl IntoView {
+    let detail = page_data(move || id, open_internal_chat);
+    view! { <InternalChat detail embedded=true /> }
+}
+
+#[component]
+fn InternalChat(
+    detail: crate::ui::page_data::PageData<Result<InternalChatDetail, AppError>>,
+    embedded: bool,
+) -> impl IntoView {
     let reload = Callback::new(move |()| detail.refetch());
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading the chat…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <InternalChatWindow detail reload /> }.into_any(),
+                    Ok(detail) => view! { <InternalChatWindow detail reload embedded /> }.into_any(),
                     Err(AppError::NotFound) => {
                         view! {
                             <section class="panel">
@@ -73,7 +92,11 @@ pub fn InternalChatPage() -> impl IntoView {
 }
 
 #[component]
-fn InternalChatWindow(detail: InternalChatDetail, reload: Callback<()>) -> impl IntoView {
+fn InternalChatWindow(
+    detail: InternalChatDetail,
+    reload: Callback<()>,
+    embedded: bool,
+) -> impl IntoView {
     let me = expect_context::<UserView>();
     let live = LiveChats::get();
     let InternalChatDetail {
@@ -83,6 +106,8 @@ fn InternalChatWindow(detail: InternalChatDetail, reload: Callback<()>) -> impl 
         has_older,
         can_write,
         can_manage,
+        links,
+        can_link,
     } = detail;
     let id = summary.id;
     let newest = messages.last().map_or(0, |m| m.seq);
@@ -126,6 +151,29 @@ fn InternalChatWindow(detail: InternalChatDetail, reload: Callback<()>) -> impl 
             spawn_local(async move {
                 if let Ok(fresh) = open_internal_chat(id).await {
                     members.try_set(fresh.members);
+                }
+            });
+        }
+    });
+
+    // A line saying a record was linked or unlinked (by anyone) reloads the links.
+    let links = RwSignal::new(links);
+    let links_seen = StoredValue::new(None::<i64>);
+    Effect::new(move |_| {
+        let newest = timeline.with(|t| {
+            t.newest_event(|e| {
+                matches!(
+                    e,
+                    SystemEvent::RecordLinked { .. } | SystemEvent::RecordUnlinked { .. }
+                )
+            })
+        });
+        let before = links_seen.get_value();
+        links_seen.set_value(Some(newest));
+        if before.is_some_and(|b| b != newest) {
+            spawn_local(async move {
+                if let Ok(fresh) = open_internal_chat(id).await {
+                    links.try_set(fresh.links);
                 }
             });
         }
@@ -184,12 +232,32 @@ fn InternalChatWindow(detail: InternalChatDetail, reload: Callback<()>) -> impl 
         view! { <p class="hint read-only">{line}</p> }.into_any()
     };
     let group = summary.kind == ConversationKind::Group;
+    // Inside another page the chat is a section of it: a second-level heading, no page title.
+    let (heading, title_id) = if embedded {
+        (
+            view! { <h2 id="embedded-chat-title">{title}</h2> }.into_any(),
+            "embedded-chat-title",
+        )
+    } else {
+        (
+            view! { <h1 id="chat-title">{title}</h1> }.into_any(),
+            "chat-title",
+        )
+    };
+    let side = (!embedded).then(|| {
+        view! {
+            <div class="side-panels">
+                {group.then(|| view! { <MembersPanel conversation_id=id members can_manage me=me.id /> })}
+                {group.then(|| view! { <LinksPanel conversation_id=id links can_link /> })}
+            </div>
+        }
+    });
     view! {
-        <Title text=move || format!("{} · dealchat", title()) />
-        <div class="chat-page with-deal-panel">
-            <section class="chat-window" aria-labelledby="chat-title">
+        {(!embedded).then(|| view! { <Title text=move || format!("{} · dealchat", title()) /> })}
+        <div class=if embedded { "chat-page" } else { "chat-page with-deal-panel" }>
+            <section class="chat-window" aria-labelledby=title_id>
                 <header class="chat-header">
-                    <h1 id="chat-title">{title}</h1>
+                    {heading}
                     <p class="chat-subtitle">{subtitle}</p>
                 </header>
                 <Show when=move || gone.get()>
@@ -205,9 +273,7 @@ fn InternalChatWindow(detail: InternalChatDetail, reload: Callback<()>) -> impl 
                 </p>
                 {action_area}
             </section>
-            <div class="side-panels">
-                {group.then(|| view! { <MembersPanel conversation_id=id members can_manage me=me.id /> })}
-            </div>
+            {side}
         </div>
     }
     .into_any()

@@ -1,13 +1,16 @@
 //! `/team/new`: start a personal chat with someone (staff: anyone; a client: the staff they
-//! share a deal chat with), or (staff) a group chat with a name, people and teams.
+//! share a deal chat with), or (staff) a group chat with a name, people and teams, linked to CRM
+//! records picked below it.
 
 use crate::api::internal_chats::{
     create_group_chat, find_people, list_teams_for_groups, start_direct_chat,
 };
 use crate::model::internal_chat::{InternalChatSummary, PersonView, TeamChoice};
+use crate::model::record_link::RecordChoice;
 use crate::model::{AppError, UserView};
 use crate::ui::chat::live::LiveChats;
 use crate::ui::forms::loaded::Loaded;
+use crate::ui::internal_chats::record_links::RecordPicker;
 use crate::ui::page_data::page_data;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -63,6 +66,36 @@ pub fn NewInternalChatPage() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let picked = RwSignal::new(Vec::<PersonView>::new());
     let picked_teams = RwSignal::new(Vec::<TeamChoice>::new());
+    let picked_links = RwSignal::new(Vec::<RecordChoice>::new());
+    let add_link = Callback::new(move |choice: RecordChoice| {
+        picked_links.update(|l| {
+            if !l.iter().any(|c| c.record == choice.record) {
+                l.push(choice);
+            }
+        });
+    });
+    let links_view = move || {
+        picked_links
+            .get()
+            .into_iter()
+            .map(|c| {
+                let record = c.record.clone();
+                view! {
+                    <li class="record-link">
+                        <span>{c.title.clone()}</span>
+                        <button
+                            type="button"
+                            class="ghost"
+                            aria-label=format!("Do not link “{}”", c.title)
+                            on:click=move |_| picked_links.update(|l| l.retain(|x| x.record != record))
+                        >
+                            "Remove"
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
     let teams = page_data(
         move || staff,
         |staff| async move {
@@ -79,9 +112,15 @@ pub fn NewInternalChatPage() -> impl IntoView {
         let users = joined(picked.get_untracked().iter().map(|p| p.id));
         let teams = joined(picked_teams.get_untracked().iter().map(|t| t.id));
         let name = title.get_untracked();
+        let links = picked_links.with_untracked(|l| {
+            l.iter()
+                .map(|c| format!("{}:{}", c.record.kind, c.record.id))
+                .collect::<Vec<_>>()
+                .join(",")
+        });
         spawn_local(async move {
             answer.set(Some(
-                create_group_chat(name, Some(users), Some(teams)).await,
+                create_group_chat(name, Some(users), Some(teams), Some(links)).await,
             ));
         });
     };
@@ -224,10 +263,13 @@ pub fn NewInternalChatPage() -> impl IntoView {
                                 }}
                             </p>
                             <Loaded resource=teams loading="Loading teams…" show=team_boxes />
+                            <h3>"Linked records"</h3>
+                            <ul class="record-links" aria-label="Records to link">{links_view}</ul>
                             <button type="submit" class="primary" disabled=move || busy.get()>
                                 "Create group"
                             </button>
                         </form>
+                        <RecordPicker pick=add_link action="Add" />
                     }
                 })}
         </section>
