@@ -5,6 +5,8 @@
 //!    `--group-secs` S (10); every member's poll times each message from the moment its send left;
 //! 2. 20 groups of 100 members, 50 messages a second in all (one sender per group, in turn).
 //!
+//! With `--perf FILE`, the server is profiled during the first part's sends.
+//!
 //! Reported for each: deliveries (message × member) received of those expected, and the send →
 //! receive time p50 / p99 / max. The targets (issue: internal chats): p50 ≤ 10 ms and p99 ≤ 50 ms
 //! for the 500-member group; the same p99 for the 20 groups.
@@ -82,17 +84,29 @@ fn member(
     })
 }
 
-/// One part: `groups` groups of `size` members each (from `people`), `rate` messages a second in
-/// all for `secs` seconds, sent by each group's first member in turn.
-async fn part(
-    api: &Api,
-    name: String,
-    people: &[(Session, i64)],
+/// A part's shape: `groups` groups of `size` members each, `rate` messages a second in all for
+/// `secs` seconds.
+struct Shape {
     groups: usize,
     size: usize,
     rate: u64,
     secs: u64,
+}
+
+/// One part: groups of `people`, sent to by each group's first member in turn.
+async fn part(
+    api: &Api,
+    perf: Option<(&std::path::Path, u32)>,
+    name: String,
+    people: &[(Session, i64)],
+    shape: Shape,
 ) -> Part {
+    let Shape {
+        groups,
+        size,
+        rate,
+        secs,
+    } = shape;
     let mut ids = Vec::new();
     for g in 0..groups {
         let members = &people[g * size..(g + 1) * size];
@@ -130,6 +144,17 @@ async fn part(
     tokio::time::sleep(Duration::from_secs(3)).await;
     let total = (rate * secs) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    // `--perf FILE`: the server's profile over the sends of this part only.
+    let profiler = perf.map(|(file, pid)| {
+        std::process::Command::new("perf")
+            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .arg(file)
+            .args(["--", "sleep", &secs.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
+    });
     let mut next = tokio::time::Instant::now();
     let mut sends = Vec::with_capacity(total);
     for k in 0..total {
@@ -156,6 +181,9 @@ async fn part(
     let mut errors = 0;
     for s in sends {
         errors += usize::from(s.await.unwrap());
+    }
+    if let Some(mut profiler) = profiler {
+        profiler.wait().unwrap();
     }
     // Late deliveries still count; then the polls stop (each answers within its timeout).
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -197,22 +225,28 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
     }
     let big = part(
         &api,
+        o.perf.as_deref().map(|file| (file, server.id())),
         format!("1 group of {} members, {} msg/s", o.groups, o.group_rate),
         &with_ids,
-        1,
-        o.groups,
-        o.group_rate,
-        o.group_secs,
+        Shape {
+            groups: 1,
+            size: o.groups,
+            rate: o.group_rate,
+            secs: o.group_secs,
+        },
     )
     .await;
     let small = part(
         &api,
+        None,
         format!("{SMALL_GROUPS} groups of {SMALL_SIZE} members, 50 msg/s in all"),
         &with_ids,
-        SMALL_GROUPS,
-        SMALL_SIZE,
-        50,
-        o.group_secs,
+        Shape {
+            groups: SMALL_GROUPS,
+            size: SMALL_SIZE,
+            rate: 50,
+            secs: o.group_secs,
+        },
     )
     .await;
     server.kill().unwrap();

@@ -12,7 +12,9 @@ use crate::model::internal_chat::MemberRole;
 use crate::model::{AppError, Role, UserView};
 use crate::server::platform::entities::{conversation, conversation_member, operator_session};
 use crate::server::realtime::changes::stmt;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+};
 
 /// The asking user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,13 +60,24 @@ pub async fn load(
     viewer: Viewer,
     conversation_id: ConversationId,
 ) -> Result<(conversation::Model, Access), AppError> {
-    let conv = conversation::Entity::find_by_id(conversation_id)
-        .one(db)
+    // The viewer's membership comes with the row: an internal chat's readers (every member of
+    // a group, re-polling after each message) pass with one query.
+    let row = db
+        .query_one_raw(stmt(
+            db.get_database_backend(),
+            "SELECT c.*, m.role AS member_role FROM conversations c \
+             LEFT JOIN conversation_members m ON m.conversation_id = c.id \
+                  AND m.user_id = ? AND m.left_at IS NULL \
+             WHERE c.id = ?",
+            [viewer.id.into(), conversation_id.into()],
+        ))
         .await?
         .ok_or(AppError::NotFound)?;
+    let conv = conversation::Model::from_query_result(&row, "")?;
     if conv.kind.is_internal() {
-        let role = member_role(db, conv.id, viewer.id)
-            .await?
+        let stored: Option<String> = row.try_get("", "member_role")?;
+        let role = stored
+            .and_then(|r| parse_role(conv.id, viewer.id, &r))
             .ok_or(AppError::NotFound)?;
         let can = internal_access(&conv, role);
         return Ok((conv, can));
@@ -107,11 +120,16 @@ pub async fn member_role(
     else {
         return Ok(None);
     };
-    let role = MemberRole::parse(&row.role);
+    Ok(parse_role(conversation_id, user, &row.role))
+}
+
+/// A member's stored role; a name that is no role is logged and reads as no membership.
+fn parse_role(conversation_id: ConversationId, user: UserId, stored: &str) -> Option<MemberRole> {
+    let role = MemberRole::parse(stored);
     if role.is_none() {
-        tracing::error!(conversation = %conversation_id, %user, role = row.role, "a member's stored role is not a role");
+        tracing::error!(conversation = %conversation_id, %user, role = stored, "a member's stored role is not a role");
     }
-    Ok(role)
+    role
 }
 
 /// What a member may do in an internal chat: everyone reads; admins and members write while it

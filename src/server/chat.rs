@@ -4,6 +4,7 @@
 
 pub mod list;
 pub mod notify;
+pub mod poll_reads;
 pub mod polling;
 pub mod routes;
 pub mod routing;

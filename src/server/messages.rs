@@ -49,7 +49,7 @@ pub struct NewMessage {
 }
 
 /// Who reads a page of messages: staff read everything, a client not what is staff-only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reader {
     Staff,
     Client,
@@ -155,12 +155,14 @@ async fn stamp(
         .map(|r| conversation::Model::from_query_result(&r, ""))
         .transpose()?;
     if let Some(c) = &conv {
-        w.audience.merge(&audience_of(c));
         if c.kind.is_internal() {
-            // An internal chat's news is for its members.
+            // An internal chat's news is for its members, and by itself changes no deal and no
+            // one's right to read (a write that does, such as removing a member, names them
+            // with a wide audience of its own).
             let members = active_members(&w.txn, c.id).await?;
-            w.audience
-                .merge(&Audience::users(members.into_iter().map(Some)));
+            w.audience.merge(&Audience::internal_members(members));
+        } else {
+            w.audience.merge(&audience_of(c));
         }
     }
     Ok(conv)

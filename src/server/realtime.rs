@@ -44,6 +44,11 @@ pub struct Audience {
     /// Users whose account or sessions changed: every instance reads their sessions from the
     /// database again instead of from memory (`accounts::session_cache`).
     pub accounts: Vec<UserId>,
+    /// The change only added messages to internal chats or moved their read marks: no deal
+    /// chat, deal list or anyone's right to read changed. Polls woken by such changes alone
+    /// skip those reads (`Hub::only_internal_after`). False unless every part of the write said
+    /// so: any other audience merged in makes the whole change a wide one.
+    pub internal_only: bool,
 }
 
 impl Audience {
@@ -55,7 +60,32 @@ impl Audience {
             users,
             staff: false,
             accounts: Vec::new(),
+            internal_only: false,
         }
+    }
+
+    /// The audience a write starts with: nobody yet. Merging the first part of the write
+    /// decides whether it stays internal-only.
+    pub fn nobody_yet() -> Audience {
+        Audience {
+            internal_only: true,
+            ..Audience::default()
+        }
+    }
+
+    /// The members of internal chats, for a change that only added messages there or moved
+    /// read marks.
+    pub fn internal_members(users: impl IntoIterator<Item = UserId>) -> Audience {
+        Audience {
+            internal_only: true,
+            ..Audience::users(users.into_iter().map(Some))
+        }
+    }
+
+    /// Whether a change heard by this audience is internal-only: a write that named nobody
+    /// (which wakes the administrators only) counts as a wide one.
+    fn is_internal_only(&self) -> bool {
+        self.internal_only && !self.users.is_empty() && !self.staff && self.accounts.is_empty()
     }
 
     /// The same audience, also telling every instance that `user`'s account or sessions changed.
@@ -72,6 +102,7 @@ impl Audience {
     }
 
     pub fn merge(&mut self, other: &Audience) {
+        self.internal_only &= other.internal_only;
         self.users.extend_from_slice(&other.users);
         self.users.sort_unstable();
         self.users.dedup();
@@ -91,8 +122,8 @@ impl Audience {
             .chain([Key::Admins])
     }
 
-    /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2;a1,a2` (the accounts part is
-    /// left out when empty, as instances before it wrote it).
+    /// Compact wire form for `NOTIFY` payloads: `tick;staff;u1,u2;a1,a2;i` (the accounts part is
+    /// left out when empty and nothing follows it; `;i` ends an internal-only change's).
     pub fn encode(&self, tick: i64) -> String {
         let list = |ids: &[UserId]| {
             ids.iter()
@@ -101,9 +132,13 @@ impl Audience {
                 .join(",")
         };
         let mut text = format!("{tick};{};{}", u8::from(self.staff), list(&self.users));
-        if !self.accounts.is_empty() {
+        let internal_only = self.is_internal_only();
+        if !self.accounts.is_empty() || internal_only {
             text.push(';');
             text.push_str(&list(&self.accounts));
+        }
+        if internal_only {
+            text.push_str(";i");
         }
         text
     }
@@ -115,7 +150,7 @@ impl Audience {
                 .map(|s| s.parse().ok())
                 .collect::<Option<Vec<UserId>>>()
         };
-        let mut parts = payload.splitn(4, ';');
+        let mut parts = payload.splitn(5, ';');
         let tick = parts.next()?.parse().ok()?;
         let staff = match parts.next()? {
             "0" => false,
@@ -124,12 +159,18 @@ impl Audience {
         };
         let users = ids(parts.next()?)?;
         let accounts = ids(parts.next().unwrap_or(""))?;
+        let internal_only = match parts.next() {
+            None => false,
+            Some("i") => true,
+            Some(_) => return None,
+        };
         Some((
             tick,
             Audience {
                 users,
                 staff,
                 accounts,
+                internal_only,
             },
         ))
     }
@@ -173,6 +214,10 @@ struct Heard {
     floor: i64,
     /// The newest tick announced to each key since the floor was set.
     newest: HashMap<Key, i64>,
+    /// The newest tick of a change that was not internal-only (the floor when none since).
+    newest_wide: i64,
+    /// The newest tick of any change (the floor when none since).
+    newest_any: i64,
     /// Which users' accounts or sessions changed; while the floor is not known, every one may have.
     accounts: AccountChanges,
 }
@@ -184,6 +229,8 @@ impl Default for Hub {
             heard: Mutex::new(Heard {
                 floor: UNKNOWN_FLOOR,
                 newest: HashMap::new(),
+                newest_wide: UNKNOWN_FLOOR,
+                newest_any: UNKNOWN_FLOOR,
                 accounts: AccountChanges::default(),
             }),
             stopping: watch::Sender::default(),
@@ -262,6 +309,8 @@ impl Hub {
         let mut heard = self.heard.lock().expect("hub lock");
         heard.floor = tick;
         heard.newest.clear();
+        heard.newest_wide = tick;
+        heard.newest_any = tick;
         heard.accounts.all = heard.accounts.stamp();
     }
 
@@ -297,6 +346,23 @@ impl Hub {
             .any(|key| heard.newest.get(key).is_some_and(|t| *t > tick))
     }
 
+    /// True when every change after `tick` (anyone's, not only this user's) was internal-only:
+    /// no deal chat, deal list or right to read changed since, so a poll at that cursor need not
+    /// read the deal lists, and an access check made at that tick still holds. False whenever
+    /// the hub cannot tell.
+    pub fn only_internal_after(&self, tick: i64) -> bool {
+        let heard = self.heard.lock().expect("hub lock");
+        heard.floor != UNKNOWN_FLOOR && tick >= heard.floor && heard.newest_wide <= tick
+    }
+
+    /// The newest tick this hub has heard of (None while it cannot be sure to hear every
+    /// change). Every change at or below it has committed, because a tick is taken only after
+    /// the one before it committed; so a read that starts after this call sees all of them.
+    pub fn newest_heard(&self) -> Option<i64> {
+        let heard = self.heard.lock().expect("hub lock");
+        (heard.floor != UNKNOWN_FLOOR).then_some(heard.newest_any)
+    }
+
     /// Wakes everyone in `audience` (and every administrator). Called after the commit.
     pub fn publish(&self, tick: i64, audience: &Audience) {
         {
@@ -309,6 +375,12 @@ impl Hub {
             for key in audience.keys() {
                 let newest = heard.newest.entry(key).or_insert(tick);
                 *newest = (*newest).max(tick);
+            }
+            if heard.floor != UNKNOWN_FLOOR {
+                heard.newest_any = heard.newest_any.max(tick);
+                if !audience.is_internal_only() {
+                    heard.newest_wide = heard.newest_wide.max(tick);
+                }
             }
         }
         let mut keys = self.keys.lock().expect("hub lock");
@@ -444,5 +516,61 @@ mod tests {
         assert_eq!(changed.encode(7), "7;0;3;3");
         assert_eq!(Audience::decode("7;0;3;3"), Some((7, changed)));
         assert_eq!(Audience::decode("7;0;3;x"), None);
+        let internal = Audience::internal_members([UserId(4), UserId(2)]);
+        assert_eq!(internal.encode(9), "9;0;2,4;;i");
+        assert_eq!(Audience::decode("9;0;2,4;;i"), Some((9, internal)));
+        assert_eq!(Audience::decode("9;0;2,4;;x"), None);
+    }
+
+    #[test]
+    fn a_write_is_internal_only_while_every_part_of_it_is() {
+        let mut w = Audience::nobody_yet();
+        assert!(
+            !w.is_internal_only(),
+            "a write that names nobody is a wide one"
+        );
+        w.merge(&Audience::internal_members([UserId(1), UserId(2)]));
+        assert!(w.is_internal_only());
+        w.merge(&Audience::internal_members([UserId(3)]));
+        assert!(w.is_internal_only());
+        w.merge(&Audience::users([Some(UserId(9))]));
+        assert!(!w.is_internal_only(), "a deal chat's part makes it wide");
+        let mut w = Audience::nobody_yet();
+        w.merge(&Audience::internal_members([UserId(1)]));
+        w.merge(&Audience::default().with_staff(true));
+        assert!(!w.is_internal_only(), "the inbox changed");
+        // Once decoded on another instance, the same.
+        let wide = Audience::users([Some(UserId(1))]);
+        assert!(
+            !Audience::decode(&wide.encode(3))
+                .unwrap()
+                .1
+                .is_internal_only()
+        );
+    }
+
+    #[test]
+    fn internal_only_changes_leave_deal_lists_and_access_as_they_were() {
+        let hub = Hub::new();
+        assert!(!hub.only_internal_after(100), "the hub cannot tell yet");
+        assert_eq!(hub.newest_heard(), None);
+        hub.hear_everything_after(10);
+        assert_eq!(hub.newest_heard(), Some(10));
+        assert!(hub.only_internal_after(10));
+        assert!(!hub.only_internal_after(9), "before the floor");
+        hub.publish(11, &Audience::internal_members([UserId(1)]));
+        assert!(hub.only_internal_after(10));
+        assert_eq!(hub.newest_heard(), Some(11));
+        // Anyone's wide change counts, not only the reader's.
+        hub.publish(12, &Audience::users([Some(UserId(2))]));
+        assert!(!hub.only_internal_after(11));
+        assert!(hub.only_internal_after(12));
+        hub.publish(13, &Audience::internal_members([UserId(1)]));
+        assert!(!hub.only_internal_after(11));
+        assert!(hub.only_internal_after(12));
+        assert_eq!(hub.newest_heard(), Some(13));
+        hub.forget();
+        assert!(!hub.only_internal_after(13));
+        assert_eq!(hub.newest_heard(), None);
     }
 }

@@ -300,6 +300,7 @@ impl Application {
             router,
             send_rate,
             poll_seats: Arc::new(PollSeats::new(max_polls)),
+            poll_reads: Arc::default(),
             limits,
             crm,
             zoho,

@@ -518,3 +518,98 @@ async fn only_members_reach_a_group_and_each_by_their_role(db: Db) {
     assert_eq!(closed.expect_ok()["summary"]["closed"], true);
 }
 on_both_dbs!(only_members_reach_a_group_and_each_by_their_role);
+
+/// One message in a group wakes every member's poll at once; the polls read together, and each
+/// answer is still its reader's own: the open chat's page as their role reads it, their own
+/// unread count, no messages for a reader whose chat is not open. A deal chat's change that comes
+/// with it still reaches the deal's manager.
+async fn polls_woken_together_each_get_their_own_answer(db: Db) {
+    let app = spawn_app(db).await;
+    let ana = app.manager("ana@example.com", "Ana").await;
+    let bo = app.manager("bo@example.com", "Bo").await;
+    let cy = app.manager("cy@example.com", "Cy").await;
+    let di = app.manager("di@example.com", "Di").await;
+    let clara = app.signed_up_client("clara@example.com").await;
+    let (bo_id, cy_id, di_id, clara_id) = (
+        id_of(&bo).await,
+        id_of(&cy).await,
+        id_of(&di).await,
+        id_of(&clara).await,
+    );
+    let chat = group(&ana, "Site", &[bo_id, cy_id, di_id, clara_id], &[]).await;
+    let deal_chat = clara.start_chat("project", "Roof", "Hello").await;
+    ana.accept(deal_chat).await.expect_ok();
+    ana.send(chat, &msg_id(), "one").await.expect_ok();
+    bo.send(chat, &msg_id(), "from Bo").await.expect_ok();
+
+    // Where each one stands: every poll has the chat up to now.
+    let now = |who: Client, open: Option<i64>| async move {
+        let u = who.poll(0, open, 0).await;
+        let u = u.expect_ok();
+        let tick = u["cursor"]["tick"].as_i64().unwrap();
+        let seq = u["cursor"]["after_seq"].as_i64().unwrap();
+        (tick, seq)
+    };
+    let (tick, latest) = now(bo.clone(), Some(chat)).await;
+    let waits: Vec<_> = [
+        (bo.clone(), Some(chat), latest),
+        (cy.clone(), Some(chat), latest),
+        (clara.clone(), Some(chat), latest),
+        (di.clone(), None, 0),
+        (ana.clone(), None, 0),
+    ]
+    .into_iter()
+    .map(|(who, open, after)| tokio::spawn(async move { who.poll(tick, open, after).await }))
+    .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    ana.send(chat, &msg_id(), "two").await.expect_ok();
+    let mut answers = Vec::new();
+    for w in waits {
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(10), w)
+            .await
+            .expect("every poll woke")
+            .unwrap();
+        answers.push(reply.expect_ok().clone());
+    }
+    let unread = |answer: &Value| {
+        answer["internal"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["id"] == chat))
+            .map(|r| r["unread"].as_i64().unwrap())
+    };
+    let [bo_sees, cy_sees, clara_sees, di_sees, ana_sees] = &answers[..] else {
+        unreachable!()
+    };
+    assert_eq!(bodies(bo_sees), vec!["two"]);
+    assert_eq!(bodies(cy_sees), vec!["two"]);
+    assert_eq!(bodies(clara_sees), vec!["two"]);
+    assert_eq!(bodies(di_sees), Vec::<String>::new());
+    // Unread: what others wrote; Bo's own line is not his news.
+    assert_eq!(unread(bo_sees), Some(2));
+    assert_eq!(unread(cy_sees), Some(3));
+    assert_eq!(unread(di_sees), Some(3));
+    assert_eq!(unread(ana_sees), Some(1));
+    for a in &answers {
+        assert_eq!(a["internal"][0]["members"], 5, "{a}");
+        assert!(a["cursor"]["tick"].as_i64().unwrap() > tick);
+    }
+
+    // A deal chat's news between internal ones still reaches Ana's list.
+    let cursor = ana_sees["cursor"]["tick"].as_i64().unwrap();
+    clara
+        .send(deal_chat, &msg_id(), "Any news?")
+        .await
+        .expect_ok();
+    bo.send(chat, &msg_id(), "three").await.expect_ok();
+    let later = ana.poll(cursor, None, 0).await;
+    let later = later.expect_ok();
+    let deal_rows: Vec<i64> = later["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(deal_rows, vec![deal_chat], "{later}");
+    assert_eq!(unread(later), Some(2));
+}
+on_both_dbs!(polls_woken_together_each_get_their_own_answer);

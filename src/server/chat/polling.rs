@@ -6,6 +6,9 @@
 //! `after_seq`), so a re-poll after a timeout costs no queries beyond the authorisation check.
 //! And the reads run in a boxed future that is freed before the wait, so a parked poll holds
 //! only its cursor and its hub subscription.
+//!
+//! Polls woken by the same change read together (`poll_reads`), so one message to a group of
+//! 500 costs a handful of queries, not thousands.
 
 use crate::model::AppError;
 use crate::model::chat::{PollCursor, PollUpdate};
@@ -13,12 +16,9 @@ use crate::model::ids::{ConversationId, UserId};
 use crate::server::access::{self, Viewer};
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
-use crate::server::chat::list::{self as chat_list, Filter};
+use crate::server::chat::poll_reads::{self, Ask, PollReads};
 use crate::server::chat::typing as typist;
-use crate::server::internal_chats::list as internal_list;
-use crate::server::messages;
 use crate::server::realtime::Hub;
-use crate::server::realtime::changes;
 use crate::server::realtime::typing::Typing;
 use rand::Rng;
 use sea_orm::DatabaseConnection;
@@ -115,11 +115,12 @@ pub struct Poller<'a> {
 
 /// Waits for news after `cursor`, up to the limits. The poll ends at once when its session ends
 /// (answering `Unauthenticated`) or when the user opens more polls than `seats` allows.
-#[tracing::instrument(skip(db, hub, seats, poller), fields(user = %poller.viewer.id))]
+#[tracing::instrument(skip(db, hub, seats, reads, poller), fields(user = %poller.viewer.id))]
 pub async fn poll(
     db: &DatabaseConnection,
     hub: &Hub,
     seats: &PollSeats,
+    reads: &PollReads,
     poller: Poller<'_>,
     mut cursor: PollCursor,
     limits: PollLimits,
@@ -137,6 +138,9 @@ pub async fn poll(
     let mut open_chat_ahead = false;
     // The open chat's typing announcements; only ones after this point are news.
     let mut typing = cursor.conversation_id.map(|id| hub.typing.watch(id));
+    // The hub's tick before the open chat's access was read: while only internal-only changes
+    // (new messages in internal chats) come after it, that access still holds.
+    let mut access_mark = hub.newest_heard();
     if let Some(id) = cursor.conversation_id {
         let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
         open_chat_ahead = conv.last_seq > cursor.after_seq;
@@ -149,26 +153,40 @@ pub async fn poll(
         if woken && !Box::pin(sessions::alive(db, poller.sessions, poller.session_id)).await? {
             return Err(AppError::Unauthenticated);
         }
-        // Nor may it wait on a chat the caller can no longer read (a colleague accepted it),
-        // whatever cursor it was given.
+        // Nor may it wait on a chat the caller can no longer read (a colleague accepted it, an
+        // admin removed them), whatever cursor it was given. Only a change that is not
+        // internal-only can take that right away, so a wake by a group's message alone (every
+        // member's poll, at once) does not ask again.
         // The answer carries the lists' changes too (the chat leaving the reader's tab), so
         // the next poll starts from a cursor past them.
         if woken
             && let Some(open) = cursor.conversation_id
-            && !Box::pin(still_readable(db, viewer, open)).await?
+            && !access_mark.is_some_and(|mark| hub.only_internal_after(mark))
         {
-            let without = PollCursor {
-                conversation_id: None,
-                ..cursor
-            };
-            let mut update = Box::pin(collect(db, viewer, without, limits.page)).await?;
-            if !update.removed.contains(&open) {
-                update.removed.push(open);
+            access_mark = hub.newest_heard();
+            if !Box::pin(still_readable(db, viewer, open)).await? {
+                let without = Ask {
+                    viewer,
+                    cursor: PollCursor {
+                        conversation_id: None,
+                        ..cursor
+                    },
+                    page: limits.page,
+                };
+                let mut update = poll_reads::alone(db, hub, without).await?;
+                if !update.removed.contains(&open) {
+                    update.removed.push(open);
+                }
+                return Ok(update);
             }
-            return Ok(update);
         }
         if open_chat_ahead || hub.may_have_news(viewer.id, viewer.role, cursor.tick) {
-            let update = Box::pin(collect(db, viewer, cursor, limits.page)).await?;
+            let ask = Ask {
+                viewer,
+                cursor,
+                page: limits.page,
+            };
+            let update = Box::pin(reads.collect(db, hub, ask)).await?;
             if !update.is_empty() {
                 return Ok(update);
             }
@@ -233,71 +251,6 @@ async fn still_readable(
         Err(AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
-}
-
-/// Everything after `cursor` that `viewer` may see, and the cursor after it.
-async fn collect(
-    db: &DatabaseConnection,
-    viewer: Viewer,
-    cursor: PollCursor,
-    page: u64,
-) -> Result<PollUpdate, AppError> {
-    // Read the clock first: every change up to it has committed, so nothing at or below it can
-    // appear later, and the lists read next see at least all of it.
-    let clock = changes::current(db).await?;
-    let rows = chat_list::summaries(db, viewer, Filter::ChangedAfter(cursor.tick)).await?;
-    let removed = chat_list::taken_by_others(db, viewer, cursor.tick).await?;
-    let internal =
-        internal_list::summaries(db, viewer, internal_list::Filter::ChangedAfter(cursor.tick))
-            .await?;
-    let internal_removed = internal_list::left_after(db, viewer, cursor.tick).await?;
-    let seen_tick = rows
-        .iter()
-        .map(|r| r.tick)
-        .chain(internal.iter().map(|r| r.tick))
-        .max()
-        .unwrap_or(0);
-    let open_deal = cursor.conversation_id.and_then(|open| {
-        rows.iter()
-            .find(|r| r.summary.id == open && r.deal_tick > cursor.tick)
-            .and_then(|r| r.summary.deal_id.map(|d| (d, r.summary.channel)))
-    });
-    let chats: Vec<_> = rows.into_iter().map(|r| r.summary).collect();
-
-    let mut update = PollUpdate {
-        cursor: PollCursor {
-            tick: clock.max(seen_tick).max(cursor.tick),
-            ..cursor
-        },
-        chats,
-        removed,
-        internal: internal.into_iter().map(|r| r.summary).collect(),
-        internal_removed,
-        ..Default::default()
-    };
-    // `poll` checked that the caller may read the open chat at its start and after every wake,
-    // so no wait lies between that check and this read.
-    if let Some(open) = cursor
-        .conversation_id
-        .filter(|id| !update.removed.contains(id))
-    {
-        let reader = messages::Reader::of(viewer.role);
-        let mut messages = messages::after(db, reader, open, cursor.after_seq, page + 1).await?;
-        update.more = messages.len() as u64 > page;
-        messages.truncate(usize::try_from(page).unwrap_or(usize::MAX));
-        if let Some(last) = messages.last() {
-            update.cursor.after_seq = last.seq;
-        }
-        update.messages = messages;
-        if update.more {
-            // Lists are re-read on the immediate next poll; keep their cursor where it was.
-            update.cursor.tick = cursor.tick;
-        }
-        if let Some((deal_id, channel)) = open_deal {
-            update.deal = super::service::deal_as_read(db, viewer, deal_id, channel).await?;
-        }
-    }
-    Ok(update)
 }
 
 #[cfg(test)]

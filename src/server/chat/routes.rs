@@ -18,6 +18,7 @@ use crate::server::access::Viewer;
 use crate::server::accounts::auth::SignedIn;
 use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::SessionUser;
+use crate::server::chat::poll_reads::PollReads;
 use crate::server::chat::polling::{self, PollLimits, PollSeats, Poller};
 use crate::server::chat::routing;
 use crate::server::chat::service::{self as chats, Outgoing};
@@ -53,6 +54,8 @@ pub struct ChatState {
     pub router: Arc<routing::Router>,
     pub rate: Arc<RateLimit<UserId>>,
     pub seats: Arc<PollSeats>,
+    /// Polls woken together read together.
+    pub reads: Arc<PollReads>,
     /// Where a woken poll asks whether its session still stands.
     pub sessions: Arc<SessionCache>,
     pub settings: Arc<Settings>,
@@ -101,6 +104,7 @@ pub async fn poll(
         &state.db,
         &state.hub,
         &state.seats,
+        &state.reads,
         Poller {
             viewer,
             session_id: &me.session_id,

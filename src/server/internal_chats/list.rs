@@ -1,5 +1,6 @@
 //! The Chats tab: the reader's personal and group chats, newest activity first, with unread
-//! counts, as one SQL query; and the chats a poll must tell them they left.
+//! counts and member counts; for polls, the rows that changed and the chats left after a cursor,
+//! read for many readers at once.
 
 use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ConversationId, UserId};
@@ -9,6 +10,7 @@ use crate::server::platform::db::like_contains;
 use crate::server::realtime::changes::stmt;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use std::collections::HashMap;
 
 /// The most chats the tab lists (search finds the others).
 const LIST_LIMIT: usize = 200;
@@ -19,21 +21,22 @@ pub enum Filter<'a> {
     One(ConversationId),
     /// The group's name or the other person's name contains the text (any case).
     Search(&'a str),
-    /// Chats that changed, or whose membership of the reader changed, after the tick.
-    ChangedAfter(i64),
     /// Chats linked to the record of this kind and id.
     LinkedTo(&'a str, &'a str),
 }
 
 /// A row with the change-clock tick a poll compares with its cursor.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct InternalRow {
+    /// Whose list the row is of.
+    pub reader: UserId,
     pub summary: InternalChatSummary,
     pub tick: i64,
 }
 
 #[derive(Debug, FromQueryResult)]
 struct Row {
+    reader_id: UserId,
     id: ConversationId,
     kind: ConversationKind,
     subject: String,
@@ -43,9 +46,30 @@ struct Row {
     role: String,
     member_tick: i64,
     unread: i64,
-    members: i64,
     other_id: Option<UserId>,
     other_name: Option<String>,
+}
+
+/// The list's query for the readers `who` matches (`me.user_id …`), narrowed by `narrow`.
+/// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
+/// added Bo", are not counted). Member counts are read apart (`member_counts`): counted per
+/// row, a group of 500 read by its 500 members at once would count 250,000 rows.
+fn list_sql(who: &str, narrow: &str, limit: &str) -> String {
+    format!(
+        "SELECT me.user_id AS reader_id, c.id, c.kind, c.subject, c.status, \
+                c.last_message_at, c.tick, me.role, me.member_tick, \
+                (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
+                   AND u.seq > me.last_read_seq AND u.sender_id IS NOT NULL \
+                   AND u.sender_id <> me.user_id) AS unread, \
+                o.user_id AS other_id, ou.display_name AS other_name \
+         FROM conversation_members me \
+         JOIN conversations c ON c.id = me.conversation_id \
+         LEFT JOIN conversation_members o ON c.kind = 'direct' \
+              AND o.conversation_id = c.id AND o.user_id <> me.user_id \
+         LEFT JOIN users ou ON ou.id = o.user_id \
+         WHERE me.user_id {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
+         ORDER BY c.last_message_at DESC, c.id DESC{limit}"
+    )
 }
 
 /// The reader's internal chats, narrowed by `filter`.
@@ -54,16 +78,12 @@ pub async fn summaries(
     viewer: Viewer,
     filter: Filter<'_>,
 ) -> Result<Vec<InternalRow>, DbErr> {
-    let mut values: Vec<Value> = vec![viewer.id.into(), viewer.id.into()];
+    let mut values: Vec<Value> = vec![viewer.id.into()];
     let narrow = match filter {
         Filter::All => "",
         Filter::One(id) => {
             values.push(id.into());
             " AND c.id = ?"
-        }
-        Filter::ChangedAfter(tick) => {
-            values.extend([tick.into(), tick.into()]);
-            " AND (c.tick > ? OR me.member_tick > ?)"
         }
         Filter::LinkedTo(kind, id) => {
             values.extend([kind.into(), id.into()]);
@@ -77,32 +97,108 @@ pub async fn summaries(
                OR LOWER(ou.display_name) LIKE ? ESCAPE '\\')"
         }
     };
-    // Unread: what others wrote after the reader's marker (the product's own lines, such as
-    // "Ana added Bo", are not counted).
-    let sql = format!(
-        "SELECT c.id, c.kind, c.subject, c.status, c.last_message_at, c.tick, \
-                me.role, me.member_tick, \
-                (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
-                   AND u.seq > me.last_read_seq AND u.sender_id IS NOT NULL \
-                   AND u.sender_id <> ?) AS unread, \
-                (SELECT COUNT(*) FROM conversation_members cm \
-                   WHERE cm.conversation_id = c.id AND cm.left_at IS NULL) AS members, \
-                o.user_id AS other_id, ou.display_name AS other_name \
-         FROM conversation_members me \
-         JOIN conversations c ON c.id = me.conversation_id \
-         LEFT JOIN conversation_members o ON c.kind = 'direct' \
-              AND o.conversation_id = c.id AND o.user_id <> me.user_id \
-         LEFT JOIN users ou ON ou.id = o.user_id \
-         WHERE me.user_id = ? AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
-         ORDER BY c.last_message_at DESC, c.id DESC LIMIT {LIST_LIMIT}"
-    );
+    let sql = list_sql("= ?", narrow, &format!(" LIMIT {LIST_LIMIT}"));
     let rows = Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter_map(to_row).collect())
+    with_counts(db, rows).await
 }
 
-fn to_row(r: Row) -> Option<InternalRow> {
+/// The most readers one query of `changed_for` or `left_for` names (bound parameters are
+/// limited: SQLite's default allows 32,766).
+const READERS_PER_QUERY: usize = 500;
+
+/// For each reader and their cursor, the chats of their tab that changed, or whose membership
+/// of the reader changed, after it; read for all of them together: polls woken by one message in a
+/// group read its members' rows in one query.
+pub async fn changed_for(
+    db: &impl ConnectionTrait,
+    readers: &[(UserId, i64)],
+) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
+    let mut rows = Vec::new();
+    for part in readers.chunks(READERS_PER_QUERY) {
+        let (marks, mut values, since) = readers_in(part);
+        values.extend([since.into(), since.into()]);
+        let sql = list_sql(
+            &format!("IN ({marks})"),
+            " AND (c.tick > ? OR me.member_tick > ?)",
+            "",
+        );
+        rows.extend(
+            Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+                .all(db)
+                .await?,
+        );
+    }
+    let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
+    // Each reader's own cursor, which may be later than the oldest one the query used.
+    rows.retain(|r| {
+        cursors
+            .get(&r.reader_id)
+            .is_some_and(|t| r.tick.max(r.member_tick) > *t)
+    });
+    let mut out: HashMap<UserId, Vec<InternalRow>> = HashMap::new();
+    for row in with_counts(db, rows).await? {
+        let list = out.entry(row.reader).or_default();
+        if list.len() < LIST_LIMIT {
+            list.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// `?, ?, …` for the readers of `part`, their ids as values, and the oldest of their cursors.
+fn readers_in(part: &[(UserId, i64)]) -> (String, Vec<Value>, i64) {
+    let marks = vec!["?"; part.len()].join(", ");
+    let values = part.iter().map(|(user, _)| Value::from(*user)).collect();
+    let since = part.iter().map(|(_, tick)| *tick).min().unwrap_or(0);
+    (marks, values, since)
+}
+
+/// The rows with their chats' member counts, read once per chat.
+async fn with_counts(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
+    let mut ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let counts = member_counts(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let members = counts.get(&r.id).copied().unwrap_or(0);
+            to_row(r, members)
+        })
+        .collect())
+}
+
+/// How many members each of the chats has now.
+async fn member_counts(
+    db: &impl ConnectionTrait,
+    ids: &[ConversationId],
+) -> Result<HashMap<ConversationId, i64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        conversation_id: ConversationId,
+        n: i64,
+    }
+    let mut counts = HashMap::with_capacity(ids.len());
+    for part in ids.chunks(READERS_PER_QUERY) {
+        let marks = vec!["?"; part.len()].join(", ");
+        let rows = Count::find_by_statement(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT conversation_id, COUNT(*) AS n FROM conversation_members \
+                 WHERE conversation_id IN ({marks}) AND left_at IS NULL GROUP BY conversation_id"
+            ),
+            part.iter().map(|id| Value::from(*id)),
+        ))
+        .all(db)
+        .await?;
+        counts.extend(rows.into_iter().map(|c| (c.conversation_id, c.n)));
+    }
+    Ok(counts)
+}
+
+fn to_row(r: Row, members: i64) -> Option<InternalRow> {
     let Some(my_role) = MemberRole::parse(&r.role) else {
         tracing::error!(conversation = %r.id, role = r.role, "a member's stored role is not a role");
         return None;
@@ -112,6 +208,7 @@ fn to_row(r: Row) -> Option<InternalRow> {
         _ => r.subject,
     };
     Some(InternalRow {
+        reader: r.reader_id,
         tick: r.tick.max(r.member_tick),
         summary: InternalChatSummary {
             id: r.id,
@@ -122,28 +219,43 @@ fn to_row(r: Row) -> Option<InternalRow> {
             closed: r.status == ConversationStatus::Closed,
             last_message_at_ms: r.last_message_at.timestamp_millis(),
             unread: r.unread,
-            members: r.members,
+            members,
         },
     })
 }
 
-/// The internal chats the reader was removed from after `tick`: a poll drops them from the tab.
-pub async fn left_after(
+/// For each reader and their cursor, the internal chats they were removed from after it: a poll
+/// drops them from the tab. Read for all the readers together, as `changed_for`.
+pub async fn left_for(
     db: &impl ConnectionTrait,
-    viewer: Viewer,
-    tick: i64,
-) -> Result<Vec<ConversationId>, DbErr> {
+    readers: &[(UserId, i64)],
+) -> Result<HashMap<UserId, Vec<ConversationId>>, DbErr> {
     #[derive(FromQueryResult)]
-    struct Id {
+    struct Left {
+        user_id: UserId,
         conversation_id: ConversationId,
+        member_tick: i64,
     }
-    let rows = Id::find_by_statement(stmt(
-        db.get_database_backend(),
-        "SELECT conversation_id FROM conversation_members \
-         WHERE user_id = ? AND left_at IS NOT NULL AND member_tick > ?",
-        [viewer.id.into(), tick.into()],
-    ))
-    .all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.conversation_id).collect())
+    let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
+    let mut out: HashMap<UserId, Vec<ConversationId>> = HashMap::new();
+    for part in readers.chunks(READERS_PER_QUERY) {
+        let (marks, mut values, since) = readers_in(part);
+        values.push(since.into());
+        let rows = Left::find_by_statement(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT user_id, conversation_id, member_tick FROM conversation_members \
+                 WHERE user_id IN ({marks}) AND left_at IS NOT NULL AND member_tick > ?"
+            ),
+            values,
+        ))
+        .all(db)
+        .await?;
+        for r in rows {
+            if cursors.get(&r.user_id).is_some_and(|t| r.member_tick > *t) {
+                out.entry(r.user_id).or_default().push(r.conversation_id);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -54,11 +54,14 @@ pub async fn kinds(db: &impl ConnectionTrait) -> Result<Vec<RecordKindView>, DbE
         .collect())
 }
 
-/// The kind named `name`, with its source (an unknown kind is the caller's mistake).
-async fn kind(db: &impl ConnectionTrait, name: &str) -> Result<(RecordKindView, Source), AppError> {
-    kinds(db)
-        .await?
-        .into_iter()
+/// The kind named `name` among `kinds`, with its source (an unknown kind is the caller's
+/// mistake). Callers read the kinds once per request and look each record's kind up here.
+fn named<'k>(
+    kinds: &'k [RecordKindView],
+    name: &str,
+) -> Result<(&'k RecordKindView, Source), AppError> {
+    kinds
+        .iter()
         .find(|k| k.name == name)
         .and_then(|k| Source::of(&k.name).map(|s| (k, s)))
         .ok_or_else(|| AppError::invalid("kind", format!("`{name}` is not a kind of record.")))
@@ -82,7 +85,8 @@ pub async fn choices(
     search: &str,
 ) -> Result<Vec<RecordChoice>, AppError> {
     staff_only(viewer)?;
-    let (kind, source) = self::kind(db, kind_name).await?;
+    let kinds = kinds(db).await?;
+    let (kind, source) = named(&kinds, kind_name)?;
     let parent = match parent {
         None => None,
         Some(p) => {
@@ -107,6 +111,15 @@ pub async fn links_of(
     db: &impl ConnectionTrait,
     id: ConversationId,
 ) -> Result<Vec<RecordLinkView>, AppError> {
+    links_among(db, id, &kinds(db).await?).await
+}
+
+/// `links_of`, with the kinds already read.
+async fn links_among(
+    db: &impl ConnectionTrait,
+    id: ConversationId,
+    kinds: &[RecordKindView],
+) -> Result<Vec<RecordLinkView>, AppError> {
     #[derive(FromQueryResult)]
     struct Link {
         record_type: String,
@@ -119,7 +132,6 @@ pub async fn links_of(
     ))
     .all(db)
     .await?;
-    let kinds = kinds(db).await?;
     let mut views = Vec::with_capacity(links.len());
     for (position, kind) in kinds.iter().enumerate() {
         let ids: Vec<String> = links
@@ -167,14 +179,24 @@ pub async fn check(
     viewer: Viewer,
     records: &[RecordRef],
 ) -> Result<Vec<Checked>, AppError> {
+    check_among(db, viewer, records, &kinds(db).await?).await
+}
+
+/// `check`, with the kinds already read.
+async fn check_among(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    records: &[RecordRef],
+    kinds: &[RecordKindView],
+) -> Result<Vec<Checked>, AppError> {
     staff_only(viewer)?;
     let mut checked = Vec::with_capacity(records.len());
     for record in records {
-        let (kind, source) = kind(db, &record.kind).await?;
+        let (kind, source) = named(kinds, &record.kind)?;
         let found = source.find(db, viewer, &record.id).await?;
         checked.push(Checked {
             record: record.clone(),
-            kind_label: kind.label,
+            kind_label: kind.label.clone(),
             title: found.title,
         });
     }
@@ -280,7 +302,8 @@ pub async fn link(
 ) -> Result<Vec<RecordLinkView>, AppError> {
     staff_only(viewer)?;
     managed(db, viewer, id).await?;
-    let checked = check(db, viewer, std::slice::from_ref(&record)).await?;
+    let kinds = kinds(db).await?;
+    let checked = check_among(db, viewer, std::slice::from_ref(&record), &kinds).await?;
     let by = crate::server::accounts::service::display_name(db, viewer.id).await?;
     let mut w = changes::begin(db).await?;
     if !has(&w, id, &record).await? {
@@ -295,7 +318,7 @@ pub async fn link(
         Err(e) if is_unique_violation(&e, "chat_record_links_pkey", "record_id") => drop(w),
         Err(e) => return Err(e.into()),
     }
-    links_of(db, id).await
+    links_among(db, id, &kinds).await
 }
 
 /// Removes a group chat's link to a record (its admins, staff).
@@ -309,7 +332,8 @@ pub async fn unlink(
 ) -> Result<Vec<RecordLinkView>, AppError> {
     staff_only(viewer)?;
     managed(db, viewer, id).await?;
-    let Some(view) = links_of(db, id)
+    let kinds = kinds(db).await?;
+    let Some(view) = links_among(db, id, &kinds)
         .await?
         .into_iter()
         .find(|l| l.record == record)
@@ -330,7 +354,7 @@ pub async fn unlink(
     if gone.rows_affected() == 0 {
         // Another admin unlinked it a moment ago.
         drop(w);
-        return links_of(db, id).await;
+        return links_among(db, id, &kinds).await;
     }
     messages::append(
         &mut w,
@@ -343,7 +367,7 @@ pub async fn unlink(
     )
     .await?;
     w.commit(hub).await?;
-    links_of(db, id).await
+    links_among(db, id, &kinds).await
 }
 
 /// The chats linked to `record` that the reader is a member of (staff who may see the record;
@@ -354,7 +378,8 @@ pub async fn chats_of(
     record: &RecordRef,
 ) -> Result<Vec<InternalChatSummary>, AppError> {
     staff_only(viewer).map_err(|_| AppError::NotFound)?;
-    let (_, source) = kind(db, &record.kind).await?;
+    let kinds = kinds(db).await?;
+    let (_, source) = named(&kinds, &record.kind)?;
     source.find(db, viewer, &record.id).await?;
     Ok(
         chat_list::summaries(db, viewer, Filter::LinkedTo(&record.kind, &record.id))
@@ -374,7 +399,8 @@ pub async fn direct_with_contact(
     record: &RecordRef,
 ) -> Result<InternalChatSummary, AppError> {
     staff_only(viewer)?;
-    let (kind, source) = kind(db, &record.kind).await?;
+    let kinds = kinds(db).await?;
+    let (kind, source) = named(&kinds, &record.kind)?;
     source.find(db, viewer, &record.id).await?;
     let Some(person) = source.person(db, &record.id).await? else {
         return Err(AppError::Conflict(format!(

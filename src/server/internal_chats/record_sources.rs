@@ -60,6 +60,16 @@ impl Source {
         }
     }
 
+    /// Where this kind's records are: their table, the alias the queries here give it, and the
+    /// column that names a record.
+    fn table(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Source::Account => ("crm_accounts", "a", "account_name"),
+            Source::Contact => ("crm_contacts", "k", "name"),
+            Source::Deal => ("deals", "d", "title"),
+        }
+    }
+
     /// The record's page in the app, where there is one.
     pub fn href(self, id: &str) -> Option<String> {
         match self {
@@ -80,34 +90,26 @@ impl Source {
     ) -> Result<Vec<RecordChoice>, AppError> {
         let pattern = like_contains(search.trim());
         let mut values: Vec<Value> = Vec::new();
-        let (mut sql, title) = match self {
-            Source::Account => (
-                "SELECT a.id, a.account_name AS title, a.website AS detail \
-                 FROM crm_accounts a WHERE 1 = 1"
-                    .to_owned(),
-                "a.account_name",
+        let (table, alias, title) = self.table();
+        let mut sql = match self {
+            Source::Account => format!(
+                "SELECT a.id, a.{title} AS title, a.website AS detail FROM {table} a WHERE 1 = 1"
             ),
-            Source::Contact => (
-                "SELECT k.id, k.name AS title, k.email AS detail \
-                 FROM crm_contacts k WHERE 1 = 1"
-                    .to_owned(),
-                "k.name",
+            Source::Contact => format!(
+                "SELECT k.id, k.{title} AS title, k.email AS detail FROM {table} k WHERE 1 = 1"
             ),
             Source::Deal => {
                 let (visible_sql, visible_values) = visible(viewer)?;
                 values.extend(visible_values);
-                (
-                    format!(
-                        "SELECT DISTINCT d.id, d.title, cu.display_name AS detail FROM deals d \
-                         LEFT JOIN conversations c ON c.deal_id = d.id \
-                         LEFT JOIN users cu ON cu.id = d.client_id WHERE {visible_sql}"
-                    ),
-                    "d.title",
+                format!(
+                    "SELECT DISTINCT d.id, d.{title} AS title, cu.display_name AS detail \
+                     FROM {table} d LEFT JOIN conversations c ON c.deal_id = d.id \
+                     LEFT JOIN users cu ON cu.id = d.client_id WHERE {visible_sql}"
                 )
             }
         };
         if !search.trim().is_empty() {
-            sql.push_str(&format!(" AND LOWER({title}) LIKE ? ESCAPE '\\'"));
+            sql.push_str(&format!(" AND LOWER({alias}.{title}) LIKE ? ESCAPE '\\'"));
             values.push(pattern.into());
         }
         match (self, parent) {
@@ -131,13 +133,8 @@ impl Source {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let id_column = match self {
-                Source::Account => "a.id",
-                Source::Contact => "k.id",
-                Source::Deal => "d.id",
-            };
             let marks = vec!["?"; ids.len()].join(", ");
-            sql.push_str(&format!(" AND {id_column} IN ({marks})"));
+            sql.push_str(&format!(" AND {alias}.id IN ({marks})"));
             values.extend(ids.iter().map(|id| Value::from(*id)));
         }
         // By name, then id: the first two columns (by position, which both databases read alike
@@ -196,11 +193,7 @@ impl Source {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let (table, title) = match self {
-            Source::Account => ("crm_accounts", "account_name"),
-            Source::Contact => ("crm_contacts", "name"),
-            Source::Deal => ("deals", "title"),
-        };
+        let (table, _, title) = self.table();
         let marks = vec!["?"; ids.len()].join(", ");
         let rows = Found::find_by_statement(stmt(
             db.get_database_backend(),

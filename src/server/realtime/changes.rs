@@ -100,7 +100,7 @@ pub async fn begin(db: &DatabaseConnection) -> Result<Write, DbErr> {
     Ok(Write {
         txn,
         tick,
-        audience: Audience::default(),
+        audience: Audience::nobody_yet(),
     })
 }
 

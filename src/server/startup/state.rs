@@ -11,6 +11,7 @@ use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions::{Lifetime, SessionKey};
 use crate::server::accounts::setup::SetupCode;
 use crate::server::channels::routes::ChannelsState;
+use crate::server::chat::poll_reads::PollReads;
 use crate::server::chat::polling::PollSeats;
 use crate::server::chat::routes::ChatState;
 use crate::server::chat::routing::Router;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub send_rate: Arc<RateLimit<UserId>>,
     pub poll_seats: Arc<PollSeats>,
+    /// Polls woken together read together (`chat::poll_reads`).
+    pub poll_reads: Arc<PollReads>,
     /// The abuse limits per client address and per user.
     pub limits: Arc<AbuseLimits>,
     /// The CRM in use (built-in, or Zoho once connected).
@@ -97,6 +100,7 @@ impl FromRef<AppState> for ChatState {
             router: state.router.clone(),
             rate: state.send_rate.clone(),
             seats: state.poll_seats.clone(),
+            reads: state.poll_reads.clone(),
             sessions: state.session_cache.clone(),
             settings: state.settings.clone(),
             payment_provider: state.payments.name(),

@@ -91,6 +91,16 @@ fn InternalChat(
     }
 }
 
+/// The newest line saying a record was linked or unlinked (0: none).
+fn newest_link_line(t: &Timeline) -> i64 {
+    t.newest_event(|e| {
+        matches!(
+            e,
+            SystemEvent::RecordLinked { .. } | SystemEvent::RecordUnlinked { .. }
+        )
+    })
+}
+
 #[component]
 fn InternalChatWindow(
     detail: InternalChatDetail,
@@ -143,36 +153,17 @@ fn InternalChatWindow(
             reload.run(());
         }
     });
-    let count = StoredValue::new(summary.members);
+    // A change of the member count, or a line saying a record was linked or unlinked (by
+    // anyone), reloads the chat once and refreshes both its members and its links.
+    let links = RwSignal::new(links);
+    let seen = StoredValue::new((summary.members, timeline.with_untracked(newest_link_line)));
     Effect::new(move |_| {
-        let now = row.with(|r| r.members);
-        if now != count.get_value() {
-            count.set_value(now);
+        let now = (row.with(|r| r.members), timeline.with(newest_link_line));
+        if seen.get_value() != now {
+            seen.set_value(now);
             spawn_local(async move {
                 if let Ok(fresh) = open_internal_chat(id).await {
                     members.try_set(fresh.members);
-                }
-            });
-        }
-    });
-
-    // A line saying a record was linked or unlinked (by anyone) reloads the links.
-    let links = RwSignal::new(links);
-    let links_seen = StoredValue::new(None::<i64>);
-    Effect::new(move |_| {
-        let newest = timeline.with(|t| {
-            t.newest_event(|e| {
-                matches!(
-                    e,
-                    SystemEvent::RecordLinked { .. } | SystemEvent::RecordUnlinked { .. }
-                )
-            })
-        });
-        let before = links_seen.get_value();
-        links_seen.set_value(Some(newest));
-        if before.is_some_and(|b| b != newest) {
-            spawn_local(async move {
-                if let Ok(fresh) = open_internal_chat(id).await {
                     links.try_set(fresh.links);
                 }
             });
