@@ -90,6 +90,34 @@ async fn personal_chats_are_one_per_pair_and_clients_reach_only_their_staff(db: 
     assert_eq!(rows[0]["unread"], 1);
     let detail = open(&ana, chat).await;
     assert_eq!(bodies(detail.expect_ok()), vec!["Lunch at noon?"]);
+    // The tab's search finds a personal chat by the other person's name, for each side.
+    let found = |who: Client, text: &'static str| async move {
+        let list = who.call("internal/list", &[("search", text)]).await;
+        list.expect_ok()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_i64().unwrap(),
+                    c["title"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        found(ana.clone(), "BO").await,
+        vec![(chat, "Bo".to_owned())]
+    );
+    assert_eq!(
+        found(bo.clone(), "an").await,
+        vec![(chat, "Ana".to_owned())]
+    );
+    assert_eq!(
+        found(ana.clone(), "an").await,
+        vec![],
+        "not by the reader's own name"
+    );
 
     // A client reaches staff only once they share a deal chat.
     let clara = app.signed_up_client("clara@example.com").await;

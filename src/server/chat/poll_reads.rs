@@ -37,10 +37,39 @@ pub struct Ask {
 
 type Reply = oneshot::Sender<Option<PollUpdate>>;
 
-/// The batch now forming, if any.
+/// The batch now forming, if any, and what reads taught this instance about internal chats.
 #[derive(Default)]
 pub struct PollReads {
     forming: Mutex<Option<Vec<(Ask, Reply)>>>,
+    known: Mutex<Known>,
+}
+
+/// What this instance learnt of internal chats from its reads, so that a member re-polling after
+/// each message need not ask the database again. Every entry holds a *mark*: the hub's newest
+/// tick before the read it came from.
+#[derive(Default)]
+struct Known {
+    /// (reader, chat): the reader was a member when the read began. That holds while every
+    /// change after the mark is internal-only (only a wide change removes a member).
+    members: HashMap<(UserId, ConversationId), i64>,
+    /// chat → (mark, seq): every message committed at or before the mark has a seq ≤ seq.
+    newest: HashMap<ConversationId, (i64, i64)>,
+}
+
+/// Beyond this many entries the memory starts over (it only saves reads).
+const KNOWN_MAX: usize = 100_000;
+
+impl Known {
+    /// Keeps the newer of what was known and what a read at `mark` found.
+    fn note_newest(&mut self, id: ConversationId, mark: i64, seq: i64) {
+        if self.newest.len() >= KNOWN_MAX {
+            self.newest.clear();
+        }
+        let entry = self.newest.entry(id).or_insert((mark, seq));
+        if mark >= entry.0 {
+            *entry = (mark, seq.max(entry.1));
+        }
+    }
 }
 
 /// Takes the forming batch away if its leader is dropped before reading (the client went
@@ -59,6 +88,45 @@ impl Drop for Leading<'_> {
 }
 
 impl PollReads {
+    /// Notes that `user` was a member of internal chat `id` in a read that began after the hub's
+    /// tick `mark`, and that the chat's newest message then was `last_seq`.
+    pub fn remember(&self, user: UserId, id: ConversationId, mark: i64, last_seq: i64) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.members.len() >= KNOWN_MAX {
+            known.members.clear();
+        }
+        known.members.insert((user, id), mark);
+        known.note_newest(id, mark, last_seq);
+    }
+
+    /// The start of a poll on an internal chat without the database, when this instance knows
+    /// enough: `Some(ahead)` (whether the chat has messages past the cursor's `after_seq`), or
+    /// None to read the chat. Enough is: the reader was a member at a mark after which only
+    /// internal-only changes came (so still is), and either the chat is known to have a newer
+    /// message, or its newest message is known as of a mark at or after the cursor's tick, so
+    /// anything newer has a later tick, which the hub tells this member's poll of.
+    pub fn known_start(&self, hub: &Hub, user: UserId, cursor: PollCursor) -> Option<bool> {
+        let id = cursor.conversation_id?;
+        let (member_mark, newest) = {
+            let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                *known.members.get(&(user, id))?,
+                known.newest.get(&id).copied()?,
+            )
+        };
+        if !hub.only_internal_after(member_mark) {
+            return None;
+        }
+        let (mark, seq) = newest;
+        if seq > cursor.after_seq {
+            Some(true)
+        } else if mark >= cursor.tick {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
     fn take(&self) -> Vec<(Ask, Reply)> {
         self.forming
             .lock()
@@ -106,7 +174,7 @@ impl PollReads {
         let mut asks = Vec::with_capacity(others.len() + 1);
         asks.push(ask);
         asks.extend(others.iter().map(|(a, _)| *a));
-        match Box::pin(collect_many(db, hub, &asks)).await {
+        match Box::pin(collect_many(db, hub, Some(self), &asks)).await {
             Ok(mut updates) => {
                 let mine = updates.remove(0);
                 for ((_, reply), update) in others.into_iter().zip(updates) {
@@ -127,20 +195,23 @@ impl PollReads {
 
 /// One poll's reads, on its own.
 pub async fn alone(db: &DatabaseConnection, hub: &Hub, ask: Ask) -> Result<PollUpdate, AppError> {
-    let mut updates = Box::pin(collect_many(db, hub, &[ask])).await?;
+    let mut updates = Box::pin(collect_many(db, hub, None, &[ask])).await?;
     Ok(updates.remove(0))
 }
 
 /// For each ask, everything after its cursor that its viewer may see, and the cursor after it.
+/// With `reads`, the newest message of each page read is remembered for `known_start`.
 async fn collect_many(
     db: &DatabaseConnection,
     hub: &Hub,
+    reads: Option<&PollReads>,
     asks: &[Ask],
 ) -> Result<Vec<PollUpdate>, AppError> {
     // The clock first: every change up to it has committed, so nothing at or below it can
     // appear later, and the lists read next see at least all of it. The hub knows it without a
     // query while it hears every change.
-    let clock = match hub.newest_heard() {
+    let heard = hub.newest_heard();
+    let clock = match heard {
         Some(tick) => tick,
         None => changes::current(db).await?,
     };
@@ -223,6 +294,18 @@ async fn collect_many(
             };
             let mut messages = page;
             update.more = messages.len() as u64 > a.page;
+            // A whole page as staff read it (a client's may leave lines out) holds the chat's
+            // newest message as of the clock.
+            if let (Some(reads), Some(mark), Some(last)) = (reads, heard, messages.last())
+                && reader == Reader::Staff
+                && !update.more
+            {
+                reads
+                    .known
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .note_newest(open, mark, last.seq);
+            }
             messages.truncate(usize::try_from(a.page).unwrap_or(usize::MAX));
             if let Some(last) = messages.last() {
                 update.cursor.after_seq = last.seq;
@@ -239,4 +322,65 @@ async fn collect_many(
         updates.push(update);
     }
     Ok(updates)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::realtime::Audience;
+
+    fn at(tick: i64, after_seq: i64) -> PollCursor {
+        PollCursor {
+            tick,
+            conversation_id: Some(ConversationId(7)),
+            after_seq,
+        }
+    }
+
+    #[test]
+    fn a_member_re_polls_from_memory_only_while_it_is_sure() {
+        let (hub, reads, ana) = (Hub::new(), PollReads::default(), UserId(1));
+        hub.hear_everything_after(10);
+        assert_eq!(
+            reads.known_start(&hub, ana, at(10, 5)),
+            None,
+            "nothing known"
+        );
+        reads.remember(ana, ConversationId(7), 10, 5);
+        assert_eq!(reads.known_start(&hub, ana, at(10, 5)), Some(false));
+        assert_eq!(
+            reads.known_start(&hub, ana, at(10, 4)),
+            Some(true),
+            "behind"
+        );
+        assert_eq!(
+            reads.known_start(&hub, ana, at(11, 5)),
+            None,
+            "a cursor past what is known"
+        );
+        assert_eq!(
+            reads.known_start(&hub, UserId(2), at(10, 5)),
+            None,
+            "someone else"
+        );
+        // A message (internal-only) leaves the membership standing; a page read later moves
+        // what is known of the newest message.
+        hub.publish(11, &Audience::internal_members([ana]));
+        reads
+            .known
+            .lock()
+            .unwrap()
+            .note_newest(ConversationId(7), 11, 6);
+        assert_eq!(reads.known_start(&hub, ana, at(11, 6)), Some(false));
+        // An older read does not move it back.
+        reads
+            .known
+            .lock()
+            .unwrap()
+            .note_newest(ConversationId(7), 9, 5);
+        assert_eq!(reads.known_start(&hub, ana, at(11, 6)), Some(false));
+        // Any wide change (a removal, say) sends the poll to the database.
+        hub.publish(12, &Audience::users([Some(UserId(3))]));
+        assert_eq!(reads.known_start(&hub, ana, at(11, 6)), None);
+    }
 }

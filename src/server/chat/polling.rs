@@ -142,8 +142,20 @@ pub async fn poll(
     // (new messages in internal chats) come after it, that access still holds.
     let mut access_mark = hub.newest_heard();
     if let Some(id) = cursor.conversation_id {
-        let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
-        open_chat_ahead = conv.last_seq > cursor.after_seq;
+        // A member re-polling an internal chat after each message: what this instance knows may
+        // answer without the database (`PollReads::known_start`).
+        match reads.known_start(hub, viewer.id, cursor) {
+            Some(ahead) => open_chat_ahead = ahead,
+            None => {
+                let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
+                open_chat_ahead = conv.last_seq > cursor.after_seq;
+                if let Some(mark) = access_mark
+                    && conv.kind.is_internal()
+                {
+                    reads.remember(viewer.id, id, mark, conv.last_seq);
+                }
+            }
+        }
     }
     let seat = seats.take(viewer.id);
     let mut woken = false;

@@ -46,27 +46,23 @@ struct Row {
     role: String,
     member_tick: i64,
     unread: i64,
-    other_id: Option<UserId>,
-    other_name: Option<String>,
 }
 
 /// The list's query for the readers `who` matches (`me.user_id …`), narrowed by `narrow`.
 /// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
 /// added Bo", are not counted). Member counts are read apart (`member_counts`): counted per
-/// row, a group of 500 read by its 500 members at once would count 250,000 rows.
+/// row, a group of 500 read by its 500 members at once would count 250,000 rows. So is the other
+/// person of a personal chat (`complete`): joined here, each member row of a group would scan the
+/// group's members (measured: 21 of the 26 ms such a read took).
 fn list_sql(who: &str, narrow: &str, limit: &str) -> String {
     format!(
         "SELECT me.user_id AS reader_id, c.id, c.kind, c.subject, c.status, \
                 c.last_message_at, c.tick, me.role, me.member_tick, \
                 (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
                    AND u.seq > me.last_read_seq AND u.sender_id IS NOT NULL \
-                   AND u.sender_id <> me.user_id) AS unread, \
-                o.user_id AS other_id, ou.display_name AS other_name \
+                   AND u.sender_id <> me.user_id) AS unread \
          FROM conversation_members me \
          JOIN conversations c ON c.id = me.conversation_id \
-         LEFT JOIN conversation_members o ON c.kind = 'direct' \
-              AND o.conversation_id = c.id AND o.user_id <> me.user_id \
-         LEFT JOIN users ou ON ou.id = o.user_id \
          WHERE me.user_id {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
          ORDER BY c.last_message_at DESC, c.id DESC{limit}"
     )
@@ -94,14 +90,17 @@ pub async fn summaries(
             let pattern = like_contains(text);
             values.extend([pattern.clone().into(), pattern.into()]);
             " AND (LOWER(c.subject) LIKE ? ESCAPE '\\' \
-               OR LOWER(ou.display_name) LIKE ? ESCAPE '\\')"
+               OR (c.kind = 'direct' AND EXISTS (SELECT 1 FROM conversation_members o \
+                   JOIN users ou ON ou.id = o.user_id \
+                   WHERE o.conversation_id = c.id AND o.user_id <> me.user_id \
+                   AND LOWER(ou.display_name) LIKE ? ESCAPE '\\')))"
         }
     };
     let sql = list_sql("= ?", narrow, &format!(" LIMIT {LIST_LIMIT}"));
     let rows = Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
-    with_counts(db, rows).await
+    complete(db, rows).await
 }
 
 /// The most readers one query of `changed_for` or `left_for` names (bound parameters are
@@ -138,7 +137,7 @@ pub async fn changed_for(
             .is_some_and(|t| r.tick.max(r.member_tick) > *t)
     });
     let mut out: HashMap<UserId, Vec<InternalRow>> = HashMap::new();
-    for row in with_counts(db, rows).await? {
+    for row in complete(db, rows).await? {
         let list = out.entry(row.reader).or_default();
         if list.len() < LIST_LIMIT {
             list.push(row);
@@ -155,19 +154,69 @@ fn readers_in(part: &[(UserId, i64)]) -> (String, Vec<Value>, i64) {
     (marks, values, since)
 }
 
-/// The rows with their chats' member counts, read once per chat.
-async fn with_counts(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
+/// The rows with their chats' member counts, and for personal chats the other person, each read
+/// once per chat.
+async fn complete(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
     let mut ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
     ids.sort_unstable();
     ids.dedup();
     let counts = member_counts(db, &ids).await?;
+    let mut direct: Vec<ConversationId> = rows
+        .iter()
+        .filter(|r| r.kind == ConversationKind::Direct)
+        .map(|r| r.id)
+        .collect();
+    direct.sort_unstable();
+    direct.dedup();
+    let pairs = pairs_of(db, &direct).await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             let members = counts.get(&r.id).copied().unwrap_or(0);
-            to_row(r, members)
+            // The personal chat's other person: whoever of the pair is not the reader (a former
+            // member too, as the chat keeps their name).
+            let other = pairs
+                .get(&r.id)
+                .and_then(|pair| pair.iter().find(|(id, _)| *id != r.reader_id))
+                .cloned();
+            to_row(r, members, other)
         })
         .collect())
+}
+
+/// The people of each personal chat, with their names.
+async fn pairs_of(
+    db: &impl ConnectionTrait,
+    ids: &[ConversationId],
+) -> Result<HashMap<ConversationId, Vec<(UserId, Option<String>)>>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Person {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        display_name: Option<String>,
+    }
+    let mut pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>> = HashMap::new();
+    for part in ids.chunks(READERS_PER_QUERY) {
+        let marks = vec!["?"; part.len()].join(", ");
+        let people = Person::find_by_statement(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT o.conversation_id, o.user_id, ou.display_name \
+                 FROM conversation_members o LEFT JOIN users ou ON ou.id = o.user_id \
+                 WHERE o.conversation_id IN ({marks})"
+            ),
+            part.iter().map(|id| Value::from(*id)),
+        ))
+        .all(db)
+        .await?;
+        for p in people {
+            pairs
+                .entry(p.conversation_id)
+                .or_default()
+                .push((p.user_id, p.display_name));
+        }
+    }
+    Ok(pairs)
 }
 
 /// How many members each of the chats has now.
@@ -198,13 +247,16 @@ async fn member_counts(
     Ok(counts)
 }
 
-fn to_row(r: Row, members: i64) -> Option<InternalRow> {
+fn to_row(r: Row, members: i64, other: Option<(UserId, Option<String>)>) -> Option<InternalRow> {
     let Some(my_role) = MemberRole::parse(&r.role) else {
         tracing::error!(conversation = %r.id, role = r.role, "a member's stored role is not a role");
         return None;
     };
     let title = match r.kind {
-        ConversationKind::Direct => r.other_name.unwrap_or_else(|| "Former user".to_owned()),
+        ConversationKind::Direct => other
+            .as_ref()
+            .and_then(|(_, name)| name.clone())
+            .unwrap_or_else(|| "Former user".to_owned()),
         _ => r.subject,
     };
     Some(InternalRow {
@@ -214,7 +266,7 @@ fn to_row(r: Row, members: i64) -> Option<InternalRow> {
             id: r.id,
             kind: r.kind,
             title,
-            other_id: r.other_id,
+            other_id: other.map(|(id, _)| id),
             my_role,
             closed: r.status == ConversationStatus::Closed,
             last_message_at_ms: r.last_message_at.timestamp_millis(),
