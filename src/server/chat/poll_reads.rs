@@ -23,6 +23,7 @@ use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
@@ -283,29 +284,27 @@ async fn collect_many(
         {
             let reader = Reader::of(viewer.role);
             let key = (open, reader, cursor.after_seq, a.page);
-            let page = match pages.get(&key) {
-                Some(page) => page.clone(),
-                None => {
+            let mut messages = match pages.entry(key) {
+                Entry::Occupied(page) => page.get().clone(),
+                Entry::Vacant(slot) => {
                     let page =
                         messages::after(db, reader, open, cursor.after_seq, a.page + 1).await?;
-                    pages.insert(key, page.clone());
-                    page
+                    // A whole page as staff read it (a client's may leave lines out) holds the
+                    // chat's newest message as of the clock; noted once per page read.
+                    if let (Some(reads), Some(mark), Some(last)) = (reads, heard, page.last())
+                        && reader == Reader::Staff
+                        && page.len() as u64 <= a.page
+                    {
+                        reads
+                            .known
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .note_newest(open, mark, last.seq);
+                    }
+                    slot.insert(page).clone()
                 }
             };
-            let mut messages = page;
             update.more = messages.len() as u64 > a.page;
-            // A whole page as staff read it (a client's may leave lines out) holds the chat's
-            // newest message as of the clock.
-            if let (Some(reads), Some(mark), Some(last)) = (reads, heard, messages.last())
-                && reader == Reader::Staff
-                && !update.more
-            {
-                reads
-                    .known
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .note_newest(open, mark, last.seq);
-            }
             messages.truncate(usize::try_from(a.page).unwrap_or(usize::MAX));
             if let Some(last) = messages.last() {
                 update.cursor.after_seq = last.seq;
