@@ -709,23 +709,6 @@ async fn the_sync_log_tells_what_was_done_and_retries_a_refused_delivery(db: Db)
         "{lines:?}"
     );
 
-    // The cause is fixed (the stages mapped to the organisation's), then retried from the log.
-    let mapping = [
-        ("to[0]", "New"),
-        ("to[1]", "New"),
-        ("to[2]", "New"),
-        ("to[3]", "New"),
-        ("to[4]", "Won"),
-        ("won", "Won"),
-        ("lost", "Lost"),
-        ("from[0]", "inquiry"),
-        ("from[1]", "completion"),
-        ("from[2]", ""),
-    ];
-    admin
-        .call("admin/crm/stages/save", &mapping)
-        .await
-        .expect_ok();
     let line_id = failed["id"].as_i64().unwrap().to_string();
     let manager = app.manager("mia@example.com", "Mia").await;
     for (who, status) in [
@@ -762,6 +745,33 @@ async fn the_sync_log_tells_what_was_done_and_retries_a_refused_delivery(db: Db)
         manager.call("chats/crm/retry", &retry).await.status,
         StatusCode::NOT_FOUND
     );
+    // Max's accepting queues one more delivery of the deal, refused as well while the stages
+    // are not mapped (the failure line is updated, not repeated). Waiting for it keeps the retry
+    // below about a delivery that is not done: had it run after the fix, it would have gone
+    // through and left nothing to retry.
+    eventually("the accept's delivery refused too", || async {
+        let lines = sync_log_lines(&admin).await;
+        let line = lines.iter().find(|l| l["id"] == failed["id"])?;
+        (line["at"] != failed["at"] && line["outcome"] == "failed").then_some(())
+    })
+    .await;
+    // The cause is fixed (the stages mapped to the organisation's), then retried beside the chat.
+    let mapping = [
+        ("to[0]", "New"),
+        ("to[1]", "New"),
+        ("to[2]", "New"),
+        ("to[3]", "New"),
+        ("to[4]", "Won"),
+        ("won", "Won"),
+        ("lost", "Lost"),
+        ("from[0]", "inquiry"),
+        ("from[1]", "completion"),
+        ("from[2]", ""),
+    ];
+    admin
+        .call("admin/crm/stages/save", &mapping)
+        .await
+        .expect_ok();
     let beside = max
         .call("chats/crm", &[("conversation_id", chat_id.as_str())])
         .await
@@ -811,7 +821,7 @@ async fn the_sync_log_tells_what_was_done_and_retries_a_refused_delivery(db: Db)
         .find(|l| l["action"] == "Created the deal")
         .unwrap();
     assert_eq!(made["remote_id"], deal["id"]);
-    // Done since (Max's accepting queued one more delivery of the deal: once it ran too).
+    // Done since: the retry ran the deal's newest delivery, which went through.
     eventually("the old line no longer retryable", || async {
         let lines = sync_log_lines(&admin).await;
         let old = lines.iter().find(|l| l["id"] == failed["id"]).unwrap();
