@@ -41,6 +41,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+/// The server's allocator here too: this program's thousands of clients share the machine's two
+/// cores with the server, and every cycle they spend allocating is one the server does not get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "chat_load/groups.rs"]
 mod groups;
 #[path = "chat_load/routing.rs"]
@@ -204,6 +209,17 @@ impl Api {
         endpoint: &str,
         form: &[(&str, String)],
     ) -> Result<Value, String> {
+        let text = self.call_text(who, endpoint, form).await?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+
+    /// The answer's JSON text, for a caller that reads only a few of its fields.
+    async fn call_text(
+        &self,
+        who: &Session,
+        endpoint: &str,
+        form: &[(&str, String)],
+    ) -> Result<String, String> {
         let res = self
             .http
             .post(format!("{}/api/{endpoint}", self.base))
@@ -216,7 +232,7 @@ impl Api {
         let status = res.status();
         let text = res.text().await.map_err(|e| e.to_string())?;
         if status.is_success() {
-            serde_json::from_str(&text).map_err(|e| e.to_string())
+            Ok(text)
         } else {
             Err(format!("{status}: {text}"))
         }
@@ -229,11 +245,22 @@ impl Api {
         chat: Option<i64>,
         after: i64,
     ) -> Result<Value, String> {
+        let text = self.poll_text(who, tick, chat, after).await?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+
+    async fn poll_text(
+        &self,
+        who: &Session,
+        tick: i64,
+        chat: Option<i64>,
+        after: i64,
+    ) -> Result<String, String> {
         let mut form = vec![("tick", tick.to_string()), ("after_seq", after.to_string())];
         if let Some(id) = chat {
             form.push(("conversation_id", id.to_string()));
         }
-        self.call(who, "chats/poll", &form).await
+        self.call_text(who, "chats/poll", &form).await
     }
 }
 
@@ -760,7 +787,16 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let perf = o.perf.as_ref().filter(|_| n == usize::MAX).map(|file| {
         Command::new("perf")
-            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .args([
+                "record",
+                "-F",
+                "999",
+                "--call-graph",
+                "dwarf,16384",
+                "-p",
+                &pid.to_string(),
+                "-o",
+            ])
             .arg(file)
             .args(["--", "sleep", &o.latency_secs.to_string()])
             .stdout(Stdio::null())

@@ -5,7 +5,8 @@
 //!    `--group-secs` S (10); every member's poll times each message from the moment its send left;
 //! 2. 20 groups of 100 members, 50 messages a second in all (one sender per group, in turn).
 //!
-//! With `--perf FILE`, the server is profiled during the first part's sends.
+//! With `--perf FILE`, the server and this program (the members' clients) are profiled during
+//! the first part's sends.
 //!
 //! Reported for each: deliveries (message × member) received of those expected, and the send →
 //! receive time p50 / p99 / max. The targets (issue: internal chats): p50 ≤ 10 ms and p99 ≤ 50 ms
@@ -25,6 +26,13 @@ struct Part {
     name: String,
     expected: usize,
     times: Vec<Duration>,
+    /// Each message's first and last delivery: where its fan-out's time goes (the first is the
+    /// send, its commit and one answer; the spread after it is the answers to all the others).
+    first: Vec<Duration>,
+    last: Vec<Duration>,
+    /// CPU time over the sends, per message: the server's and this program's (the members'
+    /// clients share the machine's cores with the server).
+    cpu_per_message: (Duration, Duration),
     errors: usize,
 }
 
@@ -41,12 +49,62 @@ impl GroupFigures {
                 ms(p.times.last().copied().unwrap_or_default()),
                 p.errors
             );
+            println!(
+                "    each message's first delivery p50 {:.2} ms, its last p50 {:.2} ms",
+                ms(percentile(&p.first, 0.50)),
+                ms(percentile(&p.last, 0.50)),
+            );
+            println!(
+                "    CPU per message: server {:.1} ms, the members' clients {:.1} ms",
+                ms(p.cpu_per_message.0),
+                ms(p.cpu_per_message.1),
+            );
         }
     }
 }
 
+/// The CPU time process `pid` used so far (user and system), from `/proc`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    // Clock ticks are 1/100 s on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
 /// When each message's send left, by its client message id.
 type Sent = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// Each delivery's send → receive time, by the message's client id.
+type Times = Arc<Mutex<HashMap<String, Vec<Duration>>>>;
+
+/// What a member's client reads of a poll answer: the cursor and the new messages' ids. Read into
+/// these fields alone (serde skips the rest), the members' 500 clients, which share the server's
+/// cores, spend less of them building JSON trees nobody reads.
+#[derive(serde::Deserialize)]
+struct Answer {
+    cursor: Cursor,
+    #[serde(default)]
+    messages: Vec<Delivered>,
+}
+
+#[derive(serde::Deserialize)]
+struct Cursor {
+    tick: i64,
+    after_seq: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Delivered {
+    client_msg_id: Option<String>,
+}
 
 /// A member's poll loop with the group open: each message it receives is timed against its send.
 fn member(
@@ -54,13 +112,17 @@ fn member(
     who: Session,
     group: i64,
     sent: Sent,
-    times: Arc<Mutex<Vec<Duration>>>,
+    times: Times,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<usize> {
     tokio::spawn(async move {
         let (mut tick, mut after, mut errors) = (0i64, 0i64, 0usize);
         while !stop.load(Ordering::Relaxed) {
-            let update = match api.poll(&who, tick, Some(group), after).await {
+            let answer = api
+                .poll_text(&who, tick, Some(group), after)
+                .await
+                .and_then(|text| serde_json::from_str::<Answer>(&text).map_err(|e| e.to_string()));
+            let update = match answer {
                 Ok(u) => u,
                 Err(_) => {
                     errors += 1;
@@ -69,14 +131,15 @@ fn member(
                 }
             };
             let now = Instant::now();
-            tick = update["cursor"]["tick"].as_i64().unwrap_or(tick);
-            after = update["cursor"]["after_seq"].as_i64().unwrap_or(after);
-            for m in update["messages"].as_array().into_iter().flatten() {
-                let Some(id) = m["client_msg_id"].as_str() else {
+            tick = update.cursor.tick;
+            after = update.cursor.after_seq;
+            for m in &update.messages {
+                let Some(id) = m.client_msg_id.as_deref() else {
                     continue;
                 };
                 if let Some(at) = sent.lock().unwrap().get(id) {
-                    times.lock().unwrap().push(now - *at);
+                    let mut times = times.lock().unwrap();
+                    times.entry(id.to_owned()).or_default().push(now - *at);
                 }
             }
         }
@@ -96,7 +159,8 @@ struct Shape {
 /// One part: groups of `people`, sent to by each group's first member in turn.
 async fn part(
     api: &Api,
-    perf: Option<(&std::path::Path, u32)>,
+    server: u32,
+    perf: Option<&std::path::Path>,
     name: String,
     people: &[(Session, i64)],
     shape: Shape,
@@ -125,7 +189,7 @@ async fn part(
         ids.push(made["id"].as_i64().unwrap());
     }
     let sent: Sent = Arc::default();
-    let times: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let times: Times = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let mut pollers = Vec::new();
     for (g, group) in ids.iter().enumerate() {
@@ -144,10 +208,20 @@ async fn part(
     tokio::time::sleep(Duration::from_secs(3)).await;
     let total = (rate * secs) as usize;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    // `--perf FILE`: the server's profile over the sends of this part only.
-    let profiler = perf.map(|(file, pid)| {
+    // `--perf FILE`: the profile of the server and of this program (the members' clients) over
+    // the sends of this part only.
+    let profiler = perf.map(|file| {
         std::process::Command::new("perf")
-            .args(["record", "-F", "999", "-g", "-p", &pid.to_string(), "-o"])
+            .args([
+                "record",
+                "-F",
+                "999",
+                "--call-graph",
+                "dwarf,16384",
+                "-p",
+                &format!("{server},{}", std::process::id()),
+                "-o",
+            ])
             .arg(file)
             .args(["--", "sleep", &secs.to_string()])
             .stdout(std::process::Stdio::null())
@@ -155,6 +229,7 @@ async fn part(
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
     });
+    let cpu_before = (cpu_time(server), cpu_time(std::process::id()));
     let mut next = tokio::time::Instant::now();
     let mut sends = Vec::with_capacity(total);
     for k in 0..total {
@@ -182,13 +257,29 @@ async fn part(
     for s in sends {
         errors += usize::from(s.await.unwrap());
     }
+    // The last message's fan-out ends within a few tens of milliseconds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu_per_message = (
+        (cpu_time(server) - cpu_before.0) / total as u32,
+        (cpu_time(std::process::id()) - cpu_before.1) / total as u32,
+    );
     if let Some(mut profiler) = profiler {
         profiler.wait().unwrap();
     }
     // Late deliveries still count; then the polls stop (each answers within its timeout).
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::Relaxed);
-    let mut times = std::mem::take(&mut *times.lock().unwrap());
+    let by_message = std::mem::take(&mut *times.lock().unwrap());
+    let (mut first, mut last): (Vec<Duration>, Vec<Duration>) = by_message
+        .values()
+        .map(|t| {
+            let min = t.iter().min().copied().unwrap_or_default();
+            (min, t.iter().max().copied().unwrap_or_default())
+        })
+        .unzip();
+    first.sort();
+    last.sort();
+    let mut times: Vec<Duration> = by_message.into_values().flatten().collect();
     times.sort();
     for p in pollers {
         p.abort();
@@ -197,6 +288,9 @@ async fn part(
         name,
         expected: total * size,
         times,
+        first,
+        last,
+        cpu_per_message,
         errors,
     }
 }
@@ -225,7 +319,8 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
     }
     let big = part(
         &api,
-        o.perf.as_deref().map(|file| (file, server.id())),
+        server.id(),
+        o.perf.as_deref(),
         format!("1 group of {} members, {} msg/s", o.groups, o.group_rate),
         &with_ids,
         Shape {
@@ -238,6 +333,7 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
     .await;
     let small = part(
         &api,
+        server.id(),
         None,
         format!("{SMALL_GROUPS} groups of {SMALL_SIZE} members, 50 msg/s in all"),
         &with_ids,

@@ -10,7 +10,7 @@ use crate::model::payment::Provider;
 use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::platform::entities::{conversation, message};
 use crate::server::realtime::Audience;
-use crate::server::realtime::changes::{Write, stmt};
+use crate::server::realtime::changes::{Write, in_list, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, Value,
@@ -571,9 +571,9 @@ pub async fn by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; ids.len()].join(", ");
+    let (marks, values) = in_list(ids.iter().map(|id| (*id).into()));
     let sql = format!("{} WHERE m.id IN ({marks})", select_view(Reader::Staff));
-    query_views(db, &sql, ids.iter().map(|id| (*id).into()).collect()).await
+    query_views(db, &sql, values).await
 }
 
 /// A message its sender already stored under `client_msg_id`, if any.

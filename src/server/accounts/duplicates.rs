@@ -5,7 +5,7 @@
 use crate::model::chat::DuplicateView;
 use crate::model::ids::UserId;
 use crate::server::platform::entities::{crm_contact, user};
-use crate::server::realtime::changes::stmt;
+use crate::server::realtime::changes::{in_list, stmt};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter};
 
 /// Most possible duplicates shown.
@@ -100,7 +100,7 @@ pub async fn of_client(
     let phone_mates: Vec<String> = if my_phones.is_empty() {
         Vec::new()
     } else {
-        let marks = vec!["?"; my_phones.len()].join(", ");
+        let (marks, values) = in_list(my_phones.iter().map(|p| p.clone().into()));
         EmailRow::find_by_statement(stmt(
             backend,
             &format!(
@@ -108,7 +108,7 @@ pub async fn of_client(
                  WHERE c.phone IS NOT NULL AND {} IN ({marks}) LIMIT 100",
                 phone_key_sql()
             ),
-            my_phones.iter().map(|p| p.clone().into()),
+            values,
         ))
         .all(db)
         .await?
@@ -124,11 +124,9 @@ pub async fn of_client(
         values.push(format!("%@{domain}").into());
     }
     if !phone_mates.is_empty() {
-        either.push(format!(
-            "LOWER(u.email) IN ({})",
-            vec!["?"; phone_mates.len()].join(", ")
-        ));
-        values.extend(phone_mates.iter().map(|e| e.clone().into()));
+        let (marks, mates) = in_list(phone_mates.iter().map(|e| e.clone().into()));
+        either.push(format!("LOWER(u.email) IN ({marks})"));
+        values.extend(mates);
     }
     let candidates = Candidate::find_by_statement(stmt(
         backend,

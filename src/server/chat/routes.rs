@@ -26,7 +26,6 @@ use crate::server::chat::writer::MessageWriter;
 use crate::server::platform::config::Settings;
 use crate::server::platform::rate_limit::RateLimit;
 use crate::server::realtime::Hub;
-use axum::extract::FromRef;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderName, HeaderValue};
@@ -63,14 +62,16 @@ pub struct ChatState {
     pub payment_provider: Provider,
 }
 
-pub fn router<S>() -> Router<S>
+/// The two routes, holding only the chat's state: a request clones one `Arc`, not the whole
+/// application's state (the Leptos options with it), thousands of times a second under load.
+pub fn router<S>(state: ChatState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    ChatState: FromRef<S>,
 {
     Router::new()
         .route(POLL_PATH, post(poll_handler))
         .route(SEND_PATH, post(send_handler))
+        .with_state(Arc::new(state))
 }
 
 /// The arguments of `api::chat::poll`.
@@ -149,7 +150,7 @@ pub async fn send(
 }
 
 async fn poll_handler(
-    State(state): State<ChatState>,
+    State(state): State<Arc<ChatState>>,
     me: Result<SignedIn, AppError>,
     args: Result<Form<PollArgs>, FormRejection>,
 ) -> Response {
@@ -162,7 +163,7 @@ async fn poll_handler(
 }
 
 async fn send_handler(
-    State(state): State<ChatState>,
+    State(state): State<Arc<ChatState>>,
     me: Result<SignedIn, AppError>,
     args: Result<Form<SendArgs>, FormRejection>,
 ) -> Response {

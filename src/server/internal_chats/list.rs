@@ -7,7 +7,7 @@ use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{InternalChatSummary, MemberRole};
 use crate::server::access::Viewer;
 use crate::server::platform::db::like_contains;
-use crate::server::realtime::changes::stmt;
+use crate::server::realtime::changes::{in_list, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 use std::collections::HashMap;
@@ -148,8 +148,7 @@ pub async fn changed_for(
 
 /// `?, ?, …` for the readers of `part`, their ids as values, and the oldest of their cursors.
 fn readers_in(part: &[(UserId, i64)]) -> (String, Vec<Value>, i64) {
-    let marks = vec!["?"; part.len()].join(", ");
-    let values = part.iter().map(|(user, _)| Value::from(*user)).collect();
+    let (marks, values) = in_list(part.iter().map(|(user, _)| Value::from(*user)));
     let since = part.iter().map(|(_, tick)| *tick).min().unwrap_or(0);
     (marks, values, since)
 }
@@ -197,7 +196,7 @@ async fn pairs_of(
     }
     let mut pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>> = HashMap::new();
     for part in ids.chunks(READERS_PER_QUERY) {
-        let marks = vec!["?"; part.len()].join(", ");
+        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
         let people = Person::find_by_statement(stmt(
             db.get_database_backend(),
             &format!(
@@ -205,7 +204,7 @@ async fn pairs_of(
                  FROM conversation_members o LEFT JOIN users ou ON ou.id = o.user_id \
                  WHERE o.conversation_id IN ({marks})"
             ),
-            part.iter().map(|id| Value::from(*id)),
+            values,
         ))
         .all(db)
         .await?;
@@ -231,14 +230,14 @@ async fn member_counts(
     }
     let mut counts = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let marks = vec!["?"; part.len()].join(", ");
+        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
         let rows = Count::find_by_statement(stmt(
             db.get_database_backend(),
             &format!(
                 "SELECT conversation_id, COUNT(*) AS n FROM conversation_members \
                  WHERE conversation_id IN ({marks}) AND left_at IS NULL GROUP BY conversation_id"
             ),
-            part.iter().map(|id| Value::from(*id)),
+            values,
         ))
         .all(db)
         .await?;

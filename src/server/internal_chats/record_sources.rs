@@ -11,7 +11,7 @@ use crate::model::record_link::{RecordChoice, RecordRef};
 use crate::server::access::Viewer;
 use crate::server::deals::list::visible;
 use crate::server::platform::db::like_contains;
-use crate::server::realtime::changes::stmt;
+use crate::server::realtime::changes::{in_list, stmt};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 
 /// The most records a picker offers at once (searching finds the others).
@@ -133,9 +133,9 @@ impl Source {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let marks = vec!["?"; ids.len()].join(", ");
+            let (marks, ids) = in_list(ids.iter().map(|id| Value::from(*id)));
             sql.push_str(&format!(" AND {alias}.id IN ({marks})"));
-            values.extend(ids.iter().map(|id| Value::from(*id)));
+            values.extend(ids);
         }
         // By name, then id: the first two columns (by position, which both databases read alike
         // after a DISTINCT over joined tables).
@@ -194,13 +194,13 @@ impl Source {
             return Ok(Vec::new());
         }
         let (table, _, title) = self.table();
-        let marks = vec!["?"; ids.len()].join(", ");
+        let (marks, values) = in_list(ids.into_iter().map(Value::from));
         let rows = Found::find_by_statement(stmt(
             db.get_database_backend(),
             &format!(
                 "SELECT id, {title} AS title, NULL AS detail FROM {table} WHERE id IN ({marks})"
             ),
-            ids.into_iter().map(Value::from),
+            values,
         ))
         .all(db)
         .await?;

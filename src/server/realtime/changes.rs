@@ -24,6 +24,20 @@ pub fn stmt(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Valu
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// The placeholders of an `IN (…)` list and its values, padded with copies of the last value
+/// to the next power of two (the same answer). A list of any length is then one of a few
+/// statement texts, each prepared once per pooled connection: one text per length would keep
+/// the statement cache preparing long lists again (the woken members of a group are read in
+/// one list). An empty list reads `IN (NULL)`, which matches nothing.
+pub fn in_list(values: impl IntoIterator<Item = Value>) -> (String, Vec<Value>) {
+    let mut values: Vec<Value> = values.into_iter().collect();
+    let Some(last) = values.last().cloned() else {
+        return ("NULL".to_owned(), values);
+    };
+    values.resize(values.len().next_power_of_two(), last);
+    (vec!["?"; values.len()].join(", "), values)
+}
+
 fn number_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;
@@ -143,6 +157,26 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_lists_come_in_a_few_lengths_and_keep_their_values() {
+        let (marks, values) = in_list((1..=5).map(Value::from));
+        assert_eq!(marks, "?, ?, ?, ?, ?, ?, ?, ?");
+        let ints: Vec<i32> = values
+            .iter()
+            .map(|v| match v {
+                Value::Int(Some(n)) => *n,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ints, [1, 2, 3, 4, 5, 5, 5, 5]);
+        for n in [1usize, 2, 3, 100, 500] {
+            let (marks, values) = in_list((0..n).map(|i| Value::from(i as i64)));
+            assert_eq!(values.len(), n.next_power_of_two());
+            assert_eq!(marks.matches('?').count(), values.len());
+        }
+        assert_eq!(in_list(Vec::<Value>::new()), ("NULL".to_owned(), vec![]));
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgres_only() {

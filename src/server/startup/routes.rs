@@ -24,7 +24,9 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.settings.limits.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
-        .merge(chat::routes::router())
+        .merge(chat::routes::router(chat::routes::ChatState::from_ref(
+            &state,
+        )))
         .merge(payments::routes::router())
         .merge(accounts::routes::router())
         .merge(crm::routes::router())
