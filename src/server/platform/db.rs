@@ -112,6 +112,31 @@ pub fn like_contains(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The bundled SQLite is built as `.cargo/config.toml` says: with the planner's stability
+    /// guarantee (else every `LIMIT ?` statement is compiled again on each run) and without the
+    /// memory statistics' global mutex.
+    #[tokio::test]
+    async fn sqlite_is_built_with_the_flags_the_server_relies_on() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        let options: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT compile_options FROM pragma_compile_options",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "compile_options").unwrap())
+            .collect();
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} in {options:?}"
+            );
+        }
+    }
+
     #[test]
     fn search_wildcards_are_taken_literally() {
         assert_eq!(like_contains("50%_Off\\"), "%50\\%\\_off\\\\%");
