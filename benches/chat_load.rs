@@ -515,6 +515,28 @@ fn load_average() -> f64 {
         .unwrap_or(-1.0)
 }
 
+/// `perf record` of the processes `pids` (comma-separated) into `file` for `secs` seconds, with
+/// DWARF call graphs: the release build keeps no frame pointers, so `-g` gives no callers.
+fn record_profile(file: &std::path::Path, pids: &str, secs: u64) -> Child {
+    Command::new("perf")
+        .args([
+            "record",
+            "-F",
+            "999",
+            "--call-graph",
+            "dwarf,16384",
+            "-p",
+            pids,
+            "-o",
+        ])
+        .arg(file)
+        .args(["--", "sleep", &secs.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
+}
+
 /// CPU time (user + system) a process has used so far, in seconds.
 fn cpu_secs(pid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -785,25 +807,11 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
         });
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let perf = o.perf.as_ref().filter(|_| n == usize::MAX).map(|file| {
-        Command::new("perf")
-            .args([
-                "record",
-                "-F",
-                "999",
-                "--call-graph",
-                "dwarf,16384",
-                "-p",
-                &pid.to_string(),
-                "-o",
-            ])
-            .arg(file)
-            .args(["--", "sleep", &o.latency_secs.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
-    });
+    let perf = o
+        .perf
+        .as_ref()
+        .filter(|_| n == usize::MAX)
+        .map(|file| record_profile(file, &pid.to_string(), o.latency_secs));
     let (server_cpu0, bench_cpu0) = (cpu_secs(&pid.to_string()), cpu_secs("self"));
     let interval = Duration::from_secs_f64(1.0 / o.rate as f64);
     let total = o.rate * o.latency_secs;

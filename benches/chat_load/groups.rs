@@ -12,7 +12,10 @@
 //! receive time p50 / p99 / max. The targets (issue: internal chats): p50 ≤ 10 ms and p99 ≤ 50 ms
 //! for the 500-member group; the same p99 for the 20 groups.
 
-use super::{Api, Options, Session, database, ms, percentile, prepare, start_server, support};
+use super::{
+    Api, Options, Session, cpu_secs, database, ms, percentile, prepare, record_profile,
+    start_server, support,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,22 +64,6 @@ impl GroupFigures {
             );
         }
     }
-}
-
-/// The CPU time process `pid` used so far (user and system), from `/proc`.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    // Clock ticks are 1/100 s on Linux.
-    Duration::from_millis(ticks * 10)
 }
 
 /// When each message's send left, by its client message id.
@@ -210,26 +197,10 @@ async fn part(
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
     // `--perf FILE`: the profile of the server and of this program (the members' clients) over
     // the sends of this part only.
-    let profiler = perf.map(|file| {
-        std::process::Command::new("perf")
-            .args([
-                "record",
-                "-F",
-                "999",
-                "--call-graph",
-                "dwarf,16384",
-                "-p",
-                &format!("{server},{}", std::process::id()),
-                "-o",
-            ])
-            .arg(file)
-            .args(["--", "sleep", &secs.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run perf: {e}"))
-    });
-    let cpu_before = (cpu_time(server), cpu_time(std::process::id()));
+    let profiler =
+        perf.map(|file| record_profile(file, &format!("{server},{}", std::process::id()), secs));
+    let cpu = || (cpu_secs(&server.to_string()), cpu_secs("self"));
+    let cpu_before = cpu();
     let mut next = tokio::time::Instant::now();
     let mut sends = Vec::with_capacity(total);
     for k in 0..total {
@@ -259,9 +230,12 @@ async fn part(
     }
     // The last message's fan-out ends within a few tens of milliseconds.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let cpu_after = cpu();
+    let per_message =
+        |before: f64, after: f64| Duration::from_secs_f64((after - before) / total as f64);
     let cpu_per_message = (
-        (cpu_time(server) - cpu_before.0) / total as u32,
-        (cpu_time(std::process::id()) - cpu_before.1) / total as u32,
+        per_message(cpu_before.0, cpu_after.0),
+        per_message(cpu_before.1, cpu_after.1),
     );
     if let Some(mut profiler) = profiler {
         profiler.wait().unwrap();
