@@ -33,7 +33,7 @@
 //!
 //! `--groups N` runs instead the group phase (`chat_load/groups.rs`: internal group chats'
 //! fan-out to N members all long-polling, then 20 groups of 100 at 50 msg/s; `--group-rate`,
-//! `--group-secs`).
+//! `--group-secs`, `--repoll-delay MS`).
 //!
 //! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
 //! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
@@ -98,6 +98,9 @@ struct Options {
     groups: usize,
     group_rate: u64,
     group_secs: u64,
+    /// How long a member waits after an answer before it polls again: with more than a fan-out
+    /// takes, no re-poll competes with the answers (a diagnostic; browsers re-poll at once).
+    repoll_delay: Duration,
 }
 
 fn options() -> Options {
@@ -124,6 +127,7 @@ fn options() -> Options {
         groups: 0,
         group_rate: 4,
         group_secs: 10,
+        repoll_delay: Duration::ZERO,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -154,6 +158,9 @@ fn options() -> Options {
             "--groups" => o.groups = value.parse::<usize>().unwrap().max(2),
             "--group-rate" => o.group_rate = value.parse::<u64>().unwrap().max(1),
             "--group-secs" => o.group_secs = value.parse::<u64>().unwrap().max(1),
+            "--repoll-delay" => {
+                o.repoll_delay = Duration::from_millis(value.parse::<u64>().unwrap());
+            }
             "--runs" => o.runs = value.parse::<usize>().unwrap().max(1),
             "--pin" => {
                 o.pin = true;
@@ -288,6 +295,7 @@ async fn prepare(
         url: url.to_owned(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
+        sqlite_row_buffer: 1024,
         acquire_timeout_secs: 10,
     })
     .await
@@ -909,6 +917,7 @@ async fn run(o: &Options, n: usize) -> Option<Figures> {
         url: url.clone(),
         max_connections: 1,
         sqlite_cache_kib: 2048,
+        sqlite_row_buffer: 1024,
         acquire_timeout_secs: 10,
     })
     .await

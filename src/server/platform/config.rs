@@ -137,6 +137,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// SQLite's page cache per pooled connection, in KiB (ignored on PostgreSQL).
     pub sqlite_cache_kib: u32,
+    /// How many rows a SQLite query's worker thread may hand over before it waits for the
+    /// request to take them (ignored on PostgreSQL).
+    pub sqlite_row_buffer: usize,
     /// How long a request waits for a connection (or to open one) before it answers 503.
     pub acquire_timeout_secs: u64,
 }
@@ -587,6 +590,12 @@ impl Settings {
         if self.database.sqlite_cache_kib < 64 {
             return Err(invalid("database.sqlite_cache_kib", "must be at least 64"));
         }
+        if !(1..=1_000_000).contains(&self.database.sqlite_row_buffer) {
+            return Err(invalid(
+                "database.sqlite_row_buffer",
+                "must be between 1 and 1000000",
+            ));
+        }
         if self.server.bind.parse::<SocketAddr>().is_err() {
             return Err(invalid(
                 "server.bind",
@@ -952,6 +961,16 @@ mod tests {
             bad_key(with("database.sqlite_cache_kib", "8")),
             "database.sqlite_cache_kib"
         );
+    }
+
+    #[test]
+    fn a_sqlite_row_buffer_out_of_range_names_its_key() {
+        for bad in ["0", "1000001"] {
+            assert_eq!(
+                bad_key(with("database.sqlite_row_buffer", bad)),
+                "database.sqlite_row_buffer"
+            );
+        }
     }
 
     #[test]

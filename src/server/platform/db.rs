@@ -18,6 +18,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     }
     // Negative: a size in KiB rather than in pages.
     let cache_size = format!("-{}", settings.sqlite_cache_kib);
+    let row_buffer = settings.sqlite_row_buffer;
     let mut opts = ConnectOptions::new(settings.url.clone());
     opts.max_connections(settings.max_connections)
         .min_connections(1)
@@ -31,6 +32,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", cache_size.clone())
+                // sqlx hands rows over a bounded channel from the connection's thread. At its
+                // default of 50, a query of more rows (a group's 500 members woken by one
+                // message) switched threads for each row past the 50th: about 1 ms before the
+                // first member heard it (README, group fan-out).
+                .row_buffer_size(row_buffer)
         });
     Database::connect(opts).await
 }
