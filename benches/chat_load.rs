@@ -216,17 +216,6 @@ impl Api {
         endpoint: &str,
         form: &[(&str, String)],
     ) -> Result<Value, String> {
-        let text = self.call_text(who, endpoint, form).await?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
-    }
-
-    /// The answer's JSON text, for a caller that reads only a few of its fields.
-    async fn call_text(
-        &self,
-        who: &Session,
-        endpoint: &str,
-        form: &[(&str, String)],
-    ) -> Result<String, String> {
         let res = self
             .http
             .post(format!("{}/api/{endpoint}", self.base))
@@ -239,7 +228,7 @@ impl Api {
         let status = res.status();
         let text = res.text().await.map_err(|e| e.to_string())?;
         if status.is_success() {
-            Ok(text)
+            serde_json::from_str(&text).map_err(|e| e.to_string())
         } else {
             Err(format!("{status}: {text}"))
         }
@@ -252,22 +241,11 @@ impl Api {
         chat: Option<i64>,
         after: i64,
     ) -> Result<Value, String> {
-        let text = self.poll_text(who, tick, chat, after).await?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
-    }
-
-    async fn poll_text(
-        &self,
-        who: &Session,
-        tick: i64,
-        chat: Option<i64>,
-        after: i64,
-    ) -> Result<String, String> {
         let mut form = vec![("tick", tick.to_string()), ("after_seq", after.to_string())];
         if let Some(id) = chat {
             form.push(("conversation_id", id.to_string()));
         }
-        self.call_text(who, "chats/poll", &form).await
+        self.call(who, "chats/poll", &form).await
     }
 }
 
