@@ -32,8 +32,9 @@
 //! least-busy queue, RATE new chats a second; `--routing-secs`, `--operators`, `--handle-ms`).
 //!
 //! `--groups N` runs instead the group phase (`chat_load/groups.rs`: internal group chats'
-//! fan-out to N members all long-polling, then 20 groups of 100 at 50 msg/s; `--group-rate`,
-//! `--group-secs`, `--repoll-delay MS`).
+//! fan-out to N members all waiting on a streamed poll as the browser does, then 20 groups of 100
+//! at 50 msg/s; `--group-rate`, `--group-secs`, `--long-poll` for one long-poll per answer
+//! instead, `--repoll-delay MS` with it).
 //!
 //! `--ssr-page N` measures instead how fast the server renders a chat page: one chat with 200
 //! messages, its page (`GET /chats/:id`, rendered whole on the server) loaded N times in a row
@@ -101,6 +102,8 @@ struct Options {
     /// How long a member waits after an answer before it polls again: with more than a fan-out
     /// takes, no re-poll competes with the answers (a diagnostic; browsers re-poll at once).
     repoll_delay: Duration,
+    /// Group members long-poll once per answer instead of streaming (`--long-poll`).
+    long_poll: bool,
 }
 
 fn options() -> Options {
@@ -128,6 +131,7 @@ fn options() -> Options {
         group_rate: 4,
         group_secs: 10,
         repoll_delay: Duration::ZERO,
+        long_poll: false,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -164,6 +168,11 @@ fn options() -> Options {
             "--runs" => o.runs = value.parse::<usize>().unwrap().max(1),
             "--pin" => {
                 o.pin = true;
+                i += 1;
+                continue;
+            }
+            "--long-poll" => {
+                o.long_poll = true;
                 i += 1;
                 continue;
             }

@@ -17,7 +17,7 @@ use super::{
     start_server, support,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -125,27 +125,99 @@ impl Line {
         })
     }
 
-    /// One poll with `group` open; its answer's body (JSON) on 200, else the status and body.
-    async fn poll(&mut self, tick: i64, group: i64, after: i64) -> Result<&[u8], String> {
+    /// Writes the browser's poll request to `path` with `group` open.
+    async fn ask(&mut self, path: &str, tick: i64, group: i64, after: i64) -> Result<(), String> {
         use std::fmt::Write as _;
         let form = format!("tick={tick}&after_seq={after}&conversation_id={group}");
         self.request.clear();
         let _ = write!(
             self.request,
-            "POST /api/chats/poll HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: application/json\r\n\
+            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: application/json\r\n\
              cookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
              content-length: {}\r\n\r\n{form}",
             self.cookie,
             form.len()
         );
-        let io = |e: std::io::Error| e.to_string();
         self.stream
             .get_mut()
             .write_all(self.request.as_bytes())
             .await
-            .map_err(io)?;
-        let (mut status, mut length) = (None, None);
+            .map_err(|e| e.to_string())
+    }
+
+    /// Reads an answer's head: its status, its `content-length` and whether it is chunked.
+    async fn head(&mut self) -> Result<(Option<u16>, Option<usize>, bool), String> {
+        let (mut status, mut length, mut chunked) = (None, None, false);
         loop {
+            self.head.clear();
+            if self
+                .stream
+                .read_until(b'\n', &mut self.head)
+                .await
+                .map_err(|e| e.to_string())?
+                == 0
+            {
+                return Err("the server closed the connection".into());
+            }
+            let line = std::str::from_utf8(&self.head)
+                .map_err(|e| e.to_string())?
+                .trim_end();
+            if line.is_empty() {
+                return Ok((status, length, chunked));
+            }
+            if status.is_none() {
+                status = line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
+            } else if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
+                }
+            }
+        }
+    }
+
+    /// One poll with `group` open; its answer's body (JSON) on 200, else the status and body.
+    async fn poll(&mut self, tick: i64, group: i64, after: i64) -> Result<&[u8], String> {
+        self.ask("/api/chats/poll", tick, group, after).await?;
+        let (status, length, _) = self.head().await?;
+        let length = length.ok_or("an answer without content-length")?;
+        self.body.resize(length, 0);
+        self.stream
+            .read_exact(&mut self.body)
+            .await
+            .map_err(|e| e.to_string())?;
+        match status {
+            Some(200) => Ok(&self.body),
+            other => Err(format!(
+                "{other:?}: {}",
+                String::from_utf8_lossy(&self.body)
+            )),
+        }
+    }
+
+    /// Starts a streamed poll with `group` open: the browser's way since answers stream.
+    async fn stream(&mut self, tick: i64, group: i64, after: i64) -> Result<(), String> {
+        self.ask("/api/chats/stream", tick, group, after).await?;
+        match self.head().await? {
+            (Some(200), _, true) => {
+                self.body.clear();
+                Ok(())
+            }
+            (status, _, chunked) => Err(format!("{status:?}, chunked {chunked}")),
+        }
+    }
+
+    /// The stream's next line (one answer, JSON), or None when the stream ended.
+    async fn next_line(&mut self) -> Result<Option<Vec<u8>>, String> {
+        let io = |e: std::io::Error| e.to_string();
+        loop {
+            if let Some(end) = self.body.iter().position(|b| *b == b'\n') {
+                let rest = self.body.split_off(end + 1);
+                let line = std::mem::replace(&mut self.body, rest);
+                return Ok(Some(line));
+            }
+            // The next chunk: its size in hexadecimal, the data, CRLF; size 0 ends the stream.
             self.head.clear();
             if self
                 .stream
@@ -156,87 +228,122 @@ impl Line {
             {
                 return Err("the server closed the connection".into());
             }
-            let line = std::str::from_utf8(&self.head)
-                .map_err(|e| e.to_string())?
-                .trim_end();
-            if line.is_empty() {
-                break;
+            let size = std::str::from_utf8(&self.head).map_err(|e| e.to_string())?;
+            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|e| format!("a chunk size: {e}"))?;
+            let at = self.body.len();
+            self.body.resize(at + size, 0);
+            self.stream
+                .read_exact(&mut self.body[at..])
+                .await
+                .map_err(io)?;
+            let mut crlf = [0u8; 2];
+            self.stream.read_exact(&mut crlf).await.map_err(io)?;
+            if size == 0 {
+                return if self.body.is_empty() {
+                    Ok(None)
+                } else {
+                    Err("a stream that ended inside a line".into())
+                };
             }
-            if status.is_none() {
-                status = line.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
-            } else if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse::<usize>().ok();
-            }
-        }
-        let length = length.ok_or("an answer without content-length")?;
-        self.body.resize(length, 0);
-        self.stream.read_exact(&mut self.body).await.map_err(io)?;
-        match status {
-            Some(200) => Ok(&self.body),
-            other => Err(format!(
-                "{other:?}: {}",
-                String::from_utf8_lossy(&self.body)
-            )),
         }
     }
 }
 
-/// A member's poll loop with the group open: each message it receives is timed against its send.
-fn member(
+/// One line of a streamed poll, as a member reads it.
+#[derive(serde::Deserialize)]
+enum StreamLine {
+    Update(Answer),
+    Error(serde_json::Value),
+}
+
+/// What a member does with one answer: times the messages it brings against their sends.
+fn record(update: &Answer, now: Instant, sent: &Sent, times: &Times) {
+    for m in &update.messages {
+        let Some(id) = m.client_msg_id.as_deref() else {
+            continue;
+        };
+        if let Some(at) = sent.lock().unwrap().get(id) {
+            let mut times = times.lock().unwrap();
+            times.entry(id.to_owned()).or_default().push(now - *at);
+        }
+    }
+}
+
+/// A member's client with the group open: each message it receives is timed against its send.
+/// Streamed (the browser's way), or one long-poll per answer with `--long-poll`. A failure is
+/// counted in `errors` and the member starts again on a new connection.
+struct Member {
     port: u16,
     who: Session,
     group: i64,
     sent: Sent,
     times: Times,
     stop: Arc<AtomicBool>,
+    errors: Arc<AtomicUsize>,
     repoll_delay: Duration,
-) -> tokio::task::JoinHandle<usize> {
-    tokio::spawn(async move {
-        let (mut tick, mut after, mut errors) = (0i64, 0i64, 0usize);
-        let mut line = None;
-        while !stop.load(Ordering::Relaxed) {
-            if line.is_none() {
-                line = Line::open(port, &who).await.ok();
-            }
-            let Some(open) = line.as_mut() else {
-                errors += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            let answer = open
-                .poll(tick, group, after)
-                .await
-                .and_then(|body| serde_json::from_slice::<Answer>(body).map_err(|e| e.to_string()));
-            let update = match answer {
-                Ok(u) => u,
-                Err(_) => {
-                    errors += 1;
-                    // The connection may be in any state now: start a new one.
-                    line = None;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+    streamed: bool,
+}
+
+impl Member {
+    fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let (mut tick, mut after) = (0i64, 0i64);
+            let mut line = None;
+            while !self.stop.load(Ordering::Relaxed) {
+                if line.is_none() {
+                    line = Line::open(self.port, &self.who).await.ok();
                 }
-            };
-            let now = Instant::now();
-            if !repoll_delay.is_zero() {
-                tokio::time::sleep(repoll_delay).await;
-            }
-            tick = update.cursor.tick;
-            after = update.cursor.after_seq;
-            for m in &update.messages {
-                let Some(id) = m.client_msg_id.as_deref() else {
+                let Some(open) = line.as_mut() else {
+                    self.failed().await;
                     continue;
                 };
-                if let Some(at) = sent.lock().unwrap().get(id) {
-                    let mut times = times.lock().unwrap();
-                    times.entry(id.to_owned()).or_default().push(now - *at);
+                let went = if self.streamed {
+                    self.stream(open, &mut tick, &mut after).await
+                } else {
+                    self.poll(open, &mut tick, &mut after).await
+                };
+                if went.is_err() {
+                    // The connection may be in any state now: start a new one.
+                    line = None;
+                    self.failed().await;
                 }
             }
+        })
+    }
+
+    async fn failed(&self) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    async fn poll(&self, line: &mut Line, tick: &mut i64, after: &mut i64) -> Result<(), String> {
+        let body = line.poll(*tick, self.group, *after).await?;
+        let update = serde_json::from_slice::<Answer>(body).map_err(|e| e.to_string())?;
+        let now = Instant::now();
+        if !self.repoll_delay.is_zero() {
+            tokio::time::sleep(self.repoll_delay).await;
         }
-        errors
-    })
+        (*tick, *after) = (update.cursor.tick, update.cursor.after_seq);
+        record(&update, now, &self.sent, &self.times);
+        Ok(())
+    }
+
+    /// One streamed poll, until the server ends it.
+    async fn stream(&self, line: &mut Line, tick: &mut i64, after: &mut i64) -> Result<(), String> {
+        line.stream(*tick, self.group, *after).await?;
+        while let Some(text) = line.next_line().await? {
+            let update = match serde_json::from_slice::<StreamLine>(&text) {
+                Ok(StreamLine::Update(update)) => update,
+                Ok(StreamLine::Error(e)) => return Err(e.to_string()),
+                Err(e) => return Err(e.to_string()),
+            };
+            let now = Instant::now();
+            (*tick, *after) = (update.cursor.tick, update.cursor.after_seq);
+            record(&update, now, &self.sent, &self.times);
+        }
+        Ok(())
+    }
 }
 
 /// A part's shape: `groups` groups of `size` members each, `rate` messages a second in all for
@@ -248,6 +355,8 @@ struct Shape {
     secs: u64,
     /// `--repoll-delay`.
     repoll_delay: Duration,
+    /// Members stream (the browser's way) rather than long-poll once per answer.
+    streamed: bool,
 }
 
 /// One part: groups of `people`, sent to by each group's first member in turn.
@@ -266,6 +375,7 @@ async fn part(
         rate,
         secs,
         repoll_delay,
+        streamed,
     } = shape;
     let mut ids = Vec::new();
     for g in 0..groups {
@@ -287,18 +397,24 @@ async fn part(
     let sent: Sent = Arc::default();
     let times: Times = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
+    let member_errors = Arc::new(AtomicUsize::new(0));
     let mut pollers = Vec::new();
     for (g, group) in ids.iter().enumerate() {
         for (who, _) in &people[g * size..(g + 1) * size] {
-            pollers.push(member(
-                port,
-                who.clone(),
-                *group,
-                sent.clone(),
-                times.clone(),
-                stop.clone(),
-                repoll_delay,
-            ));
+            pollers.push(
+                Member {
+                    port,
+                    who: who.clone(),
+                    group: *group,
+                    sent: sent.clone(),
+                    times: times.clone(),
+                    stop: stop.clone(),
+                    errors: member_errors.clone(),
+                    repoll_delay,
+                    streamed,
+                }
+                .spawn(),
+            );
         }
     }
     // Every poll has read the group's history and waits.
@@ -375,6 +491,7 @@ async fn part(
     for p in pollers {
         p.abort();
     }
+    let errors = errors + member_errors.load(Ordering::Relaxed);
     Part {
         name,
         expected: total * size,
@@ -422,6 +539,7 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
             rate: o.group_rate,
             secs: o.group_secs,
             repoll_delay: o.repoll_delay,
+            streamed: !o.long_poll,
         },
     )
     .await;
@@ -438,6 +556,7 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
             rate: 50,
             secs: o.group_secs,
             repoll_delay: o.repoll_delay,
+            streamed: !o.long_poll,
         },
     )
     .await;

@@ -233,6 +233,11 @@ pub async fn transfer_targets(
     )
 }
 
+/// The streamed poll (`ui::chat::live::stream`): the arguments of `poll`, and every answer until
+/// the wait runs out, one JSON line (`PollLine`) each, on one open response. Served by
+/// `server::chat::routes`.
+pub const STREAM_PATH: &str = "/api/chats/stream";
+
 /// Long-poll: answers when something after the cursor concerns the caller, or after the
 /// configured wait with nothing. Served by `server::chat::routes`, like `send_message`.
 #[server(endpoint = "chats/poll", output = crate::model::wire::Answer)]

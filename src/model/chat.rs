@@ -377,6 +377,13 @@ pub struct PollUpdate {
     pub internal_removed: Vec<ConversationId>,
 }
 
+/// One line of a streamed poll: an answer, or the error that ended the stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PollLine {
+    Update(Box<PollUpdate>),
+    Error(crate::model::AppError),
+}
+
 impl PollUpdate {
     pub fn is_empty(&self) -> bool {
         self.chats.is_empty()

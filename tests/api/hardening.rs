@@ -168,6 +168,13 @@ async fn cross_site_writes_are_refused_everywhere(db: Db) {
         .await
         .unwrap();
     assert_eq!(send.status(), StatusCode::FORBIDDEN);
+    // The streamed poll: a page elsewhere may not hold (and so end) a user's polls.
+    let stream = forged(&clara, reqwest::Method::POST, "/api/chats/stream")
+        .form(&[("tick", "0"), ("after_seq", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::FORBIDDEN);
     // Login (login CSRF) and signup, with only an Origin (an older browser).
     let login = app
         .client()
@@ -607,14 +614,15 @@ async fn active_sessions_are_listed_and_signed_out_by_their_owner_only(db: Db) {
 }
 on_both_dbs!(active_sessions_are_listed_and_signed_out_by_their_owner_only);
 
-async fn a_waiting_poll_ends_when_its_session_ends(db: Db) {
-    let app = spawn_app(db).await;
-    let tab = app.signed_up_client("wait@example.com").await;
+/// A client signed in twice: the first tab, the other device, and the tab's session id as the
+/// other device lists it.
+async fn two_sessions(
+    app: &crate::helpers::TestApp,
+    email: &str,
+) -> (crate::helpers::Client, crate::helpers::Client, String) {
+    let tab = app.signed_up_client(email).await;
     let other = app.client();
-    other
-        .login("wait@example.com", "client-password-1")
-        .await
-        .expect_ok();
+    other.login(email, "client-password-1").await.expect_ok();
     let sessions = other.call("auth/sessions", &[]).await;
     let tab_session = sessions
         .expect_ok()
@@ -626,6 +634,12 @@ async fn a_waiting_poll_ends_when_its_session_ends(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
+    (tab, other, tab_session)
+}
+
+async fn a_waiting_poll_ends_when_its_session_ends(db: Db) {
+    let app = spawn_app(db).await;
+    let (tab, other, tab_session) = two_sessions(&app, "wait@example.com").await;
     let tick = tab.poll(0, None, 0).await.expect_ok()["cursor"]["tick"]
         .as_i64()
         .unwrap();
@@ -646,6 +660,31 @@ async fn a_waiting_poll_ends_when_its_session_ends(db: Db) {
     assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
 }
 on_both_dbs!(a_waiting_poll_ends_when_its_session_ends);
+
+async fn a_waiting_stream_ends_with_its_session(db: Db) {
+    let app = spawn_app(db).await;
+    let (tab, other, tab_session) = two_sessions(&app, "flow@example.com").await;
+    let tick = tab.poll(0, None, 0).await.expect_ok()["cursor"]["tick"]
+        .as_i64()
+        .unwrap();
+    let mut stream = tab.stream(tick, None, 0).await;
+    assert_eq!(stream.status, StatusCode::OK);
+    let started = std::time::Instant::now();
+    other
+        .call("auth/sessions/end", &[("session_id", &tab_session)])
+        .await
+        .expect_ok();
+    let wait = std::time::Duration::from_secs(5);
+    let last = stream.next_within(wait).await.expect("a last line");
+    assert_eq!(last, serde_json::json!({"Error": "Unauthenticated"}));
+    assert!(stream.next_within(wait).await.is_none(), "the stream ends");
+    assert!(started.elapsed() < wait, "{:?}", started.elapsed());
+    // And a new one is refused.
+    let again = tab.stream(tick, None, 0).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(again.refusal().await, "Unauthenticated");
+}
+on_both_dbs!(a_waiting_stream_ends_with_its_session);
 
 async fn a_waiting_poll_stops_reading_a_chat_a_colleague_took(db: Db) {
     let app = spawn_app(db).await;

@@ -327,17 +327,93 @@ impl Client {
         .await
     }
 
-    pub async fn poll(&self, tick: i64, conversation_id: Option<i64>, after_seq: i64) -> Reply {
-        let mut form = vec![
-            ("tick", tick.to_string()),
-            ("after_seq", after_seq.to_string()),
-        ];
-        if let Some(id) = conversation_id {
-            form.push(("conversation_id", id.to_string()));
+    /// Opens a streamed poll from the cursor, as the browser does.
+    pub async fn stream(&self, tick: i64, conversation_id: Option<i64>, after_seq: i64) -> Stream {
+        let form = poll_form(tick, conversation_id, after_seq);
+        let res = self
+            .http
+            .post(format!("{}/api/chats/stream", self.base))
+            .header("Accept", "application/x-ndjson")
+            .form(&form)
+            .send()
+            .await
+            .expect("request");
+        Stream {
+            status: res.status(),
+            headers: res.headers().clone(),
+            res,
+            pending: Vec::new(),
         }
+    }
+
+    pub async fn poll(&self, tick: i64, conversation_id: Option<i64>, after_seq: i64) -> Reply {
+        let form = poll_form(tick, conversation_id, after_seq);
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.call("chats/poll", &form).await
     }
+}
+
+/// The arguments of a poll, long or streamed.
+fn poll_form(
+    tick: i64,
+    conversation_id: Option<i64>,
+    after_seq: i64,
+) -> Vec<(&'static str, String)> {
+    let mut form = vec![
+        ("tick", tick.to_string()),
+        ("after_seq", after_seq.to_string()),
+    ];
+    if let Some(id) = conversation_id {
+        form.push(("conversation_id", id.to_string()));
+    }
+    form
+}
+
+/// A streamed poll (`/api/chats/stream`) as the browser reads it: the answer's status and head,
+/// then its lines (each a `PollLine` as JSON) as they come.
+pub struct Stream {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    res: reqwest::Response,
+    pending: Vec<u8>,
+}
+
+impl Stream {
+    /// The next line, or None when the server ended the stream. Panics after `within`.
+    pub async fn next_within(&mut self, within: std::time::Duration) -> Option<Value> {
+        tokio::time::timeout(within, self.next())
+            .await
+            .expect("a line or the stream's end in time")
+    }
+
+    async fn next(&mut self) -> Option<Value> {
+        loop {
+            if let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+                let rest = self.pending.split_off(end + 1);
+                let line = std::mem::replace(&mut self.pending, rest);
+                return Some(serde_json::from_slice(&line).expect("a line of JSON"));
+            }
+            match self.res.chunk().await.expect("the stream reads") {
+                Some(bytes) => self.pending.extend_from_slice(&bytes),
+                None => {
+                    assert!(self.pending.is_empty(), "the stream ended inside a line");
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The error in an answer that was refused before the stream began.
+    pub async fn refusal(self) -> Value {
+        let text = self.res.text().await.expect("body");
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
+
+/// The update a stream's line carries; panics on an error line.
+pub fn streamed_update(line: &Value) -> &Value {
+    line.get("Update")
+        .unwrap_or_else(|| panic!("an update, not {line}"))
 }
 
 /// A chat's messages in words (as the chat shows them), oldest first.

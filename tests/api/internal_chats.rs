@@ -3,7 +3,7 @@
 //! endpoint tried as a non-member (an app admin too), a viewer, a removed member and anonymous.
 
 use crate::files::{Announce, pseudo_random};
-use crate::helpers::{Client, Db, bodies, msg_id, spawn_app};
+use crate::helpers::{Client, Db, bodies, msg_id, spawn_app, streamed_update};
 use crate::on_both_dbs;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -371,6 +371,28 @@ async fn only_members_reach_a_group_and_each_by_their_role(db: Db) {
             assert_eq!(who.call(endpoint, &form).await.status, status, "{endpoint}");
         }
     }
+    // The streamed poll on the chat, likewise; the viewer's streams what is there.
+    for (who, status) in [
+        (&admin, StatusCode::NOT_FOUND),
+        (&eve, StatusCode::NOT_FOUND),
+        (&anonymous, StatusCode::UNAUTHORIZED),
+    ] {
+        assert_eq!(who.stream(0, Some(chat), 0).await.status, status);
+    }
+    let mut viewing = clara.stream(0, Some(chat), 0).await;
+    assert_eq!(viewing.status, StatusCode::OK);
+    let line = viewing
+        .next_within(std::time::Duration::from_secs(5))
+        .await
+        .expect("a line");
+    let texts: Vec<&str> = streamed_update(&line)["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(texts.contains(&"Welcome"), "{line}");
+    drop(viewing);
     assert!(
         admin
             .call("internal/list", &[])
@@ -470,6 +492,9 @@ async fn only_members_reach_a_group_and_each_by_their_role(db: Db) {
         let bo = bo.clone();
         tokio::spawn(async move { bo.poll(cursor, Some(chat), 100).await })
     };
+    // His other tab streams the chat.
+    let mut bo_streams = bo.stream(cursor, Some(chat), 100).await;
+    assert_eq!(bo_streams.status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let members = ana
         .call(
@@ -496,6 +521,19 @@ async fn only_members_reach_a_group_and_each_by_their_role(db: Db) {
             "{list}: {woke}"
         );
     }
+    // The stream says so too, and ends.
+    let wait = std::time::Duration::from_secs(10);
+    let told = bo_streams.next_within(wait).await.expect("a line");
+    assert!(
+        streamed_update(&told)["removed"]
+            .as_array()
+            .is_some_and(|r| r.contains(&Value::from(chat))),
+        "{told}"
+    );
+    assert!(
+        bo_streams.next_within(wait).await.is_none(),
+        "the stream ends"
+    );
     // A poll on the chat is refused now; a poll from before the removal (another tab of his)
     // is told to drop it too.
     let tick = woke["cursor"]["tick"].as_i64().unwrap();

@@ -1,7 +1,9 @@
 //! Long-polling: answers at once with what is waiting, wakes when the other side writes, answers
 //! empty at the timeout, and reaches pollers on another server instance through PostgreSQL.
 
-use crate::helpers::{Db, TestApp, msg_id, spawn_app, spawn_app_with, spawn_instance};
+use crate::helpers::{
+    Db, TestApp, msg_id, spawn_app, spawn_app_with, spawn_instance, streamed_update,
+};
 use crate::on_both_dbs;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -19,6 +21,16 @@ fn message_bodies(update: &Value) -> Vec<&str> {
         .unwrap()
         .iter()
         .map(|m| m["body"].as_str().unwrap())
+        .collect()
+}
+
+/// The texts of an update's messages (a line such as "Mia joined" has none).
+fn texts(update: &Value) -> Vec<&str> {
+    update["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
         .collect()
 }
 
@@ -73,6 +85,53 @@ async fn an_idle_poll_answers_empty_after_the_timeout(db: Db) {
     assert_eq!(cursor(update), (tick, seq));
 }
 on_both_dbs!(an_idle_poll_answers_empty_after_the_timeout);
+
+async fn a_stream_carries_each_change_as_a_line_and_ends_when_its_wait_runs_out(db: Db) {
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "3")]).await;
+    let client = app.signed_up_client("st@example.com").await;
+    let id = client.start_chat("project", "Stairs", "hello").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    let started = Instant::now();
+    let mut stream = client.stream(0, Some(id), 0).await;
+    assert_eq!(stream.status, 200);
+    assert_eq!(stream.headers["content-type"], "application/x-ndjson");
+    assert_eq!(stream.headers["cache-control"], "no-store");
+    // What is waiting comes at once, as from a poll.
+    let first = stream
+        .next_within(Duration::from_secs(2))
+        .await
+        .expect("a line");
+    let first = streamed_update(&first);
+    assert_eq!(first["chats"][0]["id"], id);
+    assert_eq!(texts(first).first().copied(), Some("hello"));
+    // Then each message on the same answer, once, in order, with the cursor moving on.
+    mia.send(id, &msg_id(), "one").await.expect_ok();
+    mia.send(id, &msg_id(), "two").await.expect_ok();
+    let (mut seen, mut after_seq) = (Vec::new(), cursor(first).1);
+    while seen.len() < 2 {
+        let line = stream
+            .next_within(Duration::from_secs(2))
+            .await
+            .expect("a line");
+        let update = streamed_update(&line);
+        seen.extend(texts(update).iter().map(|b| b.to_string()));
+        assert!(cursor(update).1 > after_seq, "{update}");
+        after_seq = cursor(update).1;
+    }
+    assert_eq!(seen, ["one", "two"]);
+    assert_eq!(after_seq, cursor(first).1 + 2);
+    // The server ends the stream when its wait (70 to 100 % of the timeout) runs out.
+    while let Some(line) = stream.next_within(Duration::from_secs(4)).await {
+        assert!(texts(streamed_update(&line)).is_empty(), "{line}");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(2100),
+        "{:?}",
+        started.elapsed()
+    );
+}
+on_both_dbs!(a_stream_carries_each_change_as_a_line_and_ends_when_its_wait_runs_out);
 
 async fn inbox_polls_see_new_chats_and_drop_chats_a_colleague_took(db: Db) {
     let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
@@ -129,16 +188,39 @@ on_both_dbs!(a_poll_carries_the_deal_only_when_the_deal_changed);
 async fn hot_endpoints_answer_bad_arguments_and_strangers_like_server_functions(db: Db) {
     let app = spawn_app(db).await;
     let anonymous = app.client();
-    for endpoint in ["chats/poll", "chats/send"] {
+    for endpoint in ["chats/poll", "chats/send", "chats/stream"] {
         let r = anonymous.call(endpoint, &[("tick", "0")]).await;
         assert_eq!(r.status, 401, "{endpoint}");
         assert_eq!(r.body, "Unauthenticated", "{endpoint}");
         assert!(r.headers.contains_key("serverfnerror"), "{endpoint}");
     }
     let client = app.signed_up_client("ba@example.com").await;
-    let r = client.call("chats/poll", &[("tick", "soon")]).await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.invalid_field(), Some("arguments"));
+    for endpoint in ["chats/poll", "chats/stream"] {
+        let r = client.call(endpoint, &[("tick", "soon")]).await;
+        assert_eq!(r.status, 400, "{endpoint}");
+        assert_eq!(r.invalid_field(), Some("arguments"), "{endpoint}");
+        let r = client
+            .call(endpoint, &[("tick", "-1"), ("after_seq", "0")])
+            .await;
+        assert_eq!(r.status, 400, "{endpoint}: a negative cursor");
+    }
+    // Someone else's chat is not found, before any wait.
+    let other = app.signed_up_client("bb@example.com").await;
+    let theirs = other.start_chat("project", "Porch", "hello").await;
+    for endpoint in ["chats/poll", "chats/stream"] {
+        let r = client
+            .call(
+                endpoint,
+                &[
+                    ("tick", "0"),
+                    ("after_seq", "0"),
+                    ("conversation_id", &theirs.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 404, "{endpoint}");
+        assert_eq!(r.body, "NotFound", "{endpoint}");
+    }
     let r = client
         .call("chats/send", &[("conversation_id", "1"), ("body", "hi")])
         .await;

@@ -261,7 +261,10 @@ pub async fn end_all_for_user(
     end_where(db, hub, user_id, filter).await
 }
 
-/// Whether a session still exists (a waiting poll asks after every wake).
+/// Whether a session still exists (a waiting poll asks after every wake). What it reads is
+/// remembered like `resolve`'s: a stream lives on one request, so no new request refreshes the
+/// cache, and without this every wake after the cache's `max_age` would read the database (one
+/// query per member for each message of a large group, each arriving at the batch late).
 pub async fn alive(
     db: &DatabaseConnection,
     cache: &SessionCache,
@@ -270,10 +273,31 @@ pub async fn alive(
     if let Some(known) = cache.get(session_id) {
         return Ok(known.expires_at > Utc::now());
     }
-    Ok(session::Entity::find_by_id(session_id.to_owned())
+    let stamp = cache.stamp();
+    let Some((sess, Some(owner))) = session::Entity::find_by_id(session_id.to_owned())
+        .find_also_related(user::Entity)
         .one(db)
         .await?
-        .is_some_and(|s| s.expires_at > Utc::now()))
+    else {
+        return Ok(false);
+    };
+    if sess.expires_at <= Utc::now() || owner.disabled {
+        return Ok(false);
+    }
+    cache.put(
+        sess.id.clone(),
+        Cached {
+            user: SessionUser {
+                user: to_view(&owner),
+                session_id: sess.id,
+            },
+            created_at: sess.created_at,
+            expires_at: sess.expires_at,
+            last_seen_at: sess.last_seen_at,
+        },
+        stamp,
+    );
+    Ok(true)
 }
 
 /// The user's live sessions, the most recently used first.

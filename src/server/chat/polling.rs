@@ -1,5 +1,6 @@
 //! Long-polling: answer at once when something newer than the cursor is visible to the caller,
-//! otherwise wait on the hub until a change for them commits or the time runs out.
+//! otherwise wait on the hub until a change for them commits or the time runs out. A `Watch`
+//! gives one answer to a long-poll and every answer, one after another, to a streamed poll.
 //!
 //! Two things keep thousands of idle polls cheap. A poll reads the database only when the hub
 //! says a change after its cursor may concern the caller (or the open chat has messages past
@@ -18,8 +19,8 @@ use crate::server::accounts::session_cache::SessionCache;
 use crate::server::accounts::sessions;
 use crate::server::chat::poll_reads::{self, Ask, PollReads};
 use crate::server::chat::typing as typist;
-use crate::server::realtime::Hub;
 use crate::server::realtime::typing::Typing;
+use crate::server::realtime::{Hub, Subscription};
 use rand::Rng;
 use sea_orm::DatabaseConnection;
 use std::collections::{HashMap, VecDeque};
@@ -56,8 +57,8 @@ pub struct PollSeats {
 type Waiting = (u64, Arc<Notify>);
 
 /// One waiting poll's place; told to end when the user opens too many. Freed when dropped.
-pub struct Seat<'a> {
-    seats: &'a PollSeats,
+pub struct Seat {
+    seats: Arc<PollSeats>,
     user: UserId,
     id: u64,
     pub ended: Arc<Notify>,
@@ -73,19 +74,20 @@ impl PollSeats {
     }
 
     /// Takes a seat for `user`, ending their oldest poll when all of theirs are taken.
-    pub fn take(&self, user: UserId) -> Seat<'_> {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
+    pub fn take(seats: &Arc<PollSeats>, user: UserId) -> Seat {
+        let id = seats.next.fetch_add(1, Ordering::Relaxed);
         let ended = Arc::new(Notify::new());
-        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let mut waiting = seats.waiting.lock().unwrap_or_else(|p| p.into_inner());
         let queue = waiting.entry(user).or_default();
-        while queue.len() >= self.max {
+        while queue.len() >= seats.max {
             if let Some((_, oldest)) = queue.pop_front() {
                 oldest.notify_one();
             }
         }
         queue.push_back((id, ended.clone()));
+        drop(waiting);
         Seat {
-            seats: self,
+            seats: seats.clone(),
             user,
             id,
             ended,
@@ -93,7 +95,7 @@ impl PollSeats {
     }
 }
 
-impl Drop for Seat<'_> {
+impl Drop for Seat {
     fn drop(&mut self) {
         let mut waiting = self.seats.waiting.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(queue) = waiting.get_mut(&self.user) {
@@ -106,136 +108,205 @@ impl Drop for Seat<'_> {
 }
 
 /// Who is polling: the viewer, and the session the poll belongs to (it ends with it).
-#[derive(Clone, Copy, Debug)]
-pub struct Poller<'a> {
+#[derive(Clone, Debug)]
+pub struct Poller {
     pub viewer: Viewer,
-    pub session_id: &'a str,
-    pub sessions: &'a SessionCache,
+    pub session_id: String,
 }
 
-/// Waits for news after `cursor`, up to the limits. The poll ends at once when its session ends
-/// (answering `Unauthenticated`) or when the user opens more polls than `seats` allows.
-#[tracing::instrument(skip(db, hub, seats, reads, poller), fields(user = %poller.viewer.id))]
-pub async fn poll(
-    db: &DatabaseConnection,
-    hub: &Hub,
-    seats: &PollSeats,
-    reads: &PollReads,
-    poller: Poller<'_>,
-    mut cursor: PollCursor,
+/// What a watch reads and waits on: the application's shared parts, owned, so that a streamed
+/// answer (which outlives its handler) can keep them.
+#[derive(Clone)]
+pub struct Sources {
+    pub db: DatabaseConnection,
+    pub hub: Arc<Hub>,
+    pub seats: Arc<PollSeats>,
+    pub reads: Arc<PollReads>,
+    pub sessions: Arc<SessionCache>,
+}
+
+/// One client's wait for news: a long-poll asks it for one answer, a streamed poll for every
+/// answer until the time runs out. Between answers it keeps its hub subscription, its seat and
+/// its cursor, so a streamed member costs no new request per message.
+pub struct Watch {
+    src: Sources,
+    poller: Poller,
+    cursor: PollCursor,
     limits: PollLimits,
-) -> Result<PollUpdate, AppError> {
-    let viewer = poller.viewer;
-    if cursor.tick < 0 || cursor.after_seq < 0 {
-        return Err(AppError::invalid(
-            "tick",
-            "Cursor values cannot be negative.",
-        ));
-    }
-    let deadline = tokio::time::Instant::now() + spread(limits.timeout);
-    // Listen before reading, so a commit between the read and the wait still wakes us.
-    let mut changes_for_me = hub.subscribe(viewer.id, viewer.role);
-    let mut open_chat_ahead = false;
-    // The open chat's typing announcements; only ones after this point are news.
-    let mut typing = cursor.conversation_id.map(|id| hub.typing.watch(id));
-    // The hub's tick before the open chat's access was read: while only internal-only changes
-    // (new messages in internal chats) come after it, that access still holds.
-    let mut access_mark = hub.newest_heard();
-    if let Some(id) = cursor.conversation_id {
-        // A member re-polling an internal chat after each message: what this instance knows may
-        // answer without the database (`PollReads::known_start`).
-        match reads.known_start(hub, viewer.id, cursor) {
-            Some(ahead) => open_chat_ahead = ahead,
-            None => {
-                let (conv, _) = Box::pin(access::load(db, viewer, id)).await?;
-                open_chat_ahead = conv.last_seq > cursor.after_seq;
-                if let Some(mark) = access_mark
-                    && conv.kind.is_internal()
-                {
-                    reads.remember(viewer.id, id, mark, conv.last_seq);
+    deadline: tokio::time::Instant,
+    changes_for_me: Subscription,
+    /// The open chat's typing announcements; only ones after the start are news.
+    typing: Option<watch::Receiver<Option<Arc<Typing>>>>,
+    /// The hub's tick before the open chat's access was read: while only internal-only changes
+    /// (new messages in internal chats) come after it, that access still holds.
+    access_mark: Option<i64>,
+    open_chat_ahead: bool,
+    woken: bool,
+    /// The open chat left the caller's reach: the answer that said so was the last.
+    finished: bool,
+    seat: Seat,
+}
+
+impl Watch {
+    /// Checks the cursor and the open chat, and starts listening.
+    #[tracing::instrument(skip(src, poller), fields(user = %poller.viewer.id))]
+    pub async fn start(
+        src: Sources,
+        poller: Poller,
+        cursor: PollCursor,
+        limits: PollLimits,
+    ) -> Result<Watch, AppError> {
+        let viewer = poller.viewer;
+        if cursor.tick < 0 || cursor.after_seq < 0 {
+            return Err(AppError::invalid(
+                "tick",
+                "Cursor values cannot be negative.",
+            ));
+        }
+        let deadline = tokio::time::Instant::now() + spread(limits.timeout);
+        // Listen before reading, so a commit between the read and the wait still wakes us.
+        let changes_for_me = src.hub.subscribe(viewer.id, viewer.role);
+        let mut open_chat_ahead = false;
+        let typing = cursor.conversation_id.map(|id| src.hub.typing.watch(id));
+        let access_mark = src.hub.newest_heard();
+        if let Some(id) = cursor.conversation_id {
+            // A member re-polling an internal chat after each message: what this instance knows
+            // may answer without the database (`PollReads::known_start`).
+            match src.reads.known_start(&src.hub, viewer.id, cursor) {
+                Some(ahead) => open_chat_ahead = ahead,
+                None => {
+                    let (conv, _) = Box::pin(access::load(&src.db, viewer, id)).await?;
+                    open_chat_ahead = conv.last_seq > cursor.after_seq;
+                    if let Some(mark) = access_mark
+                        && conv.kind.is_internal()
+                    {
+                        src.reads.remember(viewer.id, id, mark, conv.last_seq);
+                    }
                 }
             }
         }
+        let seat = PollSeats::take(&src.seats, viewer.id);
+        Ok(Watch {
+            src,
+            poller,
+            cursor,
+            limits,
+            deadline,
+            changes_for_me,
+            typing,
+            access_mark,
+            open_chat_ahead,
+            woken: false,
+            finished: false,
+            seat,
+        })
     }
-    let seat = seats.take(viewer.id);
-    let mut woken = false;
-    loop {
-        // A wake may be the end of this session (sign-out elsewhere, a password change, the
-        // account disabled): then the poll must not read on.
-        if woken && !Box::pin(sessions::alive(db, poller.sessions, poller.session_id)).await? {
-            return Err(AppError::Unauthenticated);
+
+    /// Where the next answer starts.
+    pub fn cursor(&self) -> PollCursor {
+        self.cursor
+    }
+
+    /// The next answer: news after the cursor, or None when the time ran out, the user opened
+    /// more polls than their seats allow, or the server is stopping. Ends with
+    /// `Unauthenticated` when the session ends.
+    pub async fn next(&mut self) -> Result<Option<PollUpdate>, AppError> {
+        if self.finished {
+            return Ok(None);
         }
-        // Nor may it wait on a chat the caller can no longer read (a colleague accepted it, an
-        // admin removed them), whatever cursor it was given. Only a change that is not
-        // internal-only can take that right away, so a wake by a group's message alone (every
-        // member's poll, at once) does not ask again.
-        // The answer carries the lists' changes too (the chat leaving the reader's tab), so
-        // the next poll starts from a cursor past them.
-        if woken
-            && let Some(open) = cursor.conversation_id
-            && !access_mark.is_some_and(|mark| hub.only_internal_after(mark))
-        {
-            access_mark = hub.newest_heard();
-            if !Box::pin(still_readable(db, viewer, open)).await? {
-                let without = Ask {
+        let viewer = self.poller.viewer;
+        let src = self.src.clone();
+        loop {
+            // A wake may be the end of this session (sign-out elsewhere, a password change,
+            // the account disabled): then the poll must not read on.
+            if self.woken
+                && !Box::pin(sessions::alive(
+                    &src.db,
+                    &src.sessions,
+                    &self.poller.session_id,
+                ))
+                .await?
+            {
+                return Err(AppError::Unauthenticated);
+            }
+            // Nor may it wait on a chat the caller can no longer read (a colleague accepted it,
+            // an admin removed them), whatever cursor it was given. Only a change that is not
+            // internal-only can take that right away, so a wake by a group's message alone
+            // (every member's poll, at once) does not ask again.
+            // The answer carries the lists' changes too (the chat leaving the reader's tab), so
+            // the next poll starts from a cursor past them.
+            if self.woken
+                && let Some(open) = self.cursor.conversation_id
+                && !self
+                    .access_mark
+                    .is_some_and(|mark| src.hub.only_internal_after(mark))
+            {
+                self.access_mark = src.hub.newest_heard();
+                if !Box::pin(still_readable(&src.db, viewer, open)).await? {
+                    let without = Ask {
+                        viewer,
+                        cursor: PollCursor {
+                            conversation_id: None,
+                            ..self.cursor
+                        },
+                        page: self.limits.page,
+                    };
+                    let mut update = poll_reads::alone(&src.db, &src.hub, without).await?;
+                    if !update.removed.contains(&open) {
+                        update.removed.push(open);
+                    }
+                    self.finished = true;
+                    return Ok(Some(update));
+                }
+            }
+            if self.open_chat_ahead
+                || src
+                    .hub
+                    .may_have_news(viewer.id, viewer.role, self.cursor.tick)
+            {
+                let ask = Ask {
                     viewer,
-                    cursor: PollCursor {
-                        conversation_id: None,
-                        ..cursor
-                    },
-                    page: limits.page,
+                    cursor: self.cursor,
+                    page: self.limits.page,
                 };
-                let mut update = poll_reads::alone(db, hub, without).await?;
-                if !update.removed.contains(&open) {
-                    update.removed.push(open);
+                let update = Box::pin(src.reads.collect(&src.db, &src.hub, ask)).await?;
+                // Changes we may not see still move the cursor, so they are not read again.
+                self.cursor = update.cursor;
+                // A full page: the rest follows at once.
+                self.open_chat_ahead = update.more;
+                if !update.is_empty() {
+                    return Ok(Some(update));
                 }
-                return Ok(update);
             }
-        }
-        if open_chat_ahead || hub.may_have_news(viewer.id, viewer.role, cursor.tick) {
-            let ask = Ask {
-                viewer,
-                cursor,
-                page: limits.page,
-            };
-            let update = Box::pin(reads.collect(db, hub, ask)).await?;
-            if !update.is_empty() {
-                return Ok(update);
-            }
-            // Changes we may not see still move the cursor, so they are not read again.
-            cursor = update.cursor;
-            open_chat_ahead = false;
-        }
-        tokio::select! {
-            running = changes_for_me.changed() => {
-                if !running {
-                    break;
+            tokio::select! {
+                running = self.changes_for_me.changed() => {
+                    if !running {
+                        return Ok(None);
+                    }
+                    self.woken = true;
                 }
-                woken = true;
-            }
-            () = seat.ended.notified() => break,
-            _ = tokio::time::sleep_until(deadline) => break,
-            announced = next_typing(&mut typing) => {
-                let Some(name) = announced.as_deref().and_then(|t| typist::shown_to(t, viewer))
-                else {
-                    continue;
-                };
-                let Some(open) = cursor.conversation_id else { continue };
-                if !Box::pin(still_readable(db, viewer, open)).await? {
-                    continue;
+                () = self.seat.ended.notified() => return Ok(None),
+                _ = tokio::time::sleep_until(self.deadline) => return Ok(None),
+                announced = next_typing(&mut self.typing) => {
+                    let Some(name) = announced
+                        .as_deref()
+                        .and_then(|t| typist::shown_to(t, viewer))
+                    else {
+                        continue;
+                    };
+                    let Some(open) = self.cursor.conversation_id else { continue };
+                    if !Box::pin(still_readable(&src.db, viewer, open)).await? {
+                        continue;
+                    }
+                    return Ok(Some(PollUpdate {
+                        cursor: self.cursor,
+                        typing: Some(name),
+                        ..Default::default()
+                    }));
                 }
-                return Ok(PollUpdate {
-                    cursor,
-                    typing: Some(name),
-                    ..Default::default()
-                });
             }
         }
     }
-    Ok(PollUpdate {
-        cursor,
-        ..Default::default()
-    })
 }
 
 /// The next typing announcement in the open chat; never, without an open chat.
@@ -271,12 +342,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_users_newest_poll_ends_their_oldest_beyond_the_cap() {
-        let seats = PollSeats::new(2);
-        let first = seats.take(UserId(1));
-        let _second = seats.take(UserId(1));
-        let _other = seats.take(UserId(2));
+        let seats = Arc::new(PollSeats::new(2));
+        let first = PollSeats::take(&seats, UserId(1));
+        let _second = PollSeats::take(&seats, UserId(1));
+        let _other = PollSeats::take(&seats, UserId(2));
         let ended = first.ended.clone();
-        let _third = seats.take(UserId(1));
+        let _third = PollSeats::take(&seats, UserId(1));
         tokio::time::timeout(Duration::from_millis(100), ended.notified())
             .await
             .expect("the oldest poll is told to end");

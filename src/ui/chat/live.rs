@@ -3,6 +3,8 @@
 
 #[cfg(feature = "hydrate")]
 pub mod poll_loop;
+#[cfg(feature = "hydrate")]
+mod stream;
 
 use crate::model::chat::{ChatSummary, DealView};
 use crate::model::ids::ConversationId;

@@ -1,19 +1,20 @@
 //! The one long-poll loop of a signed-in page (design §4). It asks the server for everything
-//! after its cursor, applies the answer to the shared state, and asks again; the server answers
-//! at once when something is newer, otherwise after about 25 s with nothing.
+//! after its cursor and applies each answer to the shared state as it streams in; the server
+//! ends the stream after about 25 s, and the loop asks again from the newest cursor. One open
+//! request carries every message meanwhile, so a message costs its readers no new request.
 //!
 //! - Errors back off (1 s, 2 s … 30 s) and resume from the same cursor, so after a lost
 //!   connection or a sleeping laptop nothing is missed and nothing is shown twice.
-//! - When another chat opens, the waiting poll is dropped (which aborts its request) and a
-//!   poll for the new chat starts at once; an answer for a chat no longer open is ignored.
+//! - When another chat opens, the open stream is dropped (which aborts its request) and one
+//!   for the new chat starts at once; an answer for a chat no longer open is ignored.
 //! - The loop belongs to the layout's reactive owner and ends with it (logout).
 
-use crate::api::chat::poll;
 use crate::model::AppError;
 use crate::model::chat::PollUpdate;
 use crate::model::local_time::LocalClock;
 use crate::ui::browser;
 use crate::ui::chat::backoff::retry_delay_ms;
+use crate::ui::chat::live::stream;
 use crate::ui::chat::live::{LiveChats, OpenChat};
 use crate::ui::chat::timeline::Timeline;
 use crate::ui::chat::typing::{Typist, ends_typing};
@@ -79,48 +80,86 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
         let after_seq = target
             .and_then(|o| o.timeline.try_with_untracked(|t| t.poll_seq()))
             .unwrap_or(0);
-        let call = poll(tick, target.map(|o| o.conversation_id), after_seq);
-        pin_mut!(call);
-        let result = match select(call, wake.next()).await {
-            Either::Left((result, _)) => result,
+        let opening = stream::open(tick, target.map(|o| o.conversation_id), after_seq);
+        pin_mut!(opening);
+        let answers = match select(opening, wake.next()).await {
+            Either::Left((Ok(answers), _)) => answers,
+            Either::Left((Err(e), _)) => {
+                if !failed(e, target, &mut lost_token, &mut failures, &mut wake).await {
+                    return;
+                }
+                continue;
+            }
             // Another chat opened: dropping the call aborts the request.
             Either::Right((Some(()), _)) => continue,
             // The layout is gone.
             Either::Right((None, _)) => return,
         };
-        // The window the poll was for is still the one open (a window lost to "not found"
-        // counts as none: its answers are the list's, and a dropped one would be asked for
-        // again at once, forever).
-        let open_now = live
-            .open
-            .try_get_untracked()
-            .flatten()
-            .filter(|o| Some(o.token) != lost_token)
-            .map(|o| o.token);
-        let still_open = open_now == target.map(|o| o.token);
-        match result {
-            Ok(_) if !still_open => {}
-            Ok(update) => {
-                failures = 0;
-                tick = update.cursor.tick;
-                apply(live, target, update);
+        pin_mut!(answers);
+        loop {
+            let answer = match select(answers.next(), wake.next()).await {
+                Either::Left((Some(answer), _)) => answer,
+                // The server ended the stream (its wait ran out): ask again from here.
+                Either::Left((None, _)) => {
+                    failures = 0;
+                    break;
+                }
+                // Another chat opened: dropping the stream aborts the request.
+                Either::Right((Some(()), _)) => break,
+                Either::Right((None, _)) => return,
+            };
+            // The window the stream is for is still the one open (a window lost to "not
+            // found" counts as none: its answers are the list's, and a dropped one would be
+            // asked for again at once, forever).
+            let open_now = live
+                .open
+                .try_get_untracked()
+                .flatten()
+                .filter(|o| Some(o.token) != lost_token)
+                .map(|o| o.token);
+            if open_now != target.map(|o| o.token) {
+                break;
             }
-            Err(AppError::NotFound) if target.is_some() => {
-                // The open chat became unreadable (a colleague accepted it): say so and keep
-                // polling the list, which reports it removed.
-                if let Some(open) = target {
-                    open.gone.try_set(true);
-                    lost_token = Some(open.token);
+            match answer {
+                Ok(update) => {
+                    failures = 0;
+                    tick = update.cursor.tick;
+                    apply(live, target, update);
+                }
+                Err(e) => {
+                    if !failed(e, target, &mut lost_token, &mut failures, &mut wake).await {
+                        return;
+                    }
+                    break;
                 }
             }
-            Err(_) => {
-                failures += 1;
-                let pause = browser::sleep_ms(retry_delay_ms(failures));
-                pin_mut!(pause);
-                if let Either::Right((None, _)) = select(pause, wake.next()).await {
-                    return;
-                }
-            }
+        }
+    }
+}
+
+/// After a failed poll: a chat that became unreadable is marked gone (the list goes on without
+/// it); anything else waits before the next try, longer after each failure in a row. False when
+/// the layout went away meanwhile.
+async fn failed(
+    error: AppError,
+    target: Option<OpenChat>,
+    lost_token: &mut Option<u64>,
+    failures: &mut u32,
+    wake: &mut mpsc::UnboundedReceiver<()>,
+) -> bool {
+    match (error, target) {
+        // The open chat became unreadable (a colleague accepted it): say so and keep polling
+        // the list, which reports it removed.
+        (AppError::NotFound, Some(open)) => {
+            open.gone.try_set(true);
+            *lost_token = Some(open.token);
+            true
+        }
+        _ => {
+            *failures += 1;
+            let pause = browser::sleep_ms(retry_delay_ms(*failures));
+            pin_mut!(pause);
+            !matches!(select(pause, wake.next()).await, Either::Right((None, _)))
         }
     }
 }
