@@ -1,5 +1,6 @@
 //! The group phase (`--groups N`): internal group chats' fan-out. Two parts, each on employees
-//! who all long-poll with their group open:
+//! who all have their group open and a streamed poll waiting on it, as the browser keeps one
+//! (`--long-poll`: one long-poll per answer instead):
 //!
 //! 1. one group of N members (500); one member sends `--group-rate` messages a second (4) for
 //!    `--group-secs` S (10); every member's poll times each message from the moment its send left;
