@@ -126,14 +126,20 @@ impl Line {
         })
     }
 
-    /// Writes the browser's poll request to `path` with `group` open.
-    async fn ask(&mut self, path: &str, tick: i64, group: i64, after: i64) -> Result<(), String> {
+    /// Writes the browser's poll request to `path` (answered as `accept`) with `group` open.
+    async fn ask(
+        &mut self,
+        (path, accept): (&str, &str),
+        tick: i64,
+        group: i64,
+        after: i64,
+    ) -> Result<(), String> {
         use std::fmt::Write as _;
         let form = format!("tick={tick}&after_seq={after}&conversation_id={group}");
         self.request.clear();
         let _ = write!(
             self.request,
-            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: application/json\r\n\
+            "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: {accept}\r\n\
              cookie: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
              content-length: {}\r\n\r\n{form}",
             self.cookie,
@@ -180,7 +186,8 @@ impl Line {
 
     /// One poll with `group` open; its answer's body (JSON) on 200, else the status and body.
     async fn poll(&mut self, tick: i64, group: i64, after: i64) -> Result<&[u8], String> {
-        self.ask("/api/chats/poll", tick, group, after).await?;
+        self.ask(("/api/chats/poll", "application/json"), tick, group, after)
+            .await?;
         let (status, length, _) = self.head().await?;
         let length = length.ok_or("an answer without content-length")?;
         self.body.resize(length, 0);
@@ -199,7 +206,13 @@ impl Line {
 
     /// Starts a streamed poll with `group` open: the browser's way since answers stream.
     async fn stream(&mut self, tick: i64, group: i64, after: i64) -> Result<(), String> {
-        self.ask("/api/chats/stream", tick, group, after).await?;
+        self.ask(
+            ("/api/chats/stream", "application/x-ndjson"),
+            tick,
+            group,
+            after,
+        )
+        .await?;
         match self.head().await? {
             (Some(200), _, true) => {
                 self.body.clear();

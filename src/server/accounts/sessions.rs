@@ -186,8 +186,27 @@ pub async fn resolve(
         active.expires_at = Set(expires_at);
         active.update(db).await?;
     }
+    let user = remember(
+        cache,
+        stamp,
+        &owner,
+        id,
+        (created_at, expires_at, last_seen_at),
+    );
+    Ok(Some(user))
+}
+
+/// Keeps a session just read (after `stamp` was taken) in the cache: its owner, and its
+/// creation, expiry and last use.
+fn remember(
+    cache: &SessionCache,
+    stamp: u64,
+    owner: &user::Model,
+    id: String,
+    (created_at, expires_at, last_seen_at): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+) -> SessionUser {
     let user = SessionUser {
-        user: to_view(&owner),
+        user: to_view(owner),
         session_id: id.clone(),
     };
     cache.put(
@@ -200,7 +219,7 @@ pub async fn resolve(
         },
         stamp,
     );
-    Ok(Some(user))
+    user
 }
 
 fn needs_refresh(last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -284,19 +303,8 @@ pub async fn alive(
     if sess.expires_at <= Utc::now() || owner.disabled {
         return Ok(false);
     }
-    cache.put(
-        sess.id.clone(),
-        Cached {
-            user: SessionUser {
-                user: to_view(&owner),
-                session_id: sess.id,
-            },
-            created_at: sess.created_at,
-            expires_at: sess.expires_at,
-            last_seen_at: sess.last_seen_at,
-        },
-        stamp,
-    );
+    let times = (sess.created_at, sess.expires_at, sess.last_seen_at);
+    remember(cache, stamp, &owner, sess.id, times);
     Ok(true)
 }
 
