@@ -32,6 +32,7 @@ mod m20261216_000003_crm_panel_fields;
 mod m20261217_000001_workdrive_pushes;
 mod m20261218_000001_internal_chats;
 mod m20261219_000001_record_links;
+mod m20261220_000001_unread_counts;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000001_workdrive_pushes::Migration),
             Box::new(m20261218_000001_internal_chats::Migration),
             Box::new(m20261219_000001_record_links::Migration),
+            Box::new(m20261220_000001_unread_counts::Migration),
         ]
     }
 }

@@ -300,6 +300,7 @@ mod tests {
             channel_id: None,
             created_by: None,
             direct_key: None,
+            human_count: 0,
         }
     }
 

@@ -122,23 +122,27 @@ pub fn audience_of(conv: &conversation::Model) -> Audience {
 /// sequence numbers). The row lock this takes orders the conversation's writers. Returns the
 /// updated row, or None if the conversation does not exist.
 /// `client_visible`: how far into the new messages the last one the client may read is (1 for
-/// the first), or 0 when the client may read none of them.
+/// the first), or 0 when the client may read none of them; `by_people`: how many of them have a
+/// sender (they count towards unread counts).
 async fn stamp(
     w: &mut Write,
     conversation_id: ConversationId,
     new_messages: i64,
     client_visible: i64,
+    by_people: i64,
 ) -> Result<Option<conversation::Model>, DbErr> {
     let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
         (
             // The right-hand sides read the row as it was, on SQLite as on PostgreSQL.
             "UPDATE conversations SET \
              client_seq = CASE WHEN ? > 0 THEN last_seq + ? ELSE client_seq END, \
-             last_seq = last_seq + ?, last_message_at = ?, tick = ? WHERE id = ? RETURNING *",
+             last_seq = last_seq + ?, human_count = human_count + ?, last_message_at = ?, \
+             tick = ? WHERE id = ? RETURNING *",
             vec![
                 client_visible.into(),
                 client_visible.into(),
                 new_messages.into(),
+                by_people.into(),
                 Utc::now().into(),
                 w.tick.into(),
                 conversation_id.into(),
@@ -192,8 +196,31 @@ pub async fn touch(
     w: &mut Write,
     conversation_id: ConversationId,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    stamp(w, conversation_id, 0, 0).await
+    stamp(w, conversation_id, 0, 0, 0).await
 }
+
+/// SQL for how many of a chat's messages by people (`conversations.human_count`) a member has
+/// seen once their read marker is at a seq: all but the others' after the marker (their own
+/// count as seen). Binds `seen_values`. Read after the conversation's row lock is taken (a
+/// stamp or a touch in the same write), it counts every message committed before, and a
+/// message after it adds to the count (`append`).
+pub const SEEN_SQL: &str = "(SELECT human_count FROM conversations WHERE id = ?) \
+     - (SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND seq > ? \
+        AND sender_id IS NOT NULL AND sender_id <> ?)";
+
+/// The values `SEEN_SQL` binds, in order.
+pub fn seen_values(conversation_id: ConversationId, user: UserId, read_seq: i64) -> [Value; 4] {
+    [
+        conversation_id.into(),
+        conversation_id.into(),
+        read_seq.into(),
+        user.into(),
+    ]
+}
+
+/// A member's unread count from the chat's `human_count` and their `seen_count` (SQL).
+pub const UNREAD_SQL: &str = "CASE WHEN c.human_count > me.seen_count \
+     THEN c.human_count - me.seen_count ELSE 0 END";
 
 /// Appends messages to a conversation in order; returns the conversation as updated and the
 /// stored rows. None when the conversation does not exist.
@@ -207,11 +234,30 @@ pub async fn append(
         .iter()
         .rposition(|m| !m.staff_only)
         .map_or(0, |i| i64::try_from(i + 1).unwrap_or(i64::MAX));
-    let Some(conv) = stamp(w, conversation_id, count, client_visible).await? else {
+    // Each sender's own messages count as seen by them.
+    let mut senders: Vec<(UserId, i64)> = Vec::new();
+    for sender in messages.iter().filter_map(|m| m.sender_id) {
+        match senders.iter_mut().find(|(id, _)| *id == sender) {
+            Some((_, n)) => *n += 1,
+            None => senders.push((sender, 1)),
+        }
+    }
+    let by_people = senders.iter().map(|(_, n)| n).sum();
+    let Some(conv) = stamp(w, conversation_id, count, client_visible, by_people).await? else {
         return Ok(None);
     };
     if messages.is_empty() {
         return Ok(Some((conv, Vec::new())));
+    }
+    for (sender, n) in senders {
+        w.txn
+            .execute_raw(stmt(
+                w.backend(),
+                "UPDATE conversation_members SET seen_count = seen_count + ? \
+                 WHERE conversation_id = ? AND user_id = ?",
+                [n.into(), conversation_id.into(), sender.into()],
+            ))
+            .await?;
     }
     let first_seq = conv.last_seq - count + 1;
     let now = conv.last_message_at;

@@ -679,3 +679,85 @@ async fn polls_woken_together_each_get_their_own_answer(db: Db) {
     assert_eq!(unread(later), Some(2));
 }
 on_both_dbs!(polls_woken_together_each_get_their_own_answer);
+
+/// Unread counts are kept as numbers (what others wrote after the reader's marker; the
+/// product's own lines not counted): they follow sends, a retried send, reads up to an older
+/// message and up to the newest, a member's removal and return, and a member added later.
+async fn unread_counts_follow_sends_reads_and_membership(db: Db) {
+    let app = spawn_app(db).await;
+    let ana = app.manager("ana@example.com", "Ana").await;
+    let bo = app.manager("bo@example.com", "Bo").await;
+    let cy = app.manager("cy@example.com", "Cy").await;
+    let di = app.manager("di@example.com", "Di").await;
+    let (bo_id, cy_id, di_id) = (id_of(&bo).await, id_of(&cy).await, id_of(&di).await);
+    let chat = group(&ana, "Site", &[bo_id, cy_id], &[]).await;
+    let c = chat.to_string();
+    let unread = |who: Client| async move {
+        let list = who.call("internal/list", &[]).await;
+        list.expect_ok()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == chat)
+            .map(|r| r["unread"].as_i64().unwrap())
+    };
+    let read_to = |who: Client, seq: i64| {
+        let c = c.clone();
+        async move {
+            who.call(
+                "chats/read",
+                &[("conversation_id", &c), ("seq", &seq.to_string())],
+            )
+            .await
+            .expect_ok();
+        }
+    };
+    let member = |path: &'static str, field: &'static str, id: i64| {
+        let (ana, c) = (ana.clone(), c.clone());
+        async move {
+            ana.call(path, &[("conversation_id", &c), (field, &id.to_string())])
+                .await
+                .expect_ok();
+        }
+    };
+
+    let first = ana.send(chat, &msg_id(), "one").await;
+    let first = first.expect_ok()["seq"].as_i64().unwrap();
+    ana.send(chat, &msg_id(), "two").await.expect_ok();
+    let retried = msg_id();
+    for _ in 0..2 {
+        bo.send(chat, &retried, "three").await.expect_ok();
+    }
+    assert_eq!(unread(ana.clone()).await, Some(1), "Bo's line, once");
+    assert_eq!(
+        unread(bo.clone()).await,
+        Some(2),
+        "his own line is not news"
+    );
+    assert_eq!(unread(cy.clone()).await, Some(3));
+
+    // Bo reads up to Ana's first line: her second is still news, his own still not.
+    read_to(bo.clone(), first).await;
+    assert_eq!(unread(bo.clone()).await, Some(1));
+    read_to(bo.clone(), i64::from(i32::MAX)).await;
+    assert_eq!(unread(bo.clone()).await, Some(0));
+    // Reading back does not move the marker back.
+    read_to(bo.clone(), first).await;
+    assert_eq!(unread(bo.clone()).await, Some(0));
+
+    // Cy leaves and comes back: what others wrote after her marker, the lines about her not.
+    member("internal/members/remove", "user_id", cy_id).await;
+    ana.send(chat, &msg_id(), "four").await.expect_ok();
+    member("internal/members/add", "user_ids", cy_id).await;
+    assert_eq!(unread(cy.clone()).await, Some(4));
+    // Di, added now, has the whole history to read; Bo has Ana's new line.
+    member("internal/members/add", "user_ids", di_id).await;
+    assert_eq!(unread(di.clone()).await, Some(4));
+    assert_eq!(unread(bo.clone()).await, Some(1));
+    // Cy writes: her count stays, everyone else's grows by one.
+    cy.send(chat, &msg_id(), "back").await.expect_ok();
+    assert_eq!(unread(cy.clone()).await, Some(4));
+    assert_eq!(unread(di.clone()).await, Some(5));
+    assert_eq!(unread(ana.clone()).await, Some(2));
+}
+on_both_dbs!(unread_counts_follow_sends_reads_and_membership);

@@ -171,3 +171,100 @@ async fn files_and_uploads_keep_their_rows_when_deal_becomes_optional(db: Db) {
     let _ = std::fs::remove_dir_all(data_dir);
 }
 on_both_dbs!(files_and_uploads_keep_their_rows_when_deal_becomes_optional);
+
+/// Migrations before unread counts were kept as numbers.
+const BEFORE_UNREAD_COUNTS: u32 = 30;
+
+/// The upgrade that keeps unread counts as numbers fills them in from the messages already
+/// there: every member's Chats row shows what counting showed (others' messages after their
+/// marker; their own and the product's lines not).
+async fn unread_counts_are_filled_in_on_upgrade(db: Db) {
+    use dealchat::model::Role;
+    use dealchat::model::ids::{ConversationId, UserId};
+    use dealchat::server::access::Viewer;
+    use dealchat::server::internal_chats::list::{Filter, summaries};
+    use sea_orm::ConnectionTrait;
+    let (url, data_dir) = fresh_database(db).await;
+    let conn = sea_orm::Database::connect(&url).await.unwrap();
+    Migrator::up(&conn, Some(BEFORE_UNREAD_COUNTS))
+        .await
+        .unwrap();
+    let backend = conn.get_database_backend();
+    let now = Utc::now();
+    let run = |sql: &str, values: Vec<sea_orm::Value>| {
+        let conn = &conn;
+        let statement = dealchat::server::realtime::changes::stmt(backend, sql, values);
+        async move { conn.execute_raw(statement).await.unwrap() }
+    };
+    for (id, name) in [(1, "Ana"), (2, "Bo"), (3, "Cy")] {
+        run(
+            "INSERT INTO users (id, email, display_name, password_hash, role, created_at) \
+             VALUES (?, ?, ?, 'x', 'manager', ?)",
+            vec![
+                id.into(),
+                format!("{name}@example.com").into(),
+                name.into(),
+                now.into(),
+            ],
+        )
+        .await;
+    }
+    run(
+        "INSERT INTO conversations (id, kind, subject, status, last_seq, last_message_at, tick, \
+         assigned_tick, created_at) VALUES (1, 'group', 'Site', 'open', 5, ?, 1, 0, ?)",
+        vec![now.into(), now.into()],
+    )
+    .await;
+    // Ana, the product, Bo, Ana, Cy.
+    for (seq, sender) in [
+        (1, Some(1)),
+        (2, None),
+        (3, Some(2)),
+        (4, Some(1)),
+        (5, Some(3)),
+    ] {
+        run(
+            "INSERT INTO messages (conversation_id, seq, sender_id, kind, body, created_at) \
+             VALUES (1, ?, ?, 'text', 'hi', ?)",
+            vec![seq.into(), sender.map(i64::from).into(), now.into()],
+        )
+        .await;
+    }
+    for (user, read) in [(1, 1), (2, 3), (3, 0)] {
+        run(
+            "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, \
+             joined_at) VALUES (1, ?, 'member', ?, ?)",
+            vec![i64::from(user).into(), i64::from(read).into(), now.into()],
+        )
+        .await;
+    }
+
+    Migrator::up(&conn, None).await.unwrap();
+    let unread = |user: i64| {
+        let conn = &conn;
+        async move {
+            let viewer = Viewer {
+                id: UserId(user),
+                role: Role::Manager,
+            };
+            let rows = summaries(conn, viewer, Filter::One(ConversationId(1)))
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.summary.unread).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        unread(1).await,
+        vec![2],
+        "Bo's and Cy's lines after Ana's marker"
+    );
+    assert_eq!(unread(2).await, vec![2], "Ana's second line and Cy's");
+    assert_eq!(
+        unread(3).await,
+        vec![3],
+        "everything but the product's line"
+    );
+    conn.close().await.ok();
+    let _ = std::fs::remove_dir_all(data_dir);
+}
+on_both_dbs!(unread_counts_are_filled_in_on_upgrade);

@@ -56,6 +56,16 @@ impl SessionCache {
 
     /// The session `id` as last read, unless that read may be out of date.
     pub fn get(&self, id: &str) -> Option<Cached> {
+        self.read(id, Cached::clone)
+    }
+
+    /// When the session `id` expires, as `get` would tell it, without copying the session:
+    /// every poll a message wakes asks it.
+    pub fn expires_at(&self, id: &str) -> Option<DateTime<Utc>> {
+        self.read(id, |session| session.expires_at)
+    }
+
+    fn read<T>(&self, id: &str, take: impl FnOnce(&Cached) -> T) -> Option<T> {
         if !self.enabled() {
             return None;
         }
@@ -66,7 +76,7 @@ impl SessionCache {
                 .hub
                 .account_changed_since(entry.session.user.user.id, entry.stamp)
         {
-            return Some(entry.session.clone());
+            return Some(take(&entry.session));
         }
         entries.remove(id);
         None

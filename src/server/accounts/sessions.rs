@@ -289,8 +289,8 @@ pub async fn alive(
     cache: &SessionCache,
     session_id: &str,
 ) -> Result<bool, AppError> {
-    if let Some(known) = cache.get(session_id) {
-        return Ok(known.expires_at > Utc::now());
+    if let Some(expires_at) = cache.expires_at(session_id) {
+        return Ok(expires_at > Utc::now());
     }
     let stamp = cache.stamp();
     let Some((sess, Some(owner))) = session::Entity::find_by_id(session_id.to_owned())

@@ -60,6 +60,16 @@ struct Known {
 /// Beyond this many entries the memory starts over (it only saves reads).
 const KNOWN_MAX: usize = 100_000;
 
+/// The most times a batch's leader lets the runtime run others before it reads: a bound on what
+/// a steady stream of joiners can make the batch wait.
+const MAX_YIELDS: usize = 32;
+
+/// A batch this big reads without waiting for more: the next one forms while it reads, and its
+/// members hear sooner. One message to 500 members (README, group fan-out), p50 over three runs
+/// each: one batch of all 500, 10.0 to 10.9 ms (the first line 5.1 to 5.5 ms after the send);
+/// up to 255, 8.9 to 10.8 ms; up to 128, 9.2 to 10.1 ms.
+const BATCH_ENOUGH: usize = 128;
+
 impl Known {
     /// Keeps the newer of what was known and what a read at `mark` found.
     fn note_newest(&mut self, id: ConversationId, mark: i64, seq: i64) {
@@ -128,6 +138,15 @@ impl PollReads {
         }
     }
 
+    /// How many polls joined the batch now forming.
+    fn forming_len(&self) -> usize {
+        self.forming
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, Vec::len)
+    }
+
     fn take(&self) -> Vec<(Ask, Reply)> {
         self.forming
             .lock()
@@ -168,13 +187,25 @@ impl PollReads {
             reads: self,
             armed: true,
         };
-        // The polls woken with this one are ready to run: let them join.
-        tokio::task::yield_now().await;
+        // The polls woken with this one are ready to run: let them join. The runtime comes back
+        // to a yielded task after a few dozen others (batches of 60 when this yielded once: 5 to
+        // 10 batches, each with all its reads, for one message to 500 members), so it yields
+        // again while the batch still grows, up to `BATCH_ENOUGH`.
+        let mut joined = 0;
+        for _ in 0..MAX_YIELDS {
+            tokio::task::yield_now().await;
+            let now = self.forming_len();
+            if now == joined || now + 1 >= BATCH_ENOUGH {
+                break;
+            }
+            joined = now;
+        }
         let others = self.take();
         leading.armed = false;
         let mut asks = Vec::with_capacity(others.len() + 1);
         asks.push(ask);
         asks.extend(others.iter().map(|(a, _)| *a));
+        tracing::debug!(polls = asks.len(), "woken polls read together");
         match Box::pin(collect_many(db, hub, Some(self), &asks)).await {
             Ok(mut updates) => {
                 let mine = updates.remove(0);

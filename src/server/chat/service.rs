@@ -33,6 +33,7 @@ use crate::server::storage::FileStore;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    Value,
 };
 
 /// A client message id: what the browser generates for each message (a UUID or similar).
@@ -403,7 +404,8 @@ pub async fn accept(
 }
 
 /// Adds the user as a member, or moves their read marker forward; the marker never goes back
-/// and an existing member keeps their role.
+/// and an existing member keeps their role. The seen count moves with the marker
+/// (`messages::SEEN_SQL`), so call it after the write stamped or touched the conversation.
 pub(crate) async fn upsert_member(
     txn: &impl ConnectionTrait,
     conversation_id: ConversationId,
@@ -411,21 +413,26 @@ pub(crate) async fn upsert_member(
     role: &str,
     read_seq: i64,
 ) -> Result<(), DbErr> {
-    txn.execute_raw(stmt(
-        txn.get_database_backend(),
-        "INSERT INTO conversation_members (conversation_id, user_id, role, last_read_seq, joined_at) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
+    let sql = format!(
+        "INSERT INTO conversation_members \
+         (conversation_id, user_id, role, last_read_seq, joined_at, seen_count) \
+         VALUES (?, ?, ?, ?, ?, {seen}) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
          last_read_seq = CASE WHEN excluded.last_read_seq > conversation_members.last_read_seq \
-         THEN excluded.last_read_seq ELSE conversation_members.last_read_seq END",
-        [
-            conversation_id.into(),
-            user_id.into(),
-            role.into(),
-            read_seq.into(),
-            Utc::now().into(),
-        ],
-    ))
-    .await?;
+         THEN excluded.last_read_seq ELSE conversation_members.last_read_seq END, \
+         seen_count = CASE WHEN excluded.last_read_seq > conversation_members.last_read_seq \
+         THEN excluded.seen_count ELSE conversation_members.seen_count END",
+        seen = messages::SEEN_SQL
+    );
+    let mut values: Vec<Value> = vec![
+        conversation_id.into(),
+        user_id.into(),
+        role.into(),
+        read_seq.into(),
+        Utc::now().into(),
+    ];
+    values.extend(messages::seen_values(conversation_id, user_id, read_seq));
+    txn.execute_raw(stmt(txn.get_database_backend(), &sql, values))
+        .await?;
     Ok(())
 }
 
@@ -453,8 +460,10 @@ pub async fn mark_read(
     } else {
         "viewer"
     };
-    upsert_member(&w.txn, conv.id, viewer.id, role, seq).await?;
+    // The touch first: its row lock waits for a message being written to this chat, so the
+    // seen count read next includes it.
     messages::touch(&mut w, conv.id).await?;
+    upsert_member(&w.txn, conv.id, viewer.id, role, seq).await?;
     w.commit(hub).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{InternalChatSummary, MemberRole};
 use crate::server::access::Viewer;
+use crate::server::messages;
 use crate::server::platform::db::like_contains;
 use crate::server::realtime::changes::{in_list, stmt};
 use chrono::{DateTime, Utc};
@@ -34,37 +35,46 @@ pub struct InternalRow {
     pub tick: i64,
 }
 
+/// A reader's row as the list's query gives it: what is the reader's own. What is the chat's
+/// (`Chat`) is read once per chat (`complete`): the 500 rows of one group's members would
+/// otherwise carry, and decode, its name and times 500 times.
 #[derive(Debug, FromQueryResult)]
 struct Row {
     reader_id: UserId,
     id: ConversationId,
-    kind: ConversationKind,
-    subject: String,
-    status: ConversationStatus,
-    last_message_at: DateTime<Utc>,
     tick: i64,
     role: String,
     member_tick: i64,
     unread: i64,
 }
 
+/// What a row shows of the chat itself.
+#[derive(Debug, FromQueryResult)]
+struct Chat {
+    id: ConversationId,
+    kind: ConversationKind,
+    subject: String,
+    status: ConversationStatus,
+    last_message_at: DateTime<Utc>,
+}
+
 /// The list's query for the readers `who` matches (`me.user_id …`), narrowed by `narrow`.
 /// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
-/// added Bo", are not counted). Member counts are read apart (`member_counts`): counted per
-/// row, a group of 500 read by its 500 members at once would count 250,000 rows. So is the other
+/// added Bo", are not counted), kept as counts (`messages::UNREAD_SQL`): counted here, a
+/// member with 100 unread messages cost 100 steps of every poll a new message woke. Member
+/// counts are read apart (`member_counts`): counted per row, a group of 500 read by its 500
+/// members at once would count 250,000 rows. So is the other
 /// person of a personal chat (`complete`): joined here, each member row of a group would scan the
 /// group's members (measured: 21 of the 26 ms such a read took).
 fn list_sql(who: &str, narrow: &str, limit: &str) -> String {
     format!(
-        "SELECT me.user_id AS reader_id, c.id, c.kind, c.subject, c.status, \
-                c.last_message_at, c.tick, me.role, me.member_tick, \
-                (SELECT COUNT(*) FROM messages u WHERE u.conversation_id = c.id \
-                   AND u.seq > me.last_read_seq AND u.sender_id IS NOT NULL \
-                   AND u.sender_id <> me.user_id) AS unread \
+        "SELECT me.user_id AS reader_id, c.id, c.tick, me.role, me.member_tick, \
+                {unread} AS unread \
          FROM conversation_members me \
          JOIN conversations c ON c.id = me.conversation_id \
          WHERE me.user_id {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
-         ORDER BY c.last_message_at DESC, c.id DESC{limit}"
+         ORDER BY c.last_message_at DESC, c.id DESC{limit}",
+        unread = messages::UNREAD_SQL
     )
 }
 
@@ -153,24 +163,29 @@ fn readers_in(part: &[(UserId, i64)]) -> (String, Vec<Value>, i64) {
     (marks, values, since)
 }
 
-/// The rows with their chats' member counts, and for personal chats the other person, each read
-/// once per chat.
+/// The rows with their chats (name, state, member count, and for personal chats the other
+/// person), each chat read once.
 async fn complete(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
     let mut ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
     ids.sort_unstable();
     ids.dedup();
+    let chats = chats_of(db, &ids).await?;
     let counts = member_counts(db, &ids).await?;
-    let mut direct: Vec<ConversationId> = rows
+    let direct: Vec<ConversationId> = ids
         .iter()
-        .filter(|r| r.kind == ConversationKind::Direct)
-        .map(|r| r.id)
+        .copied()
+        .filter(|id| {
+            chats
+                .get(id)
+                .is_some_and(|c| c.kind == ConversationKind::Direct)
+        })
         .collect();
-    direct.sort_unstable();
-    direct.dedup();
     let pairs = pairs_of(db, &direct).await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
+            // A chat deleted between the two reads is left out, as if read after.
+            let chat = chats.get(&r.id)?;
             let members = counts.get(&r.id).copied().unwrap_or(0);
             // The personal chat's other person: whoever of the pair is not the reader (a former
             // member too, as the chat keeps their name).
@@ -178,9 +193,32 @@ async fn complete(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<Inter
                 .get(&r.id)
                 .and_then(|pair| pair.iter().find(|(id, _)| *id != r.reader_id))
                 .cloned();
-            to_row(r, members, other)
+            to_row(r, chat, members, other)
         })
         .collect())
+}
+
+/// The chats `ids` themselves, by id.
+async fn chats_of(
+    db: &impl ConnectionTrait,
+    ids: &[ConversationId],
+) -> Result<HashMap<ConversationId, Chat>, DbErr> {
+    let mut chats = HashMap::with_capacity(ids.len());
+    for part in ids.chunks(READERS_PER_QUERY) {
+        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
+        let rows = Chat::find_by_statement(stmt(
+            db.get_database_backend(),
+            &format!(
+                "SELECT id, kind, subject, status, last_message_at FROM conversations \
+                 WHERE id IN ({marks})"
+            ),
+            values,
+        ))
+        .all(db)
+        .await?;
+        chats.extend(rows.into_iter().map(|c| (c.id, c)));
+    }
+    Ok(chats)
 }
 
 /// The people of each personal chat, with their names.
@@ -246,29 +284,34 @@ async fn member_counts(
     Ok(counts)
 }
 
-fn to_row(r: Row, members: i64, other: Option<(UserId, Option<String>)>) -> Option<InternalRow> {
+fn to_row(
+    r: Row,
+    chat: &Chat,
+    members: i64,
+    other: Option<(UserId, Option<String>)>,
+) -> Option<InternalRow> {
     let Some(my_role) = MemberRole::parse(&r.role) else {
         tracing::error!(conversation = %r.id, role = r.role, "a member's stored role is not a role");
         return None;
     };
-    let title = match r.kind {
+    let title = match chat.kind {
         ConversationKind::Direct => other
             .as_ref()
             .and_then(|(_, name)| name.clone())
             .unwrap_or_else(|| "Former user".to_owned()),
-        _ => r.subject,
+        _ => chat.subject.clone(),
     };
     Some(InternalRow {
         reader: r.reader_id,
         tick: r.tick.max(r.member_tick),
         summary: InternalChatSummary {
             id: r.id,
-            kind: r.kind,
+            kind: chat.kind,
             title,
             other_id: other.map(|(id, _)| id),
             my_role,
-            closed: r.status == ConversationStatus::Closed,
-            last_message_at_ms: r.last_message_at.timestamp_millis(),
+            closed: chat.status == ConversationStatus::Closed,
+            last_message_at_ms: chat.last_message_at.timestamp_millis(),
             unread: r.unread,
             members,
         },

@@ -25,7 +25,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Value,
 };
 use std::collections::HashMap;
 
@@ -301,22 +301,27 @@ async fn join(
     user: UserId,
     role: MemberRole,
 ) -> Result<(), DbErr> {
+    // A new member has read nothing yet; one who comes back keeps their marker and the count
+    // of what they had seen.
+    let sql = format!(
+        "INSERT INTO conversation_members \
+         (conversation_id, user_id, role, last_read_seq, joined_at, left_at, member_tick, \
+          seen_count) \
+         VALUES (?, ?, ?, 0, ?, NULL, ?, {seen}) ON CONFLICT (conversation_id, user_id) DO UPDATE \
+         SET role = excluded.role, joined_at = excluded.joined_at, left_at = NULL, \
+         member_tick = excluded.member_tick",
+        seen = messages::SEEN_SQL
+    );
+    let mut values: Vec<Value> = vec![
+        conversation_id.into(),
+        user.into(),
+        role.as_str().into(),
+        Utc::now().into(),
+        w.tick.into(),
+    ];
+    values.extend(messages::seen_values(conversation_id, user, 0));
     w.txn
-        .execute_raw(stmt(
-            w.txn.get_database_backend(),
-            "INSERT INTO conversation_members \
-             (conversation_id, user_id, role, last_read_seq, joined_at, left_at, member_tick) \
-             VALUES (?, ?, ?, 0, ?, NULL, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET \
-             role = excluded.role, joined_at = excluded.joined_at, left_at = NULL, \
-             member_tick = excluded.member_tick",
-            [
-                conversation_id.into(),
-                user.into(),
-                role.as_str().into(),
-                Utc::now().into(),
-                w.tick.into(),
-            ],
-        ))
+        .execute_raw(stmt(w.txn.get_database_backend(), &sql, values))
         .await?;
     Ok(())
 }

@@ -25,6 +25,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .connect_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .sqlx_logging(false)
+        // A pooled connection is pinged before use only where it can go away: a PostgreSQL
+        // connection after a restart. An SQLite connection is a file and a thread of this
+        // process, and the ping was a round trip to that thread before every query (a poll's
+        // batch and a send make about a dozen).
+        .test_before_acquire(!is_sqlite(&settings.url))
         .map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -39,6 +44,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .row_buffer_size(row_buffer)
         });
     Database::connect(opts).await
+}
+
+/// Whether the URL names an SQLite database (a file or in memory).
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
 }
 
 /// The file behind a `sqlite://PATH?…` URL (None for in-memory or non-SQLite URLs).

@@ -30,6 +30,9 @@ pub struct Model {
     pub created_by: Option<UserId>,
     /// A personal chat's pair of users (`internal_chats::rules::direct_key`): one chat per pair.
     pub direct_key: Option<String>,
+    /// How many of its messages people wrote (those with a sender): with a member's
+    /// `seen_count`, their unread count.
+    pub human_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

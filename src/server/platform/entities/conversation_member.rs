@@ -17,6 +17,9 @@ pub struct Model {
     pub left_at: Option<ChronoDateTimeUtc>,
     /// The change clock's tick of their last membership change (joined, role, removed).
     pub member_tick: i64,
+    /// How many of the chat's `human_count` messages they have seen (everyone's up to their
+    /// read marker) or written themselves (`messages::seen_sql`).
+    pub seen_count: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
