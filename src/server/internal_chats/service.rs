@@ -602,6 +602,10 @@ async fn change_member(
     let by = crate::server::accounts::service::display_name(db, viewer.id).await?;
     let name = crate::server::accounts::service::display_name(db, user_id).await?;
     let mut w = changes::begin(db).await?;
+    // The line first: its stamp locks the chat's row before the member's, in the order a send
+    // takes them (the writer counts a sender's own message in their membership row), so a
+    // member's send and their removal cannot wait on each other.
+    messages::append(&mut w, id, vec![NewMessage::event(&event(by, name))]).await?;
     conversation_member::Entity::update_many()
         .col_expr(column, value)
         .col_expr(
@@ -612,7 +616,6 @@ async fn change_member(
         .filter(conversation_member::Column::UserId.eq(user_id))
         .exec(&w.txn)
         .await?;
-    messages::append(&mut w, id, vec![NewMessage::event(&event(by, name))]).await?;
     w.audience
         .merge(&crate::server::realtime::Audience::users([Some(user_id)]));
     w.commit(hub).await?;
