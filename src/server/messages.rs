@@ -218,10 +218,6 @@ pub fn seen_values(conversation_id: ConversationId, user: UserId, read_seq: i64)
     ]
 }
 
-/// A member's unread count from the chat's `human_count` and their `seen_count` (SQL).
-pub const UNREAD_SQL: &str = "CASE WHEN c.human_count > me.seen_count \
-     THEN c.human_count - me.seen_count ELSE 0 END";
-
 /// Appends messages to a conversation in order; returns the conversation as updated and the
 /// stored rows. None when the conversation does not exist.
 pub async fn append(

@@ -6,7 +6,6 @@ use crate::model::chat::{ConversationKind, ConversationStatus};
 use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{InternalChatSummary, MemberRole};
 use crate::server::access::Viewer;
-use crate::server::messages;
 use crate::server::platform::db::like_contains;
 use crate::server::realtime::changes::{in_list, stmt};
 use chrono::{DateTime, Utc};
@@ -60,21 +59,21 @@ struct Chat {
 
 /// The list's query for the readers `who` matches (`me.user_id …`), narrowed by `narrow`.
 /// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
-/// added Bo", are not counted), kept as counts (`messages::UNREAD_SQL`): counted here, a
-/// member with 100 unread messages cost 100 steps of every poll a new message woke. Member
-/// counts are read apart (`member_counts`): counted per row, a group of 500 read by its 500
-/// members at once would count 250,000 rows. So is the other
-/// person of a personal chat (`complete`): joined here, each member row of a group would scan the
-/// group's members (measured: 21 of the 26 ms such a read took).
+/// added Bo", are not counted), the chat's `human_count` less the member's `seen_count`
+/// (`messages::SEEN_SQL`): counted here, a member with 100 unread messages cost 100 steps of
+/// every poll a new message woke. Member counts are read apart (`member_counts`): counted per
+/// row, a group of 500 read by its 500 members at once would count 250,000 rows. So is the
+/// other person of a personal chat (`complete`): joined here, each member row of a group would
+/// scan the group's members (measured: 21 of the 26 ms such a read took).
 fn list_sql(who: &str, narrow: &str, limit: &str) -> String {
     format!(
         "SELECT me.user_id AS reader_id, c.id, c.tick, me.role, me.member_tick, \
-                {unread} AS unread \
+                CASE WHEN c.human_count > me.seen_count \
+                  THEN c.human_count - me.seen_count ELSE 0 END AS unread \
          FROM conversation_members me \
          JOIN conversations c ON c.id = me.conversation_id \
          WHERE me.user_id {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
-         ORDER BY c.last_message_at DESC, c.id DESC{limit}",
-        unread = messages::UNREAD_SQL
+         ORDER BY c.last_message_at DESC, c.id DESC{limit}"
     )
 }
 
