@@ -29,13 +29,14 @@ export default defineConfig({
       use: { browserName: "chromium", javaScriptEnabled: false, launchOptions: CHROMIUM },
       testMatch: /no-js\.spec\.ts/,
     },
-    // The core client/manager chat flows and the upload, in a second engine. Firefox over BiDi
-    // runs these flows about four times slower than Chromium here, hence its own time limit.
+    // The core client/manager chat flows, the upload and the internal chats, in a second engine.
+    // Firefox over BiDi runs these flows about four times slower than Chromium here, hence its
+    // own time limit.
     {
       name: "firefox",
       timeout: 180_000,
       use: { browserName: "firefox", channel: "moz-firefox", launchOptions: FIREFOX },
-      testMatch: /(chat|files)\.spec\.ts/,
+      testMatch: /(chat|files|internal-chats)\.spec\.ts/,
     },
   ],
 });
