@@ -72,11 +72,7 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
     let mut lost_token = None;
     loop {
         while wake.try_recv().is_ok() {}
-        let target = live
-            .open
-            .try_get_untracked()
-            .flatten()
-            .filter(|o| Some(o.token) != lost_token);
+        let target = window_to_poll(live, lost_token);
         let after_seq = target
             .and_then(|o| o.timeline.try_with_untracked(|t| t.poll_seq()))
             .unwrap_or(0);
@@ -111,12 +107,7 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
             // The window the stream is for is still the one open (a window lost to "not
             // found" counts as none: its answers are the list's, and a dropped one would be
             // asked for again at once, forever).
-            let open_now = live
-                .open
-                .try_get_untracked()
-                .flatten()
-                .filter(|o| Some(o.token) != lost_token)
-                .map(|o| o.token);
+            let open_now = window_to_poll(live, lost_token).map(|o| o.token);
             if open_now != target.map(|o| o.token) {
                 break;
             }
@@ -135,6 +126,14 @@ async fn run(live: LiveChats, mut wake: mpsc::UnboundedReceiver<()>) {
             }
         }
     }
+}
+
+/// The open chat window the poll is for: none when it is the one lost to "not found".
+fn window_to_poll(live: LiveChats, lost_token: Option<u64>) -> Option<OpenChat> {
+    live.open
+        .try_get_untracked()
+        .flatten()
+        .filter(|o| Some(o.token) != lost_token)
 }
 
 /// After a failed poll: a chat that became unreadable is marked gone (the list goes on without
