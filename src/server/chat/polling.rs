@@ -141,6 +141,7 @@ pub struct Watch {
     /// (new messages in internal chats) come after it, that access still holds.
     access_mark: Option<i64>,
     open_chat_ahead: bool,
+    /// A change woke the watch since its session and its access to the open chat were checked.
     woken: bool,
     /// The open chat left the caller's reach: the answer that said so was the last.
     finished: bool,
@@ -259,6 +260,10 @@ impl Watch {
                     return Ok(Some(update));
                 }
             }
+            // Both checks stand until the next wake. A streamed poll asks for its next answer
+            // as soon as it has sent one: without a new wake there is nothing to check again
+            // (it was a second session check per member for every message).
+            self.woken = false;
             if self.open_chat_ahead
                 || src
                     .hub
