@@ -686,6 +686,39 @@ async fn a_waiting_stream_ends_with_its_session(db: Db) {
 }
 on_both_dbs!(a_waiting_stream_ends_with_its_session);
 
+/// A stream checks its session on every wake, not only on its first: after it has carried a
+/// line, the end of its session still ends it.
+async fn a_stream_that_carried_a_line_still_ends_with_its_session(db: Db) {
+    let app = spawn_app(db).await;
+    let (tab, other, tab_session) = two_sessions(&app, "line@example.com").await;
+    let tick = tab.poll(0, None, 0).await.expect_ok()["cursor"]["tick"]
+        .as_i64()
+        .unwrap();
+    let mut stream = tab.stream(tick, None, 0).await;
+    assert_eq!(stream.status, StatusCode::OK);
+    // The same client starts a chat in their other tab: the stream carries it.
+    let id = other.start_chat("project", "Porch", "Hello").await;
+    let wait = std::time::Duration::from_secs(5);
+    let line = stream.next_within(wait).await.expect("a line");
+    assert_eq!(
+        crate::helpers::streamed_update(&line)["chats"][0]["id"],
+        id,
+        "{line}"
+    );
+    other
+        .call("auth/sessions/end", &[("session_id", &tab_session)])
+        .await
+        .expect_ok();
+    // Whatever else the chat's start brought may come first; the session's end closes it.
+    let mut last = stream.next_within(wait).await.expect("a last line");
+    while last.get("Update").is_some() {
+        last = stream.next_within(wait).await.expect("a last line");
+    }
+    assert_eq!(last, serde_json::json!({"Error": "Unauthenticated"}));
+    assert!(stream.next_within(wait).await.is_none(), "the stream ends");
+}
+on_both_dbs!(a_stream_that_carried_a_line_still_ends_with_its_session);
+
 async fn a_waiting_poll_stops_reading_a_chat_a_colleague_took(db: Db) {
     let app = spawn_app(db).await;
     let client = app.signed_up_client("cli@example.com").await;
