@@ -661,14 +661,30 @@ async fn a_waiting_poll_ends_when_its_session_ends(db: Db) {
 }
 on_both_dbs!(a_waiting_poll_ends_when_its_session_ends);
 
-async fn a_waiting_stream_ends_with_its_session(db: Db) {
-    let app = spawn_app(db).await;
-    let (tab, other, tab_session) = two_sessions(&app, "flow@example.com").await;
+/// A client in two tabs, the first with a stream waiting from the present: the tabs, the
+/// first's session id, the stream's starting tick and the stream.
+async fn streaming_tab(
+    app: &crate::helpers::TestApp,
+    email: &str,
+) -> (
+    crate::helpers::Client,
+    crate::helpers::Client,
+    String,
+    i64,
+    crate::helpers::Stream,
+) {
+    let (tab, other, tab_session) = two_sessions(app, email).await;
     let tick = tab.poll(0, None, 0).await.expect_ok()["cursor"]["tick"]
         .as_i64()
         .unwrap();
-    let mut stream = tab.stream(tick, None, 0).await;
+    let stream = tab.stream(tick, None, 0).await;
     assert_eq!(stream.status, StatusCode::OK);
+    (tab, other, tab_session, tick, stream)
+}
+
+async fn a_waiting_stream_ends_with_its_session(db: Db) {
+    let app = spawn_app(db).await;
+    let (tab, other, tab_session, tick, mut stream) = streaming_tab(&app, "flow@example.com").await;
     let started = std::time::Instant::now();
     other
         .call("auth/sessions/end", &[("session_id", &tab_session)])
@@ -690,12 +706,7 @@ on_both_dbs!(a_waiting_stream_ends_with_its_session);
 /// line, the end of its session still ends it.
 async fn a_stream_that_carried_a_line_still_ends_with_its_session(db: Db) {
     let app = spawn_app(db).await;
-    let (tab, other, tab_session) = two_sessions(&app, "line@example.com").await;
-    let tick = tab.poll(0, None, 0).await.expect_ok()["cursor"]["tick"]
-        .as_i64()
-        .unwrap();
-    let mut stream = tab.stream(tick, None, 0).await;
-    assert_eq!(stream.status, StatusCode::OK);
+    let (_, other, tab_session, _, mut stream) = streaming_tab(&app, "line@example.com").await;
     // The same client starts a chat in their other tab: the stream carries it.
     let id = other.start_chat("project", "Porch", "Hello").await;
     let wait = std::time::Duration::from_secs(5);
