@@ -1075,14 +1075,13 @@ async fn manual_rules_in_zoho_make_what_staff_ask_for(db: Db) {
             task["id"].as_str().unwrap().to_string(),
         ),
     ];
-    let mut held: Vec<(String, String)> = Vec::new();
-    for _ in 0..150 {
+    eventually("the lead and the task beside the chat", || async {
         let beside = max
             .call("chats/crm", &[("conversation_id", chat.as_str())])
             .await
             .expect_ok()
             .clone();
-        held = beside["manual"]["records"]
+        let held: Vec<(String, String)> = beside["manual"]["records"]
             .as_array()
             .unwrap()
             .iter()
@@ -1093,14 +1092,9 @@ async fn manual_rules_in_zoho_make_what_staff_ask_for(db: Db) {
                 )
             })
             .collect();
-        if wanted.iter().all(|w| held.contains(w)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for w in &wanted {
-        assert!(held.contains(w), "{w:?} not in {held:?}");
-    }
+        wanted.iter().all(|w| held.contains(w)).then_some(())
+    })
+    .await;
     assert_eq!(fake.records("Tasks").await.len(), 1);
 }
 on_both_dbs!(manual_rules_in_zoho_make_what_staff_ask_for);
