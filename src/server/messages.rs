@@ -10,7 +10,7 @@ use crate::model::payment::Provider;
 use crate::model::payment::{PaymentStatus, PaymentView};
 use crate::server::platform::entities::{conversation, message};
 use crate::server::realtime::Audience;
-use crate::server::realtime::changes::{Write, in_list, stmt};
+use crate::server::realtime::changes::{Write, one_of, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryResult, Value,
@@ -613,8 +613,12 @@ pub async fn by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let (marks, values) = in_list(ids.iter().map(|id| (*id).into()));
-    let sql = format!("{} WHERE m.id IN ({marks})", select_view(Reader::Staff));
+    let (is_one, values) = one_of(
+        db.get_database_backend(),
+        "m.id",
+        ids.iter().map(|id| (*id).into()),
+    );
+    let sql = format!("{} WHERE {is_one}", select_view(Reader::Staff));
     query_views(db, &sql, values).await
 }
 

@@ -5,7 +5,7 @@
 use crate::model::chat::DuplicateView;
 use crate::model::ids::UserId;
 use crate::server::platform::entities::{crm_contact, user};
-use crate::server::realtime::changes::{in_list, stmt};
+use crate::server::realtime::changes::{one_of, stmt};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter};
 
 /// Most possible duplicates shown.
@@ -100,13 +100,16 @@ pub async fn of_client(
     let phone_mates: Vec<String> = if my_phones.is_empty() {
         Vec::new()
     } else {
-        let (marks, values) = in_list(my_phones.iter().map(|p| p.clone().into()));
+        let (is_one, values) = one_of(
+            backend,
+            &phone_key_sql(),
+            my_phones.iter().map(|p| p.clone().into()),
+        );
         EmailRow::find_by_statement(stmt(
             backend,
             &format!(
                 "SELECT LOWER(c.email) AS email FROM crm_contacts c \
-                 WHERE c.phone IS NOT NULL AND {} IN ({marks}) LIMIT 100",
-                phone_key_sql()
+                 WHERE c.phone IS NOT NULL AND {is_one} LIMIT 100"
             ),
             values,
         ))
@@ -124,8 +127,12 @@ pub async fn of_client(
         values.push(format!("%@{domain}").into());
     }
     if !phone_mates.is_empty() {
-        let (marks, mates) = in_list(phone_mates.iter().map(|e| e.clone().into()));
-        either.push(format!("LOWER(u.email) IN ({marks})"));
+        let (is_one, mates) = one_of(
+            backend,
+            "LOWER(u.email)",
+            phone_mates.iter().map(|e| e.clone().into()),
+        );
+        either.push(is_one);
         values.extend(mates);
     }
     let candidates = Candidate::find_by_statement(stmt(

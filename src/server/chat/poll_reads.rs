@@ -21,7 +21,7 @@ use crate::server::internal_chats::list as internal_list;
 use crate::server::messages::{self, Reader};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Mutex;
@@ -231,6 +231,59 @@ pub async fn alone(db: &DatabaseConnection, hub: &Hub, ask: Ask) -> Result<PollU
     Ok(updates.remove(0))
 }
 
+/// A page of an open chat's messages: the chat, as whom, after which seq, how many at most.
+type PageKey = (ConversationId, Reader, i64, u64);
+
+/// The page `ask` waits on, if it has a chat open.
+fn page_of(ask: &Ask) -> Option<PageKey> {
+    let open = ask.cursor.conversation_id?;
+    Some((
+        open,
+        Reader::of(ask.viewer.role),
+        ask.cursor.after_seq,
+        ask.page,
+    ))
+}
+
+/// Each page the asks wait on, read once for all of them.
+async fn open_pages(
+    db: &DatabaseConnection,
+    reads: Option<&PollReads>,
+    heard: Option<i64>,
+    asks: &[Ask],
+) -> Result<HashMap<PageKey, Vec<MessageView>>, DbErr> {
+    let mut pages = HashMap::new();
+    for key in asks.iter().filter_map(page_of) {
+        if let Entry::Vacant(slot) = pages.entry(key) {
+            slot.insert(read_page(db, reads, heard, key).await?);
+        }
+    }
+    Ok(pages)
+}
+
+/// One page, with one message more than the page holds (to tell whether more follow). A whole
+/// page as staff read it (a client's may leave lines out) holds the chat's newest message as of
+/// the clock `heard`: remembered for `known_start`.
+async fn read_page(
+    db: &DatabaseConnection,
+    reads: Option<&PollReads>,
+    heard: Option<i64>,
+    (open, reader, after_seq, page): PageKey,
+) -> Result<Vec<MessageView>, DbErr> {
+    let messages = messages::after(db, reader, open, after_seq, page + 1).await?;
+    if let (Some(reads), Some(mark), Some(last)) = (reads, heard, messages.last())
+        && reader == Reader::Staff
+        && messages.len() as u64 <= page
+    {
+        reads
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .note_newest(open, mark, last.seq);
+    }
+    Ok(messages)
+}
+
 /// For each ask, everything after its cursor that its viewer may see, and the cursor after it.
 /// With `reads`, the newest message of each page read is remembered for `known_start`.
 async fn collect_many(
@@ -254,10 +307,13 @@ async fn collect_many(
         *t = (*t).min(a.cursor.tick);
     }
     let readers: Vec<(UserId, i64)> = oldest.into_iter().collect();
-    let internal = internal_list::changed_for(db, &readers).await?;
-    let left = internal_list::left_for(db, &readers).await?;
-    // Each page of messages once for everyone waiting on it.
-    let mut pages: HashMap<(ConversationId, Reader, i64, u64), Vec<MessageView>> = HashMap::new();
+    // The lists and the open chats' pages go together: on PostgreSQL each read is a round trip,
+    // and every member of the batch waits for all of them.
+    let (internal, left, mut pages) = tokio::try_join!(
+        internal_list::changed_for(db, &readers),
+        internal_list::left_for(db, &readers),
+        open_pages(db, reads, heard, asks),
+    )?;
     let mut updates = Vec::with_capacity(asks.len());
     for a in asks {
         let (viewer, cursor) = (a.viewer, a.cursor);
@@ -309,31 +365,13 @@ async fn collect_many(
         };
         // `poll` checked that the caller may read the open chat at its start and after every
         // wake that could have changed it, so no wait lies between that check and this read.
-        if let Some(open) = cursor
-            .conversation_id
-            .filter(|id| !update.removed.contains(id) && !update.internal_removed.contains(id))
-        {
-            let reader = Reader::of(viewer.role);
-            let key = (open, reader, cursor.after_seq, a.page);
+        if let Some(key) = page_of(a).filter(|(open, ..)| {
+            !update.removed.contains(open) && !update.internal_removed.contains(open)
+        }) {
+            // `open_pages` read every ask's page; a page missing all the same is read here.
             let mut messages = match pages.entry(key) {
                 Entry::Occupied(page) => page.get().clone(),
-                Entry::Vacant(slot) => {
-                    let page =
-                        messages::after(db, reader, open, cursor.after_seq, a.page + 1).await?;
-                    // A whole page as staff read it (a client's may leave lines out) holds the
-                    // chat's newest message as of the clock; noted once per page read.
-                    if let (Some(reads), Some(mark), Some(last)) = (reads, heard, page.last())
-                        && reader == Reader::Staff
-                        && page.len() as u64 <= a.page
-                    {
-                        reads
-                            .known
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .note_newest(open, mark, last.seq);
-                    }
-                    slot.insert(page).clone()
-                }
+                Entry::Vacant(slot) => slot.insert(read_page(db, reads, heard, key).await?).clone(),
             };
             update.more = messages.len() as u64 > a.page;
             messages.truncate(usize::try_from(a.page).unwrap_or(usize::MAX));

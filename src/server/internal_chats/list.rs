@@ -7,9 +7,9 @@ use crate::model::ids::{ConversationId, UserId};
 use crate::model::internal_chat::{InternalChatSummary, MemberRole};
 use crate::server::access::Viewer;
 use crate::server::platform::db::like_contains;
-use crate::server::realtime::changes::{in_list, stmt};
+use crate::server::realtime::changes::{one_of, stmt};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Value};
 use std::collections::HashMap;
 
 /// The most chats the tab lists (search finds the others).
@@ -57,7 +57,8 @@ struct Chat {
     last_message_at: DateTime<Utc>,
 }
 
-/// The list's query for the readers `who` matches (`me.user_id …`), narrowed by `narrow`.
+/// The list's query for the readers the condition `who` (on `me.user_id`) matches, narrowed by
+/// `narrow`.
 /// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
 /// added Bo", are not counted), the chat's `human_count` less the member's `seen_count`
 /// (`messages::SEEN_SQL`): counted here, a member with 100 unread messages cost 100 steps of
@@ -72,7 +73,7 @@ fn list_sql(who: &str, narrow: &str, limit: &str) -> String {
                   THEN c.human_count - me.seen_count ELSE 0 END AS unread \
          FROM conversation_members me \
          JOIN conversations c ON c.id = me.conversation_id \
-         WHERE me.user_id {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
+         WHERE {who} AND me.left_at IS NULL AND c.kind IN ('direct', 'group'){narrow} \
          ORDER BY c.last_message_at DESC, c.id DESC{limit}"
     )
 }
@@ -105,7 +106,7 @@ pub async fn summaries(
                    AND LOWER(ou.display_name) LIKE ? ESCAPE '\\')))"
         }
     };
-    let sql = list_sql("= ?", narrow, &format!(" LIMIT {LIST_LIMIT}"));
+    let sql = list_sql("me.user_id = ?", narrow, &format!(" LIMIT {LIST_LIMIT}"));
     let rows = Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
@@ -125,13 +126,9 @@ pub async fn changed_for(
 ) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
     let mut rows = Vec::new();
     for part in readers.chunks(READERS_PER_QUERY) {
-        let (marks, mut values, since) = readers_in(part);
+        let (who, mut values, since) = readers_in(db.get_database_backend(), "me.user_id", part);
         values.extend([since.into(), since.into()]);
-        let sql = list_sql(
-            &format!("IN ({marks})"),
-            " AND (c.tick > ? OR me.member_tick > ?)",
-            "",
-        );
+        let sql = list_sql(&who, " AND (c.tick > ? OR me.member_tick > ?)", "");
         rows.extend(
             Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
                 .all(db)
@@ -155,31 +152,34 @@ pub async fn changed_for(
     Ok(out)
 }
 
-/// `?, ?, …` for the readers of `part`, their ids as values, and the oldest of their cursors.
-fn readers_in(part: &[(UserId, i64)]) -> (String, Vec<Value>, i64) {
-    let (marks, values) = in_list(part.iter().map(|(user, _)| Value::from(*user)));
+/// The condition that `column` is one of the readers of `part`, its values, and the oldest of
+/// their cursors.
+fn readers_in(
+    backend: DbBackend,
+    column: &str,
+    part: &[(UserId, i64)],
+) -> (String, Vec<Value>, i64) {
+    let (who, values) = one_of(
+        backend,
+        column,
+        part.iter().map(|(user, _)| Value::from(*user)),
+    );
     let since = part.iter().map(|(_, tick)| *tick).min().unwrap_or(0);
-    (marks, values, since)
+    (who, values, since)
 }
 
 /// The rows with their chats (name, state, member count, and for personal chats the other
-/// person), each chat read once.
+/// person), each chat read once. The three reads go together: on PostgreSQL each is a round
+/// trip, and a poll's answer waits for the slowest, not for their sum.
 async fn complete(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
     let mut ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let chats = chats_of(db, &ids).await?;
-    let counts = member_counts(db, &ids).await?;
-    let direct: Vec<ConversationId> = ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            chats
-                .get(id)
-                .is_some_and(|c| c.kind == ConversationKind::Direct)
-        })
-        .collect();
-    let pairs = pairs_of(db, &direct).await?;
+    let (chats, counts, pairs) = tokio::try_join!(
+        chats_of(db, &ids),
+        member_counts(db, &ids),
+        pairs_of(db, &ids)
+    )?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -204,12 +204,13 @@ async fn chats_of(
 ) -> Result<HashMap<ConversationId, Chat>, DbErr> {
     let mut chats = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
+        let backend = db.get_database_backend();
+        let (is_one, values) = one_of(backend, "id", part.iter().map(|id| Value::from(*id)));
         let rows = Chat::find_by_statement(stmt(
-            db.get_database_backend(),
+            backend,
             &format!(
                 "SELECT id, kind, subject, status, last_message_at FROM conversations \
-                 WHERE id IN ({marks})"
+                 WHERE {is_one}"
             ),
             values,
         ))
@@ -220,7 +221,7 @@ async fn chats_of(
     Ok(chats)
 }
 
-/// The people of each personal chat, with their names.
+/// The people of each personal chat among `ids`, with their names.
 async fn pairs_of(
     db: &impl ConnectionTrait,
     ids: &[ConversationId],
@@ -233,13 +234,20 @@ async fn pairs_of(
     }
     let mut pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>> = HashMap::new();
     for part in ids.chunks(READERS_PER_QUERY) {
-        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
+        let backend = db.get_database_backend();
+        let (is_one, values) = one_of(
+            backend,
+            "o.conversation_id",
+            part.iter().map(|id| Value::from(*id)),
+        );
         let people = Person::find_by_statement(stmt(
-            db.get_database_backend(),
+            backend,
             &format!(
                 "SELECT o.conversation_id, o.user_id, ou.display_name \
-                 FROM conversation_members o LEFT JOIN users ou ON ou.id = o.user_id \
-                 WHERE o.conversation_id IN ({marks})"
+                 FROM conversation_members o \
+                 JOIN conversations c ON c.id = o.conversation_id AND c.kind = 'direct' \
+                 LEFT JOIN users ou ON ou.id = o.user_id \
+                 WHERE {is_one}"
             ),
             values,
         ))
@@ -267,12 +275,17 @@ async fn member_counts(
     }
     let mut counts = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let (marks, values) = in_list(part.iter().map(|id| Value::from(*id)));
+        let backend = db.get_database_backend();
+        let (is_one, values) = one_of(
+            backend,
+            "conversation_id",
+            part.iter().map(|id| Value::from(*id)),
+        );
         let rows = Count::find_by_statement(stmt(
-            db.get_database_backend(),
+            backend,
             &format!(
                 "SELECT conversation_id, COUNT(*) AS n FROM conversation_members \
-                 WHERE conversation_id IN ({marks}) AND left_at IS NULL GROUP BY conversation_id"
+                 WHERE {is_one} AND left_at IS NULL GROUP BY conversation_id"
             ),
             values,
         ))
@@ -332,13 +345,14 @@ pub async fn left_for(
     let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
     let mut out: HashMap<UserId, Vec<ConversationId>> = HashMap::new();
     for part in readers.chunks(READERS_PER_QUERY) {
-        let (marks, mut values, since) = readers_in(part);
+        let backend = db.get_database_backend();
+        let (who, mut values, since) = readers_in(backend, "user_id", part);
         values.push(since.into());
         let rows = Left::find_by_statement(stmt(
-            db.get_database_backend(),
+            backend,
             &format!(
                 "SELECT user_id, conversation_id, member_tick FROM conversation_members \
-                 WHERE user_id IN ({marks}) AND left_at IS NOT NULL AND member_tick > ?"
+                 WHERE {who} AND left_at IS NOT NULL AND member_tick > ?"
             ),
             values,
         ))

@@ -11,7 +11,7 @@ use crate::model::record_link::{RecordChoice, RecordRef};
 use crate::server::access::Viewer;
 use crate::server::deals::list::visible;
 use crate::server::platform::db::like_contains;
-use crate::server::realtime::changes::{in_list, stmt};
+use crate::server::realtime::changes::{one_of, stmt};
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Value};
 
 /// The most records a picker offers at once (searching finds the others).
@@ -133,8 +133,12 @@ impl Source {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let (marks, ids) = in_list(ids.iter().map(|id| Value::from(*id)));
-            sql.push_str(&format!(" AND {alias}.id IN ({marks})"));
+            let (is_one, ids) = one_of(
+                db.get_database_backend(),
+                &format!("{alias}.id"),
+                ids.iter().map(|id| Value::from(*id)),
+            );
+            sql.push_str(&format!(" AND {is_one}"));
             values.extend(ids);
         }
         // By name, then id: the first two columns (by position, which both databases read alike
@@ -194,12 +198,11 @@ impl Source {
             return Ok(Vec::new());
         }
         let (table, _, title) = self.table();
-        let (marks, values) = in_list(ids.into_iter().map(Value::from));
+        let backend = db.get_database_backend();
+        let (is_one, values) = one_of(backend, "id", ids.into_iter().map(Value::from));
         let rows = Found::find_by_statement(stmt(
-            db.get_database_backend(),
-            &format!(
-                "SELECT id, {title} AS title, NULL AS detail FROM {table} WHERE id IN ({marks})"
-            ),
+            backend,
+            &format!("SELECT id, {title} AS title, NULL AS detail FROM {table} WHERE {is_one}"),
             values,
         ))
         .all(db)

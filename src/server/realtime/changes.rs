@@ -24,18 +24,34 @@ pub fn stmt(backend: DbBackend, sql: &str, values: impl IntoIterator<Item = Valu
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// The placeholders of an `IN (…)` list and its values, padded with copies of the last value
-/// to the next power of two (the same answer). A list of any length is then one of a few
-/// statement texts, each prepared once per pooled connection: one text per length would keep
-/// the statement cache preparing long lists again (the woken members of a group are read in
-/// one list). An empty list reads `IN (NULL)`, which matches nothing.
-pub fn in_list(values: impl IntoIterator<Item = Value>) -> (String, Vec<Value>) {
+/// The condition that `expr` is one of `values`, and the values it binds.
+///
+/// PostgreSQL gets `expr = ANY(?)` with the list as one array: a statement of any length is one
+/// text, and its cached generic plan reads the array once. The same list as `IN ($1, …, $128)`
+/// made the generic plan build the array again for every row it filtered (the woken members of
+/// a group, read in one list: 4 to 5.5 ms for one query where the array takes 0.4 ms).
+///
+/// SQLite gets `expr IN (?, …)`, padded with copies of the last value to the next power of two
+/// (the same answer): a list of any length is then one of a few statement texts, each prepared
+/// once per pooled connection. An empty list reads `expr IN (NULL)`, which matches nothing.
+pub fn one_of(
+    backend: DbBackend,
+    expr: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> (String, Vec<Value>) {
     let mut values: Vec<Value> = values.into_iter().collect();
     let Some(last) = values.last().cloned() else {
-        return ("NULL".to_owned(), values);
+        return (format!("{expr} IN (NULL)"), values);
     };
+    if backend == DbBackend::Postgres {
+        let array = Value::Array(last.array_type(), Some(Box::new(values)));
+        return (format!("{expr} = ANY(?)"), vec![array]);
+    }
     values.resize(values.len().next_power_of_two(), last);
-    (vec!["?"; values.len()].join(", "), values)
+    (
+        format!("{expr} IN ({})", vec!["?"; values.len()].join(", ")),
+        values,
+    )
 }
 
 fn number_placeholders(sql: &str) -> String {
@@ -160,8 +176,8 @@ mod tests {
 
     #[test]
     fn in_lists_come_in_a_few_lengths_and_keep_their_values() {
-        let (marks, values) = in_list((1..=5).map(Value::from));
-        assert_eq!(marks, "?, ?, ?, ?, ?, ?, ?, ?");
+        let (sql, values) = one_of(DbBackend::Sqlite, "id", (1..=5).map(Value::from));
+        assert_eq!(sql, "id IN (?, ?, ?, ?, ?, ?, ?, ?)");
         let ints: Vec<i32> = values
             .iter()
             .map(|v| match v {
@@ -171,11 +187,43 @@ mod tests {
             .collect();
         assert_eq!(ints, [1, 2, 3, 4, 5, 5, 5, 5]);
         for n in [1usize, 2, 3, 100, 500] {
-            let (marks, values) = in_list((0..n).map(|i| Value::from(i as i64)));
+            let (sql, values) = one_of(
+                DbBackend::Sqlite,
+                "id",
+                (0..n).map(|i| Value::from(i as i64)),
+            );
             assert_eq!(values.len(), n.next_power_of_two());
-            assert_eq!(marks.matches('?').count(), values.len());
+            assert_eq!(sql.matches('?').count(), values.len());
         }
-        assert_eq!(in_list(Vec::<Value>::new()), ("NULL".to_owned(), vec![]));
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            assert_eq!(
+                one_of(backend, "id", Vec::<Value>::new()),
+                ("id IN (NULL)".to_owned(), vec![])
+            );
+        }
+    }
+
+    #[test]
+    fn postgres_binds_a_list_as_one_array() {
+        let (sql, values) = one_of(
+            DbBackend::Postgres,
+            "LOWER(u.email)",
+            ["a".into(), "b".into()],
+        );
+        assert_eq!(sql, "LOWER(u.email) = ANY(?)");
+        assert_eq!(
+            values,
+            [Value::Array(
+                sea_orm::sea_query::ArrayType::String,
+                Some(Box::new(vec!["a".into(), "b".into()]))
+            )]
+        );
+        let many = one_of(
+            DbBackend::Postgres,
+            "id",
+            (0..300).map(|i| Value::from(i as i64)),
+        );
+        assert_eq!(many.0, "id = ANY(?)", "one text for every length");
     }
 
     #[test]
