@@ -41,6 +41,9 @@ struct Part {
     /// CPU time over the sends, per message: the server's and this program's (the members'
     /// clients share the machine's cores with the server).
     cpu_per_message: (Duration, Duration),
+    /// On PostgreSQL, its processes' CPU time over the sends, per message (on SQLite the
+    /// database runs inside the server).
+    database_cpu_per_message: Option<Duration>,
     errors: usize,
 }
 
@@ -63,8 +66,12 @@ impl GroupFigures {
                 ms(percentile(&p.first, 0.50)),
                 ms(percentile(&p.last, 0.50)),
             );
+            let database = p
+                .database_cpu_per_message
+                .map(|d| format!(", PostgreSQL {:.1} ms", ms(d)))
+                .unwrap_or_default();
             println!(
-                "    CPU per message: server {:.1} ms, the members' clients {:.1} ms",
+                "    CPU per message: server {:.1} ms, the members' clients {:.1} ms{database}",
                 ms(p.cpu_per_message.0),
                 ms(p.cpu_per_message.1),
             );
@@ -371,6 +378,8 @@ struct Shape {
     repoll_delay: Duration,
     /// Members stream (the browser's way) rather than long-poll once per answer.
     streamed: bool,
+    /// The database is PostgreSQL: its CPU time is measured too.
+    postgres: bool,
 }
 
 /// One part: groups of `people`, sent to by each group's first member in turn.
@@ -390,6 +399,7 @@ async fn part(
         secs,
         repoll_delay,
         streamed,
+        postgres,
     } = shape;
     let mut ids = Vec::new();
     for g in 0..groups {
@@ -440,6 +450,7 @@ async fn part(
     let profiler =
         perf.map(|file| record_profile(file, &format!("{server},{}", std::process::id()), secs));
     let cpu = || (cpu_secs(&server.to_string()), cpu_secs("self"));
+    let database_before = postgres.then(postgres_cpu_secs);
     let cpu_before = cpu();
     let mut next = tokio::time::Instant::now();
     let mut sends = Vec::with_capacity(total);
@@ -478,8 +489,16 @@ async fn part(
     // The last message's fan-out ends within a few tens of milliseconds.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cpu_after = cpu();
+    let database_after = postgres.then(postgres_cpu_secs);
     let per_message =
         |before: f64, after: f64| Duration::from_secs_f64((after - before) / total as f64);
+    let database_cpu_per_message = database_before.zip(database_after).map(|(before, after)| {
+        let used: f64 = after
+            .iter()
+            .map(|(pid, secs)| secs - before.get(pid).copied().unwrap_or(0.0))
+            .sum();
+        per_message(0.0, used)
+    });
     let cpu_per_message = (
         per_message(cpu_before.0, cpu_after.0),
         per_message(cpu_before.1, cpu_after.1),
@@ -514,8 +533,29 @@ async fn part(
         last,
         answered,
         cpu_per_message,
+        database_cpu_per_message,
         errors,
     }
+}
+
+/// CPU time so far of every PostgreSQL process on this machine (the cluster's server, its
+/// helpers and its backends), by pid: the benchmark's database shares the cores too.
+fn postgres_cpu_secs() -> HashMap<String, f64> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return HashMap::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| {
+            let secs = cpu_secs(&pid);
+            (pid, secs)
+        })
+        .collect()
 }
 
 pub async fn run(o: &Options, n: usize) -> GroupFigures {
@@ -554,6 +594,7 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
             secs: o.group_secs,
             repoll_delay: o.repoll_delay,
             streamed: !o.long_poll,
+            postgres: o.postgres,
         },
     )
     .await;
@@ -571,6 +612,7 @@ pub async fn run(o: &Options, n: usize) -> GroupFigures {
             secs: o.group_secs,
             repoll_delay: o.repoll_delay,
             streamed: !o.long_poll,
+            postgres: o.postgres,
         },
     )
     .await;
