@@ -293,8 +293,12 @@ async fn collect_many(
     asks: &[Ask],
 ) -> Result<Vec<PollUpdate>, AppError> {
     // The clock first: every change up to it has committed, so nothing at or below it can
-    // appear later, and the lists read next see at least all of it. The hub knows it without a
-    // query while it hears every change.
+    // appear later, and every read after it sees at least all of it, in whatever order the
+    // reads run. The answer's cursor moves to the clock and no further: a row a read found
+    // newer than the clock may have committed after another read ran (the page of messages
+    // read beside the lists, a removal read beside the rows), so what it brought comes again
+    // in the next answer rather than never. The hub knows the clock without a query while it
+    // hears every change.
     let heard = hub.newest_heard();
     let clock = match heard {
         Some(tick) => tick,
@@ -341,12 +345,6 @@ async fn collect_many(
             .unwrap_or_default();
         let internal_removed: Vec<ConversationId> =
             left.get(&viewer.id).cloned().unwrap_or_default();
-        let seen_tick = rows
-            .iter()
-            .map(|r| r.tick)
-            .chain(mine.iter().map(|r| r.tick))
-            .max()
-            .unwrap_or(0);
         let open_deal = cursor.conversation_id.and_then(|open| {
             rows.iter()
                 .find(|r| r.summary.id == open && r.deal_tick > cursor.tick)
@@ -354,7 +352,7 @@ async fn collect_many(
         });
         let mut update = PollUpdate {
             cursor: PollCursor {
-                tick: clock.max(seen_tick).max(cursor.tick),
+                tick: clock.max(cursor.tick),
                 ..cursor
             },
             chats: rows.into_iter().map(|r| r.summary).collect(),

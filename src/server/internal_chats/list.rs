@@ -124,13 +124,14 @@ pub async fn changed_for(
     db: &impl ConnectionTrait,
     readers: &[(UserId, i64)],
 ) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
+    let backend = db.get_database_backend();
     let mut rows = Vec::new();
     for part in readers.chunks(READERS_PER_QUERY) {
-        let (who, mut values, since) = readers_in(db.get_database_backend(), "me.user_id", part);
+        let (who, mut values, since) = readers_in(backend, "me.user_id", part);
         values.extend([since.into(), since.into()]);
         let sql = list_sql(&who, " AND (c.tick > ? OR me.member_tick > ?)", "");
         rows.extend(
-            Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
+            Row::find_by_statement(stmt(backend, &sql, values))
                 .all(db)
                 .await?,
         );
@@ -202,9 +203,9 @@ async fn chats_of(
     db: &impl ConnectionTrait,
     ids: &[ConversationId],
 ) -> Result<HashMap<ConversationId, Chat>, DbErr> {
+    let backend = db.get_database_backend();
     let mut chats = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let backend = db.get_database_backend();
         let (is_one, values) = one_of(backend, "id", part.iter().map(|id| Value::from(*id)));
         let rows = Chat::find_by_statement(stmt(
             backend,
@@ -232,9 +233,9 @@ async fn pairs_of(
         user_id: UserId,
         display_name: Option<String>,
     }
+    let backend = db.get_database_backend();
     let mut pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>> = HashMap::new();
     for part in ids.chunks(READERS_PER_QUERY) {
-        let backend = db.get_database_backend();
         let (is_one, values) = one_of(
             backend,
             "o.conversation_id",
@@ -273,9 +274,9 @@ async fn member_counts(
         conversation_id: ConversationId,
         n: i64,
     }
+    let backend = db.get_database_backend();
     let mut counts = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let backend = db.get_database_backend();
         let (is_one, values) = one_of(
             backend,
             "conversation_id",
@@ -343,9 +344,9 @@ pub async fn left_for(
         member_tick: i64,
     }
     let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
+    let backend = db.get_database_backend();
     let mut out: HashMap<UserId, Vec<ConversationId>> = HashMap::new();
     for part in readers.chunks(READERS_PER_QUERY) {
-        let backend = db.get_database_backend();
         let (who, mut values, since) = readers_in(backend, "user_id", part);
         values.push(since.into());
         let rows = Left::find_by_statement(stmt(
