@@ -133,6 +133,52 @@ async fn a_stream_carries_each_change_as_a_line_and_ends_when_its_wait_runs_out(
 }
 on_both_dbs!(a_stream_carries_each_change_as_a_line_and_ends_when_its_wait_runs_out);
 
+/// A row that a poll's reads find newer than the clock they started from (a commit the hub has
+/// not heard of yet) must not move the stream's cursor past it: the page read beside the rows
+/// may not hold that commit's message, and a cursor past its tick never asks for it again.
+async fn a_row_newer_than_the_clock_leaves_the_cursor_at_the_clock(db: Db) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "6")]).await;
+    let client = app.signed_up_client("nc@example.com").await;
+    let id = client.start_chat("project", "Porch", "hello").await;
+    let other = client.start_chat("project", "Shed", "hi").await;
+    let mia = app.manager("mia@example.com", "Mia").await;
+    mia.accept(id).await.expect_ok();
+    let mut stream = client.stream(0, Some(id), 0).await;
+    let first = stream
+        .next_within(Duration::from_secs(2))
+        .await
+        .expect("a line");
+    let (tick, _) = cursor(streamed_update(&first));
+    // The other chat's row as a commit not yet heard leaves it: stamped far past the clock.
+    let ahead = tick + 1_000;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE conversations SET tick = {ahead} WHERE id = {other}"
+        ))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for text in ["one", "two"] {
+        mia.send(id, &msg_id(), text).await.expect_ok();
+        while seen.last().map(String::as_str) != Some(text) {
+            // Before the fix, "two" never came: the cursor had moved past its tick.
+            let line = stream
+                .next_within(Duration::from_secs(3))
+                .await
+                .expect("a line");
+            let update = streamed_update(&line);
+            assert!(
+                cursor(update).0 < ahead,
+                "the cursor stays at the clock, not at the row ahead of it: {update}"
+            );
+            seen.extend(texts(update).iter().map(|b| b.to_string()));
+        }
+    }
+    assert_eq!(seen, ["one", "two"]);
+}
+on_both_dbs!(a_row_newer_than_the_clock_leaves_the_cursor_at_the_clock);
+
 async fn inbox_polls_see_new_chats_and_drop_chats_a_colleague_took(db: Db) {
     let app = spawn_app_with(db, &[("chat.poll_timeout_secs", "20")]).await;
     let mia = app.manager("mia@example.com", "Mia").await;
