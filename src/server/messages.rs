@@ -124,20 +124,28 @@ pub fn audience_of(conv: &conversation::Model) -> Audience {
 /// `client_visible`: how far into the new messages the last one the client may read is (1 for
 /// the first), or 0 when the client may read none of them; `by_people`: how many of them have a
 /// sender (they count towards unread counts).
+/// `open_only`: a closed conversation is left as it is, and None returned as for a missing one.
 async fn stamp(
     w: &mut Write,
     conversation_id: ConversationId,
-    new_messages: i64,
-    client_visible: i64,
-    by_people: i64,
+    (new_messages, client_visible, by_people): (i64, i64, i64),
+    open_only: bool,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    let (sql, values): (&str, Vec<Value>) = if new_messages > 0 {
+    // The condition is checked on the row as locked: a close that commits first wins.
+    let open = if open_only {
+        " AND status <> 'closed'"
+    } else {
+        ""
+    };
+    let (sql, values): (String, Vec<Value>) = if new_messages > 0 {
         (
             // The right-hand sides read the row as it was, on SQLite as on PostgreSQL.
-            "UPDATE conversations SET \
+            format!(
+                "UPDATE conversations SET \
              client_seq = CASE WHEN ? > 0 THEN last_seq + ? ELSE client_seq END, \
              last_seq = last_seq + ?, human_count = human_count + ?, last_message_at = ?, \
-             tick = ? WHERE id = ? RETURNING *",
+             tick = ? WHERE id = ?{open} RETURNING *"
+            ),
             vec![
                 client_visible.into(),
                 client_visible.into(),
@@ -150,11 +158,11 @@ async fn stamp(
         )
     } else {
         (
-            "UPDATE conversations SET tick = ? WHERE id = ? RETURNING *",
+            format!("UPDATE conversations SET tick = ? WHERE id = ?{open} RETURNING *"),
             vec![w.tick.into(), conversation_id.into()],
         )
     };
-    let row = w.txn.query_one_raw(stmt(w.backend(), sql, values)).await?;
+    let row = w.txn.query_one_raw(stmt(w.backend(), &sql, values)).await?;
     let conv = row
         .map(|r| conversation::Model::from_query_result(&r, ""))
         .transpose()?;
@@ -196,7 +204,7 @@ pub async fn touch(
     w: &mut Write,
     conversation_id: ConversationId,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    stamp(w, conversation_id, 0, 0, 0).await
+    stamp(w, conversation_id, (0, 0, 0), false).await
 }
 
 /// SQL for how many of a chat's messages by people (`conversations.human_count`) a member has
@@ -225,6 +233,50 @@ pub async fn append(
     conversation_id: ConversationId,
     messages: Vec<NewMessage>,
 ) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
+    append_if(w, conversation_id, messages, false).await
+}
+
+/// Why `append_open` wrote nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The conversation is closed.
+    Closed,
+    Missing,
+}
+
+/// Appends as `append` does, unless the conversation is closed: checked in the same statement
+/// that stamps it (a send's round trip less than reading the state first).
+pub async fn append_open(
+    w: &mut Write,
+    conversation_id: ConversationId,
+    messages: Vec<NewMessage>,
+) -> Result<Result<(conversation::Model, Vec<message::Model>), Refused>, DbErr> {
+    if let Some(stored) = append_if(w, conversation_id, messages, true).await? {
+        return Ok(Ok(stored));
+    }
+    // Refused or missing: which one is worth a read only now.
+    let exists = w
+        .txn
+        .query_one_raw(stmt(
+            w.backend(),
+            "SELECT id FROM conversations WHERE id = ?",
+            [conversation_id.into()],
+        ))
+        .await?
+        .is_some();
+    Ok(Err(if exists {
+        Refused::Closed
+    } else {
+        Refused::Missing
+    }))
+}
+
+async fn append_if(
+    w: &mut Write,
+    conversation_id: ConversationId,
+    messages: Vec<NewMessage>,
+    open_only: bool,
+) -> Result<Option<(conversation::Model, Vec<message::Model>)>, DbErr> {
     let count = i64::try_from(messages.len()).unwrap_or(i64::MAX);
     let client_visible = messages
         .iter()
@@ -239,7 +291,14 @@ pub async fn append(
         }
     }
     let by_people = senders.iter().map(|(_, n)| n).sum();
-    let Some(conv) = stamp(w, conversation_id, count, client_visible, by_people).await? else {
+    let Some(conv) = stamp(
+        w,
+        conversation_id,
+        (count, client_visible, by_people),
+        open_only,
+    )
+    .await?
+    else {
         return Ok(None);
     };
     if messages.is_empty() {

@@ -389,7 +389,16 @@ impl Hub {
                 if tx.receiver_count() == 0 {
                     keys.remove(&key);
                 } else {
-                    tx.send_modify(|t| *t = (*t).max(tick));
+                    // Only a newer tick wakes. On PostgreSQL this instance hears its own commits
+                    // twice, published here and again from `LISTEN` a moment later: the second
+                    // wake (of all 500 members of a group, for each message) found nothing to
+                    // read. A key at or past `tick` woke for a commit at least as new, and every
+                    // commit up to that one had committed before the poll it woke read.
+                    tx.send_if_modified(|t| {
+                        let newer = tick > *t;
+                        *t = (*t).max(tick);
+                        newer
+                    });
                 }
             }
         }
@@ -437,6 +446,31 @@ mod tests {
         let hub = Hub::new();
         let mut sub = hub.subscribe(UserId(3), Role::Manager);
         hub.publish(1, &Audience::default().with_staff(true));
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
+    }
+
+    #[tokio::test]
+    async fn a_commit_heard_twice_wakes_a_poll_once() {
+        // Published by the instance that committed, then again from PostgreSQL's `NOTIFY`.
+        let hub = Hub::new();
+        let mut sub = hub.subscribe(UserId(7), Role::Client);
+        let change = Audience::internal_members([UserId(7)]);
+        hub.publish(5, &change);
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
+        hub.publish(5, &change);
+        assert!(
+            timeout(SHORT, sub.changed()).await.is_err(),
+            "woke again for the same commit"
+        );
+        hub.publish(4, &Audience::users([Some(UserId(7))]));
+        assert!(
+            timeout(SHORT, sub.changed()).await.is_err(),
+            "woke for an older commit, heard late"
+        );
+        hub.publish(6, &change);
+        assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
+        // After a lost `LISTEN` connection every poll wakes, whatever it heard.
+        hub.publish_all();
         assert_eq!(timeout(SHORT, sub.changed()).await, Ok(true));
     }
 

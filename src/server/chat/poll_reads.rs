@@ -138,6 +138,25 @@ impl PollReads {
         }
     }
 
+    /// The chats among the asks' open ones that are internal chats their readers are known to
+    /// be members of (`remember`), each once.
+    fn open_internal(&self, asks: &[Ask]) -> Vec<ConversationId> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ids: Vec<ConversationId> = asks
+            .iter()
+            .filter_map(|a| {
+                let open = a.cursor.conversation_id?;
+                known
+                    .members
+                    .contains_key(&(a.viewer.id, open))
+                    .then_some(open)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// How many polls joined the batch now forming.
     fn forming_len(&self) -> usize {
         self.forming
@@ -311,10 +330,13 @@ async fn collect_many(
         *t = (*t).min(a.cursor.tick);
     }
     let readers: Vec<(UserId, i64)> = oldest.into_iter().collect();
+    // The internal chats the woken readers have open, as far as this instance knows them: the
+    // Chats rows a group's message changes, whose names and counts are read beside the rows.
+    let likely = reads.map(|r| r.open_internal(asks)).unwrap_or_default();
     // The lists and the open chats' pages go together: on PostgreSQL each read is a round trip,
     // and every member of the batch waits for all of them.
     let (internal, left, mut pages) = tokio::try_join!(
-        internal_list::changed_for(db, &readers),
+        internal_list::changed_for(db, &readers, &likely),
         internal_list::left_for(db, &readers),
         open_pages(db, reads, heard, asks),
     )?;
@@ -448,5 +470,36 @@ mod tests {
         // Any wide change (a removal, say) sends the poll to the database.
         hub.publish(12, &Audience::users([Some(UserId(3))]));
         assert_eq!(reads.known_start(&hub, ana, at(11, 6)), None);
+    }
+
+    #[test]
+    fn a_batch_reads_ahead_only_the_internal_chats_its_readers_are_known_in() {
+        let reads = PollReads::default();
+        let ask = |user: i64, open: Option<i64>| Ask {
+            viewer: Viewer {
+                id: UserId(user),
+                role: crate::model::Role::Manager,
+            },
+            cursor: PollCursor {
+                tick: 10,
+                conversation_id: open.map(ConversationId),
+                after_seq: 0,
+            },
+            page: 50,
+        };
+        reads.remember(UserId(1), ConversationId(7), 10, 5);
+        reads.remember(UserId(2), ConversationId(7), 10, 5);
+        reads.remember(UserId(2), ConversationId(3), 10, 5);
+        let asks = [
+            ask(1, Some(7)),
+            ask(2, Some(7)),
+            // Known in 3, but has 9 open (a deal chat, say): not read ahead.
+            ask(2, Some(9)),
+            // Someone else with 3 open: not known as a member there.
+            ask(4, Some(3)),
+            ask(1, None),
+        ];
+        assert_eq!(reads.open_internal(&asks), vec![ConversationId(7)]);
+        assert_eq!(reads.open_internal(&[]), Vec::<ConversationId>::new());
     }
 }

@@ -7,13 +7,12 @@
 //! batches, and answered with the message already stored.
 
 use crate::model::AppError;
-use crate::model::chat::ConversationStatus;
 use crate::model::ids::{ConversationId, UserId};
 use crate::server::chat::routing::Router;
 use crate::server::chat::sessions;
 use crate::server::jobs;
-use crate::server::messages::{self, KIND_TEXT, NewMessage};
-use crate::server::platform::entities::{conversation, message};
+use crate::server::messages::{self, KIND_TEXT, NewMessage, Refused};
+use crate::server::platform::entities::message;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -169,18 +168,7 @@ async fn write_batch(
         }
     }
 
-    // A chat closed with its deal takes no more messages. The close is a write of the change
-    // clock like this one, so it committed either before this read or after this batch.
-    let closed = closed_among(&w, groups.keys().copied()).await?;
     for (conversation_id, idxs) in groups {
-        if closed.contains(&conversation_id) {
-            for i in idxs {
-                results[i] = Some(Err(AppError::Conflict(
-                    crate::server::deals::service::CLOSED.into(),
-                )));
-            }
-            continue;
-        }
         let messages = idxs
             .iter()
             .map(|&i| NewMessage {
@@ -192,8 +180,10 @@ async fn write_batch(
                 )
             })
             .collect();
-        match messages::append(&mut w, conversation_id, messages).await? {
-            Some((conv, rows)) => {
+        // A chat closed with its deal takes no more messages: the stamp that appends them is
+        // refused on a closed chat's row, as it stands once locked.
+        match messages::append_open(&mut w, conversation_id, messages).await? {
+            Ok((conv, rows)) => {
                 let (client_wrote, others_wrote) = conv.client_id.map_or((false, false), |c| {
                     let from_client = |&i: &usize| submits[i].sender_id == c;
                     (idxs.iter().any(from_client), !idxs.iter().all(from_client))
@@ -217,7 +207,14 @@ async fn write_batch(
                     results[i] = Some(Ok(row));
                 }
             }
-            None => {
+            Err(Refused::Closed) => {
+                for i in idxs {
+                    results[i] = Some(Err(AppError::Conflict(
+                        crate::server::deals::service::CLOSED.into(),
+                    )));
+                }
+            }
+            Err(Refused::Missing) => {
                 for i in idxs {
                     results[i] = Some(Err(AppError::NotFound));
                 }
@@ -232,22 +229,4 @@ async fn write_batch(
         .into_iter()
         .map(|r| r.unwrap_or(Err(AppError::Internal)))
         .collect())
-}
-
-/// The conversations among `ids` that are closed, read inside the batch's write.
-async fn closed_among(
-    w: &changes::Write,
-    ids: impl Iterator<Item = ConversationId>,
-) -> Result<std::collections::HashSet<ConversationId>, DbErr> {
-    let ids: Vec<ConversationId> = ids.collect();
-    let mut closed = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let found = conversation::Entity::find()
-            .filter(conversation::Column::Id.is_in(chunk.iter().copied()))
-            .filter(conversation::Column::Status.eq(ConversationStatus::Closed))
-            .all(&w.txn)
-            .await?;
-        closed.extend(found.into_iter().map(|c| c.id));
-    }
-    Ok(closed)
 }

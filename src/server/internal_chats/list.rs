@@ -55,6 +55,8 @@ struct Chat {
     subject: String,
     status: ConversationStatus,
     last_message_at: DateTime<Utc>,
+    /// Members now (counted once per chat, not per member row).
+    members: i64,
 }
 
 /// The list's query for the readers the condition `who` (on `me.user_id`) matches, narrowed by
@@ -62,7 +64,7 @@ struct Chat {
 /// Unread: what others wrote after the reader's marker (the product's own lines, such as "Ana
 /// added Bo", are not counted), the chat's `human_count` less the member's `seen_count`
 /// (`messages::SEEN_SQL`): counted here, a member with 100 unread messages cost 100 steps of
-/// every poll a new message woke. Member counts are read apart (`member_counts`): counted per
+/// every poll a new message woke. Member counts are read once per chat (`chats_of`): counted per
 /// row, a group of 500 read by its 500 members at once would count 250,000 rows. So is the
 /// other person of a personal chat (`complete`): joined here, each member row of a group would
 /// scan the group's members (measured: 21 of the 26 ms such a read took).
@@ -110,7 +112,7 @@ pub async fn summaries(
     let rows = Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
-    complete(db, rows).await
+    complete(db, rows, ChatFacts::default()).await
 }
 
 /// The most readers one query of `changed_for` or `left_for` names (bound parameters are
@@ -120,10 +122,38 @@ const READERS_PER_QUERY: usize = 500;
 /// For each reader and their cursor, the chats of their tab that changed, or whose membership
 /// of the reader changed, after it; read for all of them together: polls woken by one message in a
 /// group read its members' rows in one query.
+///
+/// `likely`: chats whose rows are expected (the woken polls' open chats): what the rows show of
+/// them is read beside the rows instead of after, which on PostgreSQL is one round trip less
+/// for every batch of woken members. A chat not among them is read after, as before.
 pub async fn changed_for(
     db: &impl ConnectionTrait,
     readers: &[(UserId, i64)],
+    likely: &[ConversationId],
 ) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
+    let (mut rows, facts) = tokio::try_join!(changed_rows(db, readers), facts_of(db, likely))?;
+    let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
+    // Each reader's own cursor, which may be later than the oldest one the query used.
+    rows.retain(|r| {
+        cursors
+            .get(&r.reader_id)
+            .is_some_and(|t| r.tick.max(r.member_tick) > *t)
+    });
+    let mut out: HashMap<UserId, Vec<InternalRow>> = HashMap::new();
+    for row in complete(db, rows, facts).await? {
+        let list = out.entry(row.reader).or_default();
+        if list.len() < LIST_LIMIT {
+            list.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// The readers' rows changed after the oldest of their cursors.
+async fn changed_rows(
+    db: &impl ConnectionTrait,
+    readers: &[(UserId, i64)],
+) -> Result<Vec<Row>, DbErr> {
     let backend = db.get_database_backend();
     let mut rows = Vec::new();
     for part in readers.chunks(READERS_PER_QUERY) {
@@ -136,21 +166,7 @@ pub async fn changed_for(
                 .await?,
         );
     }
-    let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
-    // Each reader's own cursor, which may be later than the oldest one the query used.
-    rows.retain(|r| {
-        cursors
-            .get(&r.reader_id)
-            .is_some_and(|t| r.tick.max(r.member_tick) > *t)
-    });
-    let mut out: HashMap<UserId, Vec<InternalRow>> = HashMap::new();
-    for row in complete(db, rows).await? {
-        let list = out.entry(row.reader).or_default();
-        if list.len() < LIST_LIMIT {
-            list.push(row);
-        }
-    }
-    Ok(out)
+    Ok(rows)
 }
 
 /// The condition that `column` is one of the readers of `part`, its values, and the oldest of
@@ -169,36 +185,64 @@ fn readers_in(
     (who, values, since)
 }
 
-/// The rows with their chats (name, state, member count, and for personal chats the other
-/// person), each chat read once. The three reads go together: on PostgreSQL each is a round
-/// trip, and a poll's answer waits for the slowest, not for their sum.
-async fn complete(db: &impl ConnectionTrait, rows: Vec<Row>) -> Result<Vec<InternalRow>, DbErr> {
-    let mut ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let (chats, counts, pairs) = tokio::try_join!(
-        chats_of(db, &ids),
-        member_counts(db, &ids),
-        pairs_of(db, &ids)
-    )?;
+/// What a row shows of its chat beyond the reader's own part: the chat itself (name, state,
+/// times, member count), and for a personal chat its two people. Read once per chat.
+#[derive(Default)]
+struct ChatFacts {
+    chats: HashMap<ConversationId, Chat>,
+    pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>>,
+}
+
+/// The facts of the chats `ids` (none read for none). The two reads go together: on
+/// PostgreSQL each is a round trip, and a poll's answer waits for the slowest, not for their
+/// sum.
+///
+/// Read beside the rows rather than after them, a fact may be older than its row: the chat
+/// renamed in between. The row's tick is then newer than the clock the batch read first, so
+/// the poll's cursor stays below it and the row comes again, with the new name, in the next
+/// answer (`poll_reads::collect_many`). A change at or below that clock committed before
+/// either read began, and both see it.
+async fn facts_of(db: &impl ConnectionTrait, ids: &[ConversationId]) -> Result<ChatFacts, DbErr> {
+    let (chats, pairs) = tokio::try_join!(chats_of(db, ids), pairs_of(db, ids))?;
+    Ok(ChatFacts { chats, pairs })
+}
+
+/// The rows with their chats' facts: those in `facts`, the others read now.
+async fn complete(
+    db: &impl ConnectionTrait,
+    rows: Vec<Row>,
+    mut facts: ChatFacts,
+) -> Result<Vec<InternalRow>, DbErr> {
+    let mut missing: Vec<ConversationId> = rows
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !facts.chats.contains_key(id))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        let more = facts_of(db, &missing).await?;
+        facts.chats.extend(more.chats);
+        facts.pairs.extend(more.pairs);
+    }
+    let ChatFacts { chats, pairs } = facts;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             // A chat deleted between the two reads is left out, as if read after.
             let chat = chats.get(&r.id)?;
-            let members = counts.get(&r.id).copied().unwrap_or(0);
             // The personal chat's other person: whoever of the pair is not the reader (a former
             // member too, as the chat keeps their name).
             let other = pairs
                 .get(&r.id)
                 .and_then(|pair| pair.iter().find(|(id, _)| *id != r.reader_id))
                 .cloned();
-            to_row(r, chat, members, other)
+            to_row(r, chat, other)
         })
         .collect())
 }
 
-/// The chats `ids` themselves, by id.
+/// The chats `ids` themselves with their member counts, by id.
 async fn chats_of(
     db: &impl ConnectionTrait,
     ids: &[ConversationId],
@@ -206,12 +250,14 @@ async fn chats_of(
     let backend = db.get_database_backend();
     let mut chats = HashMap::with_capacity(ids.len());
     for part in ids.chunks(READERS_PER_QUERY) {
-        let (is_one, values) = one_of(backend, "id", part.iter().map(|id| Value::from(*id)));
+        let (is_one, values) = one_of(backend, "c.id", part.iter().map(|id| Value::from(*id)));
         let rows = Chat::find_by_statement(stmt(
             backend,
             &format!(
-                "SELECT id, kind, subject, status, last_message_at FROM conversations \
-                 WHERE {is_one}"
+                "SELECT c.id, c.kind, c.subject, c.status, c.last_message_at, \
+                   (SELECT COUNT(*) FROM conversation_members m \
+                    WHERE m.conversation_id = c.id AND m.left_at IS NULL) AS members \
+                 FROM conversations c WHERE {is_one}"
             ),
             values,
         ))
@@ -264,45 +310,7 @@ async fn pairs_of(
     Ok(pairs)
 }
 
-/// How many members each of the chats has now.
-async fn member_counts(
-    db: &impl ConnectionTrait,
-    ids: &[ConversationId],
-) -> Result<HashMap<ConversationId, i64>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Count {
-        conversation_id: ConversationId,
-        n: i64,
-    }
-    let backend = db.get_database_backend();
-    let mut counts = HashMap::with_capacity(ids.len());
-    for part in ids.chunks(READERS_PER_QUERY) {
-        let (is_one, values) = one_of(
-            backend,
-            "conversation_id",
-            part.iter().map(|id| Value::from(*id)),
-        );
-        let rows = Count::find_by_statement(stmt(
-            backend,
-            &format!(
-                "SELECT conversation_id, COUNT(*) AS n FROM conversation_members \
-                 WHERE {is_one} AND left_at IS NULL GROUP BY conversation_id"
-            ),
-            values,
-        ))
-        .all(db)
-        .await?;
-        counts.extend(rows.into_iter().map(|c| (c.conversation_id, c.n)));
-    }
-    Ok(counts)
-}
-
-fn to_row(
-    r: Row,
-    chat: &Chat,
-    members: i64,
-    other: Option<(UserId, Option<String>)>,
-) -> Option<InternalRow> {
+fn to_row(r: Row, chat: &Chat, other: Option<(UserId, Option<String>)>) -> Option<InternalRow> {
     let Some(my_role) = MemberRole::parse(&r.role) else {
         tracing::error!(conversation = %r.id, role = r.role, "a member's stored role is not a role");
         return None;
@@ -326,7 +334,7 @@ fn to_row(
             closed: chat.status == ConversationStatus::Closed,
             last_message_at_ms: chat.last_message_at.timestamp_millis(),
             unread: r.unread,
-            members,
+            members: chat.members,
         },
     })
 }
