@@ -128,7 +128,9 @@ pub fn audience_of(conv: &conversation::Model) -> Audience {
 async fn stamp(
     w: &mut Write,
     conversation_id: ConversationId,
-    (new_messages, client_visible, by_people): (i64, i64, i64),
+    new_messages: i64,
+    client_visible: i64,
+    by_people: i64,
     open_only: bool,
 ) -> Result<Option<conversation::Model>, DbErr> {
     // The condition is checked on the row as locked: a close that commits first wins.
@@ -204,7 +206,7 @@ pub async fn touch(
     w: &mut Write,
     conversation_id: ConversationId,
 ) -> Result<Option<conversation::Model>, DbErr> {
-    stamp(w, conversation_id, (0, 0, 0), false).await
+    stamp(w, conversation_id, 0, 0, 0, false).await
 }
 
 /// SQL for how many of a chat's messages by people (`conversations.human_count`) a member has
@@ -294,7 +296,9 @@ async fn append_if(
     let Some(conv) = stamp(
         w,
         conversation_id,
-        (count, client_visible, by_people),
+        count,
+        client_visible,
+        by_people,
         open_only,
     )
     .await?
