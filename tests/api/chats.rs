@@ -107,6 +107,52 @@ async fn retried_send_is_stored_once(db: Db) {
 }
 on_both_dbs!(retried_send_is_stored_once);
 
+/// A batch is written without looking its sends up first; a retry of a stored send among them
+/// rolls it back and it is written again with the lookup. New sends batched beside a retry
+/// are stored once each, with no gap in the chat's numbering.
+async fn new_sends_batched_with_a_retry_are_stored_once(db: Db) {
+    let app = spawn_app(db).await;
+    let client = app.signed_up_client("dora@example.com").await;
+    let id = client.start_chat("project", "Shed", "First").await;
+    let manager = app.manager("max@example.com", "Max").await;
+    manager.accept(id).await.expect_ok();
+    let retried = msg_id();
+    let stored = client.send(id, &retried, "Stored").await.expect_ok()["id"].clone();
+    let mut sends = vec![{
+        let (client, retried) = (client.clone(), retried.clone());
+        tokio::spawn(async move { client.send(id, &retried, "Stored").await })
+    }];
+    for n in 0..3 {
+        let manager = manager.clone();
+        sends.push(tokio::spawn(async move {
+            manager.send(id, &msg_id(), &format!("new {n}")).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for send in sends {
+        replies.push(send.await.expect("send task").expect_ok().clone());
+    }
+    assert_eq!(
+        replies[0]["id"], stored,
+        "the retry is answered with the stored copy"
+    );
+    let opened = client.open(id).await;
+    let mut bodies = bodies(&opened);
+    let mut news = bodies.split_off(bodies.len() - 3);
+    news.sort();
+    assert_eq!(news, vec!["new 0", "new 1", "new 2"]);
+    assert_eq!(bodies.iter().filter(|b| *b == "Stored").count(), 1);
+    let seqs: Vec<i64> = opened["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_i64().expect("seq"))
+        .collect();
+    let numbered: Vec<i64> = (1..=seqs.len() as i64).collect();
+    assert_eq!(seqs, numbered, "one number per stored message, no gaps");
+}
+on_both_dbs!(new_sends_batched_with_a_retry_are_stored_once);
+
 /// A retried send is known by its sender and its client id together: two people who happen to use
 /// the same id (sent at once, so often in one write batch) each get their own message.
 async fn the_same_client_id_from_two_senders_is_two_messages(db: Db) {

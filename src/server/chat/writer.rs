@@ -4,7 +4,8 @@
 //!
 //! A send is answered only after its transaction committed, so an accepted message survives a
 //! crash. Retries are recognised by (sender, client message id), within a batch and across
-//! batches, and answered with the message already stored.
+//! batches (by the unique index, which sends the batch back to look them up), and answered with
+//! the message already stored.
 
 use crate::model::AppError;
 use crate::model::ids::{ConversationId, UserId};
@@ -12,6 +13,7 @@ use crate::server::chat::routing::Router;
 use crate::server::chat::sessions;
 use crate::server::jobs;
 use crate::server::messages::{self, KIND_TEXT, NewMessage, Refused};
+use crate::server::platform::db::is_unique_violation;
 use crate::server::platform::entities::message;
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
@@ -117,25 +119,88 @@ async fn run(deps: Deps, mut rx: mpsc::Receiver<Job>, batch_max: usize) {
     }
 }
 
-/// Writes one batch in one transaction; the answer for each send, in order.
-async fn write_batch(
+/// The answer for each send of a batch, in order.
+type Answers = Vec<Result<message::Model, AppError>>;
+
+/// Whether a batch looks up stored copies of its sends before writing them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Retries {
+    /// Assumed: none of them is a retry of a send stored before. The unique index on (sender,
+    /// client message id) refuses the insert if one is, and the batch is written again.
+    NoneStored,
+    /// Looked up first, and answered with the stored copy.
+    LookedUp,
+}
+
+/// Writes one batch in one transaction; the answer for each send, in order. Retries of a send
+/// already stored are rare (a client that lost an answer), so the batch is first written
+/// without looking them up: a round trip less on every send. When one is among them, the
+/// transaction rolls back and the batch is written again with the lookup.
+async fn write_batch(deps: &Deps, submits: &[&Submit]) -> Result<Answers, DbErr> {
+    match write_batch_with(deps, submits, Retries::NoneStored).await {
+        Err(e) if is_retry_of_stored(&e) => {
+            tracing::debug!("a retried send in the batch: written again with the lookup");
+            write_batch_with(deps, submits, Retries::LookedUp).await
+        }
+        written => written,
+    }
+}
+
+/// The insert broke the unique index on (sender, client message id): a retry of a stored send.
+fn is_retry_of_stored(e: &DbErr) -> bool {
+    is_unique_violation(
+        e,
+        "ux_messages_sender_client_msg",
+        "messages.sender_id, messages.client_msg_id",
+    )
+}
+
+async fn write_batch_with(
     deps: &Deps,
     submits: &[&Submit],
-) -> Result<Vec<Result<message::Model, AppError>>, DbErr> {
+    retries: Retries,
+) -> Result<Answers, DbErr> {
+    let mut w = changes::begin(&deps.db).await?;
+    match fill(deps, &mut w, submits, retries).await {
+        Ok(answers) => {
+            w.commit(&deps.hub).await?;
+            Ok(answers)
+        }
+        Err(e) => {
+            // Rolled back before the batch is written again, not whenever the pool next hands
+            // out the connection.
+            if let Err(rollback) = w.txn.rollback().await {
+                tracing::warn!(error = %rollback, "a failed batch's rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The batch's messages and what follows them, written in `w`; the answer for each send.
+async fn fill(
+    deps: &Deps,
+    w: &mut changes::Write,
+    submits: &[&Submit],
+    retries: Retries,
+) -> Result<Answers, DbErr> {
     let Deps {
-        db,
-        hub,
         router,
         notify_after,
+        ..
     } = deps;
-    let mut w = changes::begin(db).await?;
     let mut results: Vec<Option<Result<message::Model, AppError>>> = vec![None; submits.len()];
 
     // Earlier copies of retried sends, looked up as (sender, client id) pairs, each one probe
     // of the unique index. (`sender IN … AND client id IN …` read every message of the batch's
     // senders on PostgreSQL: a busy manager's whole history, on every batch.)
     let mut stored: HashMap<(UserId, String), message::Model> = HashMap::new();
-    for chunk in submits.chunks(200) {
+    let look_up = if retries == Retries::LookedUp {
+        submits
+    } else {
+        &[]
+    };
+    for chunk in look_up.chunks(200) {
         let pairs = chunk.iter().fold(Condition::any(), |any, s| {
             any.add(
                 Condition::all()
@@ -182,7 +247,7 @@ async fn write_batch(
             .collect();
         // A chat closed with its deal takes no more messages: the stamp that appends them is
         // refused on a closed chat's row, as it stands once locked.
-        match messages::append_open(&mut w, conversation_id, messages).await? {
+        match messages::append_open(w, conversation_id, messages).await? {
             Ok((conv, rows)) => {
                 let (client_wrote, others_wrote) = conv.client_id.map_or((false, false), |c| {
                     let from_client = |&i: &usize| submits[i].sender_id == c;
@@ -190,7 +255,7 @@ async fn write_batch(
                 });
                 // The client wrote into a chat whose last session closed: it waits again.
                 if client_wrote {
-                    sessions::reopen_if_closed(&mut w, router, &conv).await?;
+                    sessions::reopen_if_closed(w, router, &conv).await?;
                 }
                 // Someone other than the client wrote: the client may need telling by email,
                 // and the session may have its first response.
@@ -201,7 +266,7 @@ async fn write_batch(
                         chrono::Utc::now() + *notify_after,
                     )
                     .await?;
-                    sessions::responded(&w, conversation_id).await?;
+                    sessions::responded(w, conversation_id).await?;
                 }
                 for (i, row) in idxs.into_iter().zip(rows) {
                     results[i] = Some(Ok(row));
@@ -224,7 +289,6 @@ async fn write_batch(
     for (i, first) in repeats {
         results[i] = results[first].clone();
     }
-    w.commit(hub).await?;
     Ok(results
         .into_iter()
         .map(|r| r.unwrap_or(Err(AppError::Internal)))

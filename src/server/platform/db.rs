@@ -45,7 +45,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     if !is_sqlite(&settings.url) {
         // A PostgreSQL connection goes away when the server restarts: one that rested a while
         // is pinged before use. Pinged on every use, each query cost two round trips to the
-        // server (a send is about nine queries, each batch of woken polls about five). A
+        // server (a send is about eight queries, each batch of woken polls about five). A
         // connection in use until a restart fails its next query once, as an unavailable
         // database, which every client retries.
         opts.test_before_acquire_if_idle_for(PING_AFTER_IDLE);
