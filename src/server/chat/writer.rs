@@ -167,8 +167,9 @@ async fn write_batch_with(
             Ok(answers)
         }
         Err(e) => {
-            // Rolled back before the batch is written again, not whenever the pool next hands
-            // out the connection.
+            // Rolled back now: a dropped transaction's rollback is only queued, and on
+            // PostgreSQL sent with the connection's next query, so its lock on the change
+            // clock's row would hold up the batch written again (or singly) right after.
             if let Err(rollback) = w.txn.rollback().await {
                 tracing::warn!(error = %rollback, "a failed batch's rollback failed");
             }
