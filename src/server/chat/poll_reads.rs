@@ -12,7 +12,7 @@
 //! was dropped) reads alone.
 
 use crate::model::AppError;
-use crate::model::chat::MessageView;
+use crate::model::chat::{ConversationKind, MessageView};
 use crate::model::chat::{PollCursor, PollUpdate};
 use crate::model::ids::{ConversationId, UserId};
 use crate::server::access::Viewer;
@@ -22,8 +22,8 @@ use crate::server::messages::{self, Reader};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
 use sea_orm::{DatabaseConnection, DbErr};
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use tokio::sync::oneshot;
 
@@ -55,6 +55,9 @@ struct Known {
     members: HashMap<(UserId, ConversationId), i64>,
     /// chat → (mark, seq): every message committed at or before the mark has a seq ≤ seq.
     newest: HashMap<ConversationId, (i64, i64)>,
+    /// Group chats among them (a chat's kind never changes): a batch woken in groups alone
+    /// reads no personal chat's two people.
+    groups: HashSet<ConversationId>,
 }
 
 /// Beyond this many entries the memory starts over (it only saves reads).
@@ -99,12 +102,24 @@ impl Drop for Leading<'_> {
 }
 
 impl PollReads {
-    /// Notes that `user` was a member of internal chat `id` in a read that began after the hub's
-    /// tick `mark`, and that the chat's newest message then was `last_seq`.
-    pub fn remember(&self, user: UserId, id: ConversationId, mark: i64, last_seq: i64) {
+    /// Notes that `user` was a member of internal chat `id` (of `kind`) in a read that began
+    /// after the hub's tick `mark`, and that the chat's newest message then was `last_seq`.
+    pub fn remember(
+        &self,
+        user: UserId,
+        (id, kind): (ConversationId, ConversationKind),
+        mark: i64,
+        last_seq: i64,
+    ) {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         if known.members.len() >= KNOWN_MAX {
             known.members.clear();
+        }
+        if known.groups.len() >= KNOWN_MAX {
+            known.groups.clear();
+        }
+        if kind == ConversationKind::Group {
+            known.groups.insert(id);
         }
         known.members.insert((user, id), mark);
         known.note_newest(id, mark, last_seq);
@@ -139,8 +154,8 @@ impl PollReads {
     }
 
     /// The chats among the asks' open ones that are internal chats their readers are known to
-    /// be members of (`remember`), each once.
-    fn open_internal(&self, asks: &[Ask]) -> Vec<ConversationId> {
+    /// be members of (`remember`), each once; and whether any of them may be a personal chat.
+    fn open_internal(&self, asks: &[Ask]) -> (Vec<ConversationId>, bool) {
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         let mut ids: Vec<ConversationId> = asks
             .iter()
@@ -154,7 +169,8 @@ impl PollReads {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        ids
+        let personal = ids.iter().any(|id| !known.groups.contains(id));
+        (ids, personal)
     }
 
     /// How many polls joined the batch now forming.
@@ -332,11 +348,11 @@ async fn collect_many(
     let readers: Vec<(UserId, i64)> = oldest.into_iter().collect();
     // The internal chats the woken readers have open, as far as this instance knows them: the
     // Chats rows a group's message changes, whose names and counts are read beside the rows.
-    let likely = reads.map(|r| r.open_internal(asks)).unwrap_or_default();
+    let (likely, likely_personal) = reads.map(|r| r.open_internal(asks)).unwrap_or_default();
     // The lists and the open chats' pages go together: on PostgreSQL each read is a round trip,
     // and every member of the batch waits for all of them.
     let (internal, left, mut pages) = tokio::try_join!(
-        internal_list::changed_for(db, &readers, &likely),
+        internal_list::changed_for(db, &readers, &likely, likely_personal),
         internal_list::left_for(db, &readers),
         open_pages(db, reads, heard, asks),
     )?;
@@ -434,7 +450,7 @@ mod tests {
             None,
             "nothing known"
         );
-        reads.remember(ana, ConversationId(7), 10, 5);
+        reads.remember(ana, (ConversationId(7), ConversationKind::Group), 10, 5);
         assert_eq!(reads.known_start(&hub, ana, at(10, 5)), Some(false));
         assert_eq!(
             reads.known_start(&hub, ana, at(10, 4)),
@@ -487,9 +503,24 @@ mod tests {
             },
             page: 50,
         };
-        reads.remember(UserId(1), ConversationId(7), 10, 5);
-        reads.remember(UserId(2), ConversationId(7), 10, 5);
-        reads.remember(UserId(2), ConversationId(3), 10, 5);
+        reads.remember(
+            UserId(1),
+            (ConversationId(7), ConversationKind::Group),
+            10,
+            5,
+        );
+        reads.remember(
+            UserId(2),
+            (ConversationId(7), ConversationKind::Group),
+            10,
+            5,
+        );
+        reads.remember(
+            UserId(2),
+            (ConversationId(3), ConversationKind::Direct),
+            10,
+            5,
+        );
         let asks = [
             ask(1, Some(7)),
             ask(2, Some(7)),
@@ -499,7 +530,18 @@ mod tests {
             ask(4, Some(3)),
             ask(1, None),
         ];
-        assert_eq!(reads.open_internal(&asks), vec![ConversationId(7)]);
-        assert_eq!(reads.open_internal(&[]), Vec::<ConversationId>::new());
+        assert_eq!(reads.open_internal(&asks), (vec![ConversationId(7)], false));
+        assert_eq!(
+            reads.open_internal(&asks[3..]),
+            (Vec::new(), false),
+            "nothing to read beside"
+        );
+        // A personal chat among them: its two people are read beside too.
+        let mut with_direct = asks.to_vec();
+        with_direct.push(ask(2, Some(3)));
+        assert_eq!(
+            reads.open_internal(&with_direct),
+            (vec![ConversationId(3), ConversationId(7)], true)
+        );
     }
 }

@@ -181,7 +181,8 @@ impl Watch {
                     if let Some(mark) = access_mark
                         && conv.kind.is_internal()
                     {
-                        src.reads.remember(viewer.id, id, mark, conv.last_seq);
+                        src.reads
+                            .remember(viewer.id, (id, conv.kind), mark, conv.last_seq);
                     }
                 }
             }
