@@ -18,7 +18,7 @@ pub mod typing;
 
 use crate::model::Role;
 use crate::model::ids::UserId;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
 use tokio::sync::watch;
@@ -218,8 +218,56 @@ struct Heard {
     newest_wide: i64,
     /// The newest tick of any change (the floor when none since).
     newest_any: i64,
+    /// Every tick up to this one has been heard (the floor when none since). Ticks are taken in
+    /// commit order, one after another, but each write announces its own after its commit, so
+    /// a later tick can be heard first: an internal-only one while a wide one before it is
+    /// still on its way. Until that one is heard, the hub cannot tell that nothing wide came
+    /// after a cursor below it (`only_internal_after`).
+    heard_through: i64,
+    /// The ticks heard above `heard_through`.
+    heard_above: BTreeSet<i64>,
     /// Which users' accounts or sessions changed; while the floor is not known, every one may have.
     accounts: AccountChanges,
+}
+
+/// The most ticks the hub keeps above one not yet heard. A tick whose announcement never comes
+/// (its writer's request was dropped between the commit and the announcement) is then counted
+/// as a wide change, so every cursor below it reads everything once.
+const MAX_HEARD_ABOVE: usize = 4096;
+
+impl Heard {
+    /// Notes that `tick` was heard; false when it had been already (on PostgreSQL an instance
+    /// hears its own commits twice) or lies at or below what was heard through.
+    fn note(&mut self, tick: i64) -> bool {
+        if tick <= self.heard_through || !self.heard_above.insert(tick) {
+            return false;
+        }
+        while self.heard_above.remove(&(self.heard_through + 1)) {
+            self.heard_through += 1;
+        }
+        if self.heard_above.len() > MAX_HEARD_ABOVE
+            && let Some(&lowest) = self.heard_above.first()
+        {
+            // Give up on the ticks below `lowest`: counted as wide, they make the cursors
+            // below them read everything.
+            self.newest_wide = self.newest_wide.max(lowest - 1);
+            self.heard_through = lowest - 1;
+            while self.heard_above.remove(&(self.heard_through + 1)) {
+                self.heard_through += 1;
+            }
+        }
+        true
+    }
+
+    /// Whether some tick after `tick` (up to the newest heard) has not been heard yet.
+    fn unheard_after(&self, tick: i64) -> bool {
+        let from = tick.max(self.heard_through);
+        if from >= self.newest_any {
+            return false;
+        }
+        let heard = self.heard_above.range(from + 1..).count();
+        usize::try_from(self.newest_any - from).unwrap_or(usize::MAX) > heard
+    }
 }
 
 impl Default for Hub {
@@ -231,6 +279,8 @@ impl Default for Hub {
                 newest: HashMap::new(),
                 newest_wide: UNKNOWN_FLOOR,
                 newest_any: UNKNOWN_FLOOR,
+                heard_through: UNKNOWN_FLOOR,
+                heard_above: BTreeSet::new(),
                 accounts: AccountChanges::default(),
             }),
             stopping: watch::Sender::default(),
@@ -311,6 +361,8 @@ impl Hub {
         heard.newest.clear();
         heard.newest_wide = tick;
         heard.newest_any = tick;
+        heard.heard_through = tick;
+        heard.heard_above.clear();
         heard.accounts.all = heard.accounts.stamp();
     }
 
@@ -349,10 +401,14 @@ impl Hub {
     /// True when every change after `tick` (anyone's, not only this user's) was internal-only:
     /// no deal chat, deal list or right to read changed since, so a poll at that cursor need not
     /// read the deal lists, and an access check made at that tick still holds. False whenever
-    /// the hub cannot tell.
+    /// the hub cannot tell, also while a tick after `tick` has not been heard yet: a read then
+    /// reads everything, and its cursor may move past that tick.
     pub fn only_internal_after(&self, tick: i64) -> bool {
         let heard = self.heard.lock().expect("hub lock");
-        heard.floor != UNKNOWN_FLOOR && tick >= heard.floor && heard.newest_wide <= tick
+        heard.floor != UNKNOWN_FLOOR
+            && tick >= heard.floor
+            && heard.newest_wide <= tick
+            && !heard.unheard_after(tick)
     }
 
     /// The newest tick this hub has heard of (None while it cannot be sure to hear every
@@ -381,6 +437,7 @@ impl Hub {
                 if !audience.is_internal_only() {
                     heard.newest_wide = heard.newest_wide.max(tick);
                 }
+                heard.note(tick);
             }
         }
         let mut keys = self.keys.lock().expect("hub lock");
@@ -606,5 +663,58 @@ mod tests {
         hub.forget();
         assert!(!hub.only_internal_after(13));
         assert_eq!(hub.newest_heard(), None);
+    }
+
+    #[test]
+    fn a_wide_change_heard_after_a_later_one_is_not_taken_as_seen() {
+        // Ticks are taken in commit order, but each write announces its own after its commit:
+        // the internal-only 12 can be heard while the wide 11 is still on its way. A poll woken
+        // by 12 must then read the deal lists, or 11 is never read: its cursor moves past it.
+        let hub = Hub::new();
+        hub.hear_everything_after(10);
+        hub.publish(12, &Audience::internal_members([UserId(1)]));
+        assert!(!hub.only_internal_after(10), "11 is not heard yet");
+        assert!(hub.only_internal_after(11), "only 12 came after 11");
+        hub.publish(11, &Audience::users([Some(UserId(2))]));
+        assert!(!hub.only_internal_after(10), "11 was wide");
+        assert!(hub.only_internal_after(11));
+        // Heard again (`LISTEN`'s echo of this instance's own commit): nothing changes.
+        hub.publish(11, &Audience::users([Some(UserId(2))]));
+        hub.publish(12, &Audience::internal_members([UserId(1)]));
+        assert!(hub.only_internal_after(11));
+        assert!(hub.heard.lock().unwrap().heard_above.is_empty());
+    }
+
+    #[test]
+    fn internal_changes_heard_out_of_order_count_once_every_tick_is_heard() {
+        let hub = Hub::new();
+        hub.hear_everything_after(10);
+        hub.publish(13, &Audience::internal_members([UserId(1)]));
+        hub.publish(12, &Audience::internal_members([UserId(1)]));
+        assert!(!hub.only_internal_after(10), "11 is not heard yet");
+        assert!(hub.only_internal_after(11), "12 and 13 were internal-only");
+        hub.publish(11, &Audience::internal_members([UserId(2)]));
+        assert!(hub.only_internal_after(10));
+        // A tick at or below the floor (committed before the clock was read) changes nothing.
+        hub.publish(9, &Audience::internal_members([UserId(2)]));
+        assert!(hub.only_internal_after(10));
+    }
+
+    #[test]
+    fn a_tick_never_heard_is_given_up_as_a_wide_change() {
+        // Its writer's request was dropped between its commit and its announcement.
+        let hub = Hub::new();
+        hub.hear_everything_after(10);
+        let last = 12 + i64::try_from(MAX_HEARD_ABOVE).unwrap();
+        for tick in 12..=last {
+            hub.publish(tick, &Audience::internal_members([UserId(1)]));
+            if tick < last {
+                assert!(!hub.only_internal_after(10), "11 may still come");
+            }
+        }
+        assert!(!hub.only_internal_after(10), "11 is counted as wide");
+        assert!(hub.only_internal_after(11));
+        assert!(hub.only_internal_after(last));
+        assert!(hub.heard.lock().unwrap().heard_above.is_empty());
     }
 }
