@@ -236,11 +236,11 @@ struct Heard {
 const MAX_HEARD_ABOVE: usize = 4096;
 
 impl Heard {
-    /// Notes that `tick` was heard; false when it had been already (on PostgreSQL an instance
-    /// hears its own commits twice) or lies at or below what was heard through.
-    fn note(&mut self, tick: i64) -> bool {
+    /// Notes that `tick` was heard. One heard already (on PostgreSQL an instance hears its own
+    /// commits twice), or at or below what was heard through, changes nothing.
+    fn note(&mut self, tick: i64) {
         if tick <= self.heard_through || !self.heard_above.insert(tick) {
-            return false;
+            return;
         }
         while self.heard_above.remove(&(self.heard_through + 1)) {
             self.heard_through += 1;
@@ -256,7 +256,6 @@ impl Heard {
                 self.heard_through += 1;
             }
         }
-        true
     }
 
     /// Whether some tick after `tick` (up to the newest heard) has not been heard yet.
