@@ -242,9 +242,7 @@ impl Heard {
         if tick <= self.heard_through || !self.heard_above.insert(tick) {
             return;
         }
-        while self.heard_above.remove(&(self.heard_through + 1)) {
-            self.heard_through += 1;
-        }
+        self.advance();
         if self.heard_above.len() > MAX_HEARD_ABOVE
             && let Some(&lowest) = self.heard_above.first()
         {
@@ -252,9 +250,14 @@ impl Heard {
             // below them read everything.
             self.newest_wide = self.newest_wide.max(lowest - 1);
             self.heard_through = lowest - 1;
-            while self.heard_above.remove(&(self.heard_through + 1)) {
-                self.heard_through += 1;
-            }
+            self.advance();
+        }
+    }
+
+    /// Moves `heard_through` up over the ticks heard right above it.
+    fn advance(&mut self) {
+        while self.heard_above.remove(&(self.heard_through + 1)) {
+            self.heard_through += 1;
         }
     }
 

@@ -55,8 +55,8 @@ struct Known {
     members: HashMap<(UserId, ConversationId), i64>,
     /// chat → (mark, seq): every message committed at or before the mark has a seq ≤ seq.
     newest: HashMap<ConversationId, (i64, i64)>,
-    /// Group chats among them (a chat's kind never changes): a batch woken in groups alone
-    /// reads no personal chat's two people.
+    /// Group chats among them (a chat's kind never changes): a batch reads the two people of
+    /// the others only.
     groups: HashSet<ConversationId>,
 }
 
@@ -154,8 +154,8 @@ impl PollReads {
     }
 
     /// The chats among the asks' open ones that are internal chats their readers are known to
-    /// be members of (`remember`), each once; and whether any of them may be a personal chat.
-    fn open_internal(&self, asks: &[Ask]) -> (Vec<ConversationId>, bool) {
+    /// be members of (`remember`), each once; and those of them that may be personal chats.
+    fn open_internal(&self, asks: &[Ask]) -> (Vec<ConversationId>, Vec<ConversationId>) {
         let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         let mut ids: Vec<ConversationId> = asks
             .iter()
@@ -169,7 +169,11 @@ impl PollReads {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        let personal = ids.iter().any(|id| !known.groups.contains(id));
+        let personal = ids
+            .iter()
+            .copied()
+            .filter(|id| !known.groups.contains(id))
+            .collect();
         (ids, personal)
     }
 
@@ -352,7 +356,7 @@ async fn collect_many(
     // The lists and the open chats' pages go together: on PostgreSQL each read is a round trip,
     // and every member of the batch waits for all of them.
     let (internal, left, mut pages) = tokio::try_join!(
-        internal_list::changed_for(db, &readers, &likely, likely_personal),
+        internal_list::changed_for(db, &readers, &likely, &likely_personal),
         internal_list::left_for(db, &readers),
         open_pages(db, reads, heard, asks),
     )?;
@@ -530,10 +534,13 @@ mod tests {
             ask(4, Some(3)),
             ask(1, None),
         ];
-        assert_eq!(reads.open_internal(&asks), (vec![ConversationId(7)], false));
+        assert_eq!(
+            reads.open_internal(&asks),
+            (vec![ConversationId(7)], Vec::new())
+        );
         assert_eq!(
             reads.open_internal(&asks[3..]),
-            (Vec::new(), false),
+            (Vec::new(), Vec::new()),
             "nothing to read beside"
         );
         // A personal chat among them: its two people are read beside too.
@@ -541,7 +548,10 @@ mod tests {
         with_direct.push(ask(2, Some(3)));
         assert_eq!(
             reads.open_internal(&with_direct),
-            (vec![ConversationId(3), ConversationId(7)], true)
+            (
+                vec![ConversationId(3), ConversationId(7)],
+                vec![ConversationId(3)]
+            )
         );
     }
 }

@@ -126,25 +126,18 @@ const READERS_PER_QUERY: usize = 500;
 /// `likely`: chats whose rows are expected (the woken polls' open chats): what the rows show of
 /// them is read beside the rows instead of after, which on PostgreSQL is one round trip less
 /// for every batch of woken members. A chat not among them is read after, as before.
-/// `likely_personal`: whether any of them may be a personal chat, whose two people are read
-/// too (a statement less for a batch woken in a group).
+/// `likely_personal`: those of them that may be personal chats, whose two people are read too
+/// (none for a batch woken in a group: a statement less).
 pub async fn changed_for(
     db: &impl ConnectionTrait,
     readers: &[(UserId, i64)],
     likely: &[ConversationId],
-    likely_personal: bool,
+    likely_personal: &[ConversationId],
 ) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
-    let beside = async {
-        if likely_personal {
-            facts_of(db, likely).await
-        } else {
-            Ok(ChatFacts {
-                chats: chats_of(db, likely).await?,
-                pairs: HashMap::new(),
-            })
-        }
-    };
-    let (mut rows, facts) = tokio::try_join!(changed_rows(db, readers), beside)?;
+    let (mut rows, facts) = tokio::try_join!(
+        changed_rows(db, readers),
+        facts_of(db, likely, likely_personal)
+    )?;
     let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
     // Each reader's own cursor, which may be later than the oldest one the query used.
     rows.retain(|r| {
@@ -206,7 +199,8 @@ struct ChatFacts {
     pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>>,
 }
 
-/// The facts of the chats `ids` (none read for none). The two reads go together: on
+/// The facts of the chats `ids`, and the two people of those of `personal` that are personal
+/// chats (none read for none). The two reads go together: on
 /// PostgreSQL each is a round trip, and a poll's answer waits for the slowest, not for their
 /// sum.
 ///
@@ -215,8 +209,12 @@ struct ChatFacts {
 /// the poll's cursor stays below it and the row comes again, with the new name, in the next
 /// answer (`poll_reads::collect_many`). A change at or below that clock committed before
 /// either read began, and both see it.
-async fn facts_of(db: &impl ConnectionTrait, ids: &[ConversationId]) -> Result<ChatFacts, DbErr> {
-    let (chats, pairs) = tokio::try_join!(chats_of(db, ids), pairs_of(db, ids))?;
+async fn facts_of(
+    db: &impl ConnectionTrait,
+    ids: &[ConversationId],
+    personal: &[ConversationId],
+) -> Result<ChatFacts, DbErr> {
+    let (chats, pairs) = tokio::try_join!(chats_of(db, ids), pairs_of(db, personal))?;
     Ok(ChatFacts { chats, pairs })
 }
 
@@ -234,7 +232,7 @@ async fn complete(
     missing.sort_unstable();
     missing.dedup();
     if !missing.is_empty() {
-        let more = facts_of(db, &missing).await?;
+        let more = facts_of(db, &missing, &missing).await?;
         facts.chats.extend(more.chats);
         facts.pairs.extend(more.pairs);
     }
