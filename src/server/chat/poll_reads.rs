@@ -4,7 +4,8 @@
 //! clock, its Chats tab rows that changed, the chats it left, and the new messages of the chat it
 //! has open. Read one poll at a time, that is thousands of queries for one message; read for the
 //! whole batch, it is a handful: the rows of every woken reader in one query, each page of
-//! messages once for all who wait on it.
+//! messages once for all who wait on it. The batches one message forms (a few, for 500) share the
+//! reads that are not the readers' own: each page and each chat's facts are read once at a clock.
 //!
 //! A batch forms while its first poll yields once to the runtime: the polls woken by the same
 //! publish run in that moment and join it. Its reads start after every member woke, so they see
@@ -17,15 +18,16 @@ use crate::model::chat::{PollCursor, PollUpdate};
 use crate::model::ids::{ConversationId, UserId};
 use crate::server::access::Viewer;
 use crate::server::chat::list::{self as chat_list, Filter};
-use crate::server::internal_chats::list as internal_list;
+use crate::server::internal_chats::list::{self as internal_list, ChatFacts};
 use crate::server::messages::{self, Reader};
 use crate::server::realtime::Hub;
 use crate::server::realtime::changes;
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use tokio::sync::oneshot;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OnceCell, oneshot};
 
 /// One woken poll's question: everything after `cursor` that `viewer` may see.
 #[derive(Clone, Copy, Debug)]
@@ -43,7 +45,25 @@ type Reply = oneshot::Sender<Option<PollUpdate>>;
 pub struct PollReads {
     forming: Mutex<Option<Vec<(Ask, Reply)>>>,
     known: Mutex<Known>,
+    shared: Mutex<Shared>,
 }
+
+/// What the batches reading at the same clock read once between them: one message to a group of
+/// 500 wakes four batches (`BATCH_ENOUGH`), which wait on the same page of messages and the same
+/// chat's facts. Each is read by the first batch that needs it; the others wait for that read.
+/// Any read that began after the clock was heard sees everything at or below it, which is all a
+/// batch at that clock needs (`collect_many`).
+#[derive(Default)]
+struct Shared {
+    clock: i64,
+    pages: Shares<PageKey, Vec<MessageView>>,
+    /// By the chats whose facts a batch reads beside its rows, and those of them that may be
+    /// personal chats (`open_internal`).
+    facts: Shares<(Vec<ConversationId>, Vec<ConversationId>), Arc<ChatFacts>>,
+}
+
+/// Each read, by what it reads: made once, by whoever gets there first.
+type Shares<K, V> = HashMap<K, Arc<OnceCell<V>>>;
 
 /// What this instance learnt of internal chats from its reads, so that a member re-polling after
 /// each message need not ask the database again. Every entry holds a *mark*: the hub's newest
@@ -177,6 +197,24 @@ impl PollReads {
         (ids, personal)
     }
 
+    /// The shared read of `key` at `clock`, or None for a clock older than the newest one
+    /// shared (its batch reads alone).
+    fn shared<K: Eq + std::hash::Hash, V>(
+        &self,
+        clock: i64,
+        pick: impl FnOnce(&mut Shared) -> &mut Shares<K, V>,
+        key: K,
+    ) -> Option<Arc<OnceCell<V>>> {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        if clock > shared.clock {
+            *shared = Shared {
+                clock,
+                ..Shared::default()
+            };
+        }
+        (clock == shared.clock).then(|| pick(&mut shared).entry(key).or_default().clone())
+    }
+
     /// How many polls joined the batch now forming.
     fn forming_len(&self) -> usize {
         self.forming
@@ -270,6 +308,18 @@ pub async fn alone(db: &DatabaseConnection, hub: &Hub, ask: Ask) -> Result<PollU
     Ok(updates.remove(0))
 }
 
+/// The read `cell` holds, made by the first batch that gets there (the others wait for it; one
+/// that fails leaves the cell to the next), or made alone without a cell.
+async fn read_shared<V: Clone, F: Future<Output = Result<V, DbErr>>>(
+    cell: Option<Arc<OnceCell<V>>>,
+    read: impl FnOnce() -> F,
+) -> Result<V, DbErr> {
+    match cell {
+        Some(cell) => cell.get_or_try_init(read).await.cloned(),
+        None => read().await,
+    }
+}
+
 /// A page of an open chat's messages: the chat, as whom, after which seq, how many at most.
 type PageKey = (ConversationId, Reader, i64, u64);
 
@@ -294,7 +344,11 @@ async fn open_pages(
     let mut pages = HashMap::new();
     for key in asks.iter().filter_map(page_of) {
         if let Entry::Vacant(slot) = pages.entry(key) {
-            slot.insert(read_page(db, reads, heard, key).await?);
+            let cell = reads
+                .zip(heard)
+                .and_then(|(r, clock)| r.shared(clock, |s| &mut s.pages, key));
+            let page = read_shared(cell, || read_page(db, reads, heard, key)).await?;
+            slot.insert(page);
         }
     }
     Ok(pages)
@@ -353,11 +407,26 @@ async fn collect_many(
     // The internal chats the woken readers have open, as far as this instance knows them: the
     // Chats rows a group's message changes, whose names and counts are read beside the rows.
     let (likely, likely_personal) = reads.map(|r| r.open_internal(asks)).unwrap_or_default();
+    let facts_cell = reads.zip(heard).and_then(|(r, clock)| {
+        let key = (likely.clone(), likely_personal.clone());
+        r.shared(clock, |s| &mut s.facts, key)
+    });
+    let facts = read_shared(facts_cell, || async {
+        let facts = internal_list::facts_of(db, &likely, &likely_personal).await?;
+        Ok(Arc::new(facts))
+    });
+    // Only a wide change removes a member (`Audience::internal_only`): a reader after whose
+    // cursor none came (`Hub::only_internal_after`) left no chat since.
+    let wide: Vec<(UserId, i64)> = readers
+        .iter()
+        .copied()
+        .filter(|(_, tick)| !hub.only_internal_after(*tick))
+        .collect();
     // The lists and the open chats' pages go together: on PostgreSQL each read is a round trip,
     // and every member of the batch waits for all of them.
     let (internal, left, mut pages) = tokio::try_join!(
-        internal_list::changed_for(db, &readers, &likely, &likely_personal),
-        internal_list::left_for(db, &readers),
+        internal_list::changed_for(db, &readers, facts),
+        internal_list::left_for(db, &wide),
         open_pages(db, reads, heard, asks),
     )?;
     let mut updates = Vec::with_capacity(asks.len());
@@ -443,6 +512,58 @@ mod tests {
             conversation_id: Some(ConversationId(7)),
             after_seq,
         }
+    }
+
+    #[test]
+    fn batches_at_one_clock_share_a_read_and_a_newer_clock_starts_over() {
+        let reads = PollReads::default();
+        let page = |after_seq| (ConversationId(7), Reader::Staff, after_seq, 50);
+        let at = |clock, after_seq| reads.shared(clock, |s| &mut s.pages, page(after_seq));
+        let first = at(10, 5).expect("the newest clock shares");
+        assert!(Arc::ptr_eq(&first, &at(10, 5).expect("shared")));
+        assert!(
+            !Arc::ptr_eq(&first, &at(10, 6).expect("shared")),
+            "another page is another read"
+        );
+        let newer = at(11, 5).expect("a newer clock shares");
+        assert!(!Arc::ptr_eq(&first, &newer), "a newer clock reads again");
+        assert!(at(10, 5).is_none(), "a batch at an older clock reads alone");
+    }
+
+    #[tokio::test]
+    async fn a_shared_read_runs_once_for_all_who_wait_and_again_after_a_failure() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let runs = AtomicUsize::new(0);
+        let cell = Some(Arc::new(OnceCell::new()));
+        let failing = read_shared(cell.clone(), || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err::<u32, _>(DbErr::Custom("down".into()))
+        })
+        .await;
+        assert!(failing.is_err());
+        let read = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            Ok::<u32, DbErr>(42)
+        };
+        let (a, b, c) = tokio::join!(
+            read_shared(cell.clone(), read),
+            read_shared(cell.clone(), read),
+            read_shared(cell, read)
+        );
+        assert_eq!((a.ok(), b.ok(), c.ok()), (Some(42), Some(42), Some(42)));
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "one failed read, then one for all three"
+        );
+        let alone = read_shared(None, read).await;
+        assert_eq!(alone.ok(), Some(42));
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            3,
+            "without a cell a read is its own"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ use crate::server::realtime::changes::{one_of, stmt};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Value};
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
 
 /// The most chats the tab lists (search finds the others).
 const LIST_LIMIT: usize = 200;
@@ -112,7 +114,7 @@ pub async fn summaries(
     let rows = Row::find_by_statement(stmt(db.get_database_backend(), &sql, values))
         .all(db)
         .await?;
-    complete(db, rows, ChatFacts::default()).await
+    complete(db, rows, &ChatFacts::default()).await
 }
 
 /// The most readers one query of `changed_for` or `left_for` names (bound parameters are
@@ -123,21 +125,15 @@ const READERS_PER_QUERY: usize = 500;
 /// of the reader changed, after it; read for all of them together: polls woken by one message in a
 /// group read its members' rows in one query.
 ///
-/// `likely`: chats whose rows are expected (the woken polls' open chats): what the rows show of
-/// them is read beside the rows instead of after, which on PostgreSQL is one round trip less
-/// for every batch of woken members. A chat not among them is read after, as before.
-/// `likely_personal`: those of them that may be personal chats, whose two people are read too
-/// (none for a batch woken in a group: a statement less).
+/// `likely`: the facts (`facts_of`) of the chats whose rows are expected (the woken polls' open
+/// chats), read beside the rows instead of after: on PostgreSQL a round trip less for every
+/// batch of woken members. A chat not among them is read after.
 pub async fn changed_for(
     db: &impl ConnectionTrait,
     readers: &[(UserId, i64)],
-    likely: &[ConversationId],
-    likely_personal: &[ConversationId],
+    likely: impl Future<Output = Result<Arc<ChatFacts>, DbErr>>,
 ) -> Result<HashMap<UserId, Vec<InternalRow>>, DbErr> {
-    let (mut rows, facts) = tokio::try_join!(
-        changed_rows(db, readers),
-        facts_of(db, likely, likely_personal)
-    )?;
+    let (mut rows, facts) = tokio::try_join!(changed_rows(db, readers), likely)?;
     let cursors: HashMap<UserId, i64> = readers.iter().copied().collect();
     // Each reader's own cursor, which may be later than the oldest one the query used.
     rows.retain(|r| {
@@ -146,7 +142,7 @@ pub async fn changed_for(
             .is_some_and(|t| r.tick.max(r.member_tick) > *t)
     });
     let mut out: HashMap<UserId, Vec<InternalRow>> = HashMap::new();
-    for row in complete(db, rows, facts).await? {
+    for row in complete(db, rows, &facts).await? {
         let list = out.entry(row.reader).or_default();
         if list.len() < LIST_LIMIT {
             list.push(row);
@@ -194,7 +190,7 @@ fn readers_in(
 /// What a row shows of its chat beyond the reader's own part: the chat itself (name, state,
 /// times, member count), and for a personal chat its two people. Read once per chat.
 #[derive(Default)]
-struct ChatFacts {
+pub struct ChatFacts {
     chats: HashMap<ConversationId, Chat>,
     pairs: HashMap<ConversationId, Vec<(UserId, Option<String>)>>,
 }
@@ -209,7 +205,7 @@ struct ChatFacts {
 /// the poll's cursor stays below it and the row comes again, with the new name, in the next
 /// answer (`poll_reads::collect_many`). A change at or below that clock committed before
 /// either read began, and both see it.
-async fn facts_of(
+pub async fn facts_of(
     db: &impl ConnectionTrait,
     ids: &[ConversationId],
     personal: &[ConversationId],
@@ -218,34 +214,31 @@ async fn facts_of(
     Ok(ChatFacts { chats, pairs })
 }
 
-/// The rows with their chats' facts: those in `facts`, the others read now.
+/// The rows with their chats' facts: those in `known`, the others read now.
 async fn complete(
     db: &impl ConnectionTrait,
     rows: Vec<Row>,
-    mut facts: ChatFacts,
+    known: &ChatFacts,
 ) -> Result<Vec<InternalRow>, DbErr> {
     let mut missing: Vec<ConversationId> = rows
         .iter()
         .map(|r| r.id)
-        .filter(|id| !facts.chats.contains_key(id))
+        .filter(|id| !known.chats.contains_key(id))
         .collect();
     missing.sort_unstable();
     missing.dedup();
-    if !missing.is_empty() {
-        let more = facts_of(db, &missing, &missing).await?;
-        facts.chats.extend(more.chats);
-        facts.pairs.extend(more.pairs);
-    }
-    let ChatFacts { chats, pairs } = facts;
+    let more = facts_of(db, &missing, &missing).await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
             // A chat deleted between the two reads is left out, as if read after.
-            let chat = chats.get(&r.id)?;
+            let chat = known.chats.get(&r.id).or_else(|| more.chats.get(&r.id))?;
             // The personal chat's other person: whoever of the pair is not the reader (a former
             // member too, as the chat keeps their name).
-            let other = pairs
+            let other = known
+                .pairs
                 .get(&r.id)
+                .or_else(|| more.pairs.get(&r.id))
                 .and_then(|pair| pair.iter().find(|(id, _)| *id != r.reader_id))
                 .cloned();
             to_row(r, chat, other)
