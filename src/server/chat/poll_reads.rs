@@ -57,9 +57,10 @@ pub struct PollReads {
 struct Shared {
     clock: i64,
     pages: Shares<PageKey, Vec<MessageView>>,
-    /// By the chats whose facts a batch reads beside its rows, and those of them that may be
-    /// personal chats (`open_internal`).
-    facts: Shares<(Vec<ConversationId>, Vec<ConversationId>), Arc<ChatFacts>>,
+    /// By the chats whose facts a batch reads beside its rows (`open_internal`). Which of them
+    /// may be personal chats needs no place in the key: a chat known as a group is one (a kind
+    /// never changes), so its facts have no pair of people however the batch knew it.
+    facts: Shares<Vec<ConversationId>, Arc<ChatFacts>>,
 }
 
 /// Each read, by what it reads: made once, by whoever gets there first.
@@ -407,10 +408,9 @@ async fn collect_many(
     // The internal chats the woken readers have open, as far as this instance knows them: the
     // Chats rows a group's message changes, whose names and counts are read beside the rows.
     let (likely, likely_personal) = reads.map(|r| r.open_internal(asks)).unwrap_or_default();
-    let facts_cell = reads.zip(heard).and_then(|(r, clock)| {
-        let key = (likely.clone(), likely_personal.clone());
-        r.shared(clock, |s| &mut s.facts, key)
-    });
+    let facts_cell = reads
+        .zip(heard)
+        .and_then(|(r, clock)| r.shared(clock, |s| &mut s.facts, likely.clone()));
     let facts = read_shared(facts_cell, || async {
         let facts = internal_list::facts_of(db, &likely, &likely_personal).await?;
         Ok(Arc::new(facts))
